@@ -1,0 +1,1 @@
+export { issueToken, hashToken, tokenId, tokenMatches, bearerFrom, type IssuedToken } from './bearer-token.js';

@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One Prometheus registry per service instance (not the global one), so tests can run several services in one process. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly counters = new Map<string, Counter>();
+  private readonly histograms = new Map<string, Histogram>();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  counter(name: string, help: string, labelNames: string[] = []): Counter {
+    let c = this.counters.get(name);
+    if (!c) {
+      c = new Counter({ name, help, labelNames, registers: [this.registry] });
+      this.counters.set(name, c);
+    }
+    return c;
+  }
+
+  histogram(name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram {
+    let h = this.histograms.get(name);
+    if (!h) {
+      h = new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
+      this.histograms.set(name, h);
+    }
+    return h;
+  }
+}

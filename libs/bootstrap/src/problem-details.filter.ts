@@ -1,0 +1,94 @@
+import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+
+/** One entry per invalid field, so a client can show every problem at once. */
+export interface FieldProblem {
+  field: string;
+  code: string;
+  message: string;
+}
+
+/** RFC 9457 problem details; `errors` carries the field-level list. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: FieldProblem[];
+  [extension: string]: unknown;
+}
+
+const PROBLEM_BASE = 'https://backbone.invalid/problems/';
+
+/** An error that already knows its problem type; thrown by services and rendered as problem+json. */
+export class ProblemException extends HttpException {
+  constructor(readonly problem: ProblemDetails) {
+    super(problem, problem.status);
+  }
+}
+
+export function problem(status: number, type: string, title: string, extra: Partial<ProblemDetails> = {}): ProblemException {
+  return new ProblemException({ ...extra, type, title, status });
+}
+
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const reply = ctx.getResponse<FastifyReply>();
+    const request = ctx.getRequest<FastifyRequest>();
+    const body = this.toProblem(exception, request.url);
+    if (body.status >= 500 && body.status !== HttpStatus.SERVICE_UNAVAILABLE) {
+      this.logger.error({ err: exception, url: request.url }, 'request failed');
+    }
+    void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
+  }
+
+  private toProblem(exception: unknown, instance: string): ProblemDetails {
+    if (exception instanceof ProblemException) {
+      return { ...exception.problem, type: PROBLEM_BASE + exception.problem.type, instance };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      if (typeof response === 'object' && response !== null && !('message' in response && 'statusCode' in response)) {
+        // Readiness reports and similar structured bodies pass through unchanged.
+        return { type: PROBLEM_BASE + slug(status), title: exception.message, status, ...(response as object) };
+      }
+      return { type: PROBLEM_BASE + slug(status), title: exception.message, status, instance };
+    }
+    // Fastify raises its own errors (body too large, bad JSON) with a statusCode.
+    const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
+    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode < 500) {
+      const status = fastifyError.statusCode;
+      const type = status === 413 ? 'payload-too-large' : status === 415 ? 'unsupported-media-type' : 'malformed-request';
+      return { type: PROBLEM_BASE + type, title: fastifyError.message ?? 'Bad request', status, instance, code: fastifyError.code };
+    }
+    return { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, instance };
+  }
+}
+
+function slug(status: number): string {
+  switch (status) {
+    case 400:
+      return 'bad-request';
+    case 401:
+      return 'unauthenticated';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not-found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload-too-large';
+    case 503:
+      return 'unavailable';
+    default:
+      return `http-${status}`;
+  }
+}

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-// The package bin: runs the compiled CLI, building it first on a fresh clone.
-import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// The package bin: runs the compiled CLI, (re)building it first when the sources are newer.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildIfStale, root } from '../scripts/prepare.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'dist', 'apps', 'cli', 'src', 'main.js');
-if (!existsSync(entry)) {
-  const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (built.status !== 0) process.exit(built.status ?? 1);
-}
-await import(pathToFileURL(entry).href);
+const quietBuild = () => {
+  // Keep the CLI's stdout clean for scripts that parse it: build progress goes to stderr.
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (chunk, ...rest) => process.stderr.write(chunk, ...rest);
+  try {
+    return buildIfStale(['ignore', 2, 2]);
+  } finally {
+    process.stdout.write = write;
+  }
+};
+if (!quietBuild()) process.exit(1);
+await import(pathToFileURL(join(root, 'dist', 'apps', 'cli', 'src', 'main.js')).href);

@@ -1,0 +1,30 @@
+export { PersistenceConfig, PERSISTENCE_SETTINGS, type PersistenceSetting } from './persistence.config.js';
+export {
+  resolveDatabase,
+  ensureDatabase,
+  DEFAULT_DATABASE,
+  DEFAULT_LOCAL_URL,
+  type DatabaseSource,
+  type ResolvedDatabase,
+  type ResolveDatabaseOptions,
+} from './database.resolver.js';
+export { backboneHome } from './backbone-home.js';
+export {
+  createDatabaseIfMissing,
+  dropDatabase,
+  createSchemaIfMissing,
+  schemaNameFor,
+} from './database.admin.js';
+export { createTestDatabase, type TestDatabase } from './test-database.factory.js';
+export { createDataSource, runMigrations, type CreateDataSourceOptions } from './data-source.factory.js';
+export {
+  insertChunked,
+  rowsPerStatement,
+  MAX_BIND_PARAMETERS,
+  type InsertRow,
+  type InsertChunkedOptions,
+  type InsertChunkedResult,
+} from './chunked-insert.js';
+export { pingDatabase, type PingResult } from './database.ping.js';
+export { createAppendOnlyRole, type AppendOnlyOptions, type SqlQueryable } from './append-only.grants.js';
+export { parseDatabaseUrl, redactDatabaseUrl, withDatabase, databaseNameOf } from './database-url.js';

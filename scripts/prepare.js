@@ -1,0 +1,44 @@
+// Shared by `npm test`, `npm start` and `npm run bench`: install what is missing and build once.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export function run(label, cmd, args, opts = {}) {
+  const started = Date.now();
+  process.stdout.write(`\n▶ ${label}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: opts.stdio ?? 'inherit', env: { ...process.env, ...opts.env } });
+  process.stdout.write(`◀ ${label}: ${r.status === 0 ? 'ok' : `failed (exit ${r.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return r.status === 0;
+}
+
+/** npm ci when node_modules is missing or older than the lock file. */
+export function installIfNeeded() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs)) return true;
+  return run('install npm packages', 'npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ unless it is newer than every source file. */
+export function buildIfStale(stdio = 'inherit') {
+  const stamp = join(root, 'dist', 'apps', 'cli', 'src', 'main.js');
+  if (existsSync(stamp)) {
+    const built = statSync(stamp).mtimeMs;
+    const sources = Math.max(...['apps', 'libs', 'bench'].map((d) => newestMtime(join(root, d))));
+    if (built >= sources) return true;
+  }
+  return run('build', 'npm', ['run', '--silent', 'build'], { stdio });
+}

@@ -1,0 +1,273 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { alertCodec, auditEventCodec, isUuid, type Alert, type MsgType } from '@backbone/codec';
+import { LOGGER, MetricsService, problem, type Logger, type ProblemException } from '@backbone/bootstrap';
+import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
+import type { Office } from '../auth/office-auth.guard.js';
+import type { PublisherConfig } from '../config/publisher.config.js';
+import { AlertStore, type AlertRow } from '../persistence/alert.store.js';
+import { IdempotencyStore } from '../persistence/idempotency.store.js';
+import { GroupCommitPublisher, PublishUnavailableError } from '../publishing/group-commit.publisher.js';
+import { submittedPartition } from '../publishing/region.partitioner.js';
+import { AGENCY_DIRECTORY, PUBLISHER_CONFIG, SERVICE } from '../publisher.tokens.js';
+import type { AgencyDirectory } from '../registry/agency-directory.js';
+import { validateAlertContent, validateCancelBody, type AlertContent } from '../validation/alert-input.validator.js';
+
+/** What POST /alerts, /updates and /cancel answer: where the broker put the version. */
+export interface PublishedVersion {
+  alertId: string;
+  version: number;
+  msgType: MsgType;
+  sent: string;
+  partition: number;
+  offset: string;
+}
+
+export interface ApiResult<T> {
+  statusCode: number;
+  body: T;
+  /** True when an Idempotency-Key retry got the stored first answer. */
+  replayed: boolean;
+}
+
+export interface AlertStatus {
+  alertId: string;
+  sender: string;
+  senderRegion: string;
+  state: 'active' | 'cancelled';
+  latestVersion: number;
+  noticeType: string;
+  headline: string;
+  createdAt: string;
+  updatedAt: string;
+  versions: { version: number; msgType: MsgType; state: 'pending' | 'published'; partition: number | null; offset: string | null; sent: string }[];
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** Thrown with the HTTP headers the answer must carry (Retry-After). */
+export class ProblemWithHeaders extends Error {
+  constructor(
+    readonly problem: ProblemException,
+    readonly headers: Record<string, string>,
+  ) {
+    super(problem.message);
+  }
+}
+
+@Injectable()
+export class AlertsService {
+  private readonly published;
+  private readonly latency;
+
+  constructor(
+    private readonly alerts: AlertStore,
+    private readonly idempotency: IdempotencyStore,
+    private readonly publisher: GroupCommitPublisher,
+    @Inject(AGENCY_DIRECTORY) private readonly agencies: AgencyDirectory,
+    @Inject(TOPIC_NAMES) private readonly topics: TopicNames,
+    @Inject(PUBLISHER_CONFIG) private readonly config: PublisherConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
+  ) {
+    this.published = metrics.counter('publisher_alert_versions_total', 'Alert versions published', ['msg_type']);
+    this.latency = metrics.histogram('publisher_publish_seconds', 'From validated request to broker acknowledgement', ['msg_type'], [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5]);
+  }
+
+  async create(office: Office, body: unknown, idemKey: string | undefined): Promise<ApiResult<PublishedVersion>> {
+    const content = this.validContent(body);
+    return this.idempotent(office, idemKey, `POST /alerts ${JSON.stringify(body)}`, async () => {
+      const alertId = randomUUID();
+      const alert = this.complete(office, content, alertId, 1, 'Alert', []);
+      const ack = await this.publishVersion(alert);
+      await this.alerts.recordCreated(
+        { alertId, sender: alert.sender, senderRegion: alert.senderRegion, noticeType: alert.noticeType, headline: alert.headline, content: toJson(content) },
+        alert.sent,
+        ack.partition,
+        ack.offset,
+      );
+      return { statusCode: 201, body: ack };
+    });
+  }
+
+  async update(office: Office, alertId: string, body: unknown, idemKey: string | undefined): Promise<ApiResult<PublishedVersion>> {
+    // Inside the idempotency wrapper, so a retried update that already went through replays its answer.
+    return this.idempotent(office, idemKey, `POST /alerts/${alertId}/updates ${JSON.stringify(body)}`, async () => {
+      const current = await this.ownAlert(office, alertId);
+      const content = this.validContent(body);
+      const previous = fromJson(current.content);
+      // An exercise never turns into real traffic (or the reverse) by an update.
+      const immutable = [];
+      if (content.status !== previous.status) immutable.push({ field: '/status', code: 'immutable', message: `must stay ${previous.status} for every version of an alert` });
+      if (content.exerciseId !== previous.exerciseId) immutable.push({ field: '/exerciseId', code: 'immutable', message: 'must stay the same for every version of an alert' });
+      if (immutable.length > 0) throw validationProblem(immutable);
+      return this.nextVersion(office, current, 'Update', content);
+    });
+  }
+
+  async cancel(office: Office, alertId: string, body: unknown, idemKey: string | undefined): Promise<ApiResult<PublishedVersion>> {
+    return this.idempotent(office, idemKey, `POST /alerts/${alertId}/cancel ${JSON.stringify(body ?? null)}`, async () => {
+      const current = await this.ownAlert(office, alertId);
+      const parsed = validateCancelBody(body);
+      if (!parsed.ok) throw validationProblem(parsed.errors);
+      const previous = fromJson(current.content);
+      const content: AlertContent = parsed.note === null ? previous : { ...previous, description: parsed.note };
+      return this.nextVersion(office, current, 'Cancel', content);
+    });
+  }
+
+  async status(office: Office, alertId: string): Promise<AlertStatus> {
+    const a = await this.ownAlert(office, alertId, false);
+    const versions = await this.alerts.versions(alertId);
+    return {
+      ...summary(a),
+      versions: versions.map((v) => ({ ...v, sent: v.sent.toISOString() })),
+    };
+  }
+
+  async list(office: Office, limit: number, offset: number): Promise<{ items: Omit<AlertStatus, 'versions'>[]; total: number; limit: number; offset: number }> {
+    const page = await this.alerts.list(office.agency.code, limit, offset);
+    return { items: page.items.map(summary), total: page.total, limit, offset };
+  }
+
+  private validContent(body: unknown): AlertContent {
+    const result = validateAlertContent(body, this.agencies);
+    if (!result.ok) throw validationProblem(result.errors);
+    return result.content;
+  }
+
+  /** The caller's own alert: 404 when unknown, 403 when another office's, 409 when cancelled (for changes). */
+  private async ownAlert(office: Office, alertId: string, mustBeActive = true): Promise<AlertRow> {
+    const a = isUuid(alertId) ? await this.alerts.find(alertId) : undefined;
+    if (!a) throw problem(404, 'unknown-alert', 'No such alert', { detail: `No alert ${alertId} was published through this service.`, reason: 'unknown-alert' });
+    if (a.sender !== office.agency.code) {
+      throw problem(403, 'not-owner', 'Not your alert', { detail: 'Only the originating office may read, update or cancel an alert.', reason: 'not-owner' });
+    }
+    if (mustBeActive && a.state === 'cancelled') {
+      throw problem(409, 'alert-cancelled', 'Alert cancelled', { detail: `Alert ${alertId} was cancelled in version ${a.latestVersion}; it cannot change any more.`, reason: 'alert-cancelled' });
+    }
+    return a;
+  }
+
+  private async nextVersion(office: Office, current: AlertRow, msgType: MsgType, content: AlertContent): Promise<{ statusCode: number; body: PublishedVersion }> {
+    const version = current.latestVersion + 1;
+    const alert = this.complete(office, content, current.alertId, version, msgType, [{ alertId: current.alertId, version: current.latestVersion }]);
+    // Reserve version n+1 first: a concurrent change of the same alert loses here, before Kafka.
+    if (!(await this.alerts.reserveVersion(current.alertId, version, msgType, alert.sent))) {
+      throw new ProblemWithHeaders(
+        problem(409, 'concurrent-change', 'Concurrent change', { detail: `Version ${version} of this alert is being published by another request; reload its status and retry.`, reason: 'concurrent-change' }),
+        { 'Retry-After': '1' },
+      );
+    }
+    try {
+      const ack = await this.publishVersion(alert);
+      await this.alerts.recordVersion(current.alertId, version, msgType, toJson(content), ack.partition, ack.offset);
+      return { statusCode: 201, body: ack };
+    } catch (err) {
+      await this.alerts.releaseVersion(current.alertId, version).catch((e: unknown) => this.logger.error({ err: e }, 'could not release a version reservation'));
+      throw err;
+    }
+  }
+
+  /** The server's part: identity, region, version, references and time; never from the body. */
+  private complete(office: Office, content: AlertContent, alertId: string, version: number, msgType: MsgType, references: Alert['references']): Alert {
+    return { ...content, alertId, version, msgType, references, sender: office.agency.code, senderRegion: office.agency.region, sent: new Date() };
+  }
+
+  /** The alert and its SUBMITTED audit event (carrying the encoded alert) in one transaction. */
+  private async publishVersion(alert: Alert): Promise<PublishedVersion> {
+    const started = performance.now();
+    const encoded = alertCodec.encode(alert);
+    const partition = submittedPartition(alert.senderRegion, alert.alertId);
+    const audit = auditEvent('SUBMITTED', SERVICE, {
+      actor: alert.sender,
+      originator: alert.sender,
+      alertId: alert.alertId,
+      alertVersion: alert.version,
+      noticeType: alert.noticeType,
+      details: { msgType: alert.msgType, topic: this.topics.submitted, partition: String(partition) },
+      payload: encoded,
+    });
+    let acks;
+    try {
+      acks = await this.publisher.publish([
+        { topic: this.topics.submitted, partition, key: alert.alertId, value: encoded, headers: { 'content-type': 'application/vnd.apache.avro+single-object' } },
+        { topic: this.topics.audit, key: alert.alertId, value: auditEventCodec.encode(audit) },
+      ]);
+    } catch (err) {
+      if (err instanceof PublishUnavailableError) {
+        const retryAfter = String(this.config.settings.RETRY_AFTER_SECONDS);
+        throw new ProblemWithHeaders(
+          problem(503, 'kafka-unavailable', 'Alert not published', {
+            detail: 'The message broker is unreachable; nothing was published. Retry later with the same Idempotency-Key.',
+            reason: 'kafka-unavailable',
+          }),
+          { 'Retry-After': retryAfter },
+        );
+      }
+      throw err;
+    }
+    const ack = acks[0]!;
+    if (ack.offset === null) throw new Error(`broker acknowledged ${alert.alertId} without an offset`);
+    this.published.inc({ msg_type: alert.msgType });
+    this.latency.observe({ msg_type: alert.msgType }, (performance.now() - started) / 1000);
+    return { alertId: alert.alertId, version: alert.version, msgType: alert.msgType, sent: alert.sent.toISOString(), partition: ack.partition, offset: ack.offset };
+  }
+
+  private async idempotent<T>(office: Office, key: string | undefined, request: string, work: () => Promise<{ statusCode: number; body: T }>): Promise<ApiResult<T>> {
+    if (key === undefined) return { ...(await work()), replayed: false };
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw validationProblem([{ field: 'header:Idempotency-Key', code: 'invalid-format', message: 'must be 1-200 visible ASCII characters' }]);
+    }
+    const agency = office.agency.code;
+    const hash = createHash('sha256').update(request).digest('hex');
+    const r = await this.idempotency.reserve(agency, key, hash);
+    if (r.kind === 'replay') return { statusCode: r.response.statusCode, body: r.response.body as T, replayed: true };
+    if (r.kind === 'in-progress') {
+      throw new ProblemWithHeaders(
+        problem(409, 'idempotency-key-in-progress', 'Request in progress', { detail: 'A request with this Idempotency-Key is still being processed.', reason: 'idempotency-key-in-progress' }),
+        { 'Retry-After': '1' },
+      );
+    }
+    if (r.kind === 'mismatch') {
+      throw problem(422, 'idempotency-key-reused', 'Idempotency-Key reused', { detail: 'This Idempotency-Key was used for a different request.', reason: 'idempotency-key-reused' });
+    }
+    try {
+      const result = await work();
+      await this.idempotency.complete(agency, key, result);
+      return { ...result, replayed: false };
+    } catch (err) {
+      // Released so that a later retry (Kafka back) publishes exactly once.
+      await this.idempotency.release(agency, key).catch((e: unknown) => this.logger.error({ err: e }, 'could not release an idempotency key'));
+      throw err;
+    }
+  }
+}
+
+function validationProblem(errors: { field: string; code: string; message: string }[]): ProblemException {
+  return problem(400, 'validation-failed', 'The alert is not valid', { detail: `${errors.length} field(s) are not valid.`, errors, reason: 'validation-failed' });
+}
+
+function summary(a: AlertRow): Omit<AlertStatus, 'versions'> {
+  return {
+    alertId: a.alertId,
+    sender: a.sender,
+    senderRegion: a.senderRegion,
+    state: a.state,
+    latestVersion: a.latestVersion,
+    noticeType: a.noticeType,
+    headline: a.headline,
+    createdAt: new Date(a.createdAt).toISOString(),
+    updatedAt: new Date(a.updatedAt).toISOString(),
+  };
+}
+
+/** Content as stored in jsonb (dates as ISO strings) and back. */
+function toJson(content: AlertContent): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(content)) as Record<string, unknown>;
+}
+
+function fromJson(json: Record<string, unknown>): AlertContent {
+  const c = json as unknown as AlertContent & { expires: string | null };
+  return { ...c, expires: c.expires === null ? null : new Date(c.expires) };
+}

@@ -1,0 +1,13 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { openApiDocument } from './openapi.document.js';
+
+@Controller()
+export class OpenApiController {
+  private readonly document = openApiDocument();
+
+  @Get('openapi.json')
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  openapi(): Record<string, unknown> {
+    return this.document;
+  }
+}

@@ -1,0 +1,147 @@
+import type { DataSource } from 'typeorm';
+import type { MsgType, Region } from '@backbone/codec';
+
+export type AlertState = 'active' | 'cancelled';
+
+export interface AlertRow {
+  alertId: string;
+  sender: string;
+  senderRegion: Region;
+  noticeType: string;
+  headline: string;
+  state: AlertState;
+  latestVersion: number;
+  /** The latest version's content as the office submitted it (JSON), for Cancel. */
+  content: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface VersionRow {
+  version: number;
+  msgType: MsgType;
+  state: 'pending' | 'published';
+  partition: number | null;
+  offset: string | null;
+  sent: Date;
+}
+
+interface RawAlert {
+  alert_id: string;
+  sender: string;
+  sender_region: Region;
+  notice_type: string;
+  headline: string;
+  state: AlertState;
+  latest_version: number;
+  content: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+function toAlert(r: RawAlert): AlertRow {
+  return {
+    alertId: r.alert_id,
+    sender: r.sender,
+    senderRegion: r.sender_region,
+    noticeType: r.notice_type,
+    headline: r.headline,
+    state: r.state,
+    latestVersion: r.latest_version,
+    content: r.content,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** The office's own alerts: enough to check references, ownership and report status. */
+export class AlertStore {
+  constructor(private readonly ds: DataSource) {}
+
+  async find(alertId: string): Promise<AlertRow | undefined> {
+    const rows = (await this.ds.query('SELECT * FROM alerts WHERE alert_id = $1', [alertId])) as RawAlert[];
+    return rows[0] ? toAlert(rows[0]) : undefined;
+  }
+
+  async versions(alertId: string): Promise<VersionRow[]> {
+    const rows = (await this.ds.query(
+      'SELECT version, msg_type, state, partition, "offset", sent FROM alert_versions WHERE alert_id = $1 ORDER BY version',
+      [alertId],
+    )) as { version: number; msg_type: MsgType; state: 'pending' | 'published'; partition: number | null; offset: string | null; sent: Date }[];
+    return rows.map((r) => ({ version: r.version, msgType: r.msg_type, state: r.state, partition: r.partition, offset: r.offset, sent: r.sent }));
+  }
+
+  async list(sender: string, limit: number, offset: number): Promise<{ items: AlertRow[]; total: number }> {
+    const [rows, count] = await Promise.all([
+      this.ds.query('SELECT * FROM alerts WHERE sender = $1 ORDER BY created_at DESC, alert_id LIMIT $2 OFFSET $3', [sender, limit, offset]) as Promise<RawAlert[]>,
+      this.ds.query('SELECT count(*)::int AS n FROM alerts WHERE sender = $1', [sender]) as Promise<{ n: number }[]>,
+    ]);
+    return { items: rows.map(toAlert), total: count[0]?.n ?? 0 };
+  }
+
+  /**
+   * Reserves version `version` of an existing alert before publishing it. False when another
+   * request holds or has published that version (a concurrent update).
+   */
+  async reserveVersion(alertId: string, version: number, msgType: MsgType, sent: Date): Promise<boolean> {
+    try {
+      await this.ds.query(`INSERT INTO alert_versions (alert_id, version, msg_type, state, sent) VALUES ($1, $2, $3, 'pending', $4)`, [
+        alertId,
+        version,
+        msgType,
+        sent,
+      ]);
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION || (err as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) return false;
+      throw err;
+    }
+  }
+
+  async releaseVersion(alertId: string, version: number): Promise<void> {
+    await this.ds.query(`DELETE FROM alert_versions WHERE alert_id = $1 AND version = $2 AND state = 'pending'`, [alertId, version]);
+  }
+
+  /** Records a published original: the alert row and its version 1, in one transaction. */
+  async recordCreated(a: Omit<AlertRow, 'createdAt' | 'updatedAt' | 'state' | 'latestVersion'>, sent: Date, partition: number, offset: string): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO alerts (alert_id, sender, sender_region, notice_type, headline, state, latest_version, content)
+         VALUES ($1, $2, $3, $4, $5, 'active', 1, $6)`,
+        [a.alertId, a.sender, a.senderRegion, a.noticeType, a.headline, JSON.stringify(a.content)],
+      );
+      await m.query(`INSERT INTO alert_versions (alert_id, version, msg_type, state, partition, "offset", sent) VALUES ($1, 1, 'Alert', 'published', $2, $3, $4)`, [
+        a.alertId,
+        partition,
+        offset,
+        sent,
+      ]);
+    });
+  }
+
+  /** Records a published Update or Cancel of a reserved version. */
+  async recordVersion(
+    alertId: string,
+    version: number,
+    msgType: MsgType,
+    content: Record<string, unknown>,
+    partition: number,
+    offset: string,
+  ): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await m.query(`UPDATE alert_versions SET state = 'published', partition = $3, "offset" = $4 WHERE alert_id = $1 AND version = $2`, [
+        alertId,
+        version,
+        partition,
+        offset,
+      ]);
+      await m.query(
+        `UPDATE alerts SET latest_version = $2, state = $3, content = $4, notice_type = $5, headline = $6, updated_at = now()
+         WHERE alert_id = $1 AND latest_version < $2`,
+        [alertId, version, msgType === 'Cancel' ? 'cancelled' : 'active', JSON.stringify(content), String(content['noticeType']), String(content['headline'])],
+      );
+    });
+  }
+}

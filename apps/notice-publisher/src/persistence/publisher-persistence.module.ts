@@ -1,0 +1,48 @@
+import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { HealthRegistry } from '@backbone/bootstrap';
+import { pingDatabase } from '@backbone/persistence';
+import { PUBLISHER_DATA_SOURCE } from '../publisher.tokens.js';
+import { AlertStore } from './alert.store.js';
+import { CredentialStore } from './credential.store.js';
+import { IdempotencyStore } from './idempotency.store.js';
+
+@Injectable()
+class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(PUBLISHER_DATA_SOURCE) private readonly ds: DataSource,
+    private readonly health: HealthRegistry,
+  ) {}
+  onModuleInit(): void {
+    this.health.register({
+      name: 'database',
+      check: async () => {
+        const r = await pingDatabase(this.ds);
+        if (!r.ok) throw new Error(r.error ?? 'database did not answer');
+      },
+    });
+  }
+  async onApplicationShutdown(): Promise<void> {
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}
+
+/** The publisher's PostgreSQL state: credentials, idempotency keys, the offices' alerts. */
+@Global()
+@Module({})
+export class PublisherPersistenceModule {
+  /** `dataSource` is initialised and migrated by the caller (main or a test). */
+  static forRoot(dataSource: DataSource): DynamicModule {
+    return {
+      module: PublisherPersistenceModule,
+      providers: [
+        { provide: PUBLISHER_DATA_SOURCE, useValue: dataSource },
+        { provide: CredentialStore, useValue: new CredentialStore(dataSource) },
+        { provide: IdempotencyStore, useValue: new IdempotencyStore(dataSource) },
+        { provide: AlertStore, useValue: new AlertStore(dataSource) },
+        DatabaseLifecycle,
+      ],
+      exports: [PUBLISHER_DATA_SOURCE, CredentialStore, IdempotencyStore, AlertStore],
+    };
+  }
+}

@@ -1,0 +1,246 @@
+// Transactional group commit. Each request hands over its records (the alert and its audit
+// event); concurrent requests are gathered for a few milliseconds and sent in ONE Kafka
+// transaction, so the alert and its audit event commit atomically and the per-transaction
+// round trips (AddPartitionsToTxn, EndTxn, markers) are paid once per batch, not per message.
+// A request's promise settles only after the commit: acknowledged means durable (acks=all).
+// kafkajs is CommonJS whose named exports Node's ESM loader cannot list: take values from the default export.
+import kafkajs from 'kafkajs';
+import type { Kafka, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
+import type { Logger } from '@backbone/bootstrap';
+
+const { Partitioners } = kafkajs;
+
+export interface OutboundRecord {
+  topic: string;
+  /** Explicit partition; omitted → the default (murmur2 of the key) partitioner. */
+  partition?: number;
+  key: string;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface RecordAck {
+  topic: string;
+  partition: number;
+  /** Offset as a decimal string (Kafka offsets are int64). Known only for explicit partitions. */
+  offset: string | null;
+}
+
+/** The broker could not take the batch; nothing of it was committed (the transaction was aborted). */
+export class PublishUnavailableError extends Error {
+  override readonly name = 'PublishUnavailableError';
+}
+
+export interface GroupCommitOptions {
+  transactionalId: string;
+  /** How long the first request of a batch waits for company. */
+  flushIntervalMs: number;
+  /** A batch is flushed at once when it holds this many records. */
+  maxBatchRecords: number;
+  /** Whole-transaction attempts for retriable errors (CONCURRENT_TRANSACTIONS, leader moves...). */
+  maxAttempts?: number;
+  logger: Logger;
+  /** Called with the size of every committed batch (metrics). */
+  onCommit?: (records: number, ms: number) => void;
+}
+
+interface Pending {
+  records: OutboundRecord[];
+  resolve(acks: RecordAck[]): void;
+  reject(err: Error): void;
+}
+
+export class GroupCommitPublisher {
+  private readonly queue: Pending[] = [];
+  private queuedRecords = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing = false;
+  private closed = false;
+  private producer: Producer | undefined;
+  private connecting: Promise<Producer> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly opts: GroupCommitOptions,
+  ) {}
+
+  /** All-or-nothing: resolves with one ack per record once the transaction committed. */
+  publish(records: OutboundRecord[]): Promise<RecordAck[]> {
+    if (this.closed) return Promise.reject(new PublishUnavailableError('publisher is shutting down'));
+    return new Promise<RecordAck[]>((resolve, reject) => {
+      this.queue.push({ records, resolve, reject });
+      this.queuedRecords += records.length;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.queue.length === 0) return;
+    if (this.queuedRecords >= this.opts.maxBatchRecords) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.opts.flushIntervalMs);
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    const batch: Pending[] = [];
+    let count = 0;
+    while (this.queue.length > 0 && (batch.length === 0 || count + this.queue[0]!.records.length <= this.opts.maxBatchRecords)) {
+      const next = this.queue.shift()!;
+      batch.push(next);
+      count += next.records.length;
+    }
+    this.queuedRecords -= count;
+    const started = performance.now();
+    try {
+      const acks = await this.sendInTransaction(batch.flatMap((p) => p.records));
+      this.opts.onCommit?.(count, performance.now() - started);
+      let i = 0;
+      for (const p of batch) {
+        p.resolve(acks.slice(i, i + p.records.length));
+        i += p.records.length;
+      }
+    } catch (err) {
+      const cause = err as Error;
+      this.opts.logger.warn({ err: cause, records: count }, 'transaction failed; batch aborted');
+      const failure = new PublishUnavailableError(`Kafka did not accept the records: ${cause.message}`, { cause });
+      for (const p of batch) p.reject(failure);
+    } finally {
+      this.flushing = false;
+      this.schedule();
+    }
+  }
+
+  private async sendInTransaction(records: OutboundRecord[]): Promise<RecordAck[]> {
+    const maxAttempts = this.opts.maxAttempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      const producer = await this.ready();
+      const txn = await producer.transaction();
+      let committing = false;
+      try {
+        const meta = await txn.sendBatch({ topicMessages: toTopicMessages(records), acks: -1 });
+        committing = true;
+        await txn.commit();
+        return acksFor(records, meta);
+      } catch (err) {
+        if (!committing) await txn.abort().catch(() => undefined);
+        // After a failed commit the outcome is unknown: never resend, or it could be published twice.
+        const retry = !committing && attempt < maxAttempts && isRetriable(err);
+        if (!retry) {
+          await this.reset();
+          throw err;
+        }
+        this.opts.logger.info({ attempt, err: (err as Error).message }, 'retrying transaction');
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
+  }
+
+  /** The connected transactional producer, created on first use so the service starts while Kafka is down. */
+  private ready(): Promise<Producer> {
+    if (this.producer) return Promise.resolve(this.producer);
+    this.connecting ??= (async () => {
+      const producer = this.kafka.producer({
+        transactionalId: this.opts.transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: 30_000,
+        // Bounded retries: a request waits a few seconds at most before it gets 503. The whole
+        // transaction is aborted on failure, so exactly-once does not rest on infinite retries.
+        retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      try {
+        await producer.connect();
+      } catch (err) {
+        await producer.disconnect().catch(() => undefined);
+        throw err;
+      }
+      this.producer = producer;
+      return producer;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  /** Drops the producer after a failure: KafkaJS does not reliably recover a transactional producer. */
+  private async reset(): Promise<void> {
+    const p = this.producer;
+    this.producer = undefined;
+    await p?.disconnect().catch(() => undefined);
+  }
+
+  /** Flushes what is queued, then disconnects. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.flushing || this.queue.length > 0) {
+      if (!this.flushing) await this.flush();
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+    await this.reset();
+  }
+}
+
+/**
+ * Broker-side conditions that a fresh transaction gets past (coordinator busy or moving, leader
+ * election). Connection failures are not retried here: KafkaJS already retried them, and an
+ * unreachable broker must turn into a quick 503, not a minute of waiting.
+ */
+const RETRIABLE_TYPES = new Set([
+  'CONCURRENT_TRANSACTIONS',
+  'NOT_COORDINATOR',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_LEADER_OR_FOLLOWER',
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+]);
+
+function isRetriable(err: unknown): boolean {
+  const e = err as { type?: string; originalError?: { type?: string } };
+  return RETRIABLE_TYPES.has(e.type ?? '') || RETRIABLE_TYPES.has(e.originalError?.type ?? '');
+}
+
+function toTopicMessages(records: OutboundRecord[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const r of records) {
+    const messages = byTopic.get(r.topic) ?? [];
+    messages.push({
+      key: r.key,
+      value: r.value,
+      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+      ...(r.headers ? { headers: r.headers } : {}),
+    });
+    byTopic.set(r.topic, messages);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/**
+ * KafkaJS groups a batch per partition in message order and sends each partition's messages in
+ * one produce request, so the n-th record for a partition has offset baseOffset + n.
+ */
+function acksFor(records: OutboundRecord[], meta: RecordMetadata[]): RecordAck[] {
+  const base = new Map(meta.map((m) => [`${m.topicName}\u0000${m.partition}`, BigInt(m.baseOffset ?? '-1')]));
+  const seen = new Map<string, bigint>();
+  return records.map((r) => {
+    if (r.partition === undefined) return { topic: r.topic, partition: -1, offset: null };
+    const k = `${r.topic}\u0000${r.partition}`;
+    const b = base.get(k);
+    if (b === undefined || b < 0n) return { topic: r.topic, partition: r.partition, offset: null };
+    const n = seen.get(k) ?? 0n;
+    seen.set(k, n + 1n);
+    return { topic: r.topic, partition: r.partition, offset: (b + n).toString() };
+  });
+}

@@ -1,0 +1,53 @@
+import { Global, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
+import { KAFKA } from '@backbone/kafka';
+import type { PublisherConfig } from '../config/publisher.config.js';
+import { PUBLISHER_CONFIG } from '../publisher.tokens.js';
+import { GroupCommitPublisher } from './group-commit.publisher.js';
+
+@Injectable()
+class PublisherShutdown implements OnApplicationShutdown {
+  constructor(private readonly publisher: GroupCommitPublisher) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.publisher.close();
+  }
+}
+
+/** The transactional group-commit producer shared by the API and the refusal audit. */
+@Global()
+@Module({})
+export class PublishingModule {
+  /**
+   * `kafkaClient` replaces the KafkaModule client for publishing only: tests route it through a
+   * TCP proxy they can close to play "broker unreachable" without touching the shared broker.
+   */
+  static forRoot(kafkaClient?: Kafka): DynamicModule {
+    return {
+      module: PublishingModule,
+      providers: [
+    {
+      provide: GroupCommitPublisher,
+      inject: [KAFKA, PUBLISHER_CONFIG, LOGGER, MetricsService],
+      useFactory: (injected: Kafka, config: PublisherConfig, logger: Logger, metrics: MetricsService) => {
+        const kafka = kafkaClient ?? injected;
+        const batchSize = metrics.histogram('publisher_batch_records', 'Records per committed transaction', [], [1, 2, 5, 10, 20, 50, 100, 200, 500]);
+        const commitMs = metrics.histogram('publisher_transaction_ms', 'Send + commit time of one transaction', [], [2, 5, 10, 20, 50, 100, 250, 1000]);
+        return new GroupCommitPublisher(kafka, {
+          transactionalId: config.settings.PUBLISH_TRANSACTIONAL_ID,
+          flushIntervalMs: config.settings.PUBLISH_FLUSH_INTERVAL_MS,
+          maxBatchRecords: config.settings.PUBLISH_MAX_BATCH_RECORDS,
+          logger,
+          onCommit: (records, ms) => {
+            batchSize.observe(records);
+            commitMs.observe(ms);
+          },
+        });
+      },
+    },
+    PublisherShutdown,
+      ],
+      exports: [GroupCommitPublisher],
+    };
+  }
+}

@@ -13,14 +13,24 @@ describe('applyObligations', () => {
     expect(applyObligations(alert, allowed([]))).toEqual(alert);
   });
 
+  it('never tells a recipient whom the originator excluded or asked consent for', () => {
+    const alert = sampleAlert({ neverTo: ['GB-NCB', 'US-NCB'], consentedThirdCountries: ['AU-NCB'], releasableTo: ['DE-NCB', 'FR-NCB'] });
+    const copy = applyObligations(alert, allowed([]));
+    expect(copy.neverTo).toEqual([]);
+    expect(copy.consentedThirdCountries).toEqual([]);
+    expect(copy.releasableTo).toEqual(['DE-NCB', 'FR-NCB']);
+    expect(alert.neverTo).toEqual(['GB-NCB', 'US-NCB']);
+  });
+
   it('never mutates the input and shares nothing with it', () => {
     const alert = sampleAlert({ subject: sampleSubject(), neverTo: ['GB-NCB'] });
     const before = structuredClone(alert);
     const copy = applyObligations(alert, allowed(['BIOMETRICS', 'IDENTITY_DOCUMENTS', 'VICTIM_DETAILS']));
     expect(alert).toEqual(before);
-    copy.neverTo.push('X');
+    copy.releasableTo.push('X');
     copy.addressing.agencies.push('X');
     expect(alert.neverTo).toEqual(['GB-NCB']);
+    expect(alert.releasableTo).toEqual([]);
     expect(alert.addressing.agencies).toEqual([]);
     expect(copy.sent).toBeInstanceOf(Date);
     expect(copy.sent).not.toBe(alert.sent);

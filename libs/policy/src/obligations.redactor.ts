@@ -2,7 +2,10 @@ import type { Alert, FieldGroup, Subject } from '@backbone/codec';
 import type { RecipientOutcome } from './decision.types.js';
 
 /**
- * The copy of `alert` one recipient may see: its redacted groups removed. Never mutates
+ * The copy of `alert` one recipient may see: its redacted groups removed, and the originator's
+ * exclusion lists (neverTo, consentedThirdCountries) emptied — who was kept out, or who needed
+ * consent, is the originator's business, never a recipient's. releasableTo stays: it is the
+ * handling caveat ("releasable to ...") the recipient must obey before passing anything on. Never mutates
  * `alert`; the result shares nothing mutable with it, so a caller may change it freely.
  * Throws for a DENY outcome: a denied recipient must not get a copy at all.
  */
@@ -11,6 +14,8 @@ export function applyObligations(alert: Alert, outcome: Pick<RecipientOutcome, '
     throw new Error(`applyObligations: ${outcome.agency} is denied alert ${alert.alertId}; nothing may be delivered`);
   }
   const copy = copyAlert(alert);
+  copy.neverTo = [];
+  copy.consentedThirdCountries = [];
   if (copy.subject !== null) redact(copy.subject, outcome.redactedGroups);
   return copy;
 }

@@ -56,7 +56,9 @@ describe('engine against the naive oracle', () => {
           expect(copy.subject?.biometrics ?? null).toEqual(redacted.has('BIOMETRICS') ? null : (alert.subject?.biometrics ?? null));
           expect(copy.subject?.identityDocuments ?? []).toEqual(redacted.has('IDENTITY_DOCUMENTS') ? [] : (alert.subject?.identityDocuments ?? []));
           expect(copy.subject?.victim ?? null).toEqual(redacted.has('VICTIM_DETAILS') ? null : (alert.subject?.victim ?? null));
-          expect({ ...copy, subject: null }).toEqual({ ...alert, subject: null });
+          expect(copy.neverTo).toEqual([]);
+          expect(copy.consentedThirdCountries).toEqual([]);
+          expect({ ...copy, subject: null, neverTo: [], consentedThirdCountries: [] }).toEqual({ ...alert, subject: null, neverTo: [], consentedThirdCountries: [] });
         }
         expect(JSON.stringify(alert)).toBe(before);
       }),

@@ -1,10 +1,25 @@
-import { createLogger, loadServiceSettings, runMain, startHttpService } from '@backbone/bootstrap';
+import { createLogger, describeConfig, runMain } from '@backbone/bootstrap';
 import { KafkaConfig } from '@backbone/kafka';
-import { AgencySubscriberModule } from './agency-subscriber.module.js';
+import { ensureDatabase } from '@backbone/persistence';
+import { loadSubscriberConfig, SUBSCRIBER_SETTINGS } from './config/subscriber.config.js';
+import { startAgencySubscriber } from './subscriber.bootstrap.js';
 
 runMain('agency-subscriber', async () => {
-  const service = loadServiceSettings(process.env, 8100);
-  const logger = createLogger('agency-subscriber', service.LOG_LEVEL);
+  const config = loadSubscriberConfig(process.env);
   const kafka = KafkaConfig.fromEnv(process.env);
-  await startHttpService({ module: AgencySubscriberModule.forRoot({ logger, kafka }), logger, port: service.PORT, host: service.HOST });
+  const logger = createLogger('agency-subscriber', config.LOG_LEVEL);
+  logger.info({ config: describeConfig(SUBSCRIBER_SETTINGS, config) }, 'starting');
+  const databaseUrl = config.DATABASE_URL ?? (await ensureDatabase()).url;
+  await startAgencySubscriber({
+    agency: config.AGENCY_CODE,
+    kafka,
+    databaseUrl,
+    port: config.PORT,
+    host: config.HOST,
+    retentionDays: config.RETENTION_DAYS,
+    purgeIntervalMs: config.PURGE_INTERVAL_MS,
+    adminTokenHash: config.ADMIN_TOKEN_HASH,
+    logger,
+    shutdownHooks: true,
+  });
 });

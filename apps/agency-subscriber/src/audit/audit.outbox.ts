@@ -1,0 +1,18 @@
+import type { EntityManager } from 'typeorm';
+import { auditEventCodec, type AuditEvent, type AuditEventType } from '@backbone/codec';
+import { auditEvent } from '@backbone/kafka';
+
+export const SERVICE = 'agency-subscriber';
+
+/**
+ * Queues an audit event in the same transaction as the change it records; AuditRelay sends it.
+ * Encoding here (not in the relay) makes a bad event fail the business transaction, loudly.
+ */
+export async function queueAuditEvent(
+  tx: EntityManager,
+  type: AuditEventType,
+  fields: Partial<Omit<AuditEvent, 'type' | 'service'>>,
+): Promise<void> {
+  const event = auditEvent(type, SERVICE, fields);
+  await tx.query(`INSERT INTO audit_outbox (event_key, event) VALUES ($1, $2)`, [event.alertId, auditEventCodec.encode(event)]);
+}

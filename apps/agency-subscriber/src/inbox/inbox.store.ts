@@ -1,0 +1,441 @@
+import type { DataSource } from 'typeorm';
+import type { Alert, Delivery, MsgType } from '@backbone/codec';
+import { queueAuditEvent } from '../audit/audit.outbox.js';
+import { filterConditions, type DeskFilter } from '../desks/desk.filter.js';
+import type { Desk } from '../desks/desk.store.js';
+import type { AlertState, FeedEvent, InboxDetail, InboxItem, InboxPage, InboxQuery, InboxVersion, StoreOutcome } from './inbox.types.js';
+
+interface AlertRow {
+  alert_id: string;
+  version: number;
+  msg_type: MsgType;
+  state: AlertState;
+  sender: string;
+  sender_region: string;
+  notice_type: string;
+  urgency: string;
+  severity: string;
+  tlp: string;
+  status: string;
+  sent: Date;
+  expires: Date | null;
+  headline: string | null;
+  description: string | null;
+  content: Record<string, unknown> | null;
+  execution_flags: string[];
+  no_reshare: boolean;
+  redacted_groups: string[];
+  first_received_at: Date;
+  updated_at: Date;
+  last_seq: string;
+  ack_version: number | null;
+  acked_at: Date | null;
+}
+
+interface VersionRow {
+  alert_id: string;
+  version: number;
+  seq: string;
+  delivery_id: string;
+  msg_type: MsgType;
+  sender_region: string;
+  notice_type: string;
+  urgency: string;
+  severity: string;
+  tlp: string;
+  headline: string | null;
+  description: string | null;
+  content: Record<string, unknown> | null;
+  execution_flags: string[];
+  no_reshare: boolean;
+  redacted_groups: string[];
+  policy_version: string;
+  rule_id: string;
+  outcome: string;
+  recall: boolean;
+  replay: boolean;
+  decided_at: Date;
+  received_at: Date;
+  state: AlertState;
+}
+
+export type PurgeReason = 'EXPIRED' | 'RETENTION_PERIOD';
+
+export interface PurgeResult {
+  purged: { alertId: string; version: number; reason: PurgeReason }[];
+}
+
+export type AckOutcome = { found: false } | { found: true; alertId: string; version: number; at: string; newlyAcknowledged: boolean };
+
+const PAGE_MAX = 200;
+
+/**
+ * The agency's inbox in PostgreSQL: exactly-once storage of deliveries, desk queries, the feed
+ * log behind SSE, acknowledgements and the retention purge. Every method runs in the agency schema.
+ */
+export class InboxStore {
+  constructor(
+    private readonly db: DataSource,
+    private readonly agency: string,
+    /** LISTEN/NOTIFY channel on which new inbox sequence numbers are announced after commit. */
+    readonly channel: string,
+  ) {}
+
+  /**
+   * Stores one delivered version exactly once. (alert_id, version) is the key: a redelivery or a
+   * ledger replay of a version already here changes nothing and emits nothing. Writers are
+   * serialised by a transaction-scoped advisory lock so inbox sequence numbers become visible in
+   * order; the SSE hand-off relies on that (seeing seq N means every seq below N is visible too).
+   */
+  async storeDelivery(delivery: Delivery, alert: Alert): Promise<StoreOutcome> {
+    if (delivery.recipient !== this.agency) return { stored: false, reason: 'WRONG_RECIPIENT' };
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':inbox-writer'))`);
+      const dup = (await tx.query(`SELECT 1 FROM alert_versions WHERE alert_id = $1 AND version = $2`, [delivery.alertId, delivery.alertVersion])) as unknown[];
+      if (dup.length > 0) return { stored: false, reason: 'DUPLICATE' } as const;
+
+      const current = ((await tx.query(`SELECT version, state FROM alerts WHERE alert_id = $1 FOR UPDATE`, [delivery.alertId])) as { version: number; state: AlertState }[])[0];
+      const isCancel = delivery.msgType === 'Cancel';
+      // Content is kept only while the alert is live: a Cancel removes it, and nothing resurrects
+      // a cancelled or purged alert's content.
+      const keepContent = !isCancel && (current === undefined || current.state === 'ACTIVE');
+      const content = keepContent ? alertContent(alert) : null;
+      const seq = Number(((await tx.query(`SELECT nextval('inbox_seq') AS seq`)) as { seq: string }[])[0]!.seq);
+
+      await tx.query(
+        `INSERT INTO alert_versions (alert_id, version, seq, delivery_id, msg_type, sender_region, notice_type, urgency, severity, tlp,
+           headline, description, content, execution_flags, no_reshare, redacted_groups, policy_version, rule_id, outcome, recall, replay, decided_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)`,
+        [
+          delivery.alertId, delivery.alertVersion, seq, delivery.deliveryId, delivery.msgType, alert.senderRegion, alert.noticeType, alert.urgency,
+          alert.severity, alert.tlp, keepContent ? alert.headline : null, keepContent ? alert.description : null,
+          content === null ? null : JSON.stringify(content), delivery.executionFlags, delivery.noReshare, delivery.redactedGroups,
+          delivery.policyVersion, delivery.ruleId, delivery.outcome, delivery.recall, delivery.replay, delivery.decidedAt,
+        ],
+      );
+
+      let effect: 'NEW' | 'UPDATED' | 'CANCELLED' | 'HISTORY_ONLY';
+      const visible = [
+        delivery.alertVersion, delivery.msgType, alert.sender, alert.senderRegion, alert.noticeType, alert.urgency, alert.severity, alert.tlp,
+        alert.status, alert.sent, alert.expires, keepContent ? alert.headline : null, keepContent ? alert.description : null,
+        content === null ? null : JSON.stringify(content), delivery.executionFlags, delivery.noReshare, delivery.redactedGroups, seq,
+      ];
+      if (current === undefined) {
+        await tx.query(
+          `INSERT INTO alerts (version, msg_type, sender, sender_region, notice_type, urgency, severity, tlp, status, sent, expires,
+             headline, description, content, execution_flags, no_reshare, redacted_groups, last_seq, alert_id, state)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)`,
+          [...visible, delivery.alertId, isCancel ? 'CANCELLED' : 'ACTIVE'],
+        );
+        effect = isCancel ? 'CANCELLED' : 'NEW';
+      } else if (current.state === 'ACTIVE' && (isCancel || delivery.alertVersion > current.version)) {
+        // An update replaces the visible version (history stays in alert_versions); a cancel of
+        // any version ends the alert. An older version arriving late only joins the history.
+        await tx.query(
+          `UPDATE alerts SET version = GREATEST(version, $1), msg_type = $2, sender = $3, sender_region = $4, notice_type = $5, urgency = $6,
+             severity = $7, tlp = $8, status = $9, sent = $10, expires = $11, headline = $12, description = $13, content = $14,
+             execution_flags = $15, no_reshare = $16, redacted_groups = $17, last_seq = $18, updated_at = now(), state = $20
+           WHERE alert_id = $19`,
+          [...visible, delivery.alertId, isCancel ? 'CANCELLED' : 'ACTIVE'],
+        );
+        if (isCancel) {
+          await tx.query(`UPDATE alert_versions SET headline = NULL, description = NULL, content = NULL WHERE alert_id = $1`, [delivery.alertId]);
+        }
+        effect = isCancel ? 'CANCELLED' : 'UPDATED';
+      } else {
+        effect = 'HISTORY_ONLY';
+      }
+
+      await queueAuditEvent(tx, 'DELIVERED', {
+        actor: this.agency,
+        agency: this.agency,
+        alertId: delivery.alertId,
+        alertVersion: delivery.alertVersion,
+        originator: alert.sender,
+        noticeType: alert.noticeType,
+        policyVersion: delivery.policyVersion,
+        details: {
+          deliveryId: delivery.deliveryId,
+          msgType: delivery.msgType,
+          inboxSeq: String(seq),
+          effect,
+          recall: String(delivery.recall),
+          replay: String(delivery.replay),
+        },
+      });
+      await tx.query(`SELECT pg_notify($1, $2)`, [this.channel, String(seq)]);
+      return { stored: true, seq, effect } as const;
+    });
+  }
+
+  /** A desk's view of the inbox, newest activity first, keyset-paginated on the inbox sequence. */
+  async list(desk: Desk, query: InboxQuery): Promise<InboxPage> {
+    const params: unknown[] = [desk.deskId];
+    const where = [`a.state <> 'PURGED'`, ...filterConditions(desk.filter, 'a', params)];
+    if (query.q) {
+      params.push(`%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`(a.headline ILIKE $${params.length} OR a.description ILIKE $${params.length})`);
+    }
+    if (query.noticeType) {
+      params.push(query.noticeType);
+      where.push(`a.notice_type = $${params.length}`);
+    }
+    if (query.since) {
+      params.push(query.since);
+      where.push(`a.updated_at >= $${params.length}`);
+    }
+    if (query.cursor) {
+      params.push(decodeCursor(query.cursor));
+      where.push(`a.last_seq < $${params.length}`);
+    }
+    const limit = Math.min(Math.max(query.limit, 1), PAGE_MAX);
+    params.push(limit + 1);
+    const rows = (await this.db.query(
+      `SELECT a.*, k.version AS ack_version, k.acked_at FROM alerts a
+         LEFT JOIN acks k ON k.alert_id = a.alert_id AND k.desk_id = $1
+       WHERE ${where.join(' AND ')} ORDER BY a.last_seq DESC LIMIT $${params.length}`,
+      params,
+    )) as AlertRow[];
+    const page = rows.slice(0, limit).map(toItem);
+    const last = page[page.length - 1];
+    return { items: page, nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
+  }
+
+  /** One alert if the desk may see it; `tombstone` when it was purged. */
+  async get(desk: Desk, alertId: string): Promise<{ detail: InboxDetail } | { tombstone: { alertId: string; version: number; purgedAt: string; reason: string } } | null> {
+    const params: unknown[] = [desk.deskId, alertId];
+    const conditions = filterConditions(desk.filter, 'a', params);
+    const rows = (await this.db.query(
+      `SELECT a.*, k.version AS ack_version, k.acked_at FROM alerts a
+         LEFT JOIN acks k ON k.alert_id = a.alert_id AND k.desk_id = $1
+       WHERE a.alert_id = $2 ${conditions.map((c) => `AND ${c}`).join(' ')}`,
+      params,
+    )) as AlertRow[];
+    const row = rows[0];
+    if (!row) return null;
+    if (row.state === 'PURGED') {
+      const t = ((await this.db.query(`SELECT * FROM tombstones WHERE alert_id = $1`, [alertId])) as { alert_id: string; version: number; purged_at: Date; reason: string }[])[0];
+      return { tombstone: { alertId, version: t?.version ?? row.version, purgedAt: (t?.purged_at ?? row.updated_at).toISOString(), reason: t?.reason ?? 'UNKNOWN' } };
+    }
+    const versions = (await this.db.query(`SELECT * FROM alert_versions WHERE alert_id = $1 ORDER BY version`, [alertId])) as VersionRow[];
+    return { detail: { ...toItem(row), alert: row.content, versions: versions.map(toVersion) } };
+  }
+
+  /**
+   * Acknowledges the visible version for the desk. Idempotent: acknowledging the same version again
+   * changes nothing and emits no second audit event; acknowledging after an update records the newer version.
+   */
+  async acknowledge(desk: Desk, alertId: string): Promise<AckOutcome> {
+    return this.db.transaction(async (tx) => {
+      const params: unknown[] = [alertId];
+      const conditions = filterConditions(desk.filter, 'a', params);
+      const alert = ((await tx.query(
+        `SELECT a.alert_id, a.version, a.sender, a.notice_type FROM alerts a WHERE a.alert_id = $1 AND a.state <> 'PURGED' ${conditions.map((c) => `AND ${c}`).join(' ')}`,
+        params,
+      )) as { alert_id: string; version: number; sender: string; notice_type: string }[])[0];
+      if (!alert) return { found: false } as const;
+      const inserted = (await tx.query(
+        `INSERT INTO acks (alert_id, desk_id, version) VALUES ($1, $2, $3)
+         ON CONFLICT (alert_id, desk_id) DO UPDATE SET version = EXCLUDED.version, acked_at = now() WHERE acks.version < EXCLUDED.version
+         RETURNING version, acked_at`,
+        [alertId, desk.deskId, alert.version],
+      )) as { version: number; acked_at: Date }[];
+      if (inserted[0]) {
+        await queueAuditEvent(tx, 'ACKNOWLEDGED', {
+          actor: `${this.agency}/${desk.name}`,
+          agency: this.agency,
+          alertId,
+          alertVersion: alert.version,
+          originator: alert.sender,
+          noticeType: alert.notice_type,
+          details: { desk: desk.name, deskId: desk.deskId },
+        });
+        return { found: true, alertId, version: inserted[0].version, at: new Date(inserted[0].acked_at).toISOString(), newlyAcknowledged: true } as const;
+      }
+      const existing = ((await tx.query(`SELECT version, acked_at FROM acks WHERE alert_id = $1 AND desk_id = $2`, [alertId, desk.deskId])) as { version: number; acked_at: Date }[])[0]!;
+      return { found: true, alertId, version: existing.version, at: new Date(existing.acked_at).toISOString(), newlyAcknowledged: false } as const;
+    });
+  }
+
+  /** Feed entries after `afterSeq` that the desk's filter matches, oldest first. */
+  async feedAfter(filter: DeskFilter, afterSeq: number, limit = 500): Promise<FeedEvent[]> {
+    const params: unknown[] = [afterSeq];
+    const conditions = filterConditions(filter, 'v', params);
+    params.push(limit);
+    const rows = (await this.db.query(
+      `SELECT v.*, a.state FROM alert_versions v JOIN alerts a ON a.alert_id = v.alert_id
+       WHERE v.seq > $1 ${conditions.map((c) => `AND ${c}`).join(' ')} ORDER BY v.seq LIMIT $${params.length}`,
+      params,
+    )) as VersionRow[];
+    return rows.map(toFeedEvent);
+  }
+
+  /** The highest inbox sequence number stored so far (0 when empty). */
+  async headSeq(): Promise<number> {
+    const rows = (await this.db.query(`SELECT COALESCE(MAX(seq), 0) AS head FROM alert_versions`)) as { head: string }[];
+    return Number(rows[0]!.head);
+  }
+
+  /**
+   * Removes the content of alerts that expired or are older than the retention period, leaving a
+   * tombstone (alertId, version, purgedAt, reason) and the content-free version rows (which keep
+   * redeliveries of a purged version from coming back).
+   */
+  async purge(now: Date, retentionDays: number, batchSize = 500): Promise<PurgeResult> {
+    const purged: PurgeResult['purged'] = [];
+    const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
+    for (;;) {
+      const batch = await this.db.transaction(async (tx) => {
+        const rows = (await tx.query(
+          `SELECT alert_id, version, sender, notice_type, CASE WHEN expires IS NOT NULL AND expires <= $1 THEN 'EXPIRED' ELSE 'RETENTION_PERIOD' END AS reason
+           FROM alerts WHERE state <> 'PURGED' AND ((expires IS NOT NULL AND expires <= $1) OR first_received_at < $2)
+           ORDER BY alert_id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+          [now, cutoff, batchSize],
+        )) as { alert_id: string; version: number; sender: string; notice_type: string; reason: PurgeReason }[];
+        if (rows.length === 0) return rows;
+        const ids = rows.map((r) => r.alert_id);
+        await tx.query(`UPDATE alerts SET state = 'PURGED', headline = NULL, description = NULL, content = NULL, updated_at = now() WHERE alert_id = ANY($1::uuid[])`, [ids]);
+        await tx.query(`UPDATE alert_versions SET headline = NULL, description = NULL, content = NULL WHERE alert_id = ANY($1::uuid[])`, [ids]);
+        await tx.query(
+          `INSERT INTO tombstones (alert_id, version, purged_at, reason)
+           SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[])
+           ON CONFLICT (alert_id) DO NOTHING`,
+          [ids, rows.map((r) => r.version), rows.map(() => now), rows.map((r) => r.reason)],
+        );
+        for (const r of rows) {
+          await queueAuditEvent(tx, 'PURGED', {
+            actor: this.agency,
+            agency: this.agency,
+            alertId: r.alert_id,
+            alertVersion: r.version,
+            originator: r.sender,
+            noticeType: r.notice_type,
+            reason: r.reason,
+            details: { retentionDays: String(retentionDays) },
+          });
+        }
+        return rows;
+      });
+      purged.push(...batch.map((r) => ({ alertId: r.alert_id, version: r.version, reason: r.reason })));
+      if (batch.length < batchSize) return { purged };
+    }
+  }
+
+  async tombstones(): Promise<{ alertId: string; version: number; purgedAt: Date; reason: string }[]> {
+    const rows = (await this.db.query(`SELECT * FROM tombstones ORDER BY purged_at, alert_id`)) as { alert_id: string; version: number; purged_at: Date; reason: string }[];
+    return rows.map((r) => ({ alertId: r.alert_id, version: r.version, purgedAt: new Date(r.purged_at), reason: r.reason }));
+  }
+
+  /** Keeps an undecodable feed record whole instead of blocking its partition; idempotent per offset. */
+  async reject(topic: string, partition: number, offset: string, value: Buffer | null, reason: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO rejected_records (topic, part, record_offset, value, reason) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [topic, partition, offset, value, reason.slice(0, 2000)],
+    );
+  }
+
+  /** For tests and operators: how many version rows exist per alert. */
+  async versionCount(alertId?: string): Promise<number> {
+    const rows = (await (alertId
+      ? this.db.query(`SELECT count(*) AS n FROM alert_versions WHERE alert_id = $1`, [alertId])
+      : this.db.query(`SELECT count(*) AS n FROM alert_versions`))) as { n: string }[];
+    return Number(rows[0]!.n);
+  }
+
+  get dataSource(): DataSource {
+    return this.db;
+  }
+}
+
+/** The decoded (already redacted) alert as JSON: exactly what arrived, nothing added. */
+function alertContent(alert: Alert): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(alert)) as Record<string, unknown>;
+}
+
+function iso(d: Date | null): string | null {
+  return d === null ? null : new Date(d).toISOString();
+}
+
+function toItem(r: AlertRow): InboxItem {
+  return {
+    alertId: r.alert_id,
+    version: r.version,
+    msgType: r.msg_type,
+    state: r.state,
+    sender: r.sender,
+    senderRegion: r.sender_region,
+    noticeType: r.notice_type,
+    urgency: r.urgency,
+    severity: r.severity,
+    tlp: r.tlp,
+    status: r.status,
+    sent: new Date(r.sent).toISOString(),
+    expires: iso(r.expires),
+    headline: r.headline,
+    description: r.description,
+    executionFlags: r.execution_flags,
+    noReshare: r.no_reshare,
+    redactedGroups: r.redacted_groups,
+    firstReceivedAt: new Date(r.first_received_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+    seq: Number(r.last_seq),
+    acknowledged: r.ack_version === null || r.ack_version === undefined ? null : { version: r.ack_version, at: new Date(r.acked_at!).toISOString() },
+  };
+}
+
+function toVersion(r: VersionRow): InboxVersion {
+  return {
+    version: r.version,
+    msgType: r.msg_type,
+    seq: Number(r.seq),
+    deliveryId: r.delivery_id,
+    receivedAt: new Date(r.received_at).toISOString(),
+    decidedAt: new Date(r.decided_at).toISOString(),
+    policyVersion: r.policy_version,
+    ruleId: r.rule_id,
+    outcome: r.outcome,
+    recall: r.recall,
+    replay: r.replay,
+    executionFlags: r.execution_flags,
+    noReshare: r.no_reshare,
+    redactedGroups: r.redacted_groups,
+    headline: r.headline,
+  };
+}
+
+function toFeedEvent(r: VersionRow): FeedEvent {
+  return {
+    seq: Number(r.seq),
+    alertId: r.alert_id,
+    version: r.version,
+    msgType: r.msg_type,
+    state: r.state,
+    senderRegion: r.sender_region,
+    noticeType: r.notice_type,
+    urgency: r.urgency,
+    severity: r.severity,
+    tlp: r.tlp,
+    headline: r.headline,
+    description: r.description,
+    alert: r.content,
+    executionFlags: r.execution_flags,
+    noReshare: r.no_reshare,
+    redactedGroups: r.redacted_groups,
+    recall: r.recall,
+    replay: r.replay,
+    receivedAt: new Date(r.received_at).toISOString(),
+  };
+}
+
+function encodeCursor(seq: number): string {
+  return Buffer.from(`s:${seq}`, 'utf8').toString('base64url');
+}
+
+export class BadCursorError extends Error {}
+
+function decodeCursor(cursor: string): number {
+  const m = /^s:(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new BadCursorError('cursor is not one this API returned');
+  return Number(m[1]);
+}
+

@@ -1,0 +1,58 @@
+import { Controller, Get, Inject, Query, Req, Res, UseGuards, type OnModuleDestroy } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { LOGGER, problem, type Logger } from '@backbone/bootstrap';
+import { DeskAuthGuard, type DeskRequest } from '../desks/desk-auth.guard.js';
+import { deskOf } from '../inbox/inbox.controller.js';
+import type { InboxStore } from '../inbox/inbox.store.js';
+import { INBOX_NOTIFIER, INBOX_STORE, SUBSCRIBER_OPTIONS } from '../subscriber.tokens.js';
+import { FeedStreamRegistry, FeedStreamSession } from './feed.stream.js';
+import type { InboxNotifier } from './inbox.notifier.js';
+
+export interface StreamOptions {
+  heartbeatMs: number;
+}
+
+/** GET /stream: the desk's live feed as Server-Sent Events, resumable with Last-Event-ID. */
+@Controller()
+export class StreamController implements OnModuleDestroy {
+  private readonly registry = new FeedStreamRegistry();
+
+  constructor(
+    @Inject(INBOX_STORE) private readonly inbox: InboxStore,
+    @Inject(INBOX_NOTIFIER) private readonly notifier: InboxNotifier,
+    @Inject(SUBSCRIBER_OPTIONS) private readonly options: StreamOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Get('stream')
+  @UseGuards(DeskAuthGuard)
+  stream(@Req() req: DeskRequest, @Res() reply: FastifyReply, @Query('lastEventId') lastEventIdQuery?: string): void {
+    const desk = deskOf(req);
+    // EventSource sends Last-Event-ID on reconnect; the query parameter serves clients that cannot set headers.
+    const header = req.headers['last-event-id'];
+    const raw = (Array.isArray(header) ? header[0] : header) ?? lastEventIdQuery ?? '0';
+    if (!/^\d{1,15}$/.test(raw.trim())) {
+      throw problem(400, 'invalid-request', 'Invalid Last-Event-ID', { errors: [{ field: 'Last-Event-ID', code: 'invalid', message: 'must be an inbox sequence number' }] });
+    }
+    const lastEventId = Number(raw.trim());
+    // From here on the response is written by hand: Fastify must not try to send it too.
+    void reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    const session = new FeedStreamSession(res, this.inbox, this.notifier, desk.filter, lastEventId, this.logger, this.options.heartbeatMs, (s) =>
+      this.registry.remove(s),
+    );
+    this.registry.add(session);
+    session.start();
+  }
+
+  onModuleDestroy(): void {
+    this.registry.closeAll();
+  }
+}

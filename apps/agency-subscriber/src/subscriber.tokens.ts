@@ -1,0 +1,7 @@
+/** Injection tokens of the subscriber's own providers (explicit tokens: isolatedModules drops type metadata). */
+export const INBOX_STORE = Symbol('INBOX_STORE');
+export const DESK_STORE = Symbol('DESK_STORE');
+export const AUDIT_RELAY = Symbol('AUDIT_RELAY');
+export const INBOX_NOTIFIER = Symbol('INBOX_NOTIFIER');
+export const SUBSCRIBER_OPTIONS = Symbol('SUBSCRIBER_OPTIONS');
+export const RETENTION = Symbol('RETENTION');

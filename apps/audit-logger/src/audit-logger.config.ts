@@ -1,0 +1,29 @@
+import { loadConfig, settings, type ConfigOf } from '@backbone/bootstrap';
+
+/**
+ * Settings of the audit logger, validated at start-up (a bad value stops the service with the
+ * setting named). Kafka settings are read separately by KafkaConfig.fromEnv.
+ */
+export const AUDIT_LOGGER_SETTINGS = {
+  PORT: settings.port({ description: 'HTTP port of the compliance API, health and metrics', default: 8082 }),
+  DATABASE_URL: settings.optionalString({
+    description: 'Owner connection (runs the ledger migrations); the service itself connects as the append-only role',
+    sensitive: true,
+  }),
+  AUDIT_SIGNING_KEY_FILE: settings.optionalString({ description: 'PEM PKCS#8 Ed25519 private key that signs ledger checkpoints' }),
+  AUDIT_DB_APP_ROLE: settings.string({
+    description: 'Login role the service connects as (INSERT/SELECT only on the ledger)',
+    default: 'backbone_audit_app',
+    pattern: /^[a-z_][a-z0-9_]{0,62}$/,
+  }),
+  AUDIT_DB_APP_PASSWORD: settings.optionalString({ description: 'Password of the app role; unset: generated under .backbone/audit/', sensitive: true }),
+  CHECKPOINT_EVERY_ROWS: settings.int({ description: 'Sign the chain head after this many new rows', default: 1000, min: 1, max: 10_000_000 }),
+  CHECKPOINT_EVERY_MS: settings.int({ description: 'Sign the chain head at least this often when rows were added (ms)', default: 10_000, min: 100, max: 86_400_000 }),
+  AUDIT_CONSUMER_GROUP: settings.string({ description: 'Kafka consumer group of the ingest', default: 'audit-logger', pattern: /^[A-Za-z0-9._-]+$/ }),
+} as const;
+
+export type AuditLoggerSettings = ConfigOf<typeof AUDIT_LOGGER_SETTINGS>;
+
+export function loadAuditLoggerSettings(env: NodeJS.ProcessEnv = process.env): AuditLoggerSettings {
+  return loadConfig(AUDIT_LOGGER_SETTINGS, env);
+}

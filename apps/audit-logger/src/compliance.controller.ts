@@ -1,0 +1,133 @@
+import { Readable } from 'node:stream';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { isUuid } from '@backbone/codec';
+import { problem } from '@backbone/bootstrap';
+import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-logger.context.js';
+import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
+import { authorizeCompliance } from './compliance-users.store.js';
+import { verifyLedger } from './ledger.verifier.js';
+import { replayToAgency } from './replay.service.js';
+import { whatIf } from './what-if.service.js';
+
+const AGENCY = /^[A-Z0-9][A-Z0-9_-]{1,63}$/;
+
+function parseTime(name: string, raw: string | undefined, fallback?: Date): Date {
+  if (raw === undefined || raw === '') {
+    if (fallback) return fallback;
+    throw problem(400, 'bad-request', `Query parameter ${name} is required (ISO 8601 time)`);
+  }
+  const d = new Date(raw);
+  if (Number.isNaN(d.getTime())) throw problem(400, 'bad-request', `Query parameter ${name} is not an ISO 8601 time: ${raw}`);
+  return d;
+}
+
+function agencyOf(raw: string | undefined): string {
+  if (!raw || !AGENCY.test(raw)) throw problem(400, 'bad-request', 'agency must be an agency code such as FR-NCB');
+  return raw;
+}
+
+function filterOf(agency: string, q: Record<string, string | undefined>, defaults = false): AgencyFilter {
+  const since = parseTime('since', q['since'], defaults ? new Date(0) : undefined);
+  const until = parseTime('until', q['until'], defaults ? new Date(8.64e15) : undefined);
+  if (until <= since) throw problem(400, 'bad-request', 'until must be after since');
+  const f: AgencyFilter = { agency, since, until };
+  if (q['type']) f.types = q['type'].split(',').map((s) => s.trim().toUpperCase());
+  if (q['originator']) f.originator = q['originator'];
+  if (q['noticeType']) f.noticeType = q['noticeType'].toUpperCase();
+  return f;
+}
+
+function stringParams(q: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(q)) if (typeof v === 'string') out[`q.${k}`] = v.slice(0, 200);
+  return out;
+}
+
+/** The compliance API. Every route needs a compliance bearer token and is itself audited. */
+@Controller('compliance')
+export class ComplianceController {
+  constructor(@Inject(AUDIT_CONTEXT) private readonly ctx: AuditLoggerContext) {}
+
+  @Get('verify')
+  async verify(@Headers('authorization') auth: string | undefined): Promise<unknown> {
+    const user = await authorizeCompliance(this.ctx.pool, auth);
+    await recordAccess(this.ctx, user, 'verify', {});
+    return verifyLedger(this.ctx.pool, this.ctx.trustedKeys);
+  }
+
+  @Get('alerts/:id/trail')
+  async trail(@Headers('authorization') auth: string | undefined, @Param('id') id: string): Promise<unknown> {
+    const user = await authorizeCompliance(this.ctx.pool, auth);
+    if (!isUuid(id)) throw problem(400, 'bad-request', 'alert id must be a UUID');
+    await recordAccess(this.ctx, user, 'trail', {}, { alertId: id });
+    const trail = await alertTrail(this.ctx.pool, id);
+    if (trail.events.length === 0) throw problem(404, 'not-found', `No audit events for alert ${id}`);
+    return trail;
+  }
+
+  @Get('agencies/:code/received')
+  async received(
+    @Headers('authorization') auth: string | undefined,
+    @Param('code') code: string,
+    @Query() q: Record<string, string | undefined>,
+  ): Promise<unknown> {
+    const user = await authorizeCompliance(this.ctx.pool, auth);
+    const agency = agencyOf(code);
+    const f = filterOf(agency, q, true);
+    const limit = Math.min(Math.max(Number(q['limit'] ?? 1000) || 1000, 1), 10_000);
+    const after = Math.max(Number(q['after'] ?? 0) || 0, 0);
+    await recordAccess(this.ctx, user, 'received', stringParams(q), { agency });
+    const items: Record<string, unknown>[] = [];
+    for await (const row of agencyRows(this.ctx.pool, f, Math.min(limit, 2000), after)) {
+      items.push(agencyView(row, agency));
+      if (items.length >= limit) break;
+    }
+    const last = items[items.length - 1];
+    return { agency, since: f.since.toISOString(), until: f.until.toISOString(), items, next: items.length >= limit && last ? last['seq'] : null };
+  }
+
+  @Get('export')
+  async export(@Headers('authorization') auth: string | undefined, @Query() q: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
+    const user = await authorizeCompliance(this.ctx.pool, auth);
+    const agency = agencyOf(q['agency']);
+    const f = filterOf(agency, q);
+    const format = (q['format'] ?? 'ndjson') as ExportFormat;
+    if (format !== 'ndjson' && format !== 'csv') throw problem(400, 'bad-request', 'format must be ndjson or csv');
+    await recordAccess(this.ctx, user, 'export', stringParams(q), { agency });
+    const total = await countAgencyRows(this.ctx.pool, f);
+    void reply
+      .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+      .header('x-total-count', String(total))
+      .header('content-disposition', `attachment; filename="${agency}-audit.${format}"`)
+      .send(Readable.from(exportChunks(this.ctx.pool, f, format)));
+  }
+
+  @Post('replay')
+  @HttpCode(200)
+  async replay(@Headers('authorization') auth: string | undefined, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
+    const user = await authorizeCompliance(this.ctx.pool, auth);
+    const b = body ?? {};
+    const agency = agencyOf(b['agency']);
+    const f = filterOf(agency, b);
+    await recordAccess(this.ctx, user, 'replay', stringParams(b), { agency });
+    return replayToAgency(this.ctx.pool, this.ctx.producer, this.ctx.topics, { agency, since: f.since, until: f.until, actor: user.name });
+  }
+
+  @Post('what-if')
+  @HttpCode(200)
+  async whatIf(@Headers('authorization') auth: string | undefined, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
+    const user = await authorizeCompliance(this.ctx.pool, auth);
+    const b = body ?? {};
+    if (!b['policy']) throw problem(400, 'bad-request', 'policy (a version or a directory) is required');
+    const since = parseTime('since', b['since']);
+    const until = parseTime('until', b['until']);
+    await recordAccess(this.ctx, user, 'what-if', stringParams(b));
+    try {
+      return await whatIf(this.ctx.pool, b['policy'], this.ctx.policiesDir, since, until);
+    } catch (err) {
+      if ((err as Error).name === 'PolicyValidationError') throw problem(400, 'bad-request', (err as Error).message);
+      throw err;
+    }
+  }
+}

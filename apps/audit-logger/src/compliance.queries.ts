@@ -1,0 +1,199 @@
+import type pg from 'pg';
+import type { RecipientDecision } from '@backbone/codec';
+import { AUDIT_SCHEMA } from './ledger.schema.js';
+import { LEDGER_SELECT, rowToJson, type LedgerRow } from './ledger-row.mapper.js';
+
+const L = `${AUDIT_SCHEMA}.ledger`;
+
+export interface RecipientTrail {
+  agency: string;
+  alertVersion: number | null;
+  outcome: string;
+  ruleId: string;
+  policyVersion: string | null;
+  decidedAt: string;
+  redactedGroups: string[];
+  executionFlags: string[];
+  /** What was withheld and why: the whole alert when denied/held, else the redacted groups. */
+  withheld: { what: string; why: string } | null;
+  deliveredAt: string | null;
+  acknowledgedAt: string | null;
+  replayedAt: string[];
+}
+
+export interface AlertTrail {
+  alertId: string;
+  events: Record<string, unknown>[];
+  recipients: RecipientTrail[];
+}
+
+/** Who got an alert, when, under which rule and policy version, and what was withheld. */
+export async function alertTrail(pool: pg.Pool, alertId: string): Promise<AlertTrail> {
+  const rows = (await pool.query<LedgerRow>(`SELECT ${LEDGER_SELECT} FROM ${L} WHERE alert_id = $1 ORDER BY seq`, [alertId])).rows;
+  const byKey = new Map<string, RecipientTrail>();
+  const key = (agency: string, version: number | null): string => `${agency}\u0000${version ?? ''}`;
+  for (const row of rows) {
+    if (row.type === 'DECIDED') {
+      for (const d of row.decisions) {
+        byKey.set(key(d.agency, row.alert_version), {
+          agency: d.agency,
+          alertVersion: row.alert_version,
+          outcome: d.outcome,
+          ruleId: d.ruleId,
+          policyVersion: row.policy_version,
+          decidedAt: row.occurred_at.toISOString(),
+          redactedGroups: d.redactedGroups,
+          executionFlags: d.executionFlags,
+          withheld: withheldOf(d),
+          deliveredAt: null,
+          acknowledgedAt: null,
+          replayedAt: [],
+        });
+      }
+    } else if (row.agency !== null) {
+      const t = byKey.get(key(row.agency, row.alert_version));
+      if (!t) continue;
+      if (row.type === 'DELIVERED') t.deliveredAt ??= row.occurred_at.toISOString();
+      if (row.type === 'ACKNOWLEDGED') t.acknowledgedAt ??= row.occurred_at.toISOString();
+      if (row.type === 'REPLAYED') t.replayedAt.push(row.occurred_at.toISOString());
+    }
+  }
+  return { alertId, events: rows.map(rowToJson), recipients: [...byKey.values()] };
+}
+
+function withheldOf(d: RecipientDecision): { what: string; why: string } | null {
+  if (d.outcome === 'DENY' || d.outcome === 'HOLD') return { what: 'the whole alert', why: d.ruleId };
+  if (d.redactedGroups.length > 0) return { what: d.redactedGroups.join(', '), why: d.ruleId };
+  return null;
+}
+
+export interface AgencyFilter {
+  agency: string;
+  since: Date;
+  until: Date;
+  types?: string[];
+  originator?: string;
+  noticeType?: string;
+}
+
+/**
+ * Events concerning an agency: those naming it (DELIVERED, ACKNOWLEDGED, PURGED, REPLAYED…) and
+ * DECIDED events with a decision for it (delivered or refused). Index: agency / GIN on decisions.
+ */
+function agencyWhere(f: AgencyFilter, params: unknown[]): string {
+  params.push(f.agency, JSON.stringify([{ agency: f.agency }]), f.since, f.until);
+  // AUDIT_ACCESSED rows name the agency a compliance user asked about; the agency received nothing.
+  const clauses = [`(agency = $1 OR (type = 'DECIDED' AND decisions @> $2::jsonb))`, `type <> 'AUDIT_ACCESSED'`, `occurred_at >= $3`, `occurred_at < $4`];
+  if (f.types && f.types.length > 0) {
+    params.push(f.types);
+    clauses.push(`type = ANY($${params.length}::text[])`);
+  }
+  if (f.originator) {
+    params.push(f.originator);
+    clauses.push(`originator = $${params.length}`);
+  }
+  if (f.noticeType) {
+    params.push(f.noticeType);
+    clauses.push(`notice_type = $${params.length}`);
+  }
+  return clauses.join(' AND ');
+}
+
+/** One row of an agency's history, with its own decision pulled out of DECIDED. */
+export function agencyView(row: LedgerRow, agency: string): Record<string, unknown> {
+  const mine = row.type === 'DECIDED' ? row.decisions.find((d) => d.agency === agency) : undefined;
+  return {
+    seq: Number(row.seq),
+    type: row.type,
+    occurredAt: row.occurred_at.toISOString(),
+    alertId: row.alert_id,
+    alertVersion: row.alert_version,
+    originator: row.originator,
+    noticeType: row.notice_type,
+    agency,
+    service: row.service,
+    actor: row.actor,
+    policyVersion: row.policy_version,
+    outcome: mine?.outcome ?? null,
+    delivered: mine ? mine.outcome === 'ALLOW' || mine.outcome === 'ALLOW_WITH_OBLIGATIONS' : row.type === 'DELIVERED' || row.type === 'REPLAYED' ? true : null,
+    ruleId: mine?.ruleId ?? null,
+    redactedGroups: mine?.redactedGroups ?? [],
+    executionFlags: mine?.executionFlags ?? [],
+    reason: row.reason,
+  };
+}
+
+/** Keyset-paginated stream (seq > cursor): constant memory however long the range. */
+export async function* agencyRows(pool: pg.Pool, f: AgencyFilter, pageSize = 2000, afterSeq = 0): AsyncGenerator<LedgerRow> {
+  let after = String(afterSeq);
+  for (;;) {
+    const params: unknown[] = [];
+    const where = agencyWhere(f, params);
+    params.push(after);
+    const page = (
+      await pool.query<LedgerRow>(`SELECT ${LEDGER_SELECT} FROM ${L} WHERE ${where} AND seq > $${params.length} ORDER BY seq LIMIT ${pageSize}`, params)
+    ).rows;
+    for (const row of page) yield row;
+    if (page.length < pageSize) return;
+    after = page[page.length - 1]!.seq;
+  }
+}
+
+export async function countAgencyRows(pool: pg.Pool, f: AgencyFilter): Promise<number> {
+  const params: unknown[] = [];
+  const where = agencyWhere(f, params);
+  const r = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${L} WHERE ${where}`, params);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+export const CSV_COLUMNS = [
+  'seq',
+  'type',
+  'occurredAt',
+  'alertId',
+  'alertVersion',
+  'originator',
+  'noticeType',
+  'agency',
+  'service',
+  'actor',
+  'policyVersion',
+  'outcome',
+  'delivered',
+  'ruleId',
+  'redactedGroups',
+  'executionFlags',
+  'reason',
+] as const;
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = Array.isArray(v) ? v.join(';') : String(v);
+  // RFC 4180 quoting; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
+  const safe = /^[=+\-@]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function csvLine(view: Record<string, unknown>): string {
+  return CSV_COLUMNS.map((c) => csvCell(view[c])).join(',') + '\r\n';
+}
+
+export type ExportFormat = 'ndjson' | 'csv';
+
+/** The export as text chunks (one per page of rows), ready to pipe into an HTTP response or a file. */
+export async function* exportChunks(pool: pg.Pool, f: AgencyFilter, format: ExportFormat, onRows?: (n: number) => void): AsyncGenerator<string> {
+  if (format === 'csv') yield CSV_COLUMNS.join(',') + '\r\n';
+  let buf = '';
+  let n = 0;
+  for await (const row of agencyRows(pool, f)) {
+    const view = agencyView(row, f.agency);
+    buf += format === 'csv' ? csvLine(view) : JSON.stringify(view) + '\n';
+    if (++n % 500 === 0) {
+      yield buf;
+      buf = '';
+      onRows?.(500);
+    }
+  }
+  if (buf) yield buf;
+  onRows?.(n % 500);
+}

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { canonicalBytes, type LedgerEntry } from './canonical-event.serializer.js';
+
+/** prev_hash of the first row: 32 zero bytes. */
+export const GENESIS_HASH: Buffer = Buffer.alloc(32);
+
+/** hash = SHA-256(prev_hash || canonical bytes); prev_hash is the raw 32 bytes, not hex. */
+export function chainHash(prevHash: Buffer, canonical: Buffer): Buffer {
+  if (prevHash.length !== 32) throw new Error(`prev_hash must be 32 bytes, got ${prevHash.length}`);
+  return createHash('sha256').update(prevHash).update(canonical).digest();
+}
+
+export function entryHash(prevHash: Buffer, entry: LedgerEntry): Buffer {
+  return chainHash(prevHash, canonicalBytes(entry));
+}
+
+export interface ChainedEntry {
+  entry: LedgerEntry;
+  prevHash: Buffer;
+  hash: Buffer;
+}
+
+/** Chains entries after a head (GENESIS_HASH for an empty ledger). */
+export function chainEntries(head: Buffer, entries: readonly LedgerEntry[]): ChainedEntry[] {
+  let prev = head;
+  return entries.map((entry) => {
+    const hash = entryHash(prev, entry);
+    const out = { entry, prevHash: prev, hash };
+    prev = hash;
+    return out;
+  });
+}

@@ -1,0 +1,130 @@
+import type { AuditEvent, AuditEventType, RecipientDecision } from '@backbone/codec';
+import type { LedgerEntry } from './canonical-event.serializer.js';
+
+/** Column order of audit.ledger as the writer inserts it. */
+export const LEDGER_COLUMNS = [
+  'seq',
+  'topic',
+  'kafka_partition',
+  'kafka_offset',
+  'recorded_at',
+  'event_id',
+  'type',
+  'occurred_at',
+  'service',
+  'actor',
+  'alert_id',
+  'alert_version',
+  'originator',
+  'notice_type',
+  'agency',
+  'policy_version',
+  'decisions',
+  'reason',
+  'details',
+  'payload',
+  'prev_hash',
+  'hash',
+] as const;
+
+/** A row as pg returns it (bigint as string, jsonb parsed, bytea as Buffer). */
+export interface LedgerRow {
+  seq: string;
+  topic: string;
+  kafka_partition: number;
+  kafka_offset: string;
+  recorded_at: Date;
+  event_id: string;
+  type: string;
+  occurred_at: Date;
+  service: string;
+  actor: string | null;
+  alert_id: string | null;
+  alert_version: number | null;
+  originator: string | null;
+  notice_type: string | null;
+  agency: string | null;
+  policy_version: string | null;
+  decisions: RecipientDecision[];
+  reason: string | null;
+  details: Record<string, string>;
+  payload: Buffer | null;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+export const LEDGER_SELECT = LEDGER_COLUMNS.join(', ');
+
+export function entryToParams(entry: LedgerEntry, prevHash: Buffer, hash: Buffer): unknown[] {
+  const e = entry.event;
+  return [
+    entry.seq,
+    entry.topic,
+    entry.partition,
+    entry.offset,
+    entry.recordedAt,
+    e.eventId,
+    e.type,
+    e.occurredAt,
+    e.service,
+    e.actor,
+    e.alertId,
+    e.alertVersion,
+    e.originator,
+    e.noticeType,
+    e.agency,
+    e.policyVersion,
+    JSON.stringify(e.decisions),
+    e.reason,
+    JSON.stringify(e.details),
+    e.payload,
+    prevHash,
+    hash,
+  ];
+}
+
+export function rowToEntry(row: LedgerRow): LedgerEntry {
+  const event: AuditEvent = {
+    eventId: row.event_id,
+    // The column holds whatever was stored (even a tampered value); the hash check judges it.
+    type: row.type as AuditEventType,
+    occurredAt: row.occurred_at,
+    service: row.service,
+    actor: row.actor,
+    alertId: row.alert_id,
+    alertVersion: row.alert_version,
+    originator: row.originator,
+    noticeType: row.notice_type,
+    agency: row.agency,
+    policyVersion: row.policy_version,
+    decisions: row.decisions,
+    reason: row.reason,
+    details: row.details,
+    payload: row.payload,
+  };
+  return { seq: String(row.seq), topic: row.topic, partition: row.kafka_partition, offset: String(row.kafka_offset), recordedAt: row.recorded_at, event };
+}
+
+/** The public JSON view of a row (API, export). */
+export function rowToJson(row: LedgerRow): Record<string, unknown> {
+  return {
+    seq: Number(row.seq),
+    eventId: row.event_id,
+    type: row.type,
+    occurredAt: row.occurred_at.toISOString(),
+    recordedAt: row.recorded_at.toISOString(),
+    service: row.service,
+    actor: row.actor,
+    alertId: row.alert_id,
+    alertVersion: row.alert_version,
+    originator: row.originator,
+    noticeType: row.notice_type,
+    agency: row.agency,
+    policyVersion: row.policy_version,
+    decisions: row.decisions,
+    reason: row.reason,
+    details: row.details,
+    kafka: { topic: row.topic, partition: row.kafka_partition, offset: row.kafka_offset },
+    hash: row.hash.toString('hex'),
+  };
+}

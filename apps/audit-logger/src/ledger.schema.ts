@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
+import type { EntityManager } from 'typeorm';
+import { backboneHome, createAppendOnlyRole } from '@backbone/persistence';
+
+/** The ledger's PostgreSQL schema; every table below lives in it. */
+export const AUDIT_SCHEMA = 'audit';
+/** NOLOGIN group role holding SELECT/INSERT on the append-only tables (granted to the login role). */
+export const AUDIT_WRITER_GROUP = 'backbone_audit_writer';
+export const DEFAULT_APP_ROLE = 'backbone_audit_app';
+
+const DDL = [
+  `CREATE SCHEMA IF NOT EXISTS ${AUDIT_SCHEMA}`,
+  `CREATE TABLE IF NOT EXISTS ${AUDIT_SCHEMA}.ledger (
+     seq             bigint PRIMARY KEY CHECK (seq > 0),
+     topic           text NOT NULL,
+     kafka_partition integer NOT NULL,
+     kafka_offset    bigint NOT NULL,
+     recorded_at     timestamptz NOT NULL,
+     event_id        text NOT NULL,
+     type            text NOT NULL,
+     occurred_at     timestamptz NOT NULL,
+     service         text NOT NULL,
+     actor           text,
+     alert_id        text,
+     alert_version   integer,
+     originator      text,
+     notice_type     text,
+     agency          text,
+     policy_version  text,
+     decisions       jsonb NOT NULL,
+     reason          text,
+     details         jsonb NOT NULL,
+     payload         bytea,
+     prev_hash       bytea NOT NULL CHECK (octet_length(prev_hash) = 32),
+     hash            bytea NOT NULL CHECK (octet_length(hash) = 32),
+     CONSTRAINT ledger_kafka_position UNIQUE (topic, kafka_partition, kafka_offset)
+   )`,
+  `CREATE INDEX IF NOT EXISTS ledger_alert_idx ON ${AUDIT_SCHEMA}.ledger (alert_id, seq)`,
+  `CREATE INDEX IF NOT EXISTS ledger_agency_idx ON ${AUDIT_SCHEMA}.ledger (agency, occurred_at)`,
+  `CREATE INDEX IF NOT EXISTS ledger_occurred_idx ON ${AUDIT_SCHEMA}.ledger (occurred_at)`,
+  `CREATE INDEX IF NOT EXISTS ledger_decisions_idx ON ${AUDIT_SCHEMA}.ledger USING gin (decisions jsonb_path_ops)`,
+  `CREATE TABLE IF NOT EXISTS ${AUDIT_SCHEMA}.checkpoints (
+     seq        bigint PRIMARY KEY,
+     head_hash  bytea NOT NULL,
+     signature  bytea NOT NULL,
+     key_id     text NOT NULL,
+     signed_at  timestamptz NOT NULL DEFAULT now()
+   )`,
+  `CREATE TABLE IF NOT EXISTS ${AUDIT_SCHEMA}.signing_keys (
+     key_id      text PRIMARY KEY,
+     public_key  text NOT NULL,
+     added_at    timestamptz NOT NULL DEFAULT now()
+   )`,
+  `CREATE TABLE IF NOT EXISTS ${AUDIT_SCHEMA}.compliance_users (
+     token_id    text PRIMARY KEY,
+     name        text NOT NULL,
+     role        text NOT NULL,
+     token_hash  text NOT NULL,
+     created_at  timestamptz NOT NULL DEFAULT now(),
+     revoked_at  timestamptz
+   )`,
+];
+
+export interface MigrateOptions {
+  /** Owner connection: creates the schema, the roles and the grants. */
+  ownerUrl: string;
+  appRole?: string;
+  appPassword: string;
+}
+
+/** Adapter: createAppendOnlyRole takes a TypeORM-style `query()` that resolves to rows; we use plain pg here. */
+function asQueryable(client: pg.ClientBase): EntityManager {
+  // Only query() is ever called on it (the lib treats a non-DataSource as a transaction-bound runner).
+  return { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as EntityManager;
+}
+
+/**
+ * Idempotent migration of the ledger, run as the owner at start-up. Serialised with an advisory
+ * lock so several instances starting at once do not race on the DDL.
+ */
+export async function migrateLedger(options: MigrateOptions): Promise<void> {
+  const role = options.appRole ?? DEFAULT_APP_ROLE;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) throw new Error(`Invalid app role name ${role}`);
+  const client = new pg.Client({ connectionString: options.ownerUrl });
+  await client.connect();
+  try {
+    await client.query(`SELECT pg_advisory_lock(hashtext('backbone:audit:migrate'))`);
+    // Roles are cluster-wide; two databases on one server (tests) may create them concurrently.
+    await client.query(`SELECT pg_advisory_lock(hashtext('backbone:audit:roles'))`);
+    try {
+      await client.query('BEGIN');
+      for (const sql of DDL) await client.query(sql);
+      const q = asQueryable(client);
+      for (const table of ['ledger', 'checkpoints', 'signing_keys']) {
+        await createAppendOnlyRole(q, { role: AUDIT_WRITER_GROUP, table: `${AUDIT_SCHEMA}.${table}` });
+      }
+      // Compliance users may be revoked (UPDATE) but never deleted, so their history stays.
+      await client.query(`GRANT SELECT, INSERT, UPDATE ON ${AUDIT_SCHEMA}.compliance_users TO ${AUDIT_WRITER_GROUP}`);
+      await client.query(`REVOKE DELETE, TRUNCATE ON ${AUDIT_SCHEMA}.compliance_users FROM PUBLIC, ${AUDIT_WRITER_GROUP}`);
+      await client.query(`DO $$ BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN
+            CREATE ROLE ${role} LOGIN;
+          END IF;
+        EXCEPTION WHEN duplicate_object THEN NULL;
+        END $$`);
+      // Literal, not a bind parameter: ALTER ROLE takes none. The password is ours (hex) so it is safe.
+      if (!/^[A-Za-z0-9_-]{16,}$/.test(options.appPassword)) throw new Error('AUDIT_DB_APP_PASSWORD must be 16+ characters of [A-Za-z0-9_-]');
+      await client.query(`ALTER ROLE ${role} LOGIN INHERIT PASSWORD '${options.appPassword}'`);
+      await client.query(`GRANT ${AUDIT_WRITER_GROUP} TO ${role}`);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(hashtext('backbone:audit:roles'))`).catch(() => undefined);
+      await client.query(`SELECT pg_advisory_unlock(hashtext('backbone:audit:migrate'))`).catch(() => undefined);
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The owner URL with the app role's credentials: the service's own login, not SET ROLE. */
+export function appDatabaseUrl(ownerUrl: string, role: string, password: string): string {
+  const url = new URL(ownerUrl);
+  url.username = role;
+  url.password = password;
+  return url.toString();
+}
+
+/** The app role's password: the given one, else one generated once per BACKBONE_HOME (shared by every local instance). */
+export function appRolePassword(given: string | null | undefined): string {
+  if (given) return given;
+  const path = join(backboneHome(), 'audit', 'db-app-password');
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(path, randomBytes(24).toString('hex'), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    return readFileSync(path, 'utf8').trim();
+  }
+}

@@ -1,0 +1,139 @@
+import type { KeyObject } from 'node:crypto';
+import type pg from 'pg';
+import { verifyCheckpoint } from './checkpoint-signer.js';
+import { entryHash, GENESIS_HASH } from './hash-chain.js';
+import { AUDIT_SCHEMA } from './ledger.schema.js';
+import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
+
+export type BreakKind =
+  /** The row's content no longer hashes to its stored hash: a field was modified (or the row forged). */
+  | 'modified'
+  /** A sequence number is missing: the row was deleted. */
+  | 'deleted'
+  /** The row between two otherwise linked rows does not belong: it was inserted. */
+  | 'inserted'
+  /** The row does not link to its predecessor: rows were reordered, or one was deleted/inserted and renumbered. */
+  | 'reordered'
+  /** A signed checkpoint does not match the chain (the chain was rewritten consistently, or the tail truncated). */
+  | 'checkpoint-mismatch'
+  /** A checkpoint signature does not verify, or is by an unknown key. */
+  | 'bad-signature';
+
+export interface ChainBreak {
+  /** The first ledger sequence number at which the chain no longer holds. */
+  seq: number;
+  kind: BreakKind;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  rows: number;
+  checkpoints: number;
+  checkpointsVerified: number;
+  headSeq: number;
+  headHash: string | null;
+  /** Rows after the last checkpoint: chained but not yet signed. */
+  unsignedTail: number;
+  firstBreak: ChainBreak | null;
+  durationMs: number;
+}
+
+interface CheckpointRow {
+  seq: string;
+  head_hash: Buffer;
+  signature: Buffer;
+  key_id: string;
+}
+
+const PAGE = 5000;
+
+/**
+ * Walks the chain in seq order with a keyset cursor (constant memory) and the checkpoints in
+ * lockstep, stopping at the first break. `trustedKeys` come from the key file, never from the
+ * database, so whoever can rewrite the tables cannot also forge the signatures.
+ */
+export async function verifyLedger(pool: pg.Pool, trustedKeys: ReadonlyMap<string, KeyObject>): Promise<VerifyReport> {
+  const started = performance.now();
+  const cps = (await pool.query<CheckpointRow>(`SELECT seq::text AS seq, head_hash, signature, key_id FROM ${AUDIT_SCHEMA}.checkpoints c ORDER BY c.seq`)).rows;
+  let cpIndex = 0;
+  let verifiedCps = 0;
+  let rows = 0;
+  let expectedSeq = 1n;
+  let prevHash = GENESIS_HASH;
+  // The hash before the previous row, to recognise an inserted row (its successor links past it).
+  let prevPrevHash: Buffer | null = null;
+  let lastCpSeq = 0n;
+  // A holder rather than a local: TypeScript does not see assignments made inside the closure.
+  const result: { firstBreak: ChainBreak | null } = { firstBreak: null };
+  const fail = (seq: bigint, kind: BreakKind, message: string): void => {
+    result.firstBreak = { seq: Number(seq), kind, message };
+  };
+
+  let after = '0';
+  outer: for (;;) {
+    const page = (await pool.query<LedgerRow>(`SELECT ${LEDGER_SELECT} FROM ${AUDIT_SCHEMA}.ledger WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [after])).rows;
+    if (page.length === 0) break;
+    for (const row of page) {
+      const seq = BigInt(row.seq);
+      if (seq !== expectedSeq) {
+        fail(expectedSeq, 'deleted', `row ${expectedSeq} is missing (next present row is ${seq})`);
+        break outer;
+      }
+      if (!row.prev_hash.equals(prevHash)) {
+        if (prevPrevHash !== null && row.prev_hash.equals(prevPrevHash)) {
+          fail(seq - 1n, 'inserted', `row ${seq - 1n} was inserted: row ${seq} links to row ${seq - 2n}`);
+        } else {
+          fail(seq, 'reordered', `row ${seq} does not link to row ${seq - 1n} (rows reordered, or deleted/inserted and renumbered)`);
+        }
+        break outer;
+      }
+      const computed = entryHash(prevHash, rowToEntry(row));
+      if (!computed.equals(row.hash)) {
+        fail(seq, 'modified', `row ${seq} was modified: its content does not hash to its stored hash`);
+        break outer;
+      }
+      while (cpIndex < cps.length && BigInt(cps[cpIndex]!.seq) === seq) {
+        const cp = cps[cpIndex]!;
+        if (!cp.head_hash.equals(computed)) {
+          fail(lastCpSeq + 1n, 'checkpoint-mismatch', `checkpoint at ${seq} does not match the chain: rows ${lastCpSeq + 1n}..${seq} were rewritten`);
+          break outer;
+        }
+        const key = trustedKeys.get(cp.key_id);
+        if (!key || !verifyCheckpoint(key, cp.seq, cp.head_hash, cp.signature)) {
+          fail(seq, 'bad-signature', `checkpoint at ${seq} has ${key ? 'an invalid signature' : `an unknown key id ${cp.key_id}`}`);
+          break outer;
+        }
+        verifiedCps++;
+        lastCpSeq = seq;
+        cpIndex++;
+      }
+      if (cpIndex < cps.length && BigInt(cps[cpIndex]!.seq) < seq) {
+        // A checkpoint for a seq we walked past without finding (cannot happen with gapless seqs; defensive).
+        fail(BigInt(cps[cpIndex]!.seq), 'checkpoint-mismatch', `checkpoint at ${cps[cpIndex]!.seq} has no row`);
+        break outer;
+      }
+      prevPrevHash = prevHash;
+      prevHash = computed;
+      expectedSeq = seq + 1n;
+      rows++;
+    }
+    after = page[page.length - 1]!.seq;
+  }
+  if (!result.firstBreak && cpIndex < cps.length) {
+    // Signed rows beyond the end: the tail of the ledger was deleted.
+    fail(expectedSeq, 'deleted', `rows ${expectedSeq}..${cps[cps.length - 1]!.seq} were signed by a checkpoint but are missing`);
+  }
+  const headSeq = Number(expectedSeq - 1n);
+  return {
+    ok: result.firstBreak === null,
+    rows,
+    checkpoints: cps.length,
+    checkpointsVerified: verifiedCps,
+    headSeq,
+    headHash: headSeq > 0 ? prevHash.toString('hex') : null,
+    unsignedTail: Number(expectedSeq - 1n - lastCpSeq),
+    firstBreak: result.firstBreak,
+    durationMs: Math.round(performance.now() - started),
+  };
+}

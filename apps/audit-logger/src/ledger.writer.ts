@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { auditEventCodec, type AuditEvent } from '@backbone/codec';
+import { MAX_BIND_PARAMETERS } from '@backbone/persistence';
+import type { LedgerEntry } from './canonical-event.serializer.js';
+import { signCheckpoint, type SigningKey } from './checkpoint-signer.js';
+import { chainEntries, GENESIS_HASH } from './hash-chain.js';
+import { AUDIT_SCHEMA } from './ledger.schema.js';
+import { entryToParams, LEDGER_COLUMNS } from './ledger-row.mapper.js';
+
+/** One advisory lock for the whole ledger: exactly one writer extends the chain at a time. */
+export const LEDGER_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('backbone:audit:ledger'))`;
+
+export interface IncomingRecord {
+  offset: string;
+  value: Buffer | null;
+}
+
+export interface AppendResult {
+  inserted: number;
+  /** Positions already in the ledger (redelivery after a crash or a rewind). */
+  duplicates: number;
+  headSeq: string;
+  checkpointed: boolean;
+}
+
+export interface LedgerWriterOptions {
+  signingKey: SigningKey;
+  checkpointEveryRows: number;
+}
+
+const ROWS_PER_STATEMENT = Math.floor(MAX_BIND_PARAMETERS / LEDGER_COLUMNS.length);
+const INSERT_PREFIX = `INSERT INTO ${AUDIT_SCHEMA}.ledger (${LEDGER_COLUMNS.join(',')}) VALUES `;
+
+/** Decodes a record; an undecodable one is still recorded (as UNKNOWN, raw bytes kept) so nothing is lost or blocks the ingest. */
+export function decodeAuditRecord(value: Buffer | null): AuditEvent {
+  try {
+    if (value === null) throw new Error('tombstone (null value)');
+    return auditEventCodec.decode(value);
+  } catch (err) {
+    return {
+      eventId: randomUUID(),
+      type: 'UNKNOWN',
+      occurredAt: new Date(),
+      service: 'audit-logger',
+      actor: null,
+      alertId: null,
+      alertVersion: null,
+      originator: null,
+      noticeType: null,
+      agency: null,
+      policyVersion: null,
+      decisions: [],
+      reason: 'UNDECODABLE',
+      details: { error: (err as Error).message.slice(0, 500) },
+      payload: value,
+    };
+  }
+}
+
+/**
+ * The single writer of the chain. Every append runs in one PostgreSQL transaction that holds the
+ * ledger advisory lock, reads the head, skips positions already stored, inserts the rest with
+ * multi-row INSERTs (chunked under the bind-parameter limit) and, when due, signs the new head.
+ */
+export class LedgerWriter {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: LedgerWriterOptions,
+  ) {}
+
+  async registerKey(): Promise<void> {
+    const pem = this.options.signingKey.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await this.pool.query(`INSERT INTO ${AUDIT_SCHEMA}.signing_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING`, [
+      this.options.signingKey.keyId,
+      pem,
+    ]);
+  }
+
+  async append(topic: string, partition: number, records: readonly IncomingRecord[]): Promise<AppendResult> {
+    const events = records.map((r) => ({ offset: r.offset, event: decodeAuditRecord(r.value) }));
+    return this.inTransaction(async (client) => {
+      const existing = await client.query<{ kafka_offset: string }>(
+        `SELECT kafka_offset FROM ${AUDIT_SCHEMA}.ledger WHERE topic = $1 AND kafka_partition = $2 AND kafka_offset = ANY($3::bigint[])`,
+        [topic, partition, events.map((e) => e.offset)],
+      );
+      const seen = new Set(existing.rows.map((r) => String(r.kafka_offset)));
+      const head = await this.head(client);
+      const recordedAt = new Date();
+      let next = BigInt(head.seq);
+      const fresh: LedgerEntry[] = [];
+      for (const e of events) {
+        // A batch never repeats an offset, but guard anyway: the position is the identity.
+        if (seen.has(e.offset)) continue;
+        seen.add(e.offset);
+        next += 1n;
+        fresh.push({ seq: next.toString(), topic, partition, offset: e.offset, recordedAt, event: e.event });
+      }
+      await this.insertChained(client, head.hash, fresh);
+      const headSeq = next.toString();
+      const checkpointed = fresh.length > 0 && (await this.checkpointIfDue(client, headSeq, false));
+      return { inserted: fresh.length, duplicates: events.length - fresh.length, headSeq, checkpointed };
+    });
+  }
+
+  /** Signs the head if it moved since the last checkpoint (the timer's job). */
+  async checkpointNow(): Promise<boolean> {
+    return this.inTransaction(async (client) => {
+      const head = await this.head(client);
+      if (head.seq === '0') return false;
+      return this.checkpointIfDue(client, head.seq, true);
+    });
+  }
+
+  private async insertChained(client: pg.PoolClient, headHash: Buffer, entries: LedgerEntry[]): Promise<void> {
+    const chained = chainEntries(headHash, entries);
+    for (let i = 0; i < chained.length; i += ROWS_PER_STATEMENT) {
+      const part = chained.slice(i, i + ROWS_PER_STATEMENT);
+      const params: unknown[] = [];
+      const tuples: string[] = [];
+      for (const c of part) {
+        const base = params.length;
+        params.push(...entryToParams(c.entry, c.prevHash, c.hash));
+        tuples.push(`(${LEDGER_COLUMNS.map((_, j) => `$${base + j + 1}`).join(',')})`);
+      }
+      await client.query(INSERT_PREFIX + tuples.join(','), params);
+    }
+  }
+
+  private async head(client: pg.PoolClient): Promise<{ seq: string; hash: Buffer }> {
+    const r = await client.query<{ seq: string; hash: Buffer }>(`SELECT seq, hash FROM ${AUDIT_SCHEMA}.ledger ORDER BY seq DESC LIMIT 1`);
+    const row = r.rows[0];
+    return row ? { seq: String(row.seq), hash: row.hash } : { seq: '0', hash: GENESIS_HASH };
+  }
+
+  private async checkpointIfDue(client: pg.PoolClient, headSeq: string, force: boolean): Promise<boolean> {
+    const last = await client.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${AUDIT_SCHEMA}.checkpoints`);
+    const lastSeq = BigInt(last.rows[0]?.seq ?? '0');
+    const since = BigInt(headSeq) - lastSeq;
+    if (since <= 0n || (!force && since < BigInt(this.options.checkpointEveryRows))) return false;
+    const h = await client.query<{ hash: Buffer }>(`SELECT hash FROM ${AUDIT_SCHEMA}.ledger WHERE seq = $1`, [headSeq]);
+    const headHash = h.rows[0]!.hash;
+    const key = this.options.signingKey;
+    await client.query(`INSERT INTO ${AUDIT_SCHEMA}.checkpoints (seq, head_hash, signature, key_id) VALUES ($1, $2, $3, $4)`, [
+      headSeq,
+      headHash,
+      signCheckpoint(key, headSeq, headHash),
+      key.keyId,
+    ]);
+    return true;
+  }
+
+  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(LEDGER_LOCK_SQL);
+      const out = await work(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}

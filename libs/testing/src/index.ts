@@ -1,0 +1,3 @@
+export { pollUntil, type PollOptions } from './poll-until.js';
+export { uniqueName } from './names.js';
+export { testKafkaConnection, testKafka, hasServicePrincipals, createTopics, deleteTopics } from './kafka.js';

@@ -94,10 +94,13 @@ describe('broker harness and access bootstrap (private broker)', () => {
   });
 
   it('lets every principal do what its service must', async () => {
-    const publisher = client('notice-publisher').producer({ idempotent: true, maxInFlightRequests: 1 });
+    // The publisher commits an alert and its SUBMITTED audit event in one transaction.
+    const publisher = client('notice-publisher').producer({ transactionalId: 'notice-publisher-lifecycle', idempotent: true, maxInFlightRequests: 1 });
     await publisher.connect();
-    await publisher.send({ topic: T.submitted, acks: -1, messages: [{ key: 'alert-1', value: 'submitted-1' }] });
-    await publisher.send({ topic: T.audit, acks: -1, messages: [{ value: 'audit-submitted' }] });
+    const submitted = await publisher.transaction();
+    await submitted.send({ topic: T.submitted, acks: -1, messages: [{ key: 'alert-1', value: 'submitted-1' }] });
+    await submitted.send({ topic: T.audit, acks: -1, messages: [{ value: 'audit-submitted' }] });
+    await submitted.commit();
     await publisher.disconnect();
 
     // The gate: read inbound in its group, then feed + dead letter + audit + offsets in one transaction.

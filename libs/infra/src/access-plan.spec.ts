@@ -27,9 +27,11 @@ describe('accessPlan', () => {
     expect(rulesOf('notice-publisher')).toEqual(sorted([
       `DESCRIBE TOPIC:LITERAL:${names.audit}`,
       `DESCRIBE TOPIC:LITERAL:${names.submitted}`,
+      'DESCRIBE TRANSACTIONAL_ID:PREFIXED:notice-publisher-',
       'IDEMPOTENT_WRITE CLUSTER:LITERAL:kafka-cluster',
       `WRITE TOPIC:LITERAL:${names.audit}`,
       `WRITE TOPIC:LITERAL:${names.submitted}`,
+      'WRITE TRANSACTIONAL_ID:PREFIXED:notice-publisher-',
     ]));
   });
 

@@ -22,6 +22,8 @@ export const CONSUMER_GROUPS = {
 
 /** The gate's transactional ids must start with this (one per gate instance, e.g. `policy-gate-<n>`). */
 export const GATE_TRANSACTIONAL_ID_PREFIX = 'policy-gate';
+/** The publisher commits each alert with its SUBMITTED audit event in one transaction, per replica id. */
+export const PUBLISHER_TRANSACTIONAL_ID_PREFIX = 'notice-publisher-';
 
 export const FEED_PARTITIONS = 3;
 export const AUDIT_PARTITIONS = 6;
@@ -70,6 +72,7 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
   allow(publisher, 'TOPIC', names.submitted, 'LITERAL', 'WRITE', 'DESCRIBE');
   allow(publisher, 'TOPIC', names.audit, 'LITERAL', 'WRITE', 'DESCRIBE');
   allow(publisher, 'CLUSTER', CLUSTER, 'LITERAL', 'IDEMPOTENT_WRITE');
+  allow(publisher, 'TRANSACTIONAL_ID', PUBLISHER_TRANSACTIONAL_ID_PREFIX, 'PREFIXED', 'WRITE', 'DESCRIBE');
 
   allow(gate, 'TOPIC', names.submitted, 'LITERAL', 'READ', 'DESCRIBE');
   allow(gate, 'TOPIC', names.feedPrefix, 'PREFIXED', 'WRITE', 'DESCRIBE');

@@ -1,0 +1,98 @@
+// `npm run bench [-- --quick]`: every figure against a ceiling measured in the same run, on the
+// same broker; writes bench/results/latest.json and latest.md and prints the table.
+import { join } from 'node:path';
+import { ensureDatabase } from '@backbone/persistence';
+import { bootstrapAccess, ensureBroker, kafkaConnection, repoRoot } from '@backbone/infra';
+import { createBenchContext, type BenchContext } from './bench.context.js';
+import { benchCeilings, type Ceilings } from './ceilings.bench.js';
+import { alertRecordSize, benchCodec } from './codec.bench.js';
+import { notMeasured, renderMarkdown, writeResults, type Figures } from './figures.js';
+import { benchPolicy } from './policy.bench.js';
+import { benchServices } from './services.bench.js';
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const root = repoRoot();
+  const started = Date.now();
+  const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
+
+  const broker = await ensureBroker({ log });
+  await bootstrapAccess(undefined, { log });
+  const db = await ensureDatabase();
+  const ctx = createBenchContext({
+    quick,
+    repoRoot: root,
+    connection: kafkaConnection('admin'),
+    caFile: broker.caFile,
+    kafkaLibs: join(root, 'infra', 'kafka', '.cache', 'libs'),
+    databaseUrl: db.url,
+  });
+  log(`run ${ctx.runId} (${quick ? 'quick' : 'full'}) on ${broker.brokers.join(',')}`);
+
+  const figures: Figures = {};
+  const failures: string[] = [];
+  const section = async (name: string, fn: () => Promise<Figures> | Figures): Promise<void> => {
+    const t0 = Date.now();
+    try {
+      Object.assign(figures, await fn());
+      log(`${name}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      failures.push(`${name}: ${(err as Error).message}`);
+      log(`${name}: FAILED ${(err as Error).stack ?? String(err)}`);
+    }
+  };
+
+  const size = alertRecordSize();
+  let ceilings: Ceilings | null = null;
+  await section('ceilings', async () => {
+    const r = await benchCeilings(ctx, size);
+    ceilings = r.ceilings;
+    return r.figures;
+  });
+  await section('codec', () => benchCodec(quick));
+  await section('policy', () => benchPolicy(root, quick));
+  await section('services', () => benchServices(ctx, ceilings));
+  await ctx.deleteRunTopics().catch((err: unknown) => log(`could not delete bench topics: ${(err as Error).message}`));
+
+  for (const name of EXPECTED) {
+    if (!(name in figures) && !name.endsWith('*')) figures[name] = notMeasured('', 'not measured in this run (see the log above)');
+  }
+  const written = writeResults(join(root, 'bench', 'results'), quick ? 'quick' : 'full', figures);
+  process.stdout.write(renderMarkdown(quick ? 'quick' : 'full', figures));
+  process.stdout.write(`\nwrote ${written.json} and ${written.md} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  await db.stop();
+  if (failures.length > 0) {
+    process.stderr.write(`\n${failures.length} section(s) failed:\n  ${failures.join('\n  ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+/** The figure names runs are compared by (issue: benchmark suite). */
+const EXPECTED = [
+  'ceiling.kafkajs.produce_per_s',
+  'ceiling.kafkajs.consume_per_s',
+  'ceiling.java.produce_per_s',
+  'codec.avro.encode_per_s',
+  'codec.avro.decode_per_s',
+  'codec.json.encode_per_s',
+  'codec.json.decode_per_s',
+  'policy.engine.alert196_median_us',
+  'policy.engine.alert196_p99_us',
+  'policy.cedar.pair_median_us',
+  'gate.deliveries_per_s',
+  'publisher.accepted_per_s',
+  'publisher.p99_ms',
+  'e2e.p50_ms',
+  'e2e.p95_ms',
+  'e2e.p99_ms',
+  'audit.ingest_per_s',
+  'audit.verify_rows_per_s',
+  'audit.export_rows_per_s',
+];
+
+export type { BenchContext };
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+import type { Alert, DecisionOutcome, FieldGroup } from '@backbone/codec';
+
+// The gate depends on the policy engine through this narrow port, not on @backbone/policy's
+// types directly: the engine is written in parallel and its surface may still move, and the
+// integration tests of the gate's Kafka semantics (exactly-once, recall, dead-lettering) can
+// run against a small deterministic policy. policy-engine.adapter.ts binds the real engine.
+
+/** One agency's outcome for one alert version. */
+export interface GateOutcome {
+  readonly agency: string;
+  readonly outcome: DecisionOutcome;
+  readonly ruleId: string;
+  readonly redactedGroups: readonly FieldGroup[];
+  readonly executionFlags: readonly string[];
+  readonly noReshare: boolean;
+}
+
+/** Every registry agency's outcome for one alert version, computed at once. */
+export interface GateDecision {
+  readonly policyVersion: string;
+  readonly outcomes: readonly GateOutcome[];
+}
+
+export interface GatePolicy {
+  /** The version written on every decision. */
+  readonly policyVersion: string;
+  decide(alert: Alert, now: Date): GateDecision;
+  /** The copy of `alert` that `outcome.agency` may receive (obligations applied). */
+  redact(alert: Alert, outcome: GateOutcome): Alert;
+}
+
+/**
+ * Removes field groups from an alert. Used for recall deliveries, where no current rule
+ * authorises sending protected details, so every group is removed (data minimisation).
+ */
+export function withoutGroups(alert: Alert, groups: readonly FieldGroup[]): Alert {
+  if (alert.subject === null || groups.length === 0) return alert;
+  const subject = { ...alert.subject };
+  if (groups.includes('BIOMETRICS')) subject.biometrics = null;
+  if (groups.includes('IDENTITY_DOCUMENTS')) subject.identityDocuments = [];
+  if (groups.includes('VICTIM_DETAILS')) subject.victim = null;
+  return { ...alert, subject };
+}

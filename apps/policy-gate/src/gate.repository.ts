@@ -1,0 +1,190 @@
+import type { DataSource } from 'typeorm';
+import { createDataSource, pingDatabase, runMigrations } from '@backbone/persistence';
+import type { AssembledBatch, PastRecipient } from './batch.assembler.js';
+import type { GateOutcome } from './gate-policy.port.js';
+import { GateTables1764000000000 } from './gate-tables.migration.js';
+
+export const GATE_SCHEMA = 'policy_gate';
+
+export interface StoredDecision {
+  readonly alertId: string;
+  readonly version: number;
+  readonly msgType: string;
+  readonly sender: string;
+  readonly policyVersion: string;
+  readonly decidedAt: Date;
+  readonly alert: Buffer;
+  readonly outcomes: GateOutcome[];
+  readonly recalled: string[];
+}
+
+export interface HeldAlert {
+  readonly alertId: string;
+  readonly version: number;
+  readonly agency: string;
+  readonly ruleId: string;
+  readonly policyVersion: string;
+  readonly heldAt: Date;
+  readonly releasedAt: Date | null;
+}
+
+/**
+ * The only door to the gate's PostgreSQL tables. Batch writes go through jsonb_to_recordset:
+ * one statement per table whatever the batch size, so the 65,535 bind-parameter limit never
+ * applies and a batch costs three round trips.
+ */
+export class GateRepository {
+  private constructor(readonly dataSource: DataSource) {}
+
+  /** `migrate: false` for read-only callers (the CLI) that must not change the schema. */
+  static async open(url: string, options: { poolSize?: number; migrate?: boolean } = {}): Promise<GateRepository> {
+    const dataSource = createDataSource({
+      url,
+      schema: GATE_SCHEMA,
+      migrations: [GateTables1764000000000],
+      applicationName: 'policy-gate',
+      poolSize: options.poolSize ?? 5,
+    });
+    await dataSource.initialize();
+    if (options.migrate ?? true) await runMigrations(dataSource);
+    return new GateRepository(dataSource);
+  }
+
+  async ping(): Promise<void> {
+    const result = await pingDatabase(this.dataSource, 1500);
+    if (!result.ok) throw new Error(result.error ?? 'database did not answer');
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  /** alertId → agencies that received some version, with the first version each received. */
+  async pastRecipients(alertIds: readonly string[]): Promise<Map<string, PastRecipient[]>> {
+    const out = new Map<string, PastRecipient[]>();
+    if (alertIds.length === 0) return out;
+    const rows = (await this.dataSource.query(
+      'SELECT alert_id::text AS "alertId", agency, first_version AS "firstVersion" FROM alert_recipients WHERE alert_id = ANY($1::uuid[])',
+      [alertIds],
+    )) as { alertId: string; agency: string; firstVersion: number }[];
+    for (const row of rows) {
+      let list = out.get(row.alertId);
+      if (!list) out.set(row.alertId, (list = []));
+      list.push({ agency: row.agency, firstVersion: row.firstVersion });
+    }
+    return out;
+  }
+
+  /**
+   * Records a batch's recipients, decisions and holds in one PostgreSQL transaction. The caller
+   * commits the Kafka transaction only after this returns: a crash in between leaves the history
+   * a superset of what was delivered, and the redelivered batch re-upserts the same rows
+   * (every statement here is idempotent).
+   */
+  async recordBatch(batch: AssembledBatch): Promise<void> {
+    const recipients = new Map<string, { alert_id: string; agency: string; first: number; last: number }>();
+    for (const r of batch.recipients) {
+      const key = `${r.alertId}\u0000${r.agency}`;
+      const seen = recipients.get(key);
+      if (seen) {
+        seen.first = Math.min(seen.first, r.version);
+        seen.last = Math.max(seen.last, r.version);
+      } else recipients.set(key, { alert_id: r.alertId, agency: r.agency, first: r.version, last: r.version });
+    }
+    // A duplicated input record yields the same (alert, version) twice; ON CONFLICT may touch a row only once per statement.
+    const decisions = new Map<string, Record<string, unknown>>();
+    for (const d of batch.decisions) {
+      decisions.set(`${d.alertId}\u0000${d.version}`, {
+        alert_id: d.alertId,
+        version: d.version,
+        msg_type: d.msgType,
+        sender: d.sender,
+        policy_version: d.policyVersion,
+        decided_at: d.decidedAt.toISOString(),
+        alert: d.alert.toString('base64'),
+        outcomes: d.outcomes,
+        recalled: d.recalled,
+      });
+    }
+    const holds = new Map<string, Record<string, unknown>>();
+    for (const h of batch.holds) {
+      holds.set(`${h.alertId}\u0000${h.version}\u0000${h.agency}`, {
+        alert_id: h.alertId,
+        version: h.version,
+        agency: h.agency,
+        rule_id: h.ruleId,
+        policy_version: h.policyVersion,
+        held_at: h.heldAt.toISOString(),
+        alert: h.alert.toString('base64'),
+      });
+    }
+    if (recipients.size === 0 && decisions.size === 0 && holds.size === 0) return;
+    const now = new Date().toISOString();
+    await this.dataSource.transaction(async (m) => {
+      if (recipients.size > 0) {
+        await m.query(
+          `INSERT INTO alert_recipients (alert_id, agency, first_version, last_version, first_delivered_at, last_delivered_at)
+           SELECT t.alert_id, t.agency, t.first, t.last, $2::timestamptz, $2::timestamptz
+             FROM jsonb_to_recordset($1::jsonb) AS t(alert_id uuid, agency text, first int, last int)
+           ON CONFLICT (alert_id, agency) DO UPDATE SET
+             first_version = LEAST(alert_recipients.first_version, EXCLUDED.first_version),
+             last_version = GREATEST(alert_recipients.last_version, EXCLUDED.last_version),
+             last_delivered_at = EXCLUDED.last_delivered_at`,
+          [JSON.stringify([...recipients.values()]), now],
+        );
+      }
+      if (decisions.size > 0) {
+        // A re-processed batch overwrites: the last attempt is the one whose Kafka transaction committed.
+        await m.query(
+          `INSERT INTO alert_decisions (alert_id, version, msg_type, sender, policy_version, decided_at, alert, outcomes, recalled)
+           SELECT t.alert_id, t.version, t.msg_type, t.sender, t.policy_version, t.decided_at, decode(t.alert, 'base64'), t.outcomes,
+                  ARRAY(SELECT jsonb_array_elements_text(t.recalled))
+             FROM jsonb_to_recordset($1::jsonb) AS t(alert_id uuid, version int, msg_type text, sender text, policy_version text,
+                                                    decided_at timestamptz, alert text, outcomes jsonb, recalled jsonb)
+           ON CONFLICT (alert_id, version) DO UPDATE SET
+             policy_version = EXCLUDED.policy_version, decided_at = EXCLUDED.decided_at, alert = EXCLUDED.alert,
+             outcomes = EXCLUDED.outcomes, recalled = EXCLUDED.recalled`,
+          [JSON.stringify([...decisions.values()])],
+        );
+      }
+      if (holds.size > 0) {
+        await m.query(
+          `INSERT INTO held_alerts (alert_id, version, agency, rule_id, policy_version, held_at, alert)
+           SELECT t.alert_id, t.version, t.agency, t.rule_id, t.policy_version, t.held_at, decode(t.alert, 'base64')
+             FROM jsonb_to_recordset($1::jsonb) AS t(alert_id uuid, version int, agency text, rule_id text, policy_version text,
+                                                    held_at timestamptz, alert text)
+           ON CONFLICT (alert_id, version, agency) DO NOTHING`,
+          [JSON.stringify([...holds.values()])],
+        );
+      }
+    });
+  }
+
+  /** Every stored decision for an alert, newest version first. */
+  async decisionsFor(alertId: string): Promise<StoredDecision[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT alert_id::text AS "alertId", version, msg_type AS "msgType", sender, policy_version AS "policyVersion",
+              decided_at AS "decidedAt", alert, outcomes, recalled
+         FROM alert_decisions WHERE alert_id = $1::uuid ORDER BY version DESC`,
+      [alertId],
+    )) as StoredDecision[];
+    return rows.map((r) => ({ ...r, decidedAt: new Date(r.decidedAt) }));
+  }
+
+  async recipientsOf(alertId: string): Promise<{ agency: string; firstVersion: number; lastVersion: number }[]> {
+    return (await this.dataSource.query(
+      `SELECT agency, first_version AS "firstVersion", last_version AS "lastVersion"
+         FROM alert_recipients WHERE alert_id = $1::uuid ORDER BY agency`,
+      [alertId],
+    )) as { agency: string; firstVersion: number; lastVersion: number }[];
+  }
+
+  async pendingHolds(limit = 100): Promise<HeldAlert[]> {
+    return (await this.dataSource.query(
+      `SELECT alert_id::text AS "alertId", version, agency, rule_id AS "ruleId", policy_version AS "policyVersion",
+              held_at AS "heldAt", released_at AS "releasedAt"
+         FROM held_alerts WHERE released_at IS NULL ORDER BY held_at LIMIT $1`,
+      [limit],
+    )) as HeldAlert[];
+  }
+}

@@ -1,0 +1,50 @@
+import { loadConfig, settings, type ConfigOf } from '@backbone/bootstrap';
+
+/** The gate's own settings (HOST/PORT/LOG_LEVEL come from SERVICE_SETTINGS, Kafka from KAFKA_SETTINGS). */
+export const GATE_SETTINGS = {
+  GATE_INSTANCE_ID: settings.string({
+    description:
+      'Stable id of this gate instance; the transactional id is policy-gate-<id>, so a restarted instance fences its zombie. Never share one id between two live instances.',
+    default: '0',
+    pattern: /^[A-Za-z0-9._-]{1,100}$/,
+  }),
+  GATE_GROUP_ID: settings.string({
+    description: 'Consumer group shared by every gate instance',
+    default: 'policy-gate',
+    pattern: /^[A-Za-z0-9._-]{1,200}$/,
+  }),
+  POLICIES_DIR: settings.string({ description: 'Directory holding registry.yaml and rules/<version>.yaml', default: 'policies' }),
+  POLICY_VERSION: settings.optionalString({ description: 'Policy version to enforce; unset: the newest in POLICIES_DIR/rules' }),
+  GATE_MAX_BATCH_RECORDS: settings.int({
+    description: 'Most inbound records decided and committed in one Kafka transaction',
+    default: 500,
+    min: 1,
+    max: 10_000,
+  }),
+  GATE_MAX_BYTES_PER_PARTITION: settings.int({
+    description: 'Most bytes fetched per partition per fetch (bounds memory per batch)',
+    default: 1_048_576,
+    min: 1024,
+    max: 104_857_600,
+  }),
+  GATE_TXN_RETRIES: settings.int({
+    description: 'Attempts at a transaction that fails with a retriable error before the batch is left for redelivery',
+    default: 5,
+    min: 0,
+    max: 50,
+  }),
+  DATABASE_URL: settings.optionalString({
+    description: 'PostgreSQL for recipient history, decisions and holds; unset: the local or embedded server',
+    sensitive: true,
+  }),
+} as const;
+
+export type GateSettings = ConfigOf<typeof GATE_SETTINGS>;
+
+export function loadGateSettings(env: NodeJS.ProcessEnv = process.env): GateSettings {
+  return loadConfig(GATE_SETTINGS, env);
+}
+
+export function transactionalIdFor(instanceId: string): string {
+  return `policy-gate-${instanceId}`;
+}

@@ -1,0 +1,127 @@
+import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import { alertCodec, deliveryCodec, type Alert, type Delivery } from '@backbone/codec';
+import { SUBMITTED_PARTITIONS, topicNames, type TopicNames } from '@backbone/kafka';
+import { createTopics, deleteTopics, pollUntil, testKafka, uniqueName } from '@backbone/testing';
+
+/**
+ * createTopics from @backbone/testing, tolerating KafkaJS's waitForLeaders giving up with
+ * UNKNOWN_TOPIC_OR_PARTITION while the new topic's metadata spreads (it retries only
+ * LEADER_NOT_AVAILABLE): the topics exist then, so wait until their metadata answers.
+ */
+async function createTopicsSettled(admin: Admin, names: string[], partitions: number): Promise<void> {
+  try {
+    await createTopics(admin, names, partitions);
+  } catch (err) {
+    if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+  }
+  await pollUntil(
+    async () => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      return topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0));
+    },
+    { description: `metadata of ${names.length} new topics`, timeoutMs: 30_000, intervalMs: 100 },
+  );
+}
+
+/** One test's isolated world: a topic prefix, its topics, an admin producer for inputs, and read_committed readers. */
+export class GateTestWorld {
+  readonly prefix = `${uniqueName('gate')}.`;
+  readonly topics: TopicNames = topicNames(this.prefix);
+  readonly groupId = uniqueName('policy-gate');
+  private readonly readers: Consumer[] = [];
+  private created: string[] = [];
+
+  private constructor(
+    readonly kafka: Kafka,
+    readonly admin: Admin,
+    readonly producer: Producer,
+  ) {}
+
+  static async create(agencies: readonly string[]): Promise<GateTestWorld> {
+    const kafka = testKafka('admin', uniqueName('gate-test'));
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const world = new GateTestWorld(kafka, admin, producer);
+    await createTopicsSettled(admin, [world.topics.submitted], SUBMITTED_PARTITIONS);
+    const others = [world.topics.audit, world.topics.deadLetter, ...agencies.map((a) => world.topics.feedFor(a))];
+    await createTopicsSettled(admin, others, 1);
+    world.created = [world.topics.submitted, ...others];
+    return world;
+  }
+
+  async submit(...alerts: Alert[]): Promise<void> {
+    await this.producer.send({ topic: this.topics.submitted, messages: alerts.map((a) => ({ key: a.alertId, value: alertCodec.encode(a) })) });
+  }
+
+  async submitRaw(key: string, value: Buffer): Promise<void> {
+    await this.producer.send({ topic: this.topics.submitted, messages: [{ key, value }] });
+  }
+
+  /** Waits until the gate's group has committed every offset of alerts.submitted: all input decided and committed. */
+  async waitForGateCommitted(timeoutMs = 60_000): Promise<void> {
+    await pollUntil(
+      async () => {
+        const ends = await this.admin.fetchTopicOffsets(this.topics.submitted);
+        const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topics.submitted] });
+        const byPartition = new Map(committed!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+        return ends.every((e) => BigInt(e.high) === 0n || (byPartition.get(e.partition) ?? -1n) >= BigInt(e.high));
+      },
+      { description: `group ${this.groupId} to commit all of ${this.topics.submitted}`, timeoutMs, intervalMs: 200 },
+    );
+  }
+
+  /**
+   * Every committed record of `topics`, read from the beginning with read_committed, once the
+   * reader has caught up with each partition's end. "Caught up" is the reader group's committed
+   * offset reaching the high watermark: KafkaJS commits past trailing transaction markers and
+   * aborted records too, which a count of seen data records cannot tell apart from a gap.
+   */
+  async readCommitted(topics: readonly string[], timeoutMs = 30_000): Promise<Map<string, { value: Buffer; offset: string }[]>> {
+    const out = new Map<string, { value: Buffer; offset: string }[]>(topics.map((t) => [t, []]));
+    const groupId = uniqueName('reader');
+    const reader = this.kafka.consumer({ groupId, readUncommitted: false });
+    this.readers.push(reader);
+    await reader.connect();
+    await reader.subscribe({ topics: [...topics], fromBeginning: true });
+    await reader.run({
+      // Commit after every batch, including batches of nothing but markers or aborted records.
+      autoCommitThreshold: 1,
+      eachMessage: async ({ topic, message }) => {
+        out.get(topic)!.push({ value: message.value!, offset: message.offset });
+      },
+    });
+    try {
+      await pollUntil(
+        async () => {
+          const committed = await this.admin.fetchOffsets({ groupId, topics: [...topics] });
+          for (const topic of topics) {
+            const mine = new Map(committed.find((c) => c.topic === topic)!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+            for (const p of await this.admin.fetchTopicOffsets(topic)) {
+              if (BigInt(p.high) > 0n && (mine.get(p.partition) ?? -1n) < BigInt(p.high)) return false;
+            }
+          }
+          return true;
+        },
+        { description: `read_committed reader to reach the end of ${topics.join(', ')}`, timeoutMs, intervalMs: 200 },
+      );
+    } finally {
+      await reader.disconnect();
+    }
+    return out;
+  }
+
+  async deliveries(agencies: readonly string[]): Promise<Map<string, Delivery[]>> {
+    const feeds = agencies.map((a) => this.topics.feedFor(a));
+    const read = await this.readCommitted(feeds);
+    return new Map(agencies.map((a) => [a, read.get(this.topics.feedFor(a))!.map((m) => deliveryCodec.decode(m.value))]));
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.readers) await r.disconnect().catch(() => undefined);
+    await this.producer.disconnect().catch(() => undefined);
+    await deleteTopics(this.admin, this.created).catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+  }
+}

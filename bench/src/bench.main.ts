@@ -81,6 +81,7 @@ const EXPECTED = [
   'policy.cedar.pair_median_us',
   'gate.deliveries_per_s',
   'publisher.accepted_per_s',
+  'publisher.p50_ms',
   'publisher.p99_ms',
   'e2e.p50_ms',
   'e2e.p95_ms',
@@ -88,6 +89,14 @@ const EXPECTED = [
   'audit.ingest_per_s',
   'audit.verify_rows_per_s',
   'audit.export_rows_per_s',
+  'ceiling.kafkajs.roundtrip_p99_ms',
+  'ceiling.pg.insert_rows_per_s',
+  'ceiling.pg.scan_rows_per_s',
+  'ceiling.node.idle_rss_mb',
+  'rss.notice-publisher_mb',
+  'rss.policy-gate_mb',
+  'rss.agency-subscriber_mb',
+  'rss.audit-logger_mb',
 ];
 
 export type { BenchContext };

@@ -1,8 +1,461 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import type { Admin } from 'kafkajs';
+import pg from 'pg';
+import { alertCodec } from '@backbone/codec';
+import { AUDIT_PARTITIONS, DEAD_LETTER_PARTITIONS, FEED_PARTITIONS } from '@backbone/infra';
+import { SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
+import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
+import { compilePolicy, decide, loadPolicy, loadRegistry } from '@backbone/policy';
+// The services' own helpers, from their compiled code (as the CLI uses them): credentials, desks, ledger.
+import { openSubscriberDatabase } from '../../apps/agency-subscriber/src/db/subscriber.database.js';
+import { DeskStore } from '../../apps/agency-subscriber/src/desks/desk.store.js';
+import { issueComplianceUser } from '../../apps/audit-logger/src/compliance-users.store.js';
+import { syntheticAuditRecords } from '../../apps/audit-logger/src/ledger.benchmark.js';
+import { CredentialStore } from '../../apps/notice-publisher/src/persistence/credential.store.js';
+import { openPublisherDatabase } from '../../apps/notice-publisher/src/persistence/publisher.database.js';
+import { submittedPartition } from '../../apps/notice-publisher/src/publishing/region.partitioner.js';
 import type { BenchContext } from './bench.context.js';
 import type { Ceilings } from './ceilings.bench.js';
-import type { Figures } from './figures.js';
+import { figure, notMeasured, type Figures } from './figures.js';
+import { benchAlert, deliveriesOf, type Sender } from './gate.load.js';
+import { LatencyMatcher } from './latency.match.js';
+import { pgCeilings } from './pg.ceilings.js';
+import { idleNodeRssMb, sleep, startService, type ServiceProcess } from './service.process.js';
+import { SseParser } from './sse.parser.js';
+import { percentile } from './stats.js';
 
-/** Publisher, gate, end-to-end, audit and memory figures: the services run as child processes. */
-export async function benchServices(_ctx: BenchContext, _ceilings: Ceilings | null): Promise<Figures> {
-  return {};
+/** The agency whose desk the end-to-end figure watches (kept out of the gate load by neverTo). */
+const E2E_AGENCY = 'DE-NCB';
+/** The liaison office that publishes through the HTTP API. */
+const OFFICE = 'FR-NCB';
+const SERVICES = ['notice-publisher', 'policy-gate', 'agency-subscriber', 'audit-logger'] as const;
+type ServiceName = (typeof SERVICES)[number];
+
+interface Plan {
+  gateAlerts: number;
+  auditEvents: number;
+  e2eRate: number;
+  e2eSeconds: number;
+  cannonSeconds: number;
+  cannonConnections: number;
+}
+
+const QUICK: Plan = { gateAlerts: 300, auditEvents: 2000, e2eRate: 20, e2eSeconds: 8, cannonSeconds: 5, cannonConnections: 10 };
+const FULL: Plan = { gateAlerts: 5000, auditEvents: 20_000, e2eRate: 50, e2eSeconds: 60, cannonSeconds: 30, cannonConnections: 20 };
+
+/**
+ * Publisher, gate, end-to-end, audit and memory figures. Every service runs from dist as a child
+ * process of the benchmark, on this run's topic prefix and a fresh database, in this order:
+ *   1. gate: N alerts pre-produced to alerts.submitted, then the gate starts; deliveries/s from the
+ *      moment its consumer group is assigned until every offset is committed;
+ *   2. audit: PostgreSQL ceilings, then M events pre-produced to audit.events and the audit logger
+ *      started; ingest rows/s from assignment until the ledger holds them, then verify and export;
+ *   3. end to end: subscriber + publisher; a fixed offered load of POSTs, each timed until the
+ *      alert arrives on the desk's SSE stream (gate and audit logger running: the whole pipeline);
+ *   4. publisher: gate, subscriber and audit logger stopped, autocannon on POST /alerts.
+ * A failure in one step leaves its figures not measured (with the reason) and the others stand.
+ */
+export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null): Promise<Figures> {
+  const plan = ctx.quick ? QUICK : FULL;
+  const figures: Figures = {};
+  const prefix = `${ctx.runId}.`;
+  const topics = topicNames(prefix);
+  const policiesDir = join(ctx.repoRoot, 'policies');
+  const logDir = mkdtempSync(join(tmpdir(), `${ctx.runId}-`));
+  ctx.log(`services: logs in ${logDir}`);
+  const running = new Map<ServiceName, ServiceProcess>();
+  const peakRss = new Map<ServiceName, number>();
+  const failed = (names: string[], unit: string, err: unknown): void => {
+    const reason = `not measured: ${(err as Error).message.split('\n')[0]}`;
+    ctx.log(`services: ${names.join(', ')} ${reason}`);
+    for (const n of names) if (!(n in figures)) figures[n] = notMeasured(unit, reason);
+  };
+
+  const registry = loadRegistry(join(policiesDir, 'registry.yaml'));
+  const agencies = registry.agencies.map((a) => a.code);
+  let db: TestDatabase | null = null;
+  const admin = ctx.kafka('bench-services-admin').admin();
+  await admin.connect();
+  try {
+    db = await createTestDatabase({ baseUrl: ctx.databaseUrl, label: 'bench' });
+    await ctx.createTopics([topics.submitted], SUBMITTED_PARTITIONS);
+    await ctx.createTopics([topics.audit], AUDIT_PARTITIONS);
+    await ctx.createTopics([topics.deadLetter], DEAD_LETTER_PARTITIONS);
+    await ctx.createTopics(agencies.map((a) => topics.feedFor(a)), FEED_PARTITIONS);
+
+    const conn = ctx.connection;
+    const baseEnv: Record<string, string> = {
+      KAFKA_BROKERS: conn.brokers.join(','),
+      KAFKA_TLS: conn.ssl ? 'true' : 'false',
+      KAFKA_CA_FILE: ctx.caFile ?? '',
+      KAFKA_SASL_MECHANISM: conn.sasl?.mechanism ?? 'none',
+      KAFKA_SASL_USERNAME: conn.sasl?.username ?? '',
+      KAFKA_SASL_PASSWORD: conn.sasl?.password ?? '',
+      KAFKA_TOPIC_PREFIX: prefix,
+      DATABASE_URL: db.url,
+      POLICIES_DIR: policiesDir,
+    };
+    const start = async (name: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> => {
+      const s = await startService({ name, app: name, repoRoot: ctx.repoRoot, logDir, env: { ...baseEnv, ...env } });
+      running.set(name, s);
+      return s;
+    };
+    const stop = async (name: ServiceName): Promise<void> => {
+      const s = running.get(name);
+      if (!s) return;
+      const rss = s.peakRssMb();
+      if (rss !== null) peakRss.set(name, Math.max(rss, peakRss.get(name) ?? 0));
+      running.delete(name);
+      await s.stop();
+    };
+
+    // ── 1. policy gate ──────────────────────────────────────────────────────────────────
+    let gateDecided = 0;
+    try {
+      const compiled = compilePolicy(registry, loadPolicy(policiesDir));
+      const senders: Sender[] = registry.agencies.filter((a) => a.code !== E2E_AGENCY).map((a) => ({ code: a.code, region: a.region }));
+      const now = new Date();
+      const alerts = Array.from({ length: plan.gateAlerts }, (_, i) => benchAlert(i, senders, now, [E2E_AGENCY]));
+      const expected = alerts.reduce((n, a) => n + deliveriesOf(decide(a, compiled, now).outcomes), 0);
+      await produce(ctx, topics.submitted, alerts.map((a) => ({ key: a.alertId, value: alertCodec.encode(a), partition: submittedPartition(a.senderRegion, a.alertId) })));
+      const groupId = `${prefix}policy-gate`;
+      const spawned = performance.now();
+      const gate = await start('policy-gate', { GATE_INSTANCE_ID: ctx.runId, GATE_GROUP_ID: groupId });
+      const { assignedAt, doneAt } = await untilCommitted(admin, groupId, topics.submitted, plan.gateAlerts, ctx.quick ? 90_000 : 240_000, gate);
+      await gate.ready();
+      const metrics = await scrape(gate.url);
+      gateDecided = (metrics.get('gate_alerts_decided_total') ?? plan.gateAlerts) + (metrics.get('gate_dead_letters_total') ?? 0);
+      const counted = metrics.get('gate_deliveries_total');
+      const seconds = (doneAt - assignedAt) / 1000;
+      const check = counted === undefined ? 'gate /metrics unreadable' : counted === expected ? 'gate_deliveries_total agrees' : `gate_deliveries_total says ${counted}`;
+      figures['gate.deliveries_per_s'] = figure(
+        expected / seconds,
+        'deliveries/s',
+        ceilings?.produce ?? null,
+        `${plan.gateAlerts} alerts → ${expected} deliveries (engine count; ${check}) in ${seconds.toFixed(2)} s from partition assignment to last commit (start-up to assignment ${((assignedAt - spawned) / 1000).toFixed(1)} s); ceiling: raw KafkaJS produce`,
+      );
+    } catch (err) {
+      failed(['gate.deliveries_per_s'], 'deliveries/s', err);
+    }
+
+    // ── 2. audit logger ─────────────────────────────────────────────────────────────────
+    const records = syntheticAuditRecords(plan.auditEvents);
+    try {
+      const pgc = await pgCeilings(db.url, records);
+      figures['ceiling.pg.insert_rows_per_s'] = figure(pgc.insertRowsPerS, 'rows/s', pgc.insertRowsPerS, `${records.length} ledger-like rows, 500-row INSERT per transaction, same indexes; the ceiling itself`);
+      figures['ceiling.pg.scan_rows_per_s'] = figure(pgc.scanRowsPerS, 'rows/s', pgc.scanRowsPerS, 'keyset-paged SELECT * of those rows (2,000 a page); the ceiling itself');
+    } catch (err) {
+      failed(['ceiling.pg.insert_rows_per_s', 'ceiling.pg.scan_rows_per_s'], 'rows/s', err);
+    }
+    const insertCeiling = figures['ceiling.pg.insert_rows_per_s']?.value ?? null;
+    const scanCeiling = figures['ceiling.pg.scan_rows_per_s']?.value ?? null;
+    let audit: ServiceProcess | null = null;
+    const owner = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'bench-audit-check' });
+    try {
+      try {
+        await produce(ctx, topics.audit, records.map((value) => ({ key: null, value })));
+        const expectedRows = records.length + gateDecided;
+        const groupId = `${prefix}audit-logger`;
+        audit = await start('audit-logger', { AUDIT_CONSUMER_GROUP: groupId, AUDIT_SIGNING_KEY_FILE: join(logDir, 'audit-signing-key.pem') });
+        const a = audit;
+        const [assignedAt, doneAt] = await Promise.all([
+          groupAssigned(admin, groupId, 120_000, a),
+          pollUntil(async () => (await ledgerRows(owner)) >= expectedRows, ctx.quick ? 90_000 : 240_000, 'audit ingest', a),
+          a.ready(),
+        ]);
+        const seconds = (doneAt - assignedAt) / 1000;
+        figures['audit.ingest_per_s'] = figure(expectedRows / seconds, 'rows/s', insertCeiling, `${expectedRows} events (${records.length} synthetic DECIDED + ${gateDecided} from the gate) from partition assignment to ledger; ceiling: raw PG INSERT`);
+      } catch (err) {
+        failed(['audit.ingest_per_s'], 'rows/s', err);
+      }
+      let auth: Record<string, string> | null = null;
+      try {
+        if (audit && !audit.exited) auth = { authorization: `Bearer ${(await issueComplianceUser(owner, `bench-${ctx.runId}`.slice(0, 100))).token}` };
+      } catch (err) {
+        failed(['audit.verify_rows_per_s', 'audit.export_rows_per_s'], 'rows/s', err);
+      }
+      if (audit && !audit.exited && auth) {
+        try {
+          const t0 = performance.now();
+          const r = await fetch(`${audit.url}/compliance/verify`, { headers: auth, signal: AbortSignal.timeout(120_000) });
+          const report = (await r.json()) as { ok?: boolean; rows?: number };
+          const ms = performance.now() - t0;
+          if (!r.ok || typeof report.rows !== 'number') throw new Error(`GET /compliance/verify answered ${r.status}`);
+          figures['audit.verify_rows_per_s'] = figure((report.rows * 1000) / ms, 'rows/s', scanCeiling, `GET /compliance/verify over ${report.rows} rows (ok=${String(report.ok)}), HTTP included; ceiling: raw PG scan`);
+        } catch (err) {
+          failed(['audit.verify_rows_per_s'], 'rows/s', err);
+        }
+        try {
+          // The synthetic events name agencies A0-NCB…A19-NCB: every one of them is in A3-NCB's export.
+          const t0 = performance.now();
+          const r = await fetch(`${audit.url}/compliance/export?agency=A3-NCB&since=2000-01-01T00:00:00Z&until=2100-01-01T00:00:00Z&format=ndjson`, {
+            headers: auth,
+            signal: AbortSignal.timeout(120_000),
+          });
+          if (!r.ok || !r.body) throw new Error(`GET /compliance/export answered ${r.status}`);
+          let rows = 0;
+          for await (const chunk of r.body as AsyncIterable<Uint8Array>) for (const byte of chunk) if (byte === 10) rows++;
+          const ms = performance.now() - t0;
+          figures['audit.export_rows_per_s'] = figure((rows * 1000) / ms, 'rows/s', scanCeiling, `full GET /compliance/export (ndjson) of ${rows} rows, download included; ceiling: raw PG scan`);
+        } catch (err) {
+          failed(['audit.export_rows_per_s'], 'rows/s', err);
+        }
+      }
+    } finally {
+      await owner.end().catch(() => undefined);
+    }
+    failedIfMissing(figures, ['audit.verify_rows_per_s', 'audit.export_rows_per_s'], 'rows/s', 'the audit logger did not start (see audit.ingest_per_s)');
+
+    // ── 3. end to end ───────────────────────────────────────────────────────────────────
+    let publisher: ServiceProcess | null = null;
+    let officeToken: string | null = null;
+    const body = readFileSync(join(ctx.repoRoot, 'examples', 'alerts', 'red-notice.json'), 'utf8');
+    const e2eNames = ['e2e.p50_ms', 'e2e.p95_ms', 'e2e.p99_ms'];
+    try {
+      const [sub, pub] = await Promise.all([
+        start('agency-subscriber', { AGENCY_CODE: E2E_AGENCY, PURGE_INTERVAL_MS: '0' }),
+        start('notice-publisher', { PUBLISH_TRANSACTIONAL_ID: `notice-publisher-${ctx.runId}` }),
+      ]);
+      publisher = pub;
+      await Promise.all([sub.ready(), pub.ready()]);
+      // Pools of 2: with one connection, TypeORM's migration run waits for a second one and times
+      // out (which is why `backbone credentials issue` fails the same way; see issueOfficeCredential).
+      const pds = await openPublisherDatabase(db.url, 2);
+      try {
+        officeToken = (await new CredentialStore(pds).issue(OFFICE)).token;
+      } finally {
+        await pds.destroy();
+      }
+      if (!running.has('policy-gate')) throw new Error('the policy gate is not running (see gate.deliveries_per_s)');
+      const ds = await openSubscriberDatabase(db.url, E2E_AGENCY, 2);
+      let deskToken: string;
+      try {
+        deskToken = (await new DeskStore(ds).create('bench', {})).token;
+      } finally {
+        await ds.destroy();
+      }
+      const r = await endToEnd(ctx, pub.url, officeToken, sub.url, deskToken, body, plan);
+      const rt = ceilings?.roundTrip ?? [];
+      const ceilingAt = (p: number): number | null => (rt.length > 0 ? percentile(rt, p) : null);
+      const note = `${r.latencies.length} of ${r.sent} alerts at ${plan.e2eRate}/s for ${plan.e2eSeconds} s, POST → desk SSE${r.missing > 0 ? `, ${r.missing} never arrived` : ''}${r.rejected > 0 ? `, ${r.rejected} POSTs failed` : ''}`;
+      if (r.latencies.length === 0) throw new Error(`no alert reached the desk (${note})`);
+      figures['e2e.p50_ms'] = figure(percentile(r.latencies, 50), 'ms', ceilingAt(50), `${note}; ceiling: raw KafkaJS round-trip p50`);
+      figures['e2e.p95_ms'] = figure(percentile(r.latencies, 95), 'ms', ceilingAt(95), 'ceiling: raw KafkaJS round-trip p95');
+      figures['e2e.p99_ms'] = figure(percentile(r.latencies, 99), 'ms', ceilingAt(99), 'ceiling: raw KafkaJS round-trip p99');
+    } catch (err) {
+      failed(e2eNames, 'ms', err);
+    }
+
+    // ── 4. notice publisher under load (the rest of the pipeline stopped) ──────────────────
+    for (const name of ['policy-gate', 'agency-subscriber', 'audit-logger'] as const) await stop(name).catch(() => undefined);
+    try {
+      if (!publisher || publisher.exited || !officeToken) throw new Error('the notice publisher did not start (see the e2e figures)');
+      const result = await autocannon({
+        url: `${publisher.url}/alerts`,
+        method: 'POST',
+        connections: plan.cannonConnections,
+        duration: plan.cannonSeconds,
+        timeout: 30,
+        headers: { authorization: `Bearer ${officeToken}`, 'content-type': 'application/json' },
+        body,
+      });
+      const accepted = result['2xx'];
+      if (accepted === 0) throw new Error(`no request accepted (${result.non2xx} non-2xx, ${result.errors} errors)`);
+      const refused = result.non2xx + result.errors + result.timeouts > 0 ? `; ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts` : '';
+      const rt = ceilings?.roundTrip ?? [];
+      figures['publisher.accepted_per_s'] = figure(
+        accepted / result.duration,
+        'alerts/s',
+        ceilings?.produce ?? null,
+        `autocannon ${plan.cannonConnections} connections × ${plan.cannonSeconds} s, POST /alerts (201 counted)${refused}; gate/subscriber/audit stopped; ceiling: raw KafkaJS produce`,
+      );
+      figures['publisher.p50_ms'] = figure(result.latency.p50, 'ms', rt.length > 0 ? percentile(rt, 50) : null, 'HTTP latency under that load; ceiling: raw KafkaJS round-trip p50');
+      figures['publisher.p99_ms'] = figure(result.latency.p99, 'ms', rt.length > 0 ? percentile(rt, 99) : null, 'ceiling: raw KafkaJS round-trip p99');
+    } catch (err) {
+      failed(['publisher.accepted_per_s'], 'alerts/s', err);
+      failed(['publisher.p50_ms', 'publisher.p99_ms'], 'ms', err);
+    }
+    await stop('notice-publisher').catch(() => undefined);
+  } finally {
+    for (const [name, s] of running) {
+      const rss = s.peakRssMb();
+      if (rss !== null) peakRss.set(name, Math.max(rss, peakRss.get(name) ?? 0));
+      await s.stop().catch(() => undefined);
+    }
+    running.clear();
+    await deleteGroups(ctx, admin, [`${prefix}policy-gate`, `${prefix}audit-logger`, `${prefix}subscriber-${E2E_AGENCY}`]);
+    await admin.disconnect().catch(() => undefined);
+    if (db) await db.drop().catch((err: unknown) => ctx.log(`could not drop ${db?.name}: ${(err as Error).message}`));
+  }
+
+  // ── 5. memory ───────────────────────────────────────────────────────────────────────
+  const idle = await idleNodeRssMb().catch(() => null);
+  figures['ceiling.node.idle_rss_mb'] = figure(idle, 'MiB', idle, 'node -e "setInterval(…)": a bare idle Node process; the ceiling itself');
+  for (const name of SERVICES) {
+    const rss = peakRss.get(name);
+    figures[`rss.${name}_mb`] =
+      rss === undefined ? notMeasured('MiB', 'the service did not run') : figure(rss, 'MiB', idle, 'peak RSS (VmHWM) of the child process, read just before it was stopped; ceiling: idle Node (ratio = multiple of it)');
+  }
+  return figures;
+}
+
+/** One at a time (one failure must not keep the others), once more after a pause for a member still leaving. */
+async function deleteGroups(ctx: BenchContext, admin: Admin, groups: string[]): Promise<void> {
+  let left = groups;
+  for (let attempt = 0; attempt < 2 && left.length > 0; attempt++) {
+    if (attempt > 0) await sleep(3000);
+    const still: string[] = [];
+    for (const g of left) await admin.deleteGroups([g]).catch((err: unknown) => ((err as { groups?: { errorCode?: number }[] }).groups?.[0]?.errorCode === 69 ? undefined : still.push(g)));
+    left = still;
+  }
+  if (left.length > 0) ctx.log(`services: could not delete consumer group(s) ${left.join(', ')}`);
+}
+
+function failedIfMissing(figures: Figures, names: string[], unit: string, reason: string): void {
+  for (const n of names) if (!(n in figures)) figures[n] = notMeasured(unit, reason);
+}
+
+/** Plain idempotent producer, batches of 500: the records are there before the service starts. */
+async function produce(ctx: BenchContext, topic: string, messages: { key: string | null; value: Buffer; partition?: number }[]): Promise<void> {
+  const producer = ctx.kafka('bench-services-load').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Resolves with performance.now() once fn() is true; polls every 50 ms until the deadline. */
+async function pollUntil(fn: () => Promise<boolean>, timeoutMs: number, what: string, service?: ServiceProcess): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (service?.exited) throw new Error(`${service.name} exited during ${what}; log ${service.logFile}`);
+    if (await fn().catch(() => false)) return performance.now();
+    await sleep(50);
+  }
+  throw new Error(`${what} did not finish within ${timeoutMs / 1000} s`);
+}
+
+/** When the consumer group first has members with partitions (Stable). */
+function groupAssigned(admin: Admin, groupId: string, timeoutMs: number, service: ServiceProcess): Promise<number> {
+  return pollUntil(
+    async () => {
+      const { groups } = await admin.describeGroups([groupId]);
+      return groups[0]?.state === 'Stable' && groups[0].members.length > 0;
+    },
+    timeoutMs,
+    `${groupId} assignment`,
+    service,
+  );
+}
+
+async function committed(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return offsets.flatMap((t) => t.partitions).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+}
+
+/** Time from the group's assignment until its committed offsets cover `count` records (a non-transactional topic: offset = records). */
+async function untilCommitted(admin: Admin, groupId: string, topic: string, count: number, timeoutMs: number, service: ServiceProcess): Promise<{ assignedAt: number; doneAt: number }> {
+  const [assignedAt, doneAt] = await Promise.all([
+    groupAssigned(admin, groupId, timeoutMs, service),
+    pollUntil(async () => (await committed(admin, groupId, topic)) >= count, timeoutMs, `${groupId} commits`, service),
+  ]);
+  return { assignedAt: Math.min(assignedAt, doneAt), doneAt };
+}
+
+async function ledgerRows(pool: pg.Pool): Promise<number> {
+  const r = await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM audit.ledger');
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Counters and gauges of a Prometheus text page (unlabelled series only). */
+async function scrape(url: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    for (const m of text.matchAll(/^([a-z_:][a-z0-9_:]*) ([0-9.e+-]+)$/gim)) out.set(m[1]!, Number(m[2]));
+  } catch {
+    // an empty map: callers fall back to their own counts
+  }
+  return out;
+}
+
+/**
+ * Fixed offered load: `rate` POSTs a second for `seconds`, each on its own schedule slot (not
+ * waiting for the previous answer), timed from the POST until the alert's event on the desk's SSE
+ * stream. A short warm-up first (not counted) so connection set-up is not in the figures.
+ */
+async function endToEnd(
+  ctx: BenchContext,
+  publisherUrl: string,
+  officeToken: string,
+  subscriberUrl: string,
+  deskToken: string,
+  body: string,
+  plan: Plan,
+): Promise<{ latencies: readonly number[]; sent: number; missing: number; rejected: number }> {
+  const abort = new AbortController();
+  const warm = new LatencyMatcher();
+  const matcher = new LatencyMatcher();
+  let phase: 'warm' | 'measure' = 'warm';
+  const res = await fetch(`${subscriberUrl}/stream`, { headers: { authorization: `Bearer ${deskToken}`, accept: 'text/event-stream' }, signal: abort.signal });
+  if (!res.ok || !res.body) throw new Error(`GET /stream answered ${res.status}`);
+  const reading = (async () => {
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        const at = performance.now();
+        for (const ev of parser.push(decoder.decode(chunk, { stream: true }))) {
+          const id = (JSON.parse(ev.data) as { alertId?: string }).alertId;
+          if (id) (phase === 'warm' ? warm : matcher).arrive(id, at);
+        }
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) ctx.log(`e2e: SSE stream ended: ${(err as Error).message}`);
+    }
+  })();
+  let rejected = 0;
+  const post = async (m: LatencyMatcher): Promise<void> => {
+    const at = performance.now();
+    try {
+      const r = await fetch(`${publisherUrl}/alerts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${officeToken}`, 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(30_000),
+      });
+      const json = (await r.json()) as { alertId?: string };
+      if (r.status !== 201 || !json.alertId) throw new Error(`HTTP ${r.status}`);
+      m.send(json.alertId, at);
+    } catch (err) {
+      rejected++;
+      if (rejected <= 3) ctx.log(`e2e: POST failed: ${(err as Error).message}`);
+    }
+  };
+  try {
+    for (let i = 0; i < 5; i++) await post(warm);
+    await pollUntil(async () => warm.pending === 0, 30_000, 'e2e warm-up').catch(() => ctx.log(`e2e: ${warm.pending} warm-up alerts did not arrive`));
+    phase = 'measure';
+    rejected = 0;
+    const total = plan.e2eRate * plan.e2eSeconds;
+    const started = performance.now();
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = started + (i * 1000) / plan.e2eRate;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      inFlight.push(post(matcher));
+    }
+    await Promise.all(inFlight);
+    await pollUntil(async () => matcher.pending === 0, 30_000, 'e2e drain').catch(() => undefined);
+    return { latencies: matcher.latencies, sent: total, missing: matcher.pending, rejected };
+  } finally {
+    abort.abort();
+    await reading;
+  }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 // kafkajs is CommonJS whose exports Node's ESM loader cannot list: named value imports fail outside jest.
 import kafkajs from 'kafkajs';
+import { pollUntil } from './poll-until.js';
 import type { Admin } from 'kafkajs';
 import { kafkaConnection } from '@backbone/infra';
 import type { KafkaConnection } from '@backbone/kafka';
@@ -48,8 +49,23 @@ export function testKafka(principal = 'admin', clientId = `test-${principal}`, c
   });
 }
 
+/**
+ * Creates topics and returns once every partition has a leader. KafkaJS's own waitForLeaders
+ * sometimes throws UNKNOWN_TOPIC_OR_PARTITION while the metadata propagates, so the wait is ours.
+ */
 export async function createTopics(admin: Admin, names: readonly string[], partitions = 1): Promise<void> {
-  await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+  await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: false });
+  await pollUntil(
+    async () => {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
+        return topics.length === names.length && topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0));
+      } catch {
+        return false;
+      }
+    },
+    { description: `leaders for ${names.join(', ')}`, timeoutMs: 30_000, intervalMs: 100 },
+  );
 }
 
 /** Deletes topics a test created; topics already gone are fine. */

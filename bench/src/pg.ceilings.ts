@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { auditEventCodec } from '@backbone/codec';
+
+/** Columns of the audit ledger (apps/audit-logger/src/ledger.schema.ts), with the same keys and indexes. */
+const TABLE_DDL = (t: string): string[] => [
+  `CREATE TABLE ${t} (
+     seq bigint PRIMARY KEY, topic text NOT NULL, kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL,
+     recorded_at timestamptz NOT NULL, event_id text NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL,
+     service text NOT NULL, actor text, alert_id text, alert_version integer, originator text, notice_type text,
+     agency text, policy_version text, decisions jsonb NOT NULL, reason text, details jsonb NOT NULL, payload bytea,
+     prev_hash bytea NOT NULL, hash bytea NOT NULL, UNIQUE (topic, kafka_partition, kafka_offset))`,
+  `CREATE INDEX ON ${t} (alert_id, seq)`,
+  `CREATE INDEX ON ${t} (agency, occurred_at)`,
+  `CREATE INDEX ON ${t} (occurred_at)`,
+  `CREATE INDEX ON ${t} USING gin (decisions jsonb_path_ops)`,
+];
+const COLUMNS = 22;
+
+/**
+ * Raw PostgreSQL ceilings for the audit figures, on rows like the ledger's: multi-row INSERT (one
+ * statement and transaction per batch, as the ingest commits per Kafka batch) and a keyset-paged
+ * scan of every column (how verify and export read). Rows come from the same encoded events the
+ * audit logger ingests, decoded once up front (the ceiling has no decode or hash work).
+ */
+export async function pgCeilings(databaseUrl: string, records: readonly Buffer[], batch = 500): Promise<{ insertRowsPerS: number; scanRowsPerS: number; rows: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'bench-pg-ceiling' });
+  await client.connect();
+  const table = 'bench_pg_ceiling';
+  try {
+    await client.query(`DROP TABLE IF EXISTS ${table}`);
+    for (const sql of TABLE_DDL(table)) await client.query(sql);
+    const now = new Date();
+    const rows = records.map((value, i) => {
+      const e = auditEventCodec.decode(value);
+      return [i + 1, 'bench.audit.events', 0, i, now, e.eventId, e.type, e.occurredAt, e.service, e.actor, e.alertId, e.alertVersion, e.originator, e.noticeType, e.agency, e.policyVersion, JSON.stringify(e.decisions), e.reason, JSON.stringify(e.details), e.payload, randomBytes(32), randomBytes(32)];
+    });
+    const t0 = performance.now();
+    for (let i = 0; i < rows.length; i += batch) {
+      const chunk = rows.slice(i, i + batch);
+      const values = chunk.map((_, r) => `(${Array.from({ length: COLUMNS }, (_, c) => `$${r * COLUMNS + c + 1}`).join(',')})`).join(',');
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO ${table} VALUES ${values}`, chunk.flat());
+      await client.query('COMMIT');
+    }
+    const insertMs = performance.now() - t0;
+
+    const t1 = performance.now();
+    let scanned = 0;
+    let after = 0;
+    for (;;) {
+      const page = await client.query<{ seq: string }>(`SELECT * FROM ${table} WHERE seq > $1 ORDER BY seq LIMIT 2000`, [after]);
+      scanned += page.rows.length;
+      if (page.rows.length < 2000) break;
+      after = Number(page.rows[page.rows.length - 1]!.seq);
+    }
+    const scanMs = performance.now() - t1;
+    return { insertRowsPerS: (rows.length * 1000) / insertMs, scanRowsPerS: (scanned * 1000) / scanMs, rows: scanned };
+  } finally {
+    await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await client.end();
+  }
+}

@@ -11,7 +11,7 @@ export interface CredentialAdminOptions {
 
 async function withStore<T>(opts: CredentialAdminOptions, agency: string, work: (store: CredentialStore) => Promise<T>): Promise<T> {
   if (!loadAgencyDirectory(opts.policiesDir).has(agency)) throw new Error(`${agency} is not an agency of ${opts.policiesDir}/registry.yaml`);
-  const ds = await openPublisherDatabase(await publisherDatabaseUrl(opts.databaseUrl), 1);
+  const ds = await openPublisherDatabase(await publisherDatabaseUrl(opts.databaseUrl), 2);
   try {
     return await work(new CredentialStore(ds));
   } finally {

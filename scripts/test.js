@@ -2,7 +2,7 @@
 // `npm test`: installs what is missing, builds, lints, type-checks, then runs every test tier
 // (unit, integration, e2e) and closes with one "tests: N passed, N failed" line.
 // `npm test -- unit int` runs only the named tiers (checks are skipped with --no-checks).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installIfNeeded, root, run } from './prepare.js';
 
@@ -47,5 +47,7 @@ for (const tier of selected) {
   }
 }
 if (!ok && failed === 0) failed = 1;
-process.stdout.write(`\ntests: ${passed} passed, ${failed} failed\n`);
+const summary = `tests: ${passed} passed, ${failed} failed`;
+writeFileSync(join(resultsDir, 'summary.txt'), summary + '\n');
+process.stdout.write(`\n${summary}\n`);
 process.exit(ok ? 0 : 1);

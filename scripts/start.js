@@ -5,7 +5,7 @@
 // credentials into .backbone/credentials/ and publishes the example alerts.
 // `npm start -- --agencies FR-NCB,DE-NCB` runs subscribers for those agencies only.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildIfStale, installIfNeeded, root } from './prepare.js';
@@ -93,6 +93,9 @@ try {
   say('▶ demo credentials');
   for (const agency of agencies) cli(['credentials', 'issue', agency, '--save'], { DATABASE_URL: db.url });
   for (const [agency] of subscribers) cli(['desks', 'add', '--agency', agency, '--name', 'all', '--save'], { DATABASE_URL: db.url });
+  const complianceToken = cli(['audit', 'users', 'issue', `demo-compliance-${Date.now()}`], { DATABASE_URL: db.url }).trim();
+  mkdirSync(join(home, 'credentials'), { recursive: true });
+  writeFileSync(join(home, 'credentials', 'compliance.token'), complianceToken + '\n', { mode: 0o600 });
 
   say('▶ demo alerts');
   const examples = join(root, 'examples', 'alerts');
@@ -114,10 +117,11 @@ Backbone is running.
   audit-logger       ${audit}
   subscribers        ${subscribers.map(([a, u]) => `${a} ${u}`).join('\n                     ')}
   logs               ${join(home, 'logs')}
-  demo credentials   ${join(home, 'credentials')} (offices.json, desks.json)
+  demo credentials   ${join(home, 'credentials')} (offices.json, desks.json, compliance.token)
 
 Try:  npx backbone publish examples/alerts/<file> --as FR-NCB
       npx backbone feed tail --agency ${subscribers[0]?.[0] ?? 'FR-NCB'} --desk all --url ${subscribers[0]?.[1] ?? ''}
+      BACKBONE_AUDIT_TOKEN=$(cat ${join(home, 'credentials', 'compliance.token')}) npx backbone audit trail <alertId>
 Ctrl-C stops the services.`);
 } catch (err) {
   say(`start failed: ${err.message}`);

@@ -38,7 +38,8 @@ async function kafkajsProduce(kafka: Kafka, topic: string, count: number, size: 
 
 /** Raw KafkaJS consume of what was produced, from the beginning, batch at a time. */
 async function kafkajsConsume(kafka: Kafka, topic: string, count: number): Promise<number> {
-  const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}`, maxBytes: 16 * 1024 * 1024, readUncommitted: false });
+  const groupId = `bench-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, maxBytes: 16 * 1024 * 1024, readUncommitted: false });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let seen = 0;
@@ -55,13 +56,15 @@ async function kafkajsConsume(kafka: Kafka, topic: string, count: number): Promi
   });
   const end = await withTimeout(done, 120_000, 'consume ceiling');
   await consumer.disconnect();
+  await dropGroup(kafka, groupId);
   return (count * 1000) / (end - start);
 }
 
 /** Single-record produce→consume latency at a modest fixed rate: the floor any end-to-end latency sits on. */
 async function kafkajsRoundTrip(kafka: Kafka, topic: string, count: number, size: number): Promise<number[]> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const consumer = kafka.consumer({ groupId: `bench-rt-${randomUUID()}`, maxWaitTimeInMs: 10 });
+  const groupId = `bench-rt-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 10 });
   await Promise.all([producer.connect(), consumer.connect()]);
   await consumer.subscribe({ topic, fromBeginning: false });
   const sentAt = new Map<string, number>();
@@ -87,7 +90,19 @@ async function kafkajsRoundTrip(kafka: Kafka, topic: string, count: number, size
   }
   await withTimeout(done, 60_000, 'round trip');
   await Promise.all([producer.disconnect(), consumer.disconnect()]);
+  await dropGroup(kafka, groupId);
   return latencies;
+}
+
+/** Bench groups are single-use: leave nothing behind on the broker. */
+async function dropGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Kafka's own Java producer (ProducerPerformance from kafka-tools), same record size, acks=all. */

@@ -14,10 +14,12 @@ const runChecks = !args.includes('--no-checks');
 if (!installIfNeeded()) process.exit(1);
 
 let ok = true;
+const failedChecks = [];
 if (runChecks) {
-  ok = run('build', 'npm', ['run', '--silent', 'build']) && ok;
-  ok = run('type-check', 'npm', ['run', '--silent', 'typecheck']) && ok;
-  ok = run('lint (zero warnings)', 'npm', ['run', '--silent', 'lint']) && ok;
+  for (const [label, script] of [['build', 'build'], ['type-check', 'typecheck'], ['lint (zero warnings)', 'lint']]) {
+    if (!run(label, 'npm', ['run', '--silent', script])) failedChecks.push(label);
+  }
+  ok = failedChecks.length === 0;
 }
 
 const resultsDir = join(root, '.backbone', 'test-results');
@@ -38,15 +40,13 @@ for (const tier of selected) {
     ...(tier === 'unit' ? [] : ['--maxWorkers=2']),
   ]);
   ok = tierOk && ok;
-  if (existsSync(out)) {
-    const report = JSON.parse(readFileSync(out, 'utf8'));
-    passed += report.numPassedTests;
-    failed += report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0);
-  } else {
-    failed += 1;
-  }
+  // A tier that failed without a failing test (global setup, a suite that would not load) still counts once.
+  const report = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : null;
+  const tierFailures = report ? report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0) : 0;
+  passed += report?.numPassedTests ?? 0;
+  failed += tierOk || tierFailures > 0 ? tierFailures : 1;
 }
-if (!ok && failed === 0) failed = 1;
+if (failedChecks.length > 0) process.stdout.write(`\nchecks failed: ${failedChecks.join(', ')}\n`);
 const summary = `tests: ${passed} passed, ${failed} failed`;
 writeFileSync(join(resultsDir, 'summary.txt'), summary + '\n');
 process.stdout.write(`\n${summary}\n`);

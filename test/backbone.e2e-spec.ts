@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLogger } from '@backbone/bootstrap';
 import { deliveryCodec, type Alert } from '@backbone/codec';
+import { sampleAlert } from '@backbone/codec/testing';
 import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { compilePolicy, decide, loadPolicy, loadRegistry } from '@backbone/policy';
@@ -163,38 +164,14 @@ describe('backbone end to end', () => {
     // The oracle is the engine itself, fed the alert exactly as the publisher recorded it.
     const registry = loadRegistry(join(POLICIES, 'registry.yaml'));
     const compiled = compilePolicy(registry, loadPolicy(POLICIES));
-    const asSubmitted: Alert = {
+    // The same content as published; the server-assigned fields do not change the decision.
+    const asSubmitted: Alert = sampleAlert({
       alertId,
-      version: 1,
-      sender: 'FR-NCB',
-      senderRegion: 'EUROPE',
-      sent: new Date(),
-      status: 'Actual',
-      exerciseId: null,
-      msgType: 'Alert',
-      references: [],
-      scope: 'Restricted',
-      noticeType: 'RED',
-      purposes: ['ARREST_EXTRADITION'],
-      headline: '',
-      description: '',
       urgency: 'Immediate',
-      severity: 'Severe',
-      certainty: 'Likely',
-      tlp: 'AMBER',
-      handlingCode: 'H1',
-      sourceReliability: 'B',
-      informationAccuracy: 2,
-      addressing: { mode: 'ALL', regions: [], agencies: [] },
-      releasableTo: [],
-      neverTo: [],
-      consentedThirdCountries: [],
-      capitalOffence: false,
-      doNotActOn: [],
+      sent: new Date(),
       expires: new Date(Date.now() + 7 * 86_400_000),
       area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-      subject: null,
-    };
+    });
     const outcomes = decide(asSubmitted, compiled, new Date()).outcomes;
     expectedAgencies = AGENCIES.filter((a) => ['ALLOW', 'ALLOW_WITH_OBLIGATIONS'].includes(outcomes.find((o) => o.agency === a)!.outcome));
     // The scenario is only meaningful when the policy both allows and denies among our agencies.

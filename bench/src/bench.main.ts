@@ -101,7 +101,11 @@ const EXPECTED = [
 
 export type { BenchContext };
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+// Exit explicitly: a client a failed section could not close must never keep the run (or CI) alive.
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

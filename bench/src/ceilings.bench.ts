@@ -54,10 +54,13 @@ async function kafkajsConsume(kafka: Kafka, topic: string, count: number): Promi
       },
     });
   });
-  const end = await withTimeout(done, 120_000, 'consume ceiling');
-  await consumer.disconnect();
-  await dropGroup(kafka, groupId);
-  return (count * 1000) / (end - start);
+  try {
+    const end = await withTimeout(done, 120_000, 'consume ceiling');
+    return (count * 1000) / (end - start);
+  } finally {
+    await consumer.disconnect();
+    await dropGroup(kafka, groupId);
+  }
 }
 
 /** Single-record produce→consume latency at a modest fixed rate: the floor any end-to-end latency sits on. */
@@ -66,7 +69,9 @@ async function kafkajsRoundTrip(kafka: Kafka, topic: string, count: number, size
   const groupId = `bench-rt-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 10 });
   await Promise.all([producer.connect(), consumer.connect()]);
-  await consumer.subscribe({ topic, fromBeginning: false });
+  // The topic is new to this run, so reading from the beginning misses nothing; "latest" could be
+  // resolved after the first records were sent and silently skip them.
+  await consumer.subscribe({ topic, fromBeginning: true });
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   let resolveDone: () => void = () => undefined;
@@ -74,24 +79,27 @@ async function kafkajsRoundTrip(kafka: Kafka, topic: string, count: number, size
   let assigned: () => void = () => undefined;
   const ready = new Promise<void>((r) => (assigned = r));
   consumer.on(consumer.events.GROUP_JOIN, () => assigned());
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const t = sentAt.get(message.key?.toString() ?? '');
-      if (t !== undefined) latencies.push(performance.now() - t);
-      if (latencies.length >= count) resolveDone();
-    },
-  });
-  await withTimeout(ready, 30_000, 'round-trip consumer join');
-  const value = randomBytes(size);
-  for (let i = 0; i < count; i++) {
-    const key = randomUUID();
-    sentAt.set(key, performance.now());
-    await producer.send({ topic, acks: -1, messages: [{ key, value }] });
+  try {
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const t = sentAt.get(message.key?.toString() ?? '');
+        if (t !== undefined) latencies.push(performance.now() - t);
+        if (latencies.length >= count) resolveDone();
+      },
+    });
+    await withTimeout(ready, 30_000, 'round-trip consumer join');
+    const value = randomBytes(size);
+    for (let i = 0; i < count; i++) {
+      const key = randomUUID();
+      sentAt.set(key, performance.now());
+      await producer.send({ topic, acks: -1, messages: [{ key, value }] });
+    }
+    await withTimeout(done, 60_000, `round trip (${latencies.length} of ${count} arrived)`);
+    return latencies;
+  } finally {
+    await Promise.all([producer.disconnect(), consumer.disconnect()]);
+    await dropGroup(kafka, groupId);
   }
-  await withTimeout(done, 60_000, 'round trip');
-  await Promise.all([producer.disconnect(), consumer.disconnect()]);
-  await dropGroup(kafka, groupId);
-  return latencies;
 }
 
 /** Bench groups are single-use: leave nothing behind on the broker. */

@@ -28,8 +28,9 @@ process.stdout.write(cli(['infra', 'up']));
 const db = await persistence.ensureDatabase();
 const info = infra.connectionInfo();
 const credentials = infra.readCredentials().principals;
-const agencyArg = process.argv.find((a) => a.startsWith('--agencies='))?.split('=')[1] ?? process.argv[process.argv.indexOf('--agencies') + 1];
-const agencies = process.argv.includes('--agencies') || agencyArg ? agencyArg.split(',') : infra.readAgencyCodes();
+const flagAt = process.argv.indexOf('--agencies');
+const agencyArg = process.argv.find((a) => a.startsWith('--agencies='))?.split('=')[1] ?? (flagAt > 0 ? process.argv[flagAt + 1] : undefined);
+const agencies = agencyArg ? agencyArg.split(',').map((a) => a.trim()).filter(Boolean) : infra.readAgencyCodes(join(root, 'policies', 'registry.yaml'));
 const home = infra.backboneHome();
 mkdirSync(join(home, 'audit'), { recursive: true });
 mkdirSync(join(home, 'logs'), { recursive: true });
@@ -76,11 +77,13 @@ function stopAll() {
   stopping = true;
   for (const { child } of children) child.kill('SIGTERM');
 }
-process.on('SIGINT', () => {
-  say('\nstopping services (the broker keeps running: npx backbone infra down)');
-  stopAll();
-  setTimeout(() => process.exit(0), 3000).unref();
-});
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    say('\nstopping services (the broker keeps running: npx backbone infra down)');
+    stopAll();
+    setTimeout(() => process.exit(0), 3000).unref();
+  });
+}
 
 try {
   say('▶ services');

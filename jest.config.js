@@ -5,7 +5,7 @@ const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@backbone/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
-    '^@backbone/([a-z-]+)/testing$': '<rootDir>/libs/$1/src/testing/index.ts',
+    '^@backbone/([a-z-]+)/([a-z-]+)$': '<rootDir>/libs/$1/src/$2/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -1,7 +1,9 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { issueToken, tokenId, tokenMatches } from '@backbone/auth';
 import { createDataSource, pingDatabase, runMigrations } from '@backbone/persistence';
 import type { AssembledBatch, PastRecipient } from './batch.assembler.js';
 import type { GateOutcome } from './gate-policy.port.js';
+import { GateReviewers1764100000000 } from './gate-reviewers.migration.js';
 import { GateTables1764000000000 } from './gate-tables.migration.js';
 
 export const GATE_SCHEMA = 'policy_gate';
@@ -28,6 +30,19 @@ export interface HeldAlert {
   readonly releasedAt: Date | null;
 }
 
+/** A held alert version with its stored bytes, locked for release. */
+export interface LockedHold {
+  readonly agency: string;
+  readonly ruleId: string;
+  readonly alert: Buffer;
+  readonly releasedAt: Date | null;
+}
+
+export interface Reviewer {
+  readonly tokenId: string;
+  readonly name: string;
+}
+
 /**
  * The only door to the gate's PostgreSQL tables. Batch writes go through jsonb_to_recordset:
  * one statement per table whatever the batch size, so the 65,535 bind-parameter limit never
@@ -41,7 +56,7 @@ export class GateRepository {
     const dataSource = createDataSource({
       url,
       schema: GATE_SCHEMA,
-      migrations: [GateTables1764000000000],
+      migrations: [GateTables1764000000000, GateReviewers1764100000000],
       applicationName: 'policy-gate',
       poolSize: options.poolSize ?? 5,
     });
@@ -186,5 +201,66 @@ export class GateRepository {
          FROM held_alerts WHERE released_at IS NULL ORDER BY held_at LIMIT $1`,
       [limit],
     )) as HeldAlert[];
+  }
+
+  /** The newest version of an alert with a hold (pending or released), or null if it was never held. */
+  async latestHeldVersion(alertId: string): Promise<number | null> {
+    const rows = (await this.dataSource.query('SELECT max(version) AS v FROM held_alerts WHERE alert_id = $1::uuid', [alertId])) as { v: number | null }[];
+    return rows[0]?.v ?? null;
+  }
+
+  /**
+   * Runs `work` in a PostgreSQL transaction holding row locks on every hold of (alert, version):
+   * a concurrent release of the same alert waits, then sees the holds released.
+   */
+  async withLockedHolds<T>(alertId: string, version: number, work: (holds: LockedHold[], m: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (m) => {
+      const rows = (await m.query(
+        `SELECT agency, rule_id AS "ruleId", alert, released_at AS "releasedAt"
+           FROM held_alerts WHERE alert_id = $1::uuid AND version = $2 ORDER BY agency FOR UPDATE`,
+        [alertId, version],
+      )) as LockedHold[];
+      return work(rows, m);
+    });
+  }
+
+  /** Marks holds released and adds the agencies to the recipient history (so recall reaches them). */
+  async markReleased(m: EntityManager, alertId: string, version: number, agencies: readonly string[], releasedBy: string): Promise<void> {
+    if (agencies.length === 0) return;
+    const now = new Date().toISOString();
+    await m.query(
+      `UPDATE held_alerts SET released_at = $4::timestamptz, released_by = $5
+        WHERE alert_id = $1::uuid AND version = $2 AND agency = ANY($3::text[]) AND released_at IS NULL`,
+      [alertId, version, agencies, now, releasedBy],
+    );
+    await m.query(
+      `INSERT INTO alert_recipients (alert_id, agency, first_version, last_version, first_delivered_at, last_delivered_at)
+       SELECT $1::uuid, a, $2, $2, $4::timestamptz, $4::timestamptz FROM unnest($3::text[]) AS a
+       ON CONFLICT (alert_id, agency) DO UPDATE SET
+         first_version = LEAST(alert_recipients.first_version, EXCLUDED.first_version),
+         last_version = GREATEST(alert_recipients.last_version, EXCLUDED.last_version),
+         last_delivered_at = EXCLUDED.last_delivered_at`,
+      [alertId, version, agencies, now],
+    );
+  }
+
+  /** Issues a reviewer bearer token; only its SHA-256 is stored. The token is returned once. */
+  async issueReviewer(name: string): Promise<{ name: string; tokenId: string; token: string }> {
+    if (!/^[A-Za-z0-9._@-]{1,100}$/.test(name)) throw new Error('reviewer name: 1-100 characters of letters, digits, . _ @ -');
+    const t = issueToken();
+    await this.dataSource.query('INSERT INTO reviewers (token_id, name, token_hash) VALUES ($1, $2, $3)', [t.id, name, t.hash]);
+    return { name, tokenId: t.id, token: t.token };
+  }
+
+  /** The reviewer holding this token, or null (malformed, unknown, revoked, or wrong secret). */
+  async reviewerByToken(token: string): Promise<Reviewer | null> {
+    const id = tokenId(token);
+    if (id === null) return null;
+    const rows = (await this.dataSource.query('SELECT name, token_hash AS "hash" FROM reviewers WHERE token_id = $1 AND revoked_at IS NULL', [id])) as {
+      name: string;
+      hash: string;
+    }[];
+    const row = rows[0];
+    return row && tokenMatches(token, row.hash) ? { tokenId: id, name: row.name } : null;
   }
 }

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ObservabilityModule, type Logger } from '@backbone/bootstrap';
 import { KafkaModule, type KafkaConfig } from '@backbone/kafka';
 import { DecisionsController } from './decisions.controller.js';
+import { HoldsController } from './holds.controller.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { GateSettings } from './policy-gate.config.js';
 import { GATE_ON_FATAL, GATE_POLICY, GATE_SETTINGS_TOKEN, PolicyGateRunner } from './policy-gate.runner.js';
@@ -26,7 +27,7 @@ export class PolicyGateModule {
     return {
       module: PolicyGateModule,
       imports: [ObservabilityModule.forService('policy-gate', deps.logger), KafkaModule.forRoot(deps.kafka, 'policy-gate')],
-      controllers: [DecisionsController],
+      controllers: [DecisionsController, HoldsController],
       providers: [
         { provide: GATE_SETTINGS_TOKEN, useValue: deps.settings },
         { provide: GATE_POLICY, useValue: deps.policy },

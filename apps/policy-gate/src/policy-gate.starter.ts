@@ -4,6 +4,7 @@ import { createKafka, topicNames, type KafkaConnection, type TopicNames } from '
 import { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import { GateRepository } from './gate.repository.js';
+import { HoldReleaser } from './hold.releaser.js';
 import { loadEnginePolicy } from './policy-engine.adapter.js';
 import { PolicyGateConsumer, type PolicyGateConsumerOptions } from './policy-gate.consumer.js';
 
@@ -35,6 +36,8 @@ export interface RunningPolicyGate {
   readonly repository: GateRepository;
   readonly policy: GatePolicy;
   readonly consumer: PolicyGateConsumer;
+  /** Releases held alerts (its own transactional producer, `policy-gate-<id>-release`). */
+  readonly releaser: HoldReleaser;
   /** Graceful stop: finishes the batch in hand, leaves the group, closes PostgreSQL. */
   close(): Promise<void>;
 }
@@ -76,6 +79,7 @@ export async function startPolicyGate(opts: StartPolicyGateOptions): Promise<Run
     await repository.close();
     throw err;
   }
+  const releaser = new HoldReleaser({ kafka, topics, policy, repository, logger, instanceId: opts.instanceId ?? '0' });
   let closing: Promise<void> | undefined;
   return {
     topics,
@@ -84,8 +88,10 @@ export async function startPolicyGate(opts: StartPolicyGateOptions): Promise<Run
     repository,
     policy,
     consumer,
+    releaser,
     close: () =>
       (closing ??= (async () => {
+        await releaser.close();
         await consumer.close();
         await repository.close();
       })()),

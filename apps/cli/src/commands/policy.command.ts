@@ -9,7 +9,7 @@ import { explainDecision } from '../../../policy-gate/src/decision.explainer.js'
 import { GateRepository } from '../../../policy-gate/src/gate.repository.js';
 
 export function registerPolicyCommands(program: Command): void {
-  const policy = program.command('policy').description('Sovereignty policy: validate documents, explain past decisions');
+  const policy = program.command('policy').description('Sovereignty policy: validate documents, explain past decisions, issue hold reviewers');
 
   policy
     .command('check')
@@ -65,6 +65,25 @@ export function registerPolicyCommands(program: Command): void {
           if (opts.policies) lines.push(...trace(opts.policies, decisions.find((d) => d.version === v.version)!, opts.agency));
         }
         process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        await repo.close();
+      }
+    });
+
+  const reviewers = policy.command('reviewers').description('Reviewers who may release held alerts (POST /holds/{alertId}/release on the gate)');
+  reviewers
+    .command('issue')
+    .argument('<name>', 'the reviewer, e.g. j.doe@ncb.example')
+    .description("Issue a reviewer bearer token; only its hash is stored, the token is printed once")
+    .action(async (name: string) => {
+      const database = await resolveDatabase();
+      const repo = await GateRepository.open(database.url, { migrate: false, poolSize: 1 });
+      try {
+        const r = await repo.issueReviewer(name).catch((err: unknown) => {
+          throw new Error(`cannot issue a reviewer token (${err instanceof Error ? err.message : String(err)}); has the gate run against ${database.detail}?`);
+        });
+        process.stdout.write(`${r.token}\n`);
+        process.stderr.write(`issued ${r.tokenId} to reviewer ${r.name}; store it now, it is not shown again\n`);
       } finally {
         await repo.close();
       }

@@ -1,0 +1,138 @@
+import type { Kafka, Producer } from 'kafkajs';
+import { alertCodec } from '@backbone/codec';
+import type { Logger } from '@backbone/bootstrap';
+import type { TopicNames } from '@backbone/kafka';
+import { gateCodecs } from './gate.codecs.js';
+import type { GatePolicy } from './gate-policy.port.js';
+import type { GateRepository } from './gate.repository.js';
+import { planRelease, type ReleasePlan } from './hold.release.js';
+import { SERVICE } from './policy-gate.consumer.js';
+import { transactionalIdFor } from './policy-gate.config.js';
+
+/** The release producer's transactional id: distinct from the consumer loop's, so neither fences the other. */
+export function releaseTransactionalIdFor(instanceId: string): string {
+  return `${transactionalIdFor(instanceId)}-release`;
+}
+
+export class NoHoldError extends Error {
+  override readonly name = 'NoHoldError';
+}
+
+export interface ReleaseRequest {
+  readonly alertId: string;
+  /** Default: the newest held version of the alert. */
+  readonly version?: number;
+  /** Default: every pending hold of that version. */
+  readonly agencies?: readonly string[];
+  readonly releasedBy: string;
+}
+
+export type ReleaseResult = Omit<ReleasePlan, 'messages' | 'recipients'>;
+
+/**
+ * Releases held alerts: re-checks the policy, writes the deliveries and the DECIDED event in one
+ * Kafka transaction (its own transactional producer), then marks the holds released and records
+ * the recipients in PostgreSQL. The holds' rows stay locked from the read to the PostgreSQL
+ * commit, so a concurrent second release waits and then finds nothing pending.
+ */
+export class HoldReleaser {
+  private producer: Producer | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly o: {
+      kafka: Kafka;
+      topics: TopicNames;
+      policy: GatePolicy;
+      repository: GateRepository;
+      logger: Logger;
+      instanceId: string;
+    },
+  ) {}
+
+  get transactionalId(): string {
+    return releaseTransactionalIdFor(this.o.instanceId);
+  }
+
+  private async connected(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const producer = this.o.kafka.producer({
+      transactionalId: this.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60_000,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    // InitProducerId: aborts whatever a previous incarnation left open (see the consumer).
+    await (await producer.transaction()).abort();
+    this.producer = producer;
+    return producer;
+  }
+
+  /** One release at a time: a transactional producer runs one transaction at once. */
+  release(req: ReleaseRequest, now: Date = new Date()): Promise<ReleaseResult> {
+    const run = this.queue.then(() => this.releaseNow(req, now));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async releaseNow(req: ReleaseRequest, now: Date): Promise<ReleaseResult> {
+    const repo = this.o.repository;
+    const version = req.version ?? (await repo.latestHeldVersion(req.alertId));
+    if (version === null) throw new NoHoldError(`alert ${req.alertId} has no held version`);
+    return repo.withLockedHolds(req.alertId, version, async (holds, m) => {
+      if (holds.length === 0) throw new NoHoldError(`alert ${req.alertId} has no hold for version ${version}`);
+      const pending = holds.filter((h) => h.releasedAt === null);
+      const stored = (await repo.decisionsFor(req.alertId)).find((d) => d.version === version);
+      const plan = planRelease({
+        alert: alertCodec.decode(holds[0]!.alert),
+        holds: pending,
+        storedOutcomes: stored?.outcomes ?? [],
+        requested: req.agencies ?? null,
+        policy: this.o.policy,
+        now,
+        releasedBy: req.releasedBy,
+        service: SERVICE,
+        topics: this.o.topics,
+        codecs: gateCodecs,
+      });
+      if (plan.messages.length > 0) await this.commit(plan);
+      // After the Kafka commit: if this fails, the holds stay pending and a repeated release
+      // would deliver again (at-least-once on that crash window only).
+      await repo.markReleased(m, req.alertId, version, plan.released, req.releasedBy);
+      this.o.logger.info({ alertId: req.alertId, version, released: plan.released, denied: plan.denied, releasedBy: req.releasedBy }, 'held alert released');
+      const { messages: _m, recipients: _r, ...result } = plan;
+      return result;
+    });
+  }
+
+  private async commit(plan: ReleasePlan): Promise<void> {
+    const byTopic = new Map<string, { key: string | Buffer | null; value: Buffer }[]>();
+    for (const [topic, msg] of plan.messages) {
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      list.push({ key: msg.key, value: msg.value });
+    }
+    const producer = await this.connected();
+    const txn = await producer.transaction();
+    let committing = false;
+    try {
+      await txn.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      committing = true;
+      await txn.commit();
+    } catch (err) {
+      if (!committing) await txn.abort().catch(() => undefined);
+      // The producer's transaction state may be stuck; a fresh one gets a new epoch.
+      this.producer = undefined;
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
+  }
+}

@@ -1,0 +1,73 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { bearerFrom } from '@backbone/auth';
+import { isUuid } from '@backbone/codec';
+import { problem } from '@backbone/bootstrap';
+import type { HeldAlert, Reviewer } from './gate.repository.js';
+import { HoldExpiredError } from './hold.release.js';
+import { NoHoldError, type ReleaseResult } from './hold.releaser.js';
+import { PolicyGateRunner } from './policy-gate.runner.js';
+
+/** Parses a release body: `{"agencies"?: string[], "version"?: int >= 1}`; a problem names the bad field. */
+export function parseReleaseBody(body: unknown): { agencies?: string[]; version?: number } {
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw problem(400, 'invalid-release', 'Invalid release request', { detail: 'the body must be a JSON object' });
+  const b = body as Record<string, unknown>;
+  const unknownKeys = Object.keys(b).filter((k) => k !== 'agencies' && k !== 'version');
+  if (unknownKeys.length > 0) throw problem(400, 'invalid-release', 'Invalid release request', { detail: `unknown field ${unknownKeys[0]}` });
+  const out: { agencies?: string[]; version?: number } = {};
+  if (b['agencies'] !== undefined) {
+    const a = b['agencies'];
+    if (!Array.isArray(a) || a.length === 0 || !a.every((x) => typeof x === 'string' && /^[A-Z0-9-]{2,40}$/.test(x))) {
+      throw problem(400, 'invalid-release', 'Invalid release request', { detail: 'agencies must be a non-empty list of agency codes' });
+    }
+    out.agencies = a as string[];
+  }
+  if (b['version'] !== undefined) {
+    const v = b['version'];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw problem(400, 'invalid-release', 'Invalid release request', { detail: 'version must be an integer >= 1' });
+    out.version = v;
+  }
+  return out;
+}
+
+/** Pending review holds, and their release by an authenticated reviewer. */
+@Controller('holds')
+export class HoldsController {
+  constructor(private readonly runner: PolicyGateRunner) {}
+
+  private async reviewer(authorization: string | undefined): Promise<Reviewer> {
+    const token = bearerFrom(authorization);
+    if (token === null) throw problem(401, 'unauthenticated', 'A reviewer bearer token is required');
+    const reviewer = await this.runner.running.repository.reviewerByToken(token);
+    if (reviewer === null) throw problem(401, 'unauthenticated', 'Unknown or revoked reviewer token');
+    return reviewer;
+  }
+
+  @Get()
+  async list(@Headers('authorization') authorization: string | undefined, @Query('limit') limit?: string): Promise<{ holds: HeldAlert[] }> {
+    await this.reviewer(authorization);
+    const n = limit === undefined ? 100 : Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw problem(400, 'invalid-limit', 'Invalid limit', { detail: 'limit must be an integer from 1 to 1000' });
+    return { holds: await this.runner.running.repository.pendingHolds(n) };
+  }
+
+  @Post(':alertId/release')
+  @HttpCode(200)
+  async release(
+    @Param('alertId') alertId: string,
+    @Headers('authorization') authorization: string | undefined,
+    @Body() body: unknown,
+  ): Promise<ReleaseResult & { releasedBy: string }> {
+    const reviewer = await this.reviewer(authorization);
+    if (!isUuid(alertId)) throw problem(400, 'invalid-alert-id', 'Invalid alert id', { detail: `${alertId} is not a UUID` });
+    const req = parseReleaseBody(body);
+    try {
+      const result = await this.runner.running.releaser.release({ alertId, ...req, releasedBy: reviewer.name });
+      return { ...result, releasedBy: reviewer.name };
+    } catch (err) {
+      if (err instanceof HoldExpiredError) throw problem(409, 'hold-expired', 'The held alert has expired', { detail: err.message });
+      if (err instanceof NoHoldError) throw problem(404, 'unknown-hold', 'No such hold', { detail: err.message });
+      throw err;
+    }
+  }
+}

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { Producer } from 'kafkajs';
+import { hashToken, issueToken } from '@backbone/auth';
 import { auditEventCodec, type AuditEvent } from '@backbone/codec';
 import { createLogger } from '@backbone/bootstrap';
 import { topicNames } from '@backbone/kafka';
@@ -281,8 +282,103 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     expect((await getJson(`${fr.url}/inbox/${alert.alertId}/ack`, deDesk.token, { method: 'POST' })).status).toBe(401);
     expect((await world.stream(fr, deDesk.token)).status).toBe(401);
     expect((await fetch(`${fr.url}/inbox`)).status).toBe(401);
+    // Started without ADMIN_TOKEN_HASH: desk management over HTTP is off, whoever asks.
+    expect((await getJson(`${fr.url}/desks`, frDesk.token)).body).toMatchObject({ status: 403, type: expect.stringContaining('desk-admin-disabled') });
     // DE's own inbox does not have FR's alert.
     expect((await getJson(`${de.url}/inbox/${alert.alertId}`, deDesk.token)).status).toBe(404);
+  });
+
+  it('manages desks over HTTP with the agency-admin token only: create (token once), list without secrets, use, delete', async () => {
+    world = await new World().init([FR]);
+    const admin = issueToken().token;
+    const sub = await world.start(FR, { adminTokenHash: hashToken(admin) });
+    const existing = await sub.desks.create('existing', {});
+    const desksApi = (token: string | null, init: { method?: string; path?: string; body?: unknown } = {}) =>
+      fetch(`${sub.url}/desks${init.path ?? ''}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
+          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      });
+    const json = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> });
+
+    // Anonymous: 401; a desk token (a valid credential, but not the admin's): 403; both problem+json.
+    const anonymous = await json(await desksApi(null));
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.type).toMatch(/application\/problem\+json/);
+    expect((await desksApi(null, { method: 'POST', body: { name: 'sneaky' } })).status).toBe(401);
+    const byDesk = await json(await desksApi(existing.token, { method: 'POST', body: { name: 'sneaky', filter: {} } }));
+    expect(byDesk.status).toBe(403);
+    expect(byDesk.type).toMatch(/application\/problem\+json/);
+    expect((await desksApi(existing.token)).status).toBe(403);
+    expect((await desksApi(existing.token, { method: 'DELETE', path: '/existing' })).status).toBe(403);
+    expect((await desksApi(`${admin}x`)).status).toBe(403);
+    expect(await sub.desks.find('sneaky')).toBeNull();
+
+    // Create: 201 with the token, the only time it is shown.
+    const created = await json(await desksApi(admin, { method: 'POST', body: { name: 'lyon', filter: { regions: ['EUROPE'], minSeverity: 'Severe' } } }));
+    expect(created.status).toBe(201);
+    const token = created.body['token'] as string;
+    expect(token).toMatch(/^bbk_[0-9a-f]{16}\./);
+    expect(created.body['desk']).toMatchObject({ name: 'lyon', filter: { regions: ['EUROPE'], severities: ['Extreme', 'Severe'] } });
+    expect((await desksApi(admin, { method: 'POST', body: { name: 'lyon', filter: {} } })).status).toBe(409);
+
+    // List: both desks, no token and no hash of any.
+    const listing = await json(await desksApi(admin));
+    expect(listing.status).toBe(200);
+    expect((listing.body['desks'] as { name: string }[]).map((d) => d.name)).toEqual(['existing', 'lyon']);
+    const text = JSON.stringify(listing.body);
+    for (const secret of [token, existing.token]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(hashToken(secret));
+      expect(text).not.toContain(secret.split('.')[1]!);
+    }
+    expect(text).not.toMatch(/hash/i);
+
+    // The new desk's token reads its inbox, filtered.
+    const alert = alertOf({ senderRegion: 'EUROPE', severity: 'Extreme' });
+    const other = alertOf({ senderRegion: 'AFRICA', severity: 'Extreme' });
+    await produceDeliveries(world.producer, world.topics.feedFor(FR), [deliveryOf(FR, alert), deliveryOf(FR, other)]);
+    await waitStored(sub, other.alertId);
+    await waitStored(sub, alert.alertId);
+    const inbox = await getJson(`${sub.url}/inbox`, token);
+    expect(inbox.status).toBe(200);
+    expect((inbox.body['items'] as { alertId: string }[]).map((i) => i.alertId)).toEqual([alert.alertId]);
+
+    // Delete: 204, then its token is unknown (401); a second delete is 404.
+    expect((await desksApi(admin, { method: 'DELETE', path: '/lyon' })).status).toBe(204);
+    expect((await getJson(`${sub.url}/inbox`, token)).status).toBe(401);
+    expect((await desksApi(admin, { method: 'DELETE', path: '/lyon' })).status).toBe(404);
+    expect(((await json(await desksApi(admin))).body['desks'] as { name: string }[]).map((d) => d.name)).toEqual(['existing']);
+    expect((await getJson(`${sub.url}/inbox`, existing.token)).status).toBe(200);
+  });
+
+  it('answers 400 problem+json naming the bad field of a desk, and creates nothing', async () => {
+    world = await new World().init([FR]);
+    const admin = issueToken().token;
+    const sub = await world.start(FR, { adminTokenHash: hashToken(admin) });
+    const post = async (body: unknown) => {
+      const res = await fetch(`${sub.url}/desks`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const problem = (await res.json()) as { errors?: { field: string }[] };
+      return { status: res.status, type: res.headers.get('content-type'), fields: (problem.errors ?? []).map((e) => e.field) };
+    };
+    const cases: [unknown, string[]][] = [
+      [{ name: 'bad-region', filter: { regions: ['EUROPA'] } }, ['filter.regions']],
+      [{ name: 'bad-tlp', filter: { tlps: ['WHITE'], minUrgency: 'Soon' } }, ['filter.minUrgency', 'filter.tlps']],
+      [{ name: 'typo', filter: { region: ['EUROPE'] } }, ['filter.region']],
+      [{ name: 'empty-levels', filter: { urgencies: ['Past'], minUrgency: 'Expected' } }, ['filter.minUrgency']],
+      [{ name: 'not-an-object', filter: ['EUROPE'] }, ['filter']],
+      [{ filter: {} }, ['name']],
+      [{ name: '-dash-first', filter: {} }, ['name']],
+    ];
+    for (const [body, fields] of cases) {
+      const res = await post(body);
+      expect({ body, status: res.status, fields: res.fields.sort() }).toEqual({ body, status: 400, fields });
+      expect(res.type).toMatch(/application\/problem\+json/);
+    }
+    expect(await sub.desks.list()).toEqual([]);
   });
 
   // The real ACL'd path: principal subscriber-KE-NCB, topic alerts.feed.KE-NCB, group subscriber-KE-NCB (no prefix).

@@ -27,6 +27,9 @@ interface Seen {
 }
 
 const BODY_LIMIT = 16 * 1024;
+/** The publish deadline under test, and what an answer may add to it (HTTP, database, abort bookkeeping). */
+const PUBLISH_TIMEOUT_MS = 3000;
+const DEADLINE_MARGIN_MS = 1500;
 
 function alertBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -113,6 +116,10 @@ describe('notice-publisher against the real broker and database', () => {
       ...(connection.ssl !== undefined ? { ssl: connection.ssl } : {}),
       ...(connection.sasl ? { sasl: connection.sasl } : {}),
       connectionTimeout: 2000,
+      // Connect retries that outlast the publish deadline (about 9 s in all), so the 503 comes from
+      // the deadline and not from KafkaJS giving up; short pauses, so the retry after the outage
+      // finds the broker within half a second of the proxy reopening.
+      retry: { initialRetryTime: 100, maxRetryTime: 500, retries: 20 },
       logLevel: logLevel.NOTHING,
       socketFactory: ({ ssl, onConnect }) => {
         const options = typeof ssl === 'object' && ssl !== null ? ssl : {};
@@ -123,7 +130,7 @@ describe('notice-publisher against the real broker and database', () => {
     app = await startPublisher({
       logger: createLogger('notice-publisher-test', 'silent'),
       kafka: KafkaConfig.of(connection, prefix),
-      config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, BODY_LIMIT_BYTES: BODY_LIMIT, PUBLISH_FLUSH_INTERVAL_MS: 2, RETRY_AFTER_SECONDS: 3 }),
+      config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, BODY_LIMIT_BYTES: BODY_LIMIT, PUBLISH_FLUSH_INTERVAL_MS: 2, RETRY_AFTER_SECONDS: 3, PUBLISH_TIMEOUT_MS }),
       kafkaClient: proxied,
     });
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -299,25 +306,37 @@ describe('notice-publisher against the real broker and database', () => {
     });
   });
 
-  it('answers 503 with Retry-After while Kafka is unreachable, then a retry with the same key publishes exactly once', async () => {
+  it('answers 503 with Retry-After within the publish deadline while Kafka is unreachable, then a retry with the same key publishes exactly once', async () => {
     const key = uniqueName('outage');
     const body = alertBody({ headline: `outage ${key}` });
     await proxy.close();
     let down;
+    let elapsedMs;
     try {
+      const started = performance.now();
       down = await call('POST', '/alerts', { as: 'FR-NCB', body, key });
+      elapsedMs = performance.now() - started;
     } finally {
       await proxy.open();
     }
     expect(down.status).toBe(503);
     expect(down.headers.get('retry-after')).toBe('3');
     expect(down.json['reason']).toBe('kafka-unavailable');
+    // A bound, not a sleep: the client was still retrying its connect when the deadline answered.
+    expect(elapsedMs).toBeLessThan(PUBLISH_TIMEOUT_MS + DEADLINE_MARGIN_MS);
+    // The reservation was released: the key is free again, not stuck "in progress".
+    expect((await ds.query('SELECT 1 FROM idempotency_keys WHERE agency = $1 AND idem_key = $2', ['FR-NCB', key])).length).toBe(0);
 
     const up = await call('POST', '/alerts', { as: 'FR-NCB', body, key });
     expect(up.status).toBe(201);
     const again = await call('POST', '/alerts', { as: 'FR-NCB', body, key });
     expect(again.json).toEqual(up.json);
     await pollUntil(() => recordsOf(up.json['alertId'] as string).length === 1, { description: 'the record after the outage', timeoutMs: 15_000 });
+    // Still exactly one after a later publish went through the same producer: the attempt
+    // abandoned at the deadline never commits, not even once the broker is back.
+    const sentinel = await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody({ headline: `after outage ${key}` }) });
+    expect(sentinel.status).toBe(201);
+    await pollUntil(() => recordsOf(sentinel.json['alertId'] as string).length === 1, { description: 'the sentinel after the outage', timeoutMs: 15_000 });
     expect(submitted.filter((r) => alertCodec.decode(r.value).headline === `outage ${key}`)).toHaveLength(1);
   }, 60_000);
 

@@ -31,8 +31,14 @@ export class DeskFilterError extends Error {
   }
 }
 
+const FILTER_FIELDS: readonly string[] = ['regions', 'noticeTypes', 'urgencies', 'minUrgency', 'severities', 'minSeverity', 'tlps'];
+
 export function normaliseDeskFilter(input: DeskFilterInput): DeskFilter {
   const problems: { field: string; message: string }[] = [];
+  // A misspelt field ("region") would otherwise be ignored, and the desk would see everything.
+  for (const field of Object.keys(input)) {
+    if (!FILTER_FIELDS.includes(field)) problems.push({ field, message: `unknown filter field; allowed: ${FILTER_FIELDS.join(', ')}` });
+  }
   const list = <T extends string>(field: string, raw: unknown, allowed: readonly T[]): T[] => {
     if (raw === undefined || raw === null) return [];
     if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string')) {
@@ -52,13 +58,21 @@ export function normaliseDeskFilter(input: DeskFilterInput): DeskFilter {
     }
     return order.slice(0, i + 1);
   };
-  const intersect = <T extends string>(a: T[], b: T[]): T[] => (a.length === 0 ? b : b.length === 0 ? a : a.filter((v) => b.includes(v)));
+  // Both a list and a minimum: the levels in both. Nothing in common must be refused, not
+  // stored as [] (which means "no restriction": the desk would see every level).
+  const intersect = <T extends string>(field: string, a: T[], b: T[]): T[] => {
+    if (a.length === 0) return b;
+    if (b.length === 0) return a;
+    const both = a.filter((v) => b.includes(v));
+    if (both.length === 0) problems.push({ field, message: `no level in the list is at or above ${field} ${b[b.length - 1]}` });
+    return both;
+  };
 
   const filter: DeskFilter = {
     regions: list('regions', input.regions, REGIONS),
     noticeTypes: list('noticeTypes', input.noticeTypes, NOTICE_TYPES),
-    urgencies: intersect(list('urgencies', input.urgencies, URGENCIES), atLeast('minUrgency', input.minUrgency, URGENCIES)),
-    severities: intersect(list('severities', input.severities, SEVERITIES), atLeast('minSeverity', input.minSeverity, SEVERITIES)),
+    urgencies: intersect('minUrgency', list('urgencies', input.urgencies, URGENCIES), atLeast('minUrgency', input.minUrgency, URGENCIES)),
+    severities: intersect('minSeverity', list('severities', input.severities, SEVERITIES), atLeast('minSeverity', input.minSeverity, SEVERITIES)),
     tlps: list('tlps', input.tlps, TLPS),
   };
   if (problems.length > 0) throw new DeskFilterError(problems);

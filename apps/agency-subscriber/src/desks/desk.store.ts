@@ -73,7 +73,10 @@ export class DeskStore {
 
   /** Removes the desk and with it its token and acknowledgements; true when there was one. */
   async remove(nameOrId: string): Promise<boolean> {
-    const rows = (await this.db.query(`DELETE FROM desks WHERE name = $1 OR desk_id::text = $1 RETURNING desk_id`, [nameOrId])) as unknown[];
+    // TypeORM answers a DELETE with [rows, affectedCount], not the rows: `.length` was always 2,
+    // so deleting an unknown desk reported success (204 instead of 404).
+    const result = (await this.db.query(`DELETE FROM desks WHERE name = $1 OR desk_id::text = $1 RETURNING desk_id`, [nameOrId])) as unknown;
+    const rows = Array.isArray(result) && Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0] as unknown[]) : (result as unknown[]);
     return rows.length > 0;
   }
 

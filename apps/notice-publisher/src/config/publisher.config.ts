@@ -28,6 +28,12 @@ export const PUBLISHER_SETTINGS = {
     default: `notice-publisher-${randomUUID()}`,
     pattern: /^notice-publisher-[A-Za-z0-9._-]+$/,
   }),
+  PUBLISH_TIMEOUT_MS: settings.int({
+    description: 'Longest wait for Kafka to commit a request; past it the API answers 503 and the transaction can no longer commit',
+    default: 4000,
+    min: 500,
+    max: 60_000,
+  }),
   RETRY_AFTER_SECONDS: settings.int({ description: 'Retry-After sent with 503 when Kafka is unreachable', default: 5, min: 1, max: 3600 }),
 } as const;
 

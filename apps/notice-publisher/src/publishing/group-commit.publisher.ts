@@ -3,6 +3,22 @@
 // transaction, so the alert and its audit event commit atomically and the per-transaction
 // round trips (AddPartitionsToTxn, EndTxn, markers) are paid once per batch, not per message.
 // A request's promise settles only after the commit: acknowledged means durable (acks=all).
+//
+// Deadline (publishTimeoutMs): a request that is not committed within it is rejected with
+// PublishUnavailableError, and NOTHING of its batch can become visible later:
+// - still queued: it is simply taken out of the queue;
+// - in flight, before the commit was sent: the attempt is abandoned. It never calls commit (the
+//   flag is checked synchronously right before), it aborts its transaction when the broker
+//   answers again, and its producer is detached at once: the next batch connects a fresh
+//   producer with the same transactional.id, whose InitProducerId bumps the epoch, so the broker
+//   aborts whatever the abandoned one left open and fences it (a late commit or produce from it
+//   is refused as PRODUCER_FENCED / INVALID_PRODUCER_EPOCH). If the broker comes back in the
+//   middle of that abort, either the abort or the fencing wins: both end in ABORTED, and
+//   read_committed readers (policy-gate) never see the records. A late produce request cannot
+//   open a "hanging" transaction either: Kafka 4 verifies transactional produces against the
+//   coordinator (KIP-890, transaction.partition.verification.enable).
+// - the commit (EndTxn) was already sent: the outcome is the broker's, not ours; the request
+//   waits for it (bounded by the client's requestTimeout) instead of answering a wrong 503.
 // kafkajs is CommonJS whose named exports Node's ESM loader cannot list: take values from the default export.
 import kafkajs from 'kafkajs';
 import type { Kafka, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
@@ -31,6 +47,11 @@ export class PublishUnavailableError extends Error {
   override readonly name = 'PublishUnavailableError';
 }
 
+/** An attempt abandoned at the deadline: it must never commit. */
+class AbandonedError extends Error {
+  override readonly name = 'AbandonedError';
+}
+
 export interface GroupCommitOptions {
   transactionalId: string;
   /** How long the first request of a batch waits for company. */
@@ -39,6 +60,11 @@ export interface GroupCommitOptions {
   maxBatchRecords: number;
   /** Whole-transaction attempts for retriable errors (CONCURRENT_TRANSACTIONS, leader moves...). */
   maxAttempts?: number;
+  /**
+   * Longest time from publish() to the commit; past it the request is rejected with
+   * PublishUnavailableError and its transaction can no longer commit. Default: no deadline.
+   */
+  publishTimeoutMs?: number;
   logger: Logger;
   /** Called with the size of every committed batch (metrics). */
   onCommit?: (records: number, ms: number) => void;
@@ -48,6 +74,17 @@ interface Pending {
   records: OutboundRecord[];
   resolve(acks: RecordAck[]): void;
   reject(err: Error): void;
+  /** performance.now() past which the request is answered unavailable. */
+  deadline: number;
+  timer?: NodeJS.Timeout;
+  inFlight: boolean;
+}
+
+/** One transaction attempt's state, shared between the sender and the deadline. */
+interface Attempt {
+  abandoned: boolean;
+  committing: boolean;
+  producer?: Producer;
 }
 
 export class GroupCommitPublisher {
@@ -58,6 +95,8 @@ export class GroupCommitPublisher {
   private closed = false;
   private producer: Producer | undefined;
   private connecting: Promise<Producer> | undefined;
+  /** Abandoned attempts still aborting in the background (awaited by close()). */
+  private readonly abandoned = new Set<Promise<unknown>>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -67,8 +106,21 @@ export class GroupCommitPublisher {
   /** All-or-nothing: resolves with one ack per record once the transaction committed. */
   publish(records: OutboundRecord[]): Promise<RecordAck[]> {
     if (this.closed) return Promise.reject(new PublishUnavailableError('publisher is shutting down'));
+    const timeout = this.opts.publishTimeoutMs;
     return new Promise<RecordAck[]>((resolve, reject) => {
-      this.queue.push({ records, resolve, reject });
+      const pending: Pending = { records, resolve, reject, deadline: timeout === undefined ? Infinity : performance.now() + timeout, inFlight: false };
+      if (timeout !== undefined) {
+        // Only for a request still queued (e.g. behind a batch that hangs); flush() watches its own batch.
+        pending.timer = setTimeout(() => {
+          const i = this.queue.indexOf(pending);
+          if (pending.inFlight || i < 0) return;
+          this.queue.splice(i, 1);
+          this.queuedRecords -= records.length;
+          reject(new PublishUnavailableError(`Kafka did not take the records within ${timeout} ms; nothing was sent`));
+        }, timeout);
+        pending.timer.unref?.();
+      }
+      this.queue.push(pending);
       this.queuedRecords += records.length;
       this.schedule();
     });
@@ -99,9 +151,30 @@ export class GroupCommitPublisher {
       count += next.records.length;
     }
     this.queuedRecords -= count;
+    for (const p of batch) {
+      p.inFlight = true;
+      if (p.timer) clearTimeout(p.timer);
+    }
     const started = performance.now();
+    const attempt: Attempt = { abandoned: false, committing: false };
+    const work = this.sendInTransaction(batch.flatMap((p) => p.records), attempt);
+    const deadline = Math.min(...batch.map((p) => p.deadline));
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const acks = await this.sendInTransaction(batch.flatMap((p) => p.records));
+      let acks: RecordAck[] | 'deadline' =
+        deadline === Infinity
+          ? await work
+          : await Promise.race([work, new Promise<'deadline'>((r) => (timer = setTimeout(() => r('deadline'), Math.max(0, deadline - performance.now()))))]);
+      if (acks === 'deadline') {
+        if (attempt.committing) {
+          // EndTxn is on its way: only the broker knows the outcome, so wait for it.
+          this.opts.logger.warn({ records: count }, 'publish deadline passed during commit; waiting for the outcome');
+          acks = await work;
+        } else {
+          this.abandon(attempt, work);
+          throw new PublishUnavailableError(`Kafka did not commit the records within ${this.opts.publishTimeoutMs} ms; the transaction was abandoned and can no longer commit`);
+        }
+      }
       this.opts.onCommit?.(count, performance.now() - started);
       let i = 0;
       for (const p of batch) {
@@ -111,31 +184,51 @@ export class GroupCommitPublisher {
     } catch (err) {
       const cause = err as Error;
       this.opts.logger.warn({ err: cause, records: count }, 'transaction failed; batch aborted');
-      const failure = new PublishUnavailableError(`Kafka did not accept the records: ${cause.message}`, { cause });
+      const failure = cause instanceof PublishUnavailableError ? cause : new PublishUnavailableError(`Kafka did not accept the records: ${cause.message}`, { cause });
       for (const p of batch) p.reject(failure);
     } finally {
+      if (timer) clearTimeout(timer);
       this.flushing = false;
       this.schedule();
     }
   }
 
-  private async sendInTransaction(records: OutboundRecord[]): Promise<RecordAck[]> {
+  /**
+   * The deadline passed before the commit: the attempt may never commit. When it had begun a
+   * transaction, its producer is detached so the next batch starts a fresh one that fences it
+   * (see the header). Still connecting: nothing was sent, and the next batch shares that connect
+   * (a second producer connecting later would fence the first one instead).
+   */
+  private abandon(attempt: Attempt, work: Promise<unknown>): void {
+    attempt.abandoned = true;
+    if (attempt.producer && this.producer === attempt.producer) this.producer = undefined;
+    const settled = work
+      .catch((err: unknown) => this.opts.logger.info({ err: (err as Error).message }, 'abandoned transaction finished (aborted or fenced)'))
+      .finally(() => this.abandoned.delete(settled));
+    this.abandoned.add(settled);
+  }
+
+  private async sendInTransaction(records: OutboundRecord[], state: Attempt): Promise<RecordAck[]> {
     const maxAttempts = this.opts.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       const producer = await this.ready();
+      // Connected only after the deadline: nothing was sent, the producer stays for the next batch.
+      if (state.abandoned) throw new AbandonedError('abandoned before the transaction began');
+      state.producer = producer;
       const txn = await producer.transaction();
-      let committing = false;
       try {
         const meta = await txn.sendBatch({ topicMessages: toTopicMessages(records), acks: -1 });
-        committing = true;
+        // Checked synchronously before EndTxn: past the deadline this transaction never commits.
+        if (state.abandoned) throw new AbandonedError('abandoned at the deadline');
+        state.committing = true;
         await txn.commit();
         return acksFor(records, meta);
       } catch (err) {
-        if (!committing) await txn.abort().catch(() => undefined);
+        if (!state.committing) await txn.abort().catch(() => undefined);
         // After a failed commit the outcome is unknown: never resend, or it could be published twice.
-        const retry = !committing && attempt < maxAttempts && isRetriable(err);
+        const retry = !state.committing && !state.abandoned && attempt < maxAttempts && isRetriable(err);
         if (!retry) {
-          await this.reset();
+          await this.reset(producer);
           throw err;
         }
         this.opts.logger.info({ attempt, err: (err as Error).message }, 'retrying transaction');
@@ -147,7 +240,8 @@ export class GroupCommitPublisher {
   /** The connected transactional producer, created on first use so the service starts while Kafka is down. */
   private ready(): Promise<Producer> {
     if (this.producer) return Promise.resolve(this.producer);
-    this.connecting ??= (async () => {
+    if (this.connecting) return this.connecting;
+    const connecting = (async () => {
       const producer = this.kafka.producer({
         transactionalId: this.opts.transactionalId,
         idempotent: true,
@@ -167,16 +261,16 @@ export class GroupCommitPublisher {
       this.producer = producer;
       return producer;
     })().finally(() => {
-      this.connecting = undefined;
+      if (this.connecting === connecting) this.connecting = undefined;
     });
-    return this.connecting;
+    this.connecting = connecting;
+    return connecting;
   }
 
-  /** Drops the producer after a failure: KafkaJS does not reliably recover a transactional producer. */
-  private async reset(): Promise<void> {
-    const p = this.producer;
-    this.producer = undefined;
-    await p?.disconnect().catch(() => undefined);
+  /** Drops a producer after a failure: KafkaJS does not reliably recover a transactional producer. */
+  private async reset(producer: Producer | undefined = this.producer): Promise<void> {
+    if (this.producer === producer) this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
   }
 
   /** Flushes what is queued, then disconnects. */
@@ -188,6 +282,7 @@ export class GroupCommitPublisher {
       if (!this.flushing) await this.flush();
       else await new Promise((r) => setTimeout(r, 5));
     }
+    await Promise.all([...this.abandoned]);
     await this.reset();
   }
 }

@@ -1,10 +1,11 @@
 import { Global, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
-import { KAFKA } from '@backbone/kafka';
+import { KAFKA_CONFIG, type KafkaConfig } from '@backbone/kafka';
 import type { PublisherConfig } from '../config/publisher.config.js';
-import { PUBLISHER_CONFIG } from '../publisher.tokens.js';
+import { PUBLISHER_CONFIG, SERVICE } from '../publisher.tokens.js';
 import { GroupCommitPublisher } from './group-commit.publisher.js';
+import { createPublisherKafka } from './publisher-kafka.client.js';
 
 @Injectable()
 class PublisherShutdown implements OnApplicationShutdown {
@@ -28,15 +29,17 @@ export class PublishingModule {
       providers: [
     {
       provide: GroupCommitPublisher,
-      inject: [KAFKA, PUBLISHER_CONFIG, LOGGER, MetricsService],
-      useFactory: (injected: Kafka, config: PublisherConfig, logger: Logger, metrics: MetricsService) => {
-        const kafka = kafkaClient ?? injected;
+      inject: [KAFKA_CONFIG, PUBLISHER_CONFIG, LOGGER, MetricsService],
+      useFactory: (kafkaConfig: KafkaConfig, config: PublisherConfig, logger: Logger, metrics: MetricsService) => {
+        // Its own client, tuned for a quick 503 (see publisher-kafka.client.ts), not the shared KAFKA one.
+        const kafka = kafkaClient ?? createPublisherKafka(kafkaConfig.connection, SERVICE, config.settings.PUBLISH_TIMEOUT_MS, logger);
         const batchSize = metrics.histogram('publisher_batch_records', 'Records per committed transaction', [], [1, 2, 5, 10, 20, 50, 100, 200, 500]);
         const commitMs = metrics.histogram('publisher_transaction_ms', 'Send + commit time of one transaction', [], [2, 5, 10, 20, 50, 100, 250, 1000]);
         return new GroupCommitPublisher(kafka, {
           transactionalId: config.settings.PUBLISH_TRANSACTIONAL_ID,
           flushIntervalMs: config.settings.PUBLISH_FLUSH_INTERVAL_MS,
           maxBatchRecords: config.settings.PUBLISH_MAX_BATCH_RECORDS,
+          publishTimeoutMs: config.settings.PUBLISH_TIMEOUT_MS,
           logger,
           onCommit: (records, ms) => {
             batchSize.observe(records);

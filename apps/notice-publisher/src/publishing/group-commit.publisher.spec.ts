@@ -1,0 +1,110 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Kafka } from 'kafkajs';
+import { createLogger } from '@backbone/bootstrap';
+import { GroupCommitPublisher, PublishUnavailableError, type OutboundRecord } from './group-commit.publisher.js';
+
+/** A transactional producer whose connect and sends wait until the test lets them go. */
+class FakeKafka {
+  readonly calls: string[] = [];
+  producers = 0;
+  connectGate: Promise<void> = Promise.resolve();
+  sendGate: Promise<void> = Promise.resolve();
+  commitGate: Promise<void> = Promise.resolve();
+
+  producer(): unknown {
+    const n = ++this.producers;
+    const log = (what: string): void => void this.calls.push(`p${n}:${what}`);
+    return {
+      connect: async () => {
+        await this.connectGate;
+        log('connect');
+      },
+      disconnect: async () => log('disconnect'),
+      transaction: async () => {
+        log('begin');
+        return {
+          sendBatch: async () => {
+            log('send');
+            await this.sendGate;
+            return [{ topicName: 't', partition: 0, baseOffset: '7' }];
+          },
+          commit: async () => {
+            log('commit');
+            await this.commitGate;
+          },
+          abort: async () => log('abort'),
+        };
+      },
+    };
+  }
+}
+
+const record: OutboundRecord = { topic: 't', partition: 0, key: 'k', value: Buffer.from('v') };
+
+function gate(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+function publisherOn(kafka: FakeKafka, publishTimeoutMs = 100): GroupCommitPublisher {
+  return new GroupCommitPublisher(kafka as unknown as Kafka, {
+    transactionalId: 'notice-publisher-test',
+    flushIntervalMs: 0,
+    maxBatchRecords: 10,
+    publishTimeoutMs,
+    logger: createLogger('group-commit-test', 'silent'),
+  });
+}
+
+describe('GroupCommitPublisher publish deadline', () => {
+  it('rejects at the deadline while the send hangs, never commits that transaction, and fences it with a fresh producer', async () => {
+    const kafka = new FakeKafka();
+    const send = gate();
+    kafka.sendGate = send.promise;
+    const publisher = publisherOn(kafka);
+    const started = performance.now();
+    await expect(publisher.publish([record])).rejects.toBeInstanceOf(PublishUnavailableError);
+    expect(performance.now() - started).toBeLessThan(100 + 500);
+
+    send.open(); // the broker answers after all: too late to commit
+    kafka.sendGate = Promise.resolve();
+    await expect(publisher.publish([record])).resolves.toEqual([{ topic: 't', partition: 0, offset: '7' }]);
+    await publisher.close();
+    expect(kafka.calls.filter((c) => c.startsWith('p1:'))).toEqual(['p1:connect', 'p1:begin', 'p1:send', 'p1:abort', 'p1:disconnect']);
+    expect(kafka.calls.filter((c) => c.startsWith('p2:'))).toEqual(['p2:connect', 'p2:begin', 'p2:send', 'p2:commit', 'p2:disconnect']);
+  });
+
+  it('rejects at the deadline while connecting, and the next request shares that connect (no second producer to fence it)', async () => {
+    const kafka = new FakeKafka();
+    const connect = gate();
+    kafka.connectGate = connect.promise;
+    const publisher = publisherOn(kafka);
+    await expect(publisher.publish([record])).rejects.toBeInstanceOf(PublishUnavailableError);
+    const retry = publisher.publish([record]);
+    connect.open();
+    await expect(retry).resolves.toHaveLength(1);
+    await publisher.close();
+    expect(kafka.producers).toBe(1);
+    expect(kafka.calls.filter((c) => c === 'p1:commit')).toHaveLength(1);
+    expect(kafka.calls.filter((c) => c === 'p1:begin')).toHaveLength(1);
+  });
+
+  it('waits for a commit already sent (its outcome is the broker\'s), and rejects a request queued behind it at its own deadline', async () => {
+    const kafka = new FakeKafka();
+    const commit = gate();
+    kafka.commitGate = commit.promise;
+    const publisher = publisherOn(kafka, 200);
+    const first = publisher.publish([record]);
+    await new Promise((r) => setTimeout(r, 50));
+    const started = performance.now();
+    const second = publisher.publish([record]);
+    await expect(second).rejects.toBeInstanceOf(PublishUnavailableError);
+    expect(performance.now() - started).toBeLessThan(200 + 500);
+    commit.open();
+    await expect(first).resolves.toHaveLength(1);
+    await publisher.close();
+    // One transaction only: the queued request was never sent.
+    expect(kafka.calls.filter((c) => c.endsWith(':begin'))).toHaveLength(1);
+  });
+});

@@ -1,7 +1,7 @@
 // Shared by `npm test`, `npm start` and `npm run bench`: install what is missing and build once.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,4 +41,21 @@ export function buildIfStale(stdio = 'inherit') {
     if (built >= sources) return true;
   }
   return run('build', 'npm', ['run', '--silent', 'build'], { stdio });
+}
+
+/**
+ * As root, embedded PostgreSQL runs as the `postgres` OS user, which must be able to traverse
+ * every directory above the repository to reach its binaries in node_modules. A clone inside a
+ * 0700 temporary directory blocks it; grant traverse-only (o+x, never read) on those ancestors,
+ * the change the launcher's own error message asks for, and say what was changed.
+ */
+export function ensureAncestorsTraversable() {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
+  for (let dir = root; dir !== parse(dir).root; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      process.stdout.write(`granted o+x on ${dir} so the postgres OS user can reach the embedded PostgreSQL binaries\n`);
+    }
+  }
 }

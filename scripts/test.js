@@ -4,7 +4,7 @@
 // `npm test -- unit int` runs only the named tiers (checks are skipped with --no-checks).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { installIfNeeded, root, run } from './prepare.js';
+import { ensureAncestorsTraversable, installIfNeeded, root, run } from './prepare.js';
 
 const args = process.argv.slice(2);
 const tiers = args.filter((a) => ['unit', 'int', 'e2e'].includes(a));
@@ -12,6 +12,7 @@ const selected = tiers.length > 0 ? tiers : ['unit', 'int', 'e2e'];
 const runChecks = !args.includes('--no-checks');
 
 if (!installIfNeeded()) process.exit(1);
+ensureAncestorsTraversable();
 
 let ok = true;
 const failedChecks = [];

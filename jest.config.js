@@ -20,7 +20,7 @@ export default {
     {
       ...shared,
       displayName: 'int',
-      testMatch: ['<rootDir>/{apps,libs,infra,test}/**/*.int-spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       slowTestThreshold: 30,
     },

@@ -2,12 +2,16 @@
 // exports how to reach them as environment variables, which the test workers inherit.
 //
 //   KAFKA_BROKERS set        → that broker (KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD / KAFKA_CA_FILE if set);
-//   BACKBONE_KAFKA_RUNTIME=docker and a Docker engine answers → infra/compose.yaml through testcontainers;
+//   BACKBONE_KAFKA_RUNTIME=docker and a Docker engine answers → infra/compose.yaml through testcontainers
+//                            (only Kafka runs in Docker; PostgreSQL is chosen as below either way);
 //   otherwise                → the local harness broker (infra/kafka/broker.sh), started if it is not running.
 //
-// The local broker is left running afterwards so the next run starts in well under a second.
+// PostgreSQL, whichever broker is used: DATABASE_URL if set, else the local server on 127.0.0.1:5432, else an
+// embedded one (see @backbone/persistence ensureDatabase).
+//
+// The local broker is left running afterwards so the next run starts in well under a second; the Docker
+// container is removed by the testcontainers reaper when jest exits.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { register } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,12 +33,9 @@ export default async function globalSetup(): Promise<void> {
     await useLocalBroker(infra, log);
   }
 
-  // Database: owned by @backbone/persistence; used only once it exports ensureDatabase.
-  const persistence = existsSync(join(infra.repoRoot(), 'libs/persistence/src/index.ts')) ? ((await import('@backbone/persistence')) as Record<string, unknown>) : {};
-  if (typeof persistence.ensureDatabase === 'function') {
-    const db = (await (persistence.ensureDatabase as () => Promise<string | { url: string }>)()) as string | { url: string };
-    process.env.DATABASE_URL = typeof db === 'string' ? db : db.url;
-  }
+  // Database: DATABASE_URL if set, else local PostgreSQL on 127.0.0.1:5432, else an embedded server.
+  const { ensureDatabase } = await import('@backbone/persistence');
+  process.env.DATABASE_URL = (await ensureDatabase()).url;
 }
 
 async function useLocalBroker(infra: Infra, log: (line: string) => void): Promise<void> {
@@ -77,7 +78,7 @@ async function useCompose(infra: Infra, log: (line: string) => void): Promise<vo
     .withEnvironment({ BACKBONE_HOME: home })
     .withWaitStrategy('kafka-1', Wait.forLogMessage('Kafka Server started', 1))
     .up(['kafka']);
-  void compose; // left running like the local broker; testcontainers' reaper removes it when jest exits
+  void compose; // not stopped here: the testcontainers reaper removes the container when jest exits
   const info = infra.connectionInfo({ home });
   await infra.bootstrapAccess(undefined, { home, log });
   exportBroker(info.brokers, info.caFile, home);

@@ -22,9 +22,15 @@ export function brokerScript(root: string = repoRoot()): string {
   return join(root, BROKER_SCRIPT);
 }
 
-/** `BACKBONE_HOME`, else `<repo>/.backbone`: where local state (broker data, TLS, credentials) lives. */
-export function backboneHome(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.BACKBONE_HOME || join(repoRoot(), '.backbone'));
+/**
+ * `BACKBONE_HOME` (made absolute; empty or blank counts as unset), else `<repo>/.backbone`: where local
+ * state (broker data, TLS, credentials, the embedded database) lives. The repo is found from this file,
+ * not the working directory, so a process started from another folder shares the same state. The one
+ * definition: `@backbone/persistence` re-exports it.
+ */
+export function backboneHome(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const override = env.BACKBONE_HOME?.trim();
+  return override ? resolve(override) : join(repoRoot(), '.backbone');
 }
 
 export function kafkaStateDir(home: string = backboneHome()): string {

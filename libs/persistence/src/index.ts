@@ -8,7 +8,8 @@ export {
   type ResolvedDatabase,
   type ResolveDatabaseOptions,
 } from './database.resolver.js';
-export { backboneHome } from './backbone-home.js';
+// The single definition of the state folder lives with the broker harness; re-exported for callers here.
+export { backboneHome } from '@backbone/infra';
 export {
   createDatabaseIfMissing,
   dropDatabase,

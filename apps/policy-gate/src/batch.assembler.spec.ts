@@ -71,6 +71,26 @@ describe('assembleBatch', () => {
     expect(out.stats.recalls).toBe(1);
   });
 
+  it('never leaks the originator\'s neverTo or consentedThirdCountries, on a recall copy or a regular one', () => {
+    const update = sampleAlert({
+      alertId: ID,
+      version: 2,
+      msgType: 'Update',
+      references: [{ alertId: ID, version: 1 }],
+      addressing: { mode: 'EXPLICIT', regions: [], agencies: ['DE-NCB'] },
+      neverTo: ['US-NCB'],
+      consentedThirdCountries: ['US'],
+      subject: sampleSubject(),
+    });
+    const out = assembleBatch([rec(update)], ctx({ [ID]: [{ agency: 'NL-NCB', firstVersion: 1 }] }));
+    const nl = deliveries(out.messages, 'NL-NCB')[0]!;
+    expect(nl.recall).toBe(true);
+    const recalled = alertCodec.decode(nl.alert);
+    expect([recalled.neverTo, recalled.consentedThirdCountries]).toEqual([[], []]);
+    const de = alertCodec.decode(deliveries(out.messages, 'DE-NCB')[0]!.alert);
+    expect([de.neverTo, de.consentedThirdCountries]).toEqual([[], []]);
+  });
+
   it('recalls a Cancel that follows its Alert in the same batch', () => {
     const original = sampleAlert({ alertId: ID });
     const cancel = sampleAlert({ alertId: ID, version: 2, msgType: 'Cancel', references: [{ alertId: ID, version: 1 }], neverTo: ['DE-NCB', 'NL-NCB', 'US-NCB'] });

@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Alert, AuditEvent, DeadLetter, DeadLetterReason, Delivery, FieldGroup, RecipientDecision } from '@backbone/codec';
 import { FIELD_GROUPS } from '@backbone/codec';
 import { auditEvent, deadLetterFor, type FailedRecord, type TopicNames } from '@backbone/kafka';
-import { withoutGroups, type GateDecision, type GateOutcome, type GatePolicy } from './gate-policy.port.js';
+import { GATE_RULE_IDS } from '@backbone/policy';
+import type { GateDecision, GateOutcome, GatePolicy } from './gate-policy.port.js';
 
 // The pure heart of the gate: one consumed batch in, everything the batch must write out.
 // No I/O, so the rules (who gets what, recall, holds, dead letters) are unit-tested without a
 // broker; policy-gate.consumer.ts does the reading, the PostgreSQL and the Kafka transaction.
 
 /** The rule id written on a recall delivery: policy would not send it now, history does. */
-export const RECALL_RULE_ID = 'recall.past-recipient';
+export const RECALL_RULE_ID = GATE_RULE_IDS.recallPastRecipient;
 
 export interface InboundRecord extends FailedRecord {
   readonly timestamp?: string;
@@ -124,6 +125,8 @@ export function assembleBatch(records: readonly DecodedRecord[], ctx: AssemblyCo
   // History grows as the batch goes: an Update right behind its Alert in the same batch must
   // reach the Alert's recipients too.
   const history = new Map<string, PastRecipient[]>();
+  /** alertId → agencies in `history`, so adding a batch's recipients is O(1) per recipient. */
+  const historyAgencies = new Map<string, Set<string>>();
   for (const [id, list] of ctx.pastRecipients) history.set(id, [...list]);
 
   const deadLetter = (record: InboundRecord, reason: DeadLetterReason, detail: string): void => {
@@ -173,8 +176,12 @@ export function assembleBatch(records: readonly DecodedRecord[], ctx: AssemblyCo
     out.stats.recalls += built.decision.recalled.length;
     out.stats.holds += built.holds.length;
     const known = history.get(alert.alertId) ?? [];
+    let agencies = historyAgencies.get(alert.alertId);
+    if (!agencies) historyAgencies.set(alert.alertId, (agencies = new Set(known.map((k) => k.agency))));
     for (const r of built.recipients) {
-      if (!known.some((k) => k.agency === r.agency)) known.push({ agency: r.agency, firstVersion: r.version });
+      if (agencies.has(r.agency)) continue;
+      agencies.add(r.agency);
+      known.push({ agency: r.agency, firstVersion: r.version });
     }
     history.set(alert.alertId, known);
   }
@@ -195,10 +202,23 @@ function buildAlert(
   // Recall applies to Updates and Cancels: every agency that received an earlier version.
   const pastAgencies = new Set(alert.msgType === 'Alert' ? [] : past.filter((p) => p.firstVersion < alert.version).map((p) => p.agency));
   const seen = new Set<string>();
+  // Recipients with the same redacted groups get the same copy: it is built and encoded once
+  // per distinct group set of this alert, not once per recipient. Every copy (recalls too) goes
+  // through the policy's redact, which also empties the originator's neverTo and
+  // consentedThirdCountries lists.
+  const copies = new Map<string, Buffer>();
+  const encodedCopy = (obligations: GateOutcome): Buffer => {
+    const key = [...obligations.redactedGroups].sort().join(',');
+    let bytes = copies.get(key);
+    if (bytes === undefined) {
+      copies.set(key, (bytes = ctx.codecs.encodeAlert(ctx.policy.redact(alert, obligations))));
+    }
+    return bytes;
+  };
+  let recallGroups: readonly FieldGroup[] | undefined;
 
   const deliver = (outcome: GateOutcome, recall: boolean): void => {
-    const groups: readonly FieldGroup[] = recall ? presentGroups(alert) : outcome.redactedGroups;
-    const copy = recall ? withoutGroups(alert, groups) : ctx.policy.redact(alert, outcome);
+    const groups: readonly FieldGroup[] = recall ? (recallGroups ??= presentGroups(alert)) : outcome.redactedGroups;
     const delivery: Delivery = {
       deliveryId: randomUUID(),
       recipient: outcome.agency,
@@ -214,7 +234,8 @@ function buildAlert(
       noReshare: recall ? true : outcome.noReshare,
       recall,
       replay: false,
-      alert: ctx.codecs.encodeAlert(copy),
+      // A recall copy is redacted as an obligated delivery with every present group removed.
+      alert: encodedCopy(recall ? { ...outcome, outcome: 'ALLOW_WITH_OBLIGATIONS', redactedGroups: groups } : outcome),
     };
     messages.push([ctx.topics.feedFor(outcome.agency), { key: alert.alertId, value: ctx.codecs.encodeDelivery(delivery) }]);
     recipients.push({ alertId: alert.alertId, agency: outcome.agency, version: alert.version, recall });

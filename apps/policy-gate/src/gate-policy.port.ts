@@ -25,19 +25,10 @@ export interface GatePolicy {
   /** The version written on every decision. */
   readonly policyVersion: string;
   decide(alert: Alert, now: Date): GateDecision;
-  /** The copy of `alert` that `outcome.agency` may receive (obligations applied). */
+  /**
+   * The copy of `alert` that `outcome.agency` may receive (obligations applied: `redactedGroups`
+   * removed, the originator's neverTo and consentedThirdCountries emptied). Recall copies go
+   * through it too, with every present group in `redactedGroups`.
+   */
   redact(alert: Alert, outcome: GateOutcome): Alert;
-}
-
-/**
- * Removes field groups from an alert. Used for recall deliveries, where no current rule
- * authorises sending protected details, so every group is removed (data minimisation).
- */
-export function withoutGroups(alert: Alert, groups: readonly FieldGroup[]): Alert {
-  if (alert.subject === null || groups.length === 0) return alert;
-  const subject = { ...alert.subject };
-  if (groups.includes('BIOMETRICS')) subject.biometrics = null;
-  if (groups.includes('IDENTITY_DOCUMENTS')) subject.identityDocuments = [];
-  if (groups.includes('VICTIM_DETAILS')) subject.victim = null;
-  return { ...alert, subject };
 }

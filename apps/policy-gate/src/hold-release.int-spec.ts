@@ -6,7 +6,7 @@ import { alertCodec, auditEventCodec, type Alert } from '@backbone/codec';
 import { sampleAlert, sampleSubject } from '@backbone/codec/testing';
 import { KafkaConfig } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
-import { testKafkaConnection } from '@backbone/testing';
+import { pollUntil, testKafkaConnection } from '@backbone/testing';
 import { RELEASE_RULE_ID } from './hold.release.js';
 import { loadEnginePolicy } from './policy-engine.adapter.js';
 import { loadGateSettings } from './policy-gate.config.js';
@@ -136,13 +136,17 @@ describe('releasing held alerts (real broker, PostgreSQL and HTTP)', () => {
   });
 
   it('refuses to release a hold whose alert has expired since, with hold-expired', async () => {
-    const a = diffusion({ expires: new Date(Date.now() + 15_000) });
+    // Close enough not to wait long, far enough for the gate to hold it before it expires.
+    const a = diffusion({ expires: new Date(Date.now() + 3_000) });
     await w.submit(a);
     await w.waitForGateCommitted();
     const repo = app.get(PolicyGateRunner).running.repository;
     expect((await repo.pendingHolds(1000)).filter((h) => h.alertId === a.alertId).length).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, Math.max(0, a.expires!.getTime() - Date.now() + 200)));
-    const res = await release(a.alertId, token);
+    // Only ask once the expiry has passed (the gate runs on this clock): an earlier release would succeed.
+    const res = await pollUntil(async () => (Date.now() > a.expires!.getTime() ? release(a.alertId, token) : undefined), {
+      description: `the release of ${a.alertId} to be answered after its expiry`,
+      timeoutMs: 15_000,
+    });
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(((await res.json()) as { type: string }).type).toMatch(/hold-expired$/);

@@ -4,7 +4,7 @@ import { sampleAlert, sampleSubject } from '@backbone/codec/testing';
 import { topicNames } from '@backbone/kafka';
 import { gateCodecs } from './gate.codecs.js';
 import type { GateOutcome } from './gate-policy.port.js';
-import { HoldExpiredError, planRelease, RELEASE_RULE_ID, releaseObligations, type ReleaseInput } from './hold.release.js';
+import { HoldExpiredError, HoldSupersededError, planRelease, RELEASE_RULE_ID, releaseObligations, type ReleaseInput } from './hold.release.js';
 import { parseReleaseBody } from './holds.controller.js';
 import { addressingTestPolicy } from './testing/addressing.test-policy.js';
 
@@ -84,6 +84,12 @@ describe('planRelease', () => {
 
   it('refuses an expired alert', () => {
     expect(() => planRelease(input({ ...alert, expires: new Date(NOW.getTime() - 1) }))).toThrow(HoldExpiredError);
+  });
+
+  it('refuses a held version superseded by a newer decided Update or Cancel, and releases one that is still the newest', () => {
+    expect(() => planRelease(input(alert, { newestDecidedVersion: 2 }))).toThrow(HoldSupersededError);
+    expect(() => planRelease(input(alert, { newestDecidedVersion: 2 }))).toThrow(expect.objectContaining({ alertId: ID, version: 1, newerVersion: 2 }) as unknown as Error);
+    expect(planRelease(input(alert, { newestDecidedVersion: 1 })).released).toEqual(['DE-NCB', 'US-NCB']);
   });
 
   it('takes the stricter of stored and current obligations', () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Alert, Delivery, FieldGroup, RecipientDecision } from '@backbone/codec';
 import { FIELD_GROUPS } from '@backbone/codec';
 import { auditEvent, type TopicNames } from '@backbone/kafka';
+import { GATE_RULE_IDS } from '@backbone/policy';
 import type { GateCodecs, OutboundMessage, RecipientRow } from './batch.assembler.js';
 import type { GateOutcome, GatePolicy } from './gate-policy.port.js';
 
@@ -10,7 +11,7 @@ import type { GateOutcome, GatePolicy } from './gate-policy.port.js';
 // hold.releaser.ts does the PostgreSQL locking and the Kafka transaction.
 
 /** The rule id written on a released delivery and in the release's DECIDED event. */
-export const RELEASE_RULE_ID = 'review.released';
+export const RELEASE_RULE_ID = GATE_RULE_IDS.reviewReleased;
 
 /** The alert has expired since it was held: nothing may be released any more. */
 export class HoldExpiredError extends Error {
@@ -20,6 +21,21 @@ export class HoldExpiredError extends Error {
     readonly expires: Date,
   ) {
     super(`alert ${alertId} expired at ${expires.toISOString()}; its holds can no longer be released`);
+  }
+}
+
+/**
+ * A newer version of the alert (an Update or Cancel) has been decided since this one was held:
+ * releasing the held version now would hand an agency a superseded alert.
+ */
+export class HoldSupersededError extends Error {
+  override readonly name = 'HoldSupersededError';
+  constructor(
+    readonly alertId: string,
+    readonly version: number,
+    readonly newerVersion: number,
+  ) {
+    super(`alert ${alertId} version ${version} is superseded by version ${newerVersion}; its holds can no longer be released`);
   }
 }
 
@@ -36,6 +52,8 @@ export interface ReleaseInput {
   readonly holds: readonly PendingHold[];
   /** The outcomes the gate stored when it held the alert (the hold's obligations). */
   readonly storedOutcomes: readonly GateOutcome[];
+  /** The highest alert version the gate has stored a decision for (any msgType); none: null. */
+  readonly newestDecidedVersion?: number | null;
   /** Agencies the reviewer asked to release; null: every pending hold of the version. */
   readonly requested: readonly string[] | null;
   readonly policy: GatePolicy;
@@ -86,12 +104,15 @@ export function releaseObligations(stored: GateOutcome | undefined, now: GateOut
 
 /**
  * Re-checks the policy at release time and builds what the release writes. Throws
- * HoldExpiredError when the alert has expired. An agency the policy now denies (for any reason
+ * HoldExpiredError when the alert has expired, HoldSupersededError when a newer version of it
+ * has been decided since. An agency the policy now denies (for any reason
  * other than the hold) is reported in `denied` and gets nothing.
  */
 export function planRelease(input: ReleaseInput): ReleasePlan {
   const { alert, now } = input;
   if (alert.expires !== null && alert.expires.getTime() <= now.getTime()) throw new HoldExpiredError(alert.alertId, alert.expires);
+  const newest = input.newestDecidedVersion ?? null;
+  if (newest !== null && newest > alert.version) throw new HoldSupersededError(alert.alertId, alert.version, newest);
   const pending = new Map(input.holds.map((h) => [h.agency, h]));
   const targets = input.requested === null ? [...pending.keys()] : [...new Set(input.requested)];
   const notPending = targets.filter((a) => !pending.has(a));
@@ -109,7 +130,7 @@ export function planRelease(input: ReleaseInput): ReleasePlan {
     const current = nowByAgency.get(agency);
     if (current === undefined) {
       // Left the registry since: its feed and principal are revoked.
-      denied.push({ agency, ruleId: 'registry.unknown-agency' });
+      denied.push({ agency, ruleId: GATE_RULE_IDS.registryUnknownAgency });
       continue;
     }
     if (current.outcome === 'DENY') {

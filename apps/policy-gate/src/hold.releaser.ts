@@ -8,6 +8,7 @@ import type { GateRepository } from './gate.repository.js';
 import { planRelease, type ReleasePlan } from './hold.release.js';
 import { SERVICE } from './policy-gate.consumer.js';
 import { transactionalIdFor } from './policy-gate.config.js';
+import { createTransactionalProducer, startTransactionalProducer, topicMessagesOf } from './transactional-producer.js';
 
 /** The release producer's transactional id: distinct from the consumer loop's, so neither fences the other. */
 export function releaseTransactionalIdFor(instanceId: string): string {
@@ -56,16 +57,9 @@ export class HoldReleaser {
 
   private async connected(): Promise<Producer> {
     if (this.producer) return this.producer;
-    const producer = this.o.kafka.producer({
-      transactionalId: this.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 60_000,
-      allowAutoTopicCreation: false,
-    });
-    await producer.connect();
-    // InitProducerId: aborts whatever a previous incarnation left open (see the consumer).
-    await (await producer.transaction()).abort();
+    const producer = createTransactionalProducer(this.o.kafka, this.transactionalId);
+    // InitProducerId: aborts whatever a previous incarnation left open.
+    await startTransactionalProducer(producer);
     this.producer = producer;
     return producer;
   }
@@ -84,11 +78,13 @@ export class HoldReleaser {
     return repo.withLockedHolds(req.alertId, version, async (holds, m) => {
       if (holds.length === 0) throw new NoHoldError(`alert ${req.alertId} has no hold for version ${version}`);
       const pending = holds.filter((h) => h.releasedAt === null);
-      const stored = (await repo.decisionsFor(req.alertId)).find((d) => d.version === version);
+      const decisions = await repo.decisionsFor(req.alertId);
+      const stored = decisions.find((d) => d.version === version);
       const plan = planRelease({
         alert: alertCodec.decode(holds[0]!.alert),
         holds: pending,
         storedOutcomes: stored?.outcomes ?? [],
+        newestDecidedVersion: decisions.reduce<number | null>((max, d) => (max === null || d.version > max ? d.version : max), null),
         requested: req.agencies ?? null,
         policy: this.o.policy,
         now,
@@ -108,17 +104,12 @@ export class HoldReleaser {
   }
 
   private async commit(plan: ReleasePlan): Promise<void> {
-    const byTopic = new Map<string, { key: string | Buffer | null; value: Buffer }[]>();
-    for (const [topic, msg] of plan.messages) {
-      let list = byTopic.get(topic);
-      if (!list) byTopic.set(topic, (list = []));
-      list.push({ key: msg.key, value: msg.value });
-    }
+    const topicMessages = topicMessagesOf(plan.messages);
     const producer = await this.connected();
     const txn = await producer.transaction();
     let committing = false;
     try {
-      await txn.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      await txn.sendBatch({ topicMessages });
       committing = true;
       await txn.commit();
     } catch (err) {

@@ -3,7 +3,7 @@ import { bearerFrom } from '@backbone/auth';
 import { isUuid } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
 import type { HeldAlert, Reviewer } from './gate.repository.js';
-import { HoldExpiredError } from './hold.release.js';
+import { HoldExpiredError, HoldSupersededError } from './hold.release.js';
 import { NoHoldError, type ReleaseResult } from './hold.releaser.js';
 import { PolicyGateRunner } from './policy-gate.runner.js';
 
@@ -66,6 +66,7 @@ export class HoldsController {
       return { ...result, releasedBy: reviewer.name };
     } catch (err) {
       if (err instanceof HoldExpiredError) throw problem(409, 'hold-expired', 'The held alert has expired', { detail: err.message });
+      if (err instanceof HoldSupersededError) throw problem(409, 'hold-superseded', 'A newer version of the held alert has been decided', { detail: err.message });
       if (err instanceof NoHoldError) throw problem(404, 'unknown-hold', 'No such hold', { detail: err.message });
       throw err;
     }

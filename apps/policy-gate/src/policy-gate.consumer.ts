@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
 import type { TopicNames } from '@backbone/kafka';
 import { alertIdsOf, assembleBatch, type AssembledBatch, type InboundRecord } from './batch.assembler.js';
@@ -7,6 +7,7 @@ import type { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { GateRepository } from './gate.repository.js';
 import { transactionalIdFor } from './policy-gate.config.js';
+import { createTransactionalProducer, startTransactionalProducer, topicMessagesOf } from './transactional-producer.js';
 
 export const SERVICE = 'policy-gate';
 
@@ -98,13 +99,7 @@ export class PolicyGateConsumer {
   }
 
   private createProducer(): Producer {
-    return this.o.kafka.producer({
-      transactionalId: transactionalIdFor(this.o.instanceId),
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 60_000,
-      allowAutoTopicCreation: false,
-    });
+    return createTransactionalProducer(this.o.kafka, transactionalIdFor(this.o.instanceId));
   }
 
   /**
@@ -120,15 +115,11 @@ export class PolicyGateConsumer {
   }
 
   /**
-   * KafkaJS's connect() does not register the transactional id (it sends InitProducerId only
-   * at the first transaction()), so an empty transaction is begun and aborted here: the
-   * broker then aborts whatever a previous incarnation of this instance left open and fences
-   * it before this instance consumes anything.
+   * Registers the transactional id before anything is consumed (see startTransactionalProducer):
+   * the broker aborts whatever a previous incarnation of this instance left open and fences it.
    */
   private async connectProducer(): Promise<void> {
-    await this.producer.connect();
-    const txn = await this.producer.transaction();
-    await txn.abort();
+    await startTransactionalProducer(this.producer);
   }
 
   get transactionalId(): string {
@@ -233,10 +224,7 @@ export class PolicyGateConsumer {
     partition: number,
     nextOffset: string,
   ): Promise<void> {
-    const topicMessages: TopicMessages[] = [...assembled.messages].map(([t, messages]) => ({
-      topic: t,
-      messages: messages.map((m): Message => ({ key: m.key, value: m.value })),
-    }));
+    const topicMessages = topicMessagesOf(assembled.messages);
     for (let attempt = 0; ; attempt++) {
       const txn = await this.producer.transaction();
       let committing = false;

@@ -59,6 +59,19 @@ export const OBLIGATION_RULE_IDS = {
   executionFlag: 'obligation.execution-flag',
 } as const;
 
+/**
+ * Rule ids the policy gate writes on deliveries and in audit events, never the engine: they
+ * are kept out of RULE_IDS because that is the set of ids the engine itself can decide by.
+ */
+export const GATE_RULE_IDS = {
+  /** A recall delivery: policy would not send this version now, delivery history does. */
+  recallPastRecipient: 'recall.past-recipient',
+  /** A held alert released by a reviewer. */
+  reviewReleased: 'review.released',
+  /** A held agency the registry no longer lists: its feed and principal are revoked. */
+  registryUnknownAgency: 'registry.unknown-agency',
+} as const;
+
 export const RULE_IDS = {
   ...ALERT_RULE_IDS,
   ...RECIPIENT_DENY_RULE_IDS,
@@ -76,3 +89,4 @@ export type ObligationRuleId = ValueOf<typeof OBLIGATION_RULE_IDS>;
 /** A rule id that can decide an outcome. */
 export type DecidingRuleId = DenyRuleId | ValueOf<typeof HOLD_RULE_IDS> | AllowRuleId;
 export type RuleId = ValueOf<typeof RULE_IDS>;
+export type GateRuleId = ValueOf<typeof GATE_RULE_IDS>;

@@ -53,7 +53,7 @@ export function registerPolicyCommands(program: Command): void {
         for (const v of explanation.versions) {
           const o = v.outcomes[0];
           if (!o) {
-            lines.push(`  v${v.version} ${v.msgType}: ${opts.agency} is not in the registry of policy ${v.policyVersion}${v.outcomes.length === 0 ? '' : ''}`);
+            lines.push(`  v${v.version} ${v.msgType}: ${opts.agency} is not in the registry of policy ${v.policyVersion}`);
             continue;
           }
           const how = o.recalled ? `delivered as a recall (policy said ${o.outcome} by ${o.ruleId})` : `${o.outcome} by ${o.ruleId}`;

@@ -1,5 +1,6 @@
 import type { Alert, FieldGroup } from '@backbone/codec';
-import { withoutGroups, type GateDecision, type GateOutcome, type GatePolicy } from '../gate-policy.port.js';
+import { applyObligations } from '@backbone/policy';
+import type { GateDecision, GateOutcome, GatePolicy } from '../gate-policy.port.js';
 
 /**
  * A small deterministic policy for tests of the gate's plumbing (not of the engine): agencies
@@ -36,6 +37,8 @@ export function addressingTestPolicy(
       });
       return { policyVersion: version, outcomes };
     },
-    redact: (alert, outcome) => withoutGroups(alert, outcome.redactedGroups),
+    // The engine's own obligations, as the real adapter binds them: the gate's copies must
+    // look the same whichever policy decides.
+    redact: (alert, outcome) => applyObligations(alert, { agency: outcome.agency, outcome: outcome.outcome, redactedGroups: [...outcome.redactedGroups] }),
   };
 }

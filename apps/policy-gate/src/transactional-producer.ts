@@ -1,0 +1,44 @@
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { OutboundMessage } from './batch.assembler.js';
+
+// The gate's two transactional producers (the consumer loop's and the hold releaser's) are set
+// up and started the same way; this is that one way.
+
+/** A transactional, idempotent producer with one request in flight; not connected yet. */
+export function createTransactionalProducer(kafka: Kafka, transactionalId: string): Producer {
+  return kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 60_000,
+    allowAutoTopicCreation: false,
+  });
+}
+
+/**
+ * Connects the producer and begins and aborts an empty transaction. KafkaJS's connect() does
+ * not register the transactional id (it sends InitProducerId only at the first transaction()),
+ * so without this the broker would abort whatever a previous incarnation with the same id left
+ * open, and fence it, only at the first real transaction.
+ */
+export async function startTransactionalProducer(producer: Producer): Promise<void> {
+  await producer.connect();
+  const txn = await producer.transaction();
+  await txn.abort();
+}
+
+/** Groups outbound messages by topic (order kept within each topic) for one sendBatch. */
+export function topicMessagesOf(messages: Iterable<readonly [string, OutboundMessage]> | ReadonlyMap<string, readonly OutboundMessage[]>): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  const add = (topic: string, m: OutboundMessage): void => {
+    let list = byTopic.get(topic);
+    if (!list) byTopic.set(topic, (list = []));
+    list.push({ key: m.key, value: m.value });
+  };
+  if (messages instanceof Map) {
+    for (const [topic, list] of messages as ReadonlyMap<string, readonly OutboundMessage[]>) for (const m of list) add(topic, m);
+  } else {
+    for (const [topic, m] of messages as Iterable<readonly [string, OutboundMessage]>) add(topic, m);
+  }
+  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+}

@@ -240,6 +240,20 @@ describe('notice-publisher against the real broker and database', () => {
     expect(headlines.filter((h) => h === `concurrent ${key2}`)).toHaveLength(1);
   });
 
+  it('replays a create for its Idempotency-Key even after the body stopped validating (expires passed)', async () => {
+    const key = uniqueName('idem-expired');
+    const expires = new Date(Date.now() + 1500);
+    const body = alertBody({ headline: `expiring ${key}`, expires: expires.toISOString() });
+    const first = await call('POST', '/alerts', { as: 'DE-NCB', body, key });
+    expect(first.status).toBe(201);
+    // Waits for the wall clock itself: the retry must come after `expires`.
+    await pollUntil(() => Date.now() > expires.getTime() + 50, { description: 'expires to pass' });
+    const retry = await call('POST', '/alerts', { as: 'DE-NCB', body, key });
+    expect(retry.status).toBe(201);
+    expect(retry.json).toEqual(first.json);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+  });
+
   it('refuses missing, bad and revoked credentials (401) and other offices (403), auditing each as REJECTED', async () => {
     const created = await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody() });
     const id = created.json['alertId'] as string;
@@ -298,6 +312,10 @@ describe('notice-publisher against the real broker and database', () => {
     const res = await call('POST', '/alerts', { as: 'US-NCB', body: alertBody({ description: 'x'.repeat(BODY_LIMIT + 10) }) });
     expect(res.status).toBe(413);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const malformed = await call('POST', '/alerts', { as: 'US-NCB', raw: '{"headline": ' });
+    expect(res.json['reason']).toBe('payload-too-large');
+    expect(malformed.status).toBe(400);
+    expect(malformed.json['reason']).toBe('malformed-request');
     const unknown = await call('POST', '/alerts/00000000-0000-4000-8000-000000000000/updates', { as: 'US-NCB', body: alertBody() });
     expect(unknown.status).toBe(404);
     await pollUntil(() => audit.some((e) => e.type === 'REJECTED' && e.reason === 'payload-too-large') && audit.some((e) => e.reason === 'validation-failed' && e.actor === 'US-NCB'), {

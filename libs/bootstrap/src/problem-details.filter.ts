@@ -52,6 +52,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof ProblemException) {
       return { ...exception.problem, type: PROBLEM_BASE + exception.problem.type, instance };
     }
+    // The Fastify adapter wraps Fastify's own errors (bad JSON, body too large) in an HttpException.
+    const cause = exception instanceof HttpException ? exception.cause : undefined;
+    const raised = exception instanceof HttpException ? (cause instanceof Error && cause.name === 'FastifyError' ? cause : undefined) : exception;
+    const fastifyError = raised as { statusCode?: number; code?: string; message?: string } | undefined;
+    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode < 500) {
+      const status = fastifyError.statusCode;
+      const type = status === 413 ? 'payload-too-large' : status === 415 ? 'unsupported-media-type' : 'malformed-request';
+      return { type: PROBLEM_BASE + type, title: fastifyError.message ?? 'Bad request', status, instance, code: fastifyError.code, reason: type };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
@@ -60,13 +69,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         return { type: PROBLEM_BASE + slug(status), title: exception.message, status, ...(response as object) };
       }
       return { type: PROBLEM_BASE + slug(status), title: exception.message, status, instance };
-    }
-    // Fastify raises its own errors (body too large, bad JSON) with a statusCode.
-    const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
-    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode < 500) {
-      const status = fastifyError.statusCode;
-      const type = status === 413 ? 'payload-too-large' : status === 415 ? 'unsupported-media-type' : 'malformed-request';
-      return { type: PROBLEM_BASE + type, title: fastifyError.message ?? 'Bad request', status, instance, code: fastifyError.code };
     }
     return { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, instance };
   }

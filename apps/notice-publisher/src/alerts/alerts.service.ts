@@ -55,6 +55,17 @@ export class ProblemWithHeaders extends Error {
   }
 }
 
+/**
+ * Tracks whether a failing request may already be on the broker. Reservations (Idempotency-Key,
+ * version n+1) are released only when it cannot be: before Kafka was asked, or when the publisher
+ * reported that nothing was published (503). Once the broker may have committed, a failure (e.g.
+ * recording the version in the database) leaves them pending, so a retry gets 409 in-progress
+ * instead of publishing a duplicate.
+ */
+interface PublishAttempt {
+  mayHaveCommitted: boolean;
+}
+
 @Injectable()
 export class AlertsService {
   private readonly published;
@@ -75,13 +86,14 @@ export class AlertsService {
   }
 
   async create(office: Office, body: unknown, idemKey: string | undefined): Promise<ApiResult<PublishedVersion>> {
-    const content = this.validContent(body);
-    return this.idempotent(office, idemKey, `POST /alerts ${JSON.stringify(body)}`, async () => {
+    // Validated inside the idempotency wrapper: a retry after `expires` passed still replays the first answer.
+    return this.idempotent(office, idemKey, () => `POST /alerts ${JSON.stringify(body)}`, async (attempt) => {
+      const content = this.validContent(body);
       const alertId = randomUUID();
       const alert = this.complete(office, content, alertId, 1, 'Alert', []);
-      const ack = await this.publishVersion(alert);
+      const ack = await this.publishVersion(alert, attempt);
       await this.alerts.recordCreated(
-        { alertId, sender: alert.sender, senderRegion: alert.senderRegion, noticeType: alert.noticeType, headline: alert.headline, content: toJson(content) },
+        { alertId, sender: alert.sender, senderRegion: alert.senderRegion, noticeType: alert.noticeType, headline: alert.headline, content: JSON.stringify(content) },
         alert.sent,
         ack.partition,
         ack.offset,
@@ -92,7 +104,7 @@ export class AlertsService {
 
   async update(office: Office, alertId: string, body: unknown, idemKey: string | undefined): Promise<ApiResult<PublishedVersion>> {
     // Inside the idempotency wrapper, so a retried update that already went through replays its answer.
-    return this.idempotent(office, idemKey, `POST /alerts/${alertId}/updates ${JSON.stringify(body)}`, async () => {
+    return this.idempotent(office, idemKey, () => `POST /alerts/${alertId}/updates ${JSON.stringify(body)}`, async (attempt) => {
       const current = await this.ownAlert(office, alertId);
       const content = this.validContent(body);
       const previous = fromJson(current.content);
@@ -101,18 +113,18 @@ export class AlertsService {
       if (content.status !== previous.status) immutable.push({ field: '/status', code: 'immutable', message: `must stay ${previous.status} for every version of an alert` });
       if (content.exerciseId !== previous.exerciseId) immutable.push({ field: '/exerciseId', code: 'immutable', message: 'must stay the same for every version of an alert' });
       if (immutable.length > 0) throw validationProblem(immutable);
-      return this.nextVersion(office, current, 'Update', content);
+      return this.nextVersion(office, current, 'Update', content, attempt);
     });
   }
 
   async cancel(office: Office, alertId: string, body: unknown, idemKey: string | undefined): Promise<ApiResult<PublishedVersion>> {
-    return this.idempotent(office, idemKey, `POST /alerts/${alertId}/cancel ${JSON.stringify(body ?? null)}`, async () => {
+    return this.idempotent(office, idemKey, () => `POST /alerts/${alertId}/cancel ${JSON.stringify(body ?? null)}`, async (attempt) => {
       const current = await this.ownAlert(office, alertId);
       const parsed = validateCancelBody(body);
       if (!parsed.ok) throw validationProblem(parsed.errors);
       const previous = fromJson(current.content);
       const content: AlertContent = parsed.note === null ? previous : { ...previous, description: parsed.note };
-      return this.nextVersion(office, current, 'Cancel', content);
+      return this.nextVersion(office, current, 'Cancel', content, attempt);
     });
   }
 
@@ -149,7 +161,7 @@ export class AlertsService {
     return a;
   }
 
-  private async nextVersion(office: Office, current: AlertRow, msgType: MsgType, content: AlertContent): Promise<{ statusCode: number; body: PublishedVersion }> {
+  private async nextVersion(office: Office, current: AlertRow, msgType: MsgType, content: AlertContent, attempt: PublishAttempt): Promise<{ statusCode: number; body: PublishedVersion }> {
     const version = current.latestVersion + 1;
     const alert = this.complete(office, content, current.alertId, version, msgType, [{ alertId: current.alertId, version: current.latestVersion }]);
     // Reserve version n+1 first: a concurrent change of the same alert loses here, before Kafka.
@@ -160,11 +172,16 @@ export class AlertsService {
       );
     }
     try {
-      const ack = await this.publishVersion(alert);
-      await this.alerts.recordVersion(current.alertId, version, msgType, toJson(content), ack.partition, ack.offset);
+      const ack = await this.publishVersion(alert, attempt);
+      await this.alerts.recordVersion(current.alertId, version, msgType, JSON.stringify(content), content.noticeType, content.headline, ack.partition, ack.offset);
       return { statusCode: 201, body: ack };
     } catch (err) {
-      await this.alerts.releaseVersion(current.alertId, version).catch((e: unknown) => this.logger.error({ err: e }, 'could not release a version reservation'));
+      // Released only when nothing reached the broker: otherwise version n+1 stays reserved (pending).
+      if (!attempt.mayHaveCommitted) {
+        await this.alerts.releaseVersion(current.alertId, version).catch((e: unknown) => this.logger.error({ err: e }, 'could not release a version reservation'));
+      } else {
+        this.logger.error({ err, alertId: current.alertId, version }, 'version failed after publishing; its reservation stays pending');
+      }
       throw err;
     }
   }
@@ -175,7 +192,7 @@ export class AlertsService {
   }
 
   /** The alert and its SUBMITTED audit event (carrying the encoded alert) in one transaction. */
-  private async publishVersion(alert: Alert): Promise<PublishedVersion> {
+  private async publishVersion(alert: Alert, attempt: PublishAttempt): Promise<PublishedVersion> {
     const started = performance.now();
     const encoded = alertCodec.encode(alert);
     const partition = submittedPartition(alert.senderRegion, alert.alertId);
@@ -189,6 +206,7 @@ export class AlertsService {
       payload: encoded,
     });
     let acks;
+    attempt.mayHaveCommitted = true;
     try {
       acks = await this.publisher.publish([
         { topic: this.topics.submitted, partition, key: alert.alertId, value: encoded, headers: { 'content-type': 'application/vnd.apache.avro+single-object' } },
@@ -196,6 +214,8 @@ export class AlertsService {
       ]);
     } catch (err) {
       if (err instanceof PublishUnavailableError) {
+        // The publisher guarantees nothing was (or will be) committed.
+        attempt.mayHaveCommitted = false;
         const retryAfter = String(this.config.settings.RETRY_AFTER_SECONDS);
         throw new ProblemWithHeaders(
           problem(503, 'kafka-unavailable', 'Alert not published', {
@@ -214,13 +234,19 @@ export class AlertsService {
     return { alertId: alert.alertId, version: alert.version, msgType: alert.msgType, sent: alert.sent.toISOString(), partition: ack.partition, offset: ack.offset };
   }
 
-  private async idempotent<T>(office: Office, key: string | undefined, request: string, work: () => Promise<{ statusCode: number; body: T }>): Promise<ApiResult<T>> {
-    if (key === undefined) return { ...(await work()), replayed: false };
+  private async idempotent<T>(
+    office: Office,
+    key: string | undefined,
+    request: () => string,
+    work: (attempt: PublishAttempt) => Promise<{ statusCode: number; body: T }>,
+  ): Promise<ApiResult<T>> {
+    const attempt: PublishAttempt = { mayHaveCommitted: false };
+    if (key === undefined) return { ...(await work(attempt)), replayed: false };
     if (!IDEMPOTENCY_KEY.test(key)) {
       throw validationProblem([{ field: 'header:Idempotency-Key', code: 'invalid-format', message: 'must be 1-200 visible ASCII characters' }]);
     }
     const agency = office.agency.code;
-    const hash = createHash('sha256').update(request).digest('hex');
+    const hash = createHash('sha256').update(request()).digest('hex');
     const r = await this.idempotency.reserve(agency, key, hash);
     if (r.kind === 'replay') return { statusCode: r.response.statusCode, body: r.response.body as T, replayed: true };
     if (r.kind === 'in-progress') {
@@ -233,12 +259,16 @@ export class AlertsService {
       throw problem(422, 'idempotency-key-reused', 'Idempotency-Key reused', { detail: 'This Idempotency-Key was used for a different request.', reason: 'idempotency-key-reused' });
     }
     try {
-      const result = await work();
+      const result = await work(attempt);
       await this.idempotency.complete(agency, key, result);
       return { ...result, replayed: false };
     } catch (err) {
-      // Released so that a later retry (Kafka back) publishes exactly once.
-      await this.idempotency.release(agency, key).catch((e: unknown) => this.logger.error({ err: e }, 'could not release an idempotency key'));
+      // Released when nothing reached the broker, so that a later retry (Kafka back) publishes
+      // exactly once. Once the broker may have committed, the key stays pending: a retry gets 409
+      // in-progress, never a duplicate.
+      if (!attempt.mayHaveCommitted) {
+        await this.idempotency.release(agency, key).catch((e: unknown) => this.logger.error({ err: e }, 'could not release an idempotency key'));
+      }
       throw err;
     }
   }
@@ -262,11 +292,7 @@ function summary(a: AlertRow): Omit<AlertStatus, 'versions'> {
   };
 }
 
-/** Content as stored in jsonb (dates as ISO strings) and back. */
-function toJson(content: AlertContent): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(content)) as Record<string, unknown>;
-}
-
+/** Content as stored in jsonb (dates as ISO strings) back to AlertContent. */
 function fromJson(json: Record<string, unknown>): AlertContent {
   const c = json as unknown as AlertContent & { expires: string | null };
   return { ...c, expires: c.expires === null ? null : new Date(c.expires) };

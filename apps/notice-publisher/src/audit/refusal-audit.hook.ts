@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditEventCodec } from '@backbone/codec';
+import { auditEventCodec, isUuid } from '@backbone/codec';
 import { LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
 import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
 import { GroupCommitPublisher } from '../publishing/group-commit.publisher.js';
@@ -52,7 +52,7 @@ export class RefusalAuditHook implements OnModuleInit {
     const event = auditEvent('REJECTED', SERVICE, {
       actor: req.office?.agency.code ?? null,
       originator: req.office?.agency.code ?? null,
-      alertId: alertId !== undefined && /^[0-9a-f-]{36}$/i.test(alertId) ? alertId : null,
+      alertId: alertId !== undefined && isUuid(alertId) ? alertId : null,
       reason,
       details,
     });

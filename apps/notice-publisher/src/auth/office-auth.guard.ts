@@ -9,7 +9,6 @@ import type { AgencyDirectory, AgencyEntry } from '../registry/agency-directory.
 /** The authenticated liaison office; the only source of an alert's sender. */
 export interface Office {
   readonly agency: AgencyEntry;
-  readonly tokenId: string;
 }
 
 export type OfficeRequest = FastifyRequest & { office?: Office };
@@ -36,7 +35,7 @@ export class OfficeAuthGuard implements CanActivate {
     const agency = this.agencies.get(check.agency);
     // A credential of an agency removed from the registry no longer authorises anything.
     if (!agency) return refuse('agency-not-in-registry', 'The credential belongs to an agency that is no longer a member.');
-    req.office = { agency, tokenId: check.tokenId };
+    req.office = { agency };
     return true;
   }
 }

@@ -1,6 +1,7 @@
 // Hand-written OpenAPI 3.1 description of the liaison-office API. The request schema is derived
 // from the validator's own field specs, so the two cannot drift; the routes mirror alerts.controller.ts
 // (openapi.spec.ts checks that every controller route is described).
+import { MSG_TYPES } from '@backbone/codec';
 import { VALIDATION_CODES, alertContentJsonSchema } from '../validation/alert-input.validator.js';
 
 const problemRef = { $ref: '#/components/schemas/Problem' };
@@ -11,7 +12,7 @@ const idemParam = {
   in: 'header',
   required: false,
   description: 'Retries with the same key return the first answer instead of publishing again (scope: the office).',
-  schema: { type: 'string', minLength: 1, maxLength: 200 },
+  schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]{1,200}$' },
 };
 const publishResponses = {
   '201': { description: 'Published: the broker acknowledged (acks=all) the version', content: { 'application/json': { schema: { $ref: '#/components/schemas/PublishedVersion' } } } },
@@ -24,6 +25,9 @@ const publishResponses = {
   '422': problemResponse('Idempotency-Key reused for a different request'),
   '503': problemResponse('Kafka unreachable: nothing was published; retry after Retry-After seconds with the same Idempotency-Key'),
 };
+/** POST /alerts has no existing alert to own, change concurrently or find cancelled: no 403, and 409 only for the key. */
+const createResponses: Record<string, unknown> = Object.fromEntries(Object.entries(publishResponses).filter(([status]) => status !== '403'));
+createResponses['409'] = problemResponse('Same Idempotency-Key still in progress (retry after Retry-After seconds)');
 
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -42,7 +46,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Publish a new alert (CAP msgType Alert, version 1)',
           parameters: [idemParam],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/AlertContent' } } } },
-          responses: publishResponses,
+          responses: createResponses,
         },
         get: {
           operationId: 'listAlerts',
@@ -104,7 +108,7 @@ export function openApiDocument(): Record<string, unknown> {
           properties: {
             alertId: { type: 'string', format: 'uuid' },
             version: { type: 'integer', minimum: 1 },
-            msgType: { type: 'string', enum: ['Alert', 'Update', 'Cancel'] },
+            msgType: { type: 'string', enum: [...MSG_TYPES] },
             sent: { type: 'string', format: 'date-time' },
             partition: { type: 'integer', description: 'alerts.submitted partition (sender region range)' },
             offset: { type: 'string', description: 'Kafka offset (int64 as a decimal string)' },
@@ -136,7 +140,7 @@ export function openApiDocument(): Record<string, unknown> {
                     type: 'object',
                     properties: {
                       version: { type: 'integer' },
-                      msgType: { type: 'string', enum: ['Alert', 'Update', 'Cancel'] },
+                      msgType: { type: 'string', enum: [...MSG_TYPES] },
                       state: { type: 'string', enum: ['pending', 'published'] },
                       partition: { type: ['integer', 'null'] },
                       offset: { type: ['string', 'null'] },

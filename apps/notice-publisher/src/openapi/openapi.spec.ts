@@ -23,4 +23,13 @@ describe('openApiDocument', () => {
       expect(paths[path]?.[method]).toBeDefined();
     }
   });
+
+  it('POST /alerts lists only the refusals a create can get', () => {
+    const paths = openApiDocument()['paths'] as Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+    const create = paths['/alerts']!['post']!.responses;
+    expect(create['403']).toBeUndefined();
+    expect(create['409']!.description).toMatch(/Idempotency-Key/);
+    expect(create['409']!.description).not.toMatch(/concurrent|cancelled/);
+    expect(paths['/alerts/{id}/updates']!['post']!.responses['403']).toBeDefined();
+  });
 });

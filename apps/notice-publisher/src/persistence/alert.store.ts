@@ -104,13 +104,13 @@ export class AlertStore {
     await this.ds.query(`DELETE FROM alert_versions WHERE alert_id = $1 AND version = $2 AND state = 'pending'`, [alertId, version]);
   }
 
-  /** Records a published original: the alert row and its version 1, in one transaction. */
-  async recordCreated(a: Omit<AlertRow, 'createdAt' | 'updatedAt' | 'state' | 'latestVersion'>, sent: Date, partition: number, offset: string): Promise<void> {
+  /** Records a published original: the alert row and its version 1, in one transaction. `content` is JSON text. */
+  async recordCreated(a: Omit<AlertRow, 'createdAt' | 'updatedAt' | 'state' | 'latestVersion' | 'content'> & { content: string }, sent: Date, partition: number, offset: string): Promise<void> {
     await this.ds.transaction(async (m) => {
       await m.query(
         `INSERT INTO alerts (alert_id, sender, sender_region, notice_type, headline, state, latest_version, content)
          VALUES ($1, $2, $3, $4, $5, 'active', 1, $6)`,
-        [a.alertId, a.sender, a.senderRegion, a.noticeType, a.headline, JSON.stringify(a.content)],
+        [a.alertId, a.sender, a.senderRegion, a.noticeType, a.headline, a.content],
       );
       await m.query(`INSERT INTO alert_versions (alert_id, version, msg_type, state, partition, "offset", sent) VALUES ($1, 1, 'Alert', 'published', $2, $3, $4)`, [
         a.alertId,
@@ -121,12 +121,14 @@ export class AlertStore {
     });
   }
 
-  /** Records a published Update or Cancel of a reserved version. */
+  /** Records a published Update or Cancel of a reserved version. `content` is JSON text. */
   async recordVersion(
     alertId: string,
     version: number,
     msgType: MsgType,
-    content: Record<string, unknown>,
+    content: string,
+    noticeType: string,
+    headline: string,
     partition: number,
     offset: string,
   ): Promise<void> {
@@ -140,7 +142,7 @@ export class AlertStore {
       await m.query(
         `UPDATE alerts SET latest_version = $2, state = $3, content = $4, notice_type = $5, headline = $6, updated_at = now()
          WHERE alert_id = $1 AND latest_version < $2`,
-        [alertId, version, msgType === 'Cancel' ? 'cancelled' : 'active', JSON.stringify(content), String(content['noticeType']), String(content['headline'])],
+        [alertId, version, msgType === 'Cancel' ? 'cancelled' : 'active', content, noticeType, headline],
       );
     });
   }

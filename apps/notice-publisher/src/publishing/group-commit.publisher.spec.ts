@@ -3,6 +3,15 @@ import type { Kafka } from 'kafkajs';
 import { createLogger } from '@backbone/bootstrap';
 import { GroupCommitPublisher, PublishUnavailableError, type OutboundRecord } from './group-commit.publisher.js';
 
+/** Resolves once `done()` holds; fails after `timeoutMs` (instead of sleeping and hoping). */
+async function until(done: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 /** A transactional producer whose connect and sends wait until the test lets them go. */
 class FakeKafka {
   readonly calls: string[] = [];
@@ -96,7 +105,8 @@ describe('GroupCommitPublisher publish deadline', () => {
     kafka.commitGate = commit.promise;
     const publisher = publisherOn(kafka, 200);
     const first = publisher.publish([record]);
-    await new Promise((r) => setTimeout(r, 50));
+    // The first commit is in flight once the fake recorded it.
+    await until(() => kafka.calls.includes('p1:commit'));
     const started = performance.now();
     const second = publisher.publish([record]);
     await expect(second).rejects.toBeInstanceOf(PublishUnavailableError);

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { agencyDirectoryOf } from '../registry/agency-directory.js';
 import { validateAlertContent, validateCancelBody } from './alert-input.validator.js';
 
-const agencies = agencyDirectoryOf('test', [
+const agencies = agencyDirectoryOf([
   { code: 'FR-NCB', country: 'FR', region: 'EUROPE' },
   { code: 'DE-NCB', country: 'DE', region: 'EUROPE' },
   { code: 'US-NCB', country: 'US', region: 'AMERICAS' },

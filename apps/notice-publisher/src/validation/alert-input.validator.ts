@@ -19,8 +19,8 @@ import {
   type Alert,
 } from '@backbone/codec';
 import type { FieldProblem } from '@backbone/bootstrap';
+import { isIsoCountry } from '@backbone/policy';
 import type { AgencyDirectory } from '../registry/agency-directory.js';
-import { isIsoCountry } from './iso-countries.js';
 
 /** The part of an alert a liaison office writes; the server assigns the rest. */
 export type AlertContent = Omit<Alert, 'alertId' | 'version' | 'sender' | 'senderRegion' | 'sent' | 'msgType' | 'references'>;
@@ -289,7 +289,7 @@ export function validateAlertContent(body: unknown, agencies: AgencyDirectory, n
 /** The body of POST /alerts/{id}/cancel: optional, a note that replaces the description. */
 export function validateCancelBody(body: unknown): { ok: true; note: string | null } | { ok: false; errors: FieldProblem[] } {
   if (body === undefined || body === null) return { ok: true, note: null };
-  const w = new Walker({ version: '', has: () => false, get: () => undefined, codes: () => [] });
+  const w = new Walker({ has: () => false, get: () => undefined });
   const out = w.record(body, { note: nullable(text(20_000)) }, '', SERVER_ASSIGNED_FIELDS);
   if (out === undefined || w.errors.length > 0) return { ok: false, errors: w.errors };
   return { ok: true, note: (out['note'] as string | null) ?? null };

@@ -6,6 +6,9 @@ import { createLogger } from '@backbone/bootstrap';
 import { topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, hasServicePrincipals, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
+import { queueAuditEvent } from './audit/audit.outbox.js';
+import { AuditRelay } from './audit/audit.relay.js';
+import { openSubscriberDatabase } from './db/subscriber.database.js';
 import { startAgencySubscriber, type RunningAgencySubscriber, type StartAgencySubscriberOptions } from './subscriber.bootstrap.js';
 import { alertOf, deliveryOf, getJson, openStream, produceDeliveries, type SseReader } from './subscriber.test-kit.js';
 
@@ -196,6 +199,40 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     const acks = (await world.auditEvents()).filter((e) => e.type === 'ACKNOWLEDGED');
     expect(acks).toHaveLength(1);
     expect(acks[0]).toMatchObject({ alertId: a.alertId, actor: `${FR}/europe-red` });
+
+    // The history is filtered per version, as the stream is: v1 (Minor) is not europe-red's to see.
+    const e1 = alertOf({ senderRegion: 'EUROPE', noticeType: 'RED', severity: 'Minor', headline: 'Hidden minor headline' });
+    const e2 = { ...e1, version: 2, msgType: 'Update' as const, severity: 'Extreme' as const, headline: 'Escalated', references: [{ alertId: e1.alertId, version: 1 }] };
+    await produceDeliveries(world.producer, feed, [deliveryOf(FR, e1), deliveryOf(FR, e2)]);
+    await waitStored(sub, e1.alertId, 2);
+    const narrow = await getJson(`${sub.url}/inbox/${e1.alertId}`, europeRed.token);
+    expect(narrow.status).toBe(200);
+    expect((narrow.body['versions'] as { version: number; headline: string | null }[]).map((v) => [v.version, v.headline])).toEqual([[2, 'Escalated']]);
+    expect(JSON.stringify(narrow.body)).not.toContain('Hidden minor headline');
+    const wide = await getJson(`${sub.url}/inbox/${e1.alertId}`, all.token);
+    expect((wide.body['versions'] as { version: number }[]).map((v) => v.version)).toEqual([1, 2]);
+  });
+
+  it('sends each outbox event once when two relays of one agency flush the same outbox concurrently', async () => {
+    world = await new World().init([FR]);
+    const dbs = await Promise.all([openSubscriberDatabase(world.db.url, FR, 2), openSubscriberDatabase(world.db.url, FR, 2)]);
+    const relays = dbs.map((db, i) => new AuditRelay(testKafka('admin', uniqueName(`sub-relay-${i}`)), db, world!.topics.audit, logger, 60_000));
+    try {
+      const total = 2000;
+      await dbs[0]!.transaction(async (tx) => {
+        for (let i = 0; i < total; i++) await queueAuditEvent(tx, 'PURGED', { actor: FR, agency: FR, alertId: null, details: { n: String(i) } });
+      });
+      await Promise.all(relays.map((r) => r.start()));
+      await Promise.all(relays.map((r) => r.drain()));
+      await pollUntil(async () => (await relays[0]!.pending()) === 0, { description: 'audit outbox drained' });
+      const events = (await world.auditEvents()).filter((e) => e.type === 'PURGED');
+      expect(events).toHaveLength(total);
+      expect(new Set(events.map((e) => e.eventId)).size).toBe(total);
+      expect(new Set(events.map((e) => e.details['n'])).size).toBe(total);
+    } finally {
+      for (const r of relays) await r.close();
+      for (const db of dbs) await db.destroy().catch(() => undefined);
+    }
   });
 
   it('resumes the SSE feed after a dropped connection with nothing missed and nothing repeated', async () => {

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { auditEventCodec, type AuditEvent } from '@backbone/codec';
-import { MAX_BIND_PARAMETERS } from '@backbone/persistence';
+import { auditEvent } from '@backbone/kafka';
+import { rowsPerStatement } from '@backbone/persistence';
 import type { LedgerEntry } from './canonical-event.serializer.js';
 import { signCheckpoint, type SigningKey } from './checkpoint-signer.js';
 import { chainEntries, GENESIS_HASH } from './hash-chain.js';
@@ -29,7 +29,7 @@ export interface LedgerWriterOptions {
   checkpointEveryRows: number;
 }
 
-const ROWS_PER_STATEMENT = Math.floor(MAX_BIND_PARAMETERS / LEDGER_COLUMNS.length);
+const ROWS_PER_STATEMENT = rowsPerStatement(LEDGER_COLUMNS.length);
 const INSERT_PREFIX = `INSERT INTO ${AUDIT_SCHEMA}.ledger (${LEDGER_COLUMNS.join(',')}) VALUES `;
 
 /** Decodes a record; an undecodable one is still recorded (as UNKNOWN, raw bytes kept) so nothing is lost or blocks the ingest. */
@@ -38,23 +38,11 @@ export function decodeAuditRecord(value: Buffer | null): AuditEvent {
     if (value === null) throw new Error('tombstone (null value)');
     return auditEventCodec.decode(value);
   } catch (err) {
-    return {
-      eventId: randomUUID(),
-      type: 'UNKNOWN',
-      occurredAt: new Date(),
-      service: 'audit-logger',
-      actor: null,
-      alertId: null,
-      alertVersion: null,
-      originator: null,
-      noticeType: null,
-      agency: null,
-      policyVersion: null,
-      decisions: [],
+    return auditEvent('UNKNOWN', 'audit-logger', {
       reason: 'UNDECODABLE',
       details: { error: (err as Error).message.slice(0, 500) },
       payload: value,
-    };
+    });
   }
 }
 
@@ -96,9 +84,9 @@ export class LedgerWriter {
         next += 1n;
         fresh.push({ seq: next.toString(), topic, partition, offset: e.offset, recordedAt, event: e.event });
       }
-      await this.insertChained(client, head.hash, fresh);
+      const headHash = await this.insertChained(client, head.hash, fresh);
       const headSeq = next.toString();
-      const checkpointed = fresh.length > 0 && (await this.checkpointIfDue(client, headSeq, false));
+      const checkpointed = fresh.length > 0 && (await this.checkpointIfDue(client, headSeq, headHash, false));
       return { inserted: fresh.length, duplicates: events.length - fresh.length, headSeq, checkpointed };
     });
   }
@@ -108,11 +96,12 @@ export class LedgerWriter {
     return this.inTransaction(async (client) => {
       const head = await this.head(client);
       if (head.seq === '0') return false;
-      return this.checkpointIfDue(client, head.seq, true);
+      return this.checkpointIfDue(client, head.seq, head.hash, true);
     });
   }
 
-  private async insertChained(client: pg.PoolClient, headHash: Buffer, entries: LedgerEntry[]): Promise<void> {
+  /** Inserts the entries chained onto `headHash`; returns the new head hash (`headHash` when there are none). */
+  private async insertChained(client: pg.PoolClient, headHash: Buffer, entries: LedgerEntry[]): Promise<Buffer> {
     const chained = chainEntries(headHash, entries);
     for (let i = 0; i < chained.length; i += ROWS_PER_STATEMENT) {
       const part = chained.slice(i, i + ROWS_PER_STATEMENT);
@@ -125,6 +114,7 @@ export class LedgerWriter {
       }
       await client.query(INSERT_PREFIX + tuples.join(','), params);
     }
+    return chained.length > 0 ? chained[chained.length - 1]!.hash : headHash;
   }
 
   private async head(client: pg.PoolClient): Promise<{ seq: string; hash: Buffer }> {
@@ -133,13 +123,12 @@ export class LedgerWriter {
     return row ? { seq: String(row.seq), hash: row.hash } : { seq: '0', hash: GENESIS_HASH };
   }
 
-  private async checkpointIfDue(client: pg.PoolClient, headSeq: string, force: boolean): Promise<boolean> {
+  /** `headHash` is the hash of the entry at `headSeq`. */
+  private async checkpointIfDue(client: pg.PoolClient, headSeq: string, headHash: Buffer, force: boolean): Promise<boolean> {
     const last = await client.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${AUDIT_SCHEMA}.checkpoints`);
     const lastSeq = BigInt(last.rows[0]?.seq ?? '0');
     const since = BigInt(headSeq) - lastSeq;
     if (since <= 0n || (!force && since < BigInt(this.options.checkpointEveryRows))) return false;
-    const h = await client.query<{ hash: Buffer }>(`SELECT hash FROM ${AUDIT_SCHEMA}.ledger WHERE seq = $1`, [headSeq]);
-    const headHash = h.rows[0]!.hash;
     const key = this.options.signingKey;
     await client.query(`INSERT INTO ${AUDIT_SCHEMA}.checkpoints (seq, head_hash, signature, key_id) VALUES ($1, $2, $3, $4)`, [
       headSeq,

@@ -4,8 +4,11 @@ import type { Logger } from '@backbone/bootstrap';
 
 /**
  * Sends queued audit events (audit_outbox) to audit.events and deletes them once the broker has
- * them (acks=all, idempotent producer). A crash between send and delete re-sends the same events
- * with the same eventId, which the audit logger de-duplicates; nothing is ever lost.
+ * them (acks=all, idempotent producer). Each batch is selected, sent and deleted in one
+ * transaction that locks its rows (FOR UPDATE SKIP LOCKED), so replicas of one agency sharing the
+ * outbox never send the same rows concurrently. No audit event is lost; a crash between send and
+ * delete re-sends the batch (at-least-once): the audit logger de-duplicates by Kafka position, not
+ * by eventId, so such a re-send appears in the ledger twice with the same eventId.
  */
 export class AuditRelay {
   private producer: Producer | undefined;
@@ -69,11 +72,19 @@ export class AuditRelay {
     const producer = this.producer;
     if (!producer) return;
     for (;;) {
-      const rows = (await this.db.query(`SELECT id, event_key, event FROM audit_outbox ORDER BY id LIMIT 500`)) as { id: string; event_key: string | null; event: Buffer }[];
-      if (rows.length === 0) return;
-      await producer.send({ topic: this.topic, acks: -1, messages: rows.map((r) => ({ key: r.event_key, value: r.event })) });
-      await this.db.query(`DELETE FROM audit_outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-      if (rows.length < 500) return;
+      // Rows another replica holds are skipped, not waited for: it is sending them.
+      const sent = await this.db.transaction(async (tx) => {
+        const rows = (await tx.query(`SELECT id, event_key, event FROM audit_outbox ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`)) as {
+          id: string;
+          event_key: string | null;
+          event: Buffer;
+        }[];
+        if (rows.length === 0) return 0;
+        await producer.send({ topic: this.topic, acks: -1, messages: rows.map((r) => ({ key: r.event_key, value: r.event })) });
+        await tx.query(`DELETE FROM audit_outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+        return rows.length;
+      });
+      if (sent < 500) return;
     }
   }
 }

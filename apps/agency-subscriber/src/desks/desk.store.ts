@@ -73,11 +73,13 @@ export class DeskStore {
 
   /** Removes the desk and with it its token and acknowledgements; true when there was one. */
   async remove(nameOrId: string): Promise<boolean> {
-    // TypeORM answers a DELETE with [rows, affectedCount], not the rows: `.length` was always 2,
-    // so deleting an unknown desk reported success (204 instead of 404).
-    const result = (await this.db.query(`DELETE FROM desks WHERE name = $1 OR desk_id::text = $1 RETURNING desk_id`, [nameOrId])) as unknown;
-    const rows = Array.isArray(result) && Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0] as unknown[]) : (result as unknown[]);
-    return rows.length > 0;
+    // TypeORM answers a bare DELETE … RETURNING with [rows, affectedCount], not the rows; wrapping
+    // it in a CTE makes the statement a SELECT, whose result is always the row list.
+    const rows = (await this.db.query(
+      `WITH gone AS (DELETE FROM desks WHERE name = $1 OR desk_id::text = $1 RETURNING name) SELECT count(*)::int AS n FROM gone`,
+      [nameOrId],
+    )) as { n: number }[];
+    return rows[0]!.n > 0;
   }
 
   /** The desk a bearer token belongs to, or null: malformed, unknown (e.g. another agency's) or wrong secret. */

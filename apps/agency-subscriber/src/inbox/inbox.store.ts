@@ -99,7 +99,10 @@ export class InboxStore {
       // Content is kept only while the alert is live: a Cancel removes it, and nothing resurrects
       // a cancelled or purged alert's content.
       const keepContent = !isCancel && (current === undefined || current.state === 'ACTIVE');
-      const content = keepContent ? alertContent(alert) : null;
+      const headline = keepContent ? alert.headline : null;
+      const description = keepContent ? alert.description : null;
+      // The decoded (already redacted) alert as JSON, serialised once: exactly what arrived, nothing added.
+      const contentJson = keepContent ? JSON.stringify(alert) : null;
       const seq = Number(((await tx.query(`SELECT nextval('inbox_seq') AS seq`)) as { seq: string }[])[0]!.seq);
 
       await tx.query(
@@ -108,8 +111,7 @@ export class InboxStore {
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)`,
         [
           delivery.alertId, delivery.alertVersion, seq, delivery.deliveryId, delivery.msgType, alert.senderRegion, alert.noticeType, alert.urgency,
-          alert.severity, alert.tlp, keepContent ? alert.headline : null, keepContent ? alert.description : null,
-          content === null ? null : JSON.stringify(content), delivery.executionFlags, delivery.noReshare, delivery.redactedGroups,
+          alert.severity, alert.tlp, headline, description, contentJson, delivery.executionFlags, delivery.noReshare, delivery.redactedGroups,
           delivery.policyVersion, delivery.ruleId, delivery.outcome, delivery.recall, delivery.replay, delivery.decidedAt,
         ],
       );
@@ -117,8 +119,7 @@ export class InboxStore {
       let effect: 'NEW' | 'UPDATED' | 'CANCELLED' | 'HISTORY_ONLY';
       const visible = [
         delivery.alertVersion, delivery.msgType, alert.sender, alert.senderRegion, alert.noticeType, alert.urgency, alert.severity, alert.tlp,
-        alert.status, alert.sent, alert.expires, keepContent ? alert.headline : null, keepContent ? alert.description : null,
-        content === null ? null : JSON.stringify(content), delivery.executionFlags, delivery.noReshare, delivery.redactedGroups, seq,
+        alert.status, alert.sent, alert.expires, headline, description, contentJson, delivery.executionFlags, delivery.noReshare, delivery.redactedGroups, seq,
       ];
       if (current === undefined) {
         await tx.query(
@@ -217,7 +218,13 @@ export class InboxStore {
       const t = ((await this.db.query(`SELECT * FROM tombstones WHERE alert_id = $1`, [alertId])) as { alert_id: string; version: number; purged_at: Date; reason: string }[])[0];
       return { tombstone: { alertId, version: t?.version ?? row.version, purgedAt: (t?.purged_at ?? row.updated_at).toISOString(), reason: t?.reason ?? 'UNKNOWN' } };
     }
-    const versions = (await this.db.query(`SELECT * FROM alert_versions WHERE alert_id = $1 ORDER BY version`, [alertId])) as VersionRow[];
+    // The same filter the stream applies per version: a desk never sees a version it excludes.
+    const versionParams: unknown[] = [alertId];
+    const versionConditions = filterConditions(desk.filter, 'v', versionParams);
+    const versions = (await this.db.query(
+      `SELECT v.* FROM alert_versions v WHERE v.alert_id = $1 ${versionConditions.map((c) => `AND ${c}`).join(' ')} ORDER BY v.version`,
+      versionParams,
+    )) as VersionRow[];
     return { detail: { ...toItem(row), alert: row.content, versions: versions.map(toVersion) } };
   }
 
@@ -345,11 +352,6 @@ export class InboxStore {
   get dataSource(): DataSource {
     return this.db;
   }
-}
-
-/** The decoded (already redacted) alert as JSON: exactly what arrived, nothing added. */
-function alertContent(alert: Alert): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(alert)) as Record<string, unknown>;
 }
 
 function iso(d: Date | null): string | null {

@@ -82,13 +82,26 @@ function asQueryable(client: pg.ClientBase): EntityManager {
  * lock so several instances starting at once do not race on the DDL.
  */
 export async function migrateLedger(options: MigrateOptions): Promise<void> {
+  // Roles are cluster-wide but advisory locks are per database, so two databases on one server
+  // (parallel tests, several ledgers) can still alter the same role at once; PostgreSQL then
+  // refuses one with "tuple concurrently updated". The migration is idempotent: run it again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateLedgerOnce(options);
+    } catch (err) {
+      if (attempt >= 5 || !/tuple concurrently (updated|deleted)/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function migrateLedgerOnce(options: MigrateOptions): Promise<void> {
   const role = options.appRole ?? DEFAULT_APP_ROLE;
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) throw new Error(`Invalid app role name ${role}`);
   const client = new pg.Client({ connectionString: options.ownerUrl });
   await client.connect();
   try {
     await client.query(`SELECT pg_advisory_lock(hashtext('backbone:audit:migrate'))`);
-    // Roles are cluster-wide; two databases on one server (tests) may create them concurrently.
+    // Serialises instances of one database; other databases are covered by the retry above.
     await client.query(`SELECT pg_advisory_lock(hashtext('backbone:audit:roles'))`);
     try {
       await client.query('BEGIN');

@@ -3,6 +3,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { MicroserviceOptions } from '@nestjs/microservices';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { assertEveryRouteDeclaresRoles, CREDENTIAL_VERIFIER, RolesGuard, type CredentialVerifier, type RouteEntry } from '@backbone/auth';
 import { PinoNestLogger } from './logger.js';
@@ -59,6 +60,16 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     app.useGlobalGuards(new RolesGuard(app.get(Reflector), verifier));
     app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
     const routes = assertEveryRouteDeclaresRoles(app);
+    // Fastify's router is the truth of what is reachable: every route it registers must be one the
+    // check above saw (a route added some other way would bypass the declared roles).
+    const registered: { method: string; url: string }[] = [];
+    (app.getHttpAdapter().getInstance() as FastifyInstance).addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) registered.push({ method: String(method), url: r.url });
+    });
+    await app.init();
+    const known = new Set(routes.map((r) => `${r.method} ${r.path}`));
+    const unknown = registered.filter((r) => r.method !== 'HEAD' && !known.has(`${r.method} ${r.url}`));
+    if (unknown.length > 0) throw new Error(`routes outside the roles check: ${unknown.map((r) => `${r.method} ${r.url}`).join(', ')}`);
     if (opts.shutdownHooks ?? true) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
     for (const m of opts.microservices ?? []) app.connectMicroservice<MicroserviceOptions>(m);
     if ((opts.microservices ?? []).length > 0) await app.startAllMicroservices();

@@ -55,7 +55,10 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
 
     publisher = await startService({
       name: 'notice-publisher',
-      module: NoticePublisherModule.forRoot({ kafka, config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, PUBLISH_FLUSH_INTERVAL_MS: 2 }) }),
+      module: NoticePublisherModule.forRoot({
+        kafka,
+        config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, PUBLISH_FLUSH_INTERVAL_MS: 2 }),
+      }),
       logger,
       port: 0,
       shutdownHooks: false,
@@ -64,27 +67,61 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
     credentials.push({ kind: 'office', token: (await new CredentialStore(ds).issue(AGENCY)).token, roles: ['office'] });
     await ds.destroy();
 
-    gate = await startTestGate({ kafka: connection, databaseUrl: db.url, prefix: world.prefix, groupId: world.groupId, instanceId: randomUUID(), policy: addressingTestPolicy([AGENCY]), logger });
-    credentials.push({ kind: 'hold-reviewer', token: (await gate.repository.issueReviewer('access.reviewer')).token, roles: ['hold-reviewer'] });
+    gate = await startTestGate({
+      kafka: connection,
+      databaseUrl: db.url,
+      prefix: world.prefix,
+      groupId: world.groupId,
+      instanceId: randomUUID(),
+      policy: addressingTestPolicy([AGENCY]),
+      logger,
+    });
+    credentials.push({
+      kind: 'hold-reviewer',
+      token: (await gate.repository.issueReviewer('access.reviewer')).token,
+      roles: ['hold-reviewer'],
+    });
 
     audit = await startService({
       name: 'audit-logger',
-      module: AuditLoggerModule.forRoot({ kafka: connection, prefix: world.prefix, databaseUrl: db.url, groupId: uniqueName('access-audit'), signingKeyFile: `/tmp/${uniqueName('access-key')}.pem` }),
+      module: AuditLoggerModule.forRoot({
+        kafka: connection,
+        prefix: world.prefix,
+        databaseUrl: db.url,
+        groupId: uniqueName('access-audit'),
+        signingKeyFile: `/tmp/${uniqueName('access-key')}.pem`,
+      }),
       logger,
       port: 0,
       shutdownHooks: false,
     });
     const pool = audit.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME).pool;
-    credentials.push({ kind: 'compliance-reader', token: (await issueComplianceUser(pool, 'access.reader', COMPLIANCE_ROLE)).token, roles: ['compliance-reader'] });
+    credentials.push({
+      kind: 'compliance-reader',
+      token: (await issueComplianceUser(pool, 'access.reader', COMPLIANCE_ROLE)).token,
+      roles: ['compliance-reader'],
+    });
     credentials.push({
       kind: 'compliance-replayer',
       token: (await issueComplianceUser(pool, 'access.replayer', COMPLIANCE_REPLAYER_ROLE)).token,
       roles: ['compliance-reader', 'compliance-replayer'],
     });
-    credentials.push({ kind: 'compliance user without a compliance role', token: (await issueComplianceUser(pool, 'access.other', 'desk')).token, roles: [] });
+    credentials.push({
+      kind: 'compliance user without a compliance role',
+      token: (await issueComplianceUser(pool, 'access.other', 'desk')).token,
+      roles: [],
+    });
 
     const admin = issueToken().token;
-    subscriber = await startTestSubscriber({ agency: AGENCY, kafka: connection, prefix: world.prefix, databaseUrl: db.url, adminTokenHash: hashToken(admin), heartbeatMs: 1000, logger });
+    subscriber = await startTestSubscriber({
+      agency: AGENCY,
+      kafka: connection,
+      prefix: world.prefix,
+      databaseUrl: db.url,
+      adminTokenHash: hashToken(admin),
+      heartbeatMs: 1000,
+      logger,
+    });
     credentials.push({ kind: 'agency admin', token: admin, roles: ['operator'] });
     credentials.push({ kind: 'desk', token: (await subscriber.desks.create('access', {})).token, roles: ['desk'] });
     credentials.push({ kind: 'forged', token: issueToken().token, roles: [] });
@@ -106,14 +143,22 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
   });
 
   /** A concrete URL for a route pattern: every parameter a well-formed value that names nothing. */
-  const concrete = (path: string): string => path.replace(/:[A-Za-z]+/g, (p) => (p === ':code' ? AGENCY : p === ':name' ? 'nobody' : randomUUID()));
+  const concrete = (path: string): string =>
+    path.replace(/:[A-Za-z]+/g, (p) => (p === ':code' ? AGENCY : p === ':name' ? 'nobody' : randomUUID()));
 
-  const call = async (base: string, route: RouteEntry, token: string | null): Promise<{ status: number; type: string | null; body: Record<string, unknown> }> => {
+  const call = async (
+    base: string,
+    route: RouteEntry,
+    token: string | null,
+  ): Promise<{ status: number; type: string | null; body: Record<string, unknown> }> => {
     const ctrl = new AbortController();
     const withBody = route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH';
     const res = await fetch(`${base}${concrete(route.path)}`, {
       method: route.method,
-      headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(withBody ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
+        ...(withBody ? { 'content-type': 'application/json' } : {}),
+      },
       ...(withBody ? { body: '{}' } : {}),
       signal: ctrl.signal,
     });

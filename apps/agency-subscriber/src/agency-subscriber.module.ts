@@ -167,7 +167,10 @@ export class AgencySubscriberModule {
         { provide: INBOX_NOTIFIER, ...fromRuntime('notifier') },
         { provide: AUDIT_RELAY, ...fromRuntime('relay') },
         { provide: RETENTION, ...fromRuntime('retention') },
-        { provide: SUBSCRIBER_OPTIONS, useValue: { agency: w.agency, adminTokenHash: opts.adminTokenHash ?? null, heartbeatMs: opts.heartbeatMs ?? 15_000 } },
+        {
+          provide: SUBSCRIBER_OPTIONS,
+          useValue: { agency: w.agency, adminTokenHash: opts.adminTokenHash ?? null, heartbeatMs: opts.heartbeatMs ?? 15_000 },
+        },
         { provide: CREDENTIAL_VERIFIER, useClass: SubscriberCredentialVerifier },
         SubscriberLifecycle,
       ],

@@ -3,7 +3,13 @@ import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import { auditEventCodec } from '@backbone/codec';
 import { auditEvent, type TopicNames } from '@backbone/kafka';
-import type { ComplianceUser } from './compliance-users.store.js';
+
+/** A compliance user as its verified token shows it (compliance-users.store.ts). */
+export interface ComplianceUser {
+  tokenId: string;
+  name: string;
+  role: string;
+}
 
 /** Everything the compliance API needs, provided to Nest as one value. */
 export interface AuditLoggerContext {

@@ -4,7 +4,7 @@ import type { Logger } from '@backbone/bootstrap';
 import type { TopicNames } from '@backbone/kafka';
 import { gateCodecs } from './gate.codecs.js';
 import type { GatePolicy } from './gate-policy.port.js';
-import type { GateRepository } from './gate.repository.js';
+import type { GateRepository } from '@backbone/gate-store';
 import { planRelease, type ReleasePlan } from './hold.release.js';
 import { SERVICE } from './policy-gate.consumer.js';
 import { transactionalIdFor } from './policy-gate.config.js';

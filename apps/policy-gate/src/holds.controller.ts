@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestj
 import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
 import { isUuid } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
-import type { HeldAlert, Reviewer } from './gate.repository.js';
+import type { HeldAlert, Reviewer } from '@backbone/gate-store';
 import { HoldExpiredError, HoldSupersededError } from './hold.release.js';
 import { NoHoldError, type ReleaseResult } from './hold.releaser.js';
 import { PolicyGateRuntime } from './policy-gate.runtime.js';

@@ -4,7 +4,7 @@ import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/b
 import { KAFKA, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
 import { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
-import { GateRepository } from './gate.repository.js';
+import { GateRepository } from '@backbone/gate-store';
 import { HoldReleaser } from './hold.releaser.js';
 import { PolicyGateConsumer, type CommitHook } from './policy-gate.consumer.js';
 import type { GateSettings } from './policy-gate.config.js';
@@ -79,8 +79,23 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       await repository.close();
       throw err;
     }
-    const releaser = new HoldReleaser({ kafka: this.kafka, topics: this.topics, policy: this.policy, repository, logger: this.logger, instanceId: s.GATE_INSTANCE_ID });
-    const gate: RunningPolicyGate = { topics: this.topics, transactionalId: consumer.transactionalId, metrics, repository, policy: this.policy, consumer, releaser };
+    const releaser = new HoldReleaser({
+      kafka: this.kafka,
+      topics: this.topics,
+      policy: this.policy,
+      repository,
+      logger: this.logger,
+      instanceId: s.GATE_INSTANCE_ID,
+    });
+    const gate: RunningPolicyGate = {
+      topics: this.topics,
+      transactionalId: consumer.transactionalId,
+      metrics,
+      repository,
+      policy: this.policy,
+      consumer,
+      releaser,
+    };
     this.gate = gate;
     this.health.register({ name: 'postgres', check: () => gate.repository.ping() });
     this.health.register({

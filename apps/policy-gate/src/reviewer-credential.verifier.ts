@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CredentialVerifier, Verification } from '@backbone/auth';
-import type { Reviewer } from './gate.repository.js';
+import type { Reviewer } from '@backbone/gate-store';
 import { PolicyGateRuntime } from './policy-gate.runtime.js';
 
 /** The gate's credential port: a reviewer bearer token (`backbone policy reviewers issue`) → role `hold-reviewer`. */

@@ -6,7 +6,10 @@ import { ObservabilityController } from './observability.controller.js';
 
 describe('readiness', () => {
   const health = new HealthRegistry();
-  health.register({ name: 'postgres', check: async () => Promise.reject(new Error('password authentication failed for user "backbone_audit_app" at db.internal')) });
+  health.register({
+    name: 'postgres',
+    check: async () => Promise.reject(new Error('password authentication failed for user "backbone_audit_app" at db.internal')),
+  });
   const controller = new ObservabilityController(health, new MetricsService());
 
   const refusal = async (req: object): Promise<Record<string, unknown>> => {

@@ -55,12 +55,16 @@ describe('startService', () => {
   it('refuses to start without a credential verifier', async () => {
     @Module({ controllers: [GuardedController] })
     class AppModule {}
-    await expect(startService({ name: 't', module: AppModule, logger, port: 0, shutdownHooks: false })).rejects.toThrow(/provides no CREDENTIAL_VERIFIER/);
+    await expect(startService({ name: 't', module: AppModule, logger, port: 0, shutdownHooks: false })).rejects.toThrow(
+      /provides no CREDENTIAL_VERIFIER/,
+    );
   });
 
   it('refuses to start when Fastify has a route the roles check did not see', async () => {
     @Module({ controllers: [GuardedController], providers: [verifierProvider, RawRouteAdder] })
     class AppModule {}
-    await expect(startService({ name: 't', module: AppModule, logger, port: 0, shutdownHooks: false })).rejects.toThrow(/routes outside the roles check: GET \/side-door/);
+    await expect(startService({ name: 't', module: AppModule, logger, port: 0, shutdownHooks: false })).rejects.toThrow(
+      /routes outside the roles check: GET \/side-door/,
+    );
   });
 });

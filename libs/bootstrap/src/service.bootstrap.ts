@@ -45,11 +45,15 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   @Module({ imports: [ObservabilityModule.forService(opts.name, opts.logger), opts.module] })
   class ServiceRootModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024 }), {
-    logger: new PinoNestLogger(opts.logger),
-    bufferLogs: false,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ServiceRootModule,
+    new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024 }),
+    {
+      logger: new PinoNestLogger(opts.logger),
+      bufferLogs: false,
+      abortOnError: false,
+    },
+  );
   try {
     let verifier: CredentialVerifier;
     try {

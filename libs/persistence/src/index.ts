@@ -9,7 +9,7 @@ export {
   type ResolveDatabaseOptions,
 } from './database.resolver.js';
 // The single definition of the state folder lives with the broker harness; re-exported for callers here.
-export { backboneHome } from '@backbone/infra';
+export { backboneHome } from '@backbone/workspace';
 export {
   createDatabaseIfMissing,
   dropDatabase,

@@ -53,6 +53,12 @@ export class SubscriberCredentialVerifier implements CredentialVerifier {
         detail: `Only the agency admin of ${agency} manages its desks.`,
       };
     }
-    return { ok: false, status: 401, reason: 'unknown-credential', detail: `the token is not a desk token of ${agency}`, extra: { realm: agency } };
+    return {
+      ok: false,
+      status: 401,
+      reason: 'unknown-credential',
+      detail: `the token is not a desk token of ${agency}`,
+      extra: { realm: agency },
+    };
   }
 }

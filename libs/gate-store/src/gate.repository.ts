@@ -1,8 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { issueToken, tokenId, tokenMatches } from '@backbone/auth';
 import { createDataSource, pingDatabase, runMigrations } from '@backbone/persistence';
-import type { AssembledBatch, PastRecipient } from './batch.assembler.js';
-import type { GateOutcome } from './gate-policy.port.js';
+import type { BatchRows, GateOutcome, PastRecipient } from './gate-rows.types.js';
 import { GateReviewers1764100000000 } from './gate-reviewers.migration.js';
 import { GateTables1764000000000 } from './gate-tables.migration.js';
 
@@ -96,7 +95,7 @@ export class GateRepository {
    * a superset of what was delivered, and the redelivered batch re-upserts the same rows
    * (every statement here is idempotent).
    */
-  async recordBatch(batch: AssembledBatch): Promise<void> {
+  async recordBatch(batch: BatchRows): Promise<void> {
     const recipients = new Map<string, { alert_id: string; agency: string; first: number; last: number }>();
     for (const r of batch.recipients) {
       const key = `${r.alertId}\u0000${r.agency}`;

@@ -1,0 +1,1 @@
+export { backboneHome, repoRoot } from './workspace.paths.js';

@@ -29,3 +29,4 @@ export {
 export { pingDatabase, type PingResult } from './database.ping.js';
 export { createAppendOnlyRole, type AppendOnlyOptions, type SqlQueryable } from './append-only.grants.js';
 export { parseDatabaseUrl, redactDatabaseUrl, withDatabase, databaseNameOf } from './database-url.js';
+export { sqlRows, sqlAffected, type SqlTarget } from './sql.query.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { tokenMatches, type CredentialVerifier, type Verification } from '@backbone/auth';
 import { DESK_STORE, SUBSCRIBER_OPTIONS } from '../subscriber.tokens.js';
-import type { Desk, DeskStore } from './desk.store.js';
+import type { Desk, DeskStore } from '@backbone/inbox-store';
 
 export interface VerifierOptions {
   agency: string;

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nes
 import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
 import { NOTICE_TYPES, isUuid } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
-import type { Desk } from '../desks/desk.store.js';
+import type { Desk } from '@backbone/inbox-store';
 import { INBOX_STORE } from '../subscriber.tokens.js';
 import { BadCursorError, type InboxStore } from './inbox.store.js';
 import type { InboxDetail, InboxPage } from './inbox.types.js';

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '@backbone/bootstrap';
-import type { DeskFilter } from '../desks/desk.filter.js';
+import type { DeskFilter } from '@backbone/inbox-store';
 import type { InboxStore } from '../inbox/inbox.store.js';
 import type { FeedEvent } from '../inbox/inbox.types.js';
 import type { InboxNotifier } from './inbox.notifier.js';

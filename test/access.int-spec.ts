@@ -14,8 +14,7 @@ import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit
 import { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser } from '../apps/audit-logger/src/compliance-users.store.js';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
-import { CredentialStore } from '../apps/notice-publisher/src/persistence/credential.store.js';
-import { openPublisherDatabase } from '../apps/notice-publisher/src/persistence/publisher.database.js';
+import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { addressingTestPolicy } from '../apps/policy-gate/src/testing/addressing.test-policy.js';
 import { GateTestWorld, startTestGate, type TestGate } from '../apps/policy-gate/src/testing/gate-test.harness.js';
 

@@ -13,8 +13,7 @@ import { compilePolicy, decide, loadPolicy, loadRegistry } from '@backbone/polic
 import { openSubscriberDatabase, DeskStore } from '@backbone/inbox-store';
 import { issueComplianceUser } from '../../apps/audit-logger/src/compliance-users.store.js';
 import { syntheticAuditRecords } from '../../apps/audit-logger/src/ledger.benchmark.js';
-import { CredentialStore } from '../../apps/notice-publisher/src/persistence/credential.store.js';
-import { openPublisherDatabase } from '../../apps/notice-publisher/src/persistence/publisher.database.js';
+import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { submittedPartition } from '../../apps/notice-publisher/src/publishing/region.partitioner.js';
 import type { BenchContext } from './bench.context.js';
 import type { Ceilings } from './ceilings.bench.js';

@@ -1,1 +1,1 @@
-export { backboneHome, repoRoot } from './workspace.paths.js';
+export { backboneHome, defaultPoliciesDir, repoRoot } from './workspace.paths.js';

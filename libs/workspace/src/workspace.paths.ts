@@ -30,3 +30,14 @@ export function backboneHome(env: Readonly<Record<string, string | undefined>> =
   const override = env.BACKBONE_HOME?.trim();
   return override ? resolve(override) : join(repoRoot(), '.backbone');
 }
+
+/** `<repo>/policies` (registry and rules), found from this file so any working directory works; else `./policies`. */
+export function defaultPoliciesDir(): string {
+  try {
+    const dir = join(repoRoot(), 'policies');
+    if (existsSync(join(dir, 'registry.yaml'))) return dir;
+  } catch {
+    // Not inside the repository (an installed copy): the working directory's policies/.
+  }
+  return join(process.cwd(), 'policies');
+}

@@ -1,6 +1,6 @@
 import { createParamDecorator, Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { principalOf, type AuthenticatedRequest, type CredentialVerifier, type Verification } from '@backbone/auth';
-import { CredentialStore } from '../persistence/credential.store.js';
+import { CredentialStore } from '@backbone/office-store';
 import { AGENCY_DIRECTORY } from '../publisher.tokens.js';
 import type { AgencyDirectory, AgencyEntry } from '../registry/agency-directory.js';
 

@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadConfig, settings, type ConfigOf, ConfigError } from '@backbone/bootstrap';
-
-/** <repo>/policies, found from this file so the service works from any working directory. */
-function defaultPoliciesDir(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'policies', 'registry.yaml'))) return join(dir, 'policies');
-  }
-  return join(process.cwd(), 'policies');
-}
+import { defaultPoliciesDir } from '@backbone/workspace';
 
 /** Everything notice-publisher reads from the environment besides KAFKA_* (KafkaConfig) and HOST/LOG_LEVEL. */
 export const PUBLISHER_SETTINGS = {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { HttpException } from '@nestjs/common';
 import { HealthRegistry } from './health.registry.js';
+import { createLogger } from './logger.js';
 import { MetricsService } from './metrics.service.js';
 import { ObservabilityController } from './observability.controller.js';
 
@@ -10,7 +11,7 @@ describe('readiness', () => {
     name: 'postgres',
     check: async () => Promise.reject(new Error('password authentication failed for user "backbone_audit_app" at db.internal')),
   });
-  const controller = new ObservabilityController(health, new MetricsService());
+  const controller = new ObservabilityController(health, new MetricsService(), createLogger('readiness-spec', 'silent'));
 
   const refusal = async (req: object): Promise<Record<string, unknown>> => {
     try {

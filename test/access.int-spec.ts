@@ -2,6 +2,8 @@
 // route from its router, and tries each from the attacker's side: no credential, a forged one,
 // and every other kind of real credential. Only the kinds a route admits get past the guard.
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { hashToken, issueToken, routeInventory, type Role, type RouteEntry } from '@backbone/auth';
 import { createLogger, startService, type RunningService } from '@backbone/bootstrap';
@@ -88,7 +90,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
         prefix: world.prefix,
         databaseUrl: db.url,
         groupId: uniqueName('access-audit'),
-        signingKeyFile: `/tmp/${uniqueName('access-key')}.pem`,
+        signingKeyFile: join(tmpdir(), `${uniqueName('access-key')}.pem`),
       }),
       logger,
       port: 0,

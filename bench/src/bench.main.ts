@@ -9,6 +9,7 @@ import { alertRecordSize, benchCodec } from './codec.bench.js';
 import { notMeasured, renderMarkdown, writeResults, type Figures } from './figures.js';
 import { benchPolicy } from './policy.bench.js';
 import { benchServices } from './services.bench.js';
+import { STAGES } from './stage.breakdown.js';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -77,6 +78,7 @@ const EXPECTED = [
   'codec.json.encode_per_s',
   'codec.json.decode_per_s',
   'policy.engine.alert196_median_us',
+  'policy.engine.alert2000_median_us',
   'policy.engine.alert196_p99_us',
   'policy.cedar.pair_median_us',
   'gate.deliveries_per_s',
@@ -86,12 +88,19 @@ const EXPECTED = [
   'e2e.p50_ms',
   'e2e.p95_ms',
   'e2e.p99_ms',
+  'e2e.at100.p50_ms',
+  'e2e.at100.p99_ms',
+  ...STAGES.flatMap((s) => [`e2e.stage.${s}.p50_ms`, `e2e.stage.${s}.p99_ms`]),
+  'e2e.sustained_alerts_per_s',
+  'gate.alerts_per_s',
   'audit.ingest_per_s',
   'audit.verify_rows_per_s',
   'audit.export_rows_per_s',
   'ceiling.kafkajs.roundtrip_p99_ms',
   'ceiling.pg.insert_rows_per_s',
   'ceiling.pg.scan_rows_per_s',
+  'ceiling.pg.copy_rows_per_s',
+  'ceiling.pg.stream_rows_per_s',
   'ceiling.node.idle_rss_mb',
   'rss.notice-publisher_mb',
   'rss.policy-gate_mb',

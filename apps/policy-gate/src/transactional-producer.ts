@@ -27,13 +27,20 @@ export async function startTransactionalProducer(producer: Producer): Promise<vo
   await txn.abort();
 }
 
-/** Groups outbound messages by topic (order kept within each topic) for one sendBatch. */
-export function topicMessagesOf(messages: Iterable<readonly [string, OutboundMessage]> | ReadonlyMap<string, readonly OutboundMessage[]>): TopicMessages[] {
+/**
+ * Groups outbound messages by topic (order kept within each topic) for one sendBatch.
+ * `headersOf` adds Kafka headers by record key (the alert's trace context).
+ */
+export function topicMessagesOf(
+  messages: Iterable<readonly [string, OutboundMessage]> | ReadonlyMap<string, readonly OutboundMessage[]>,
+  headersOf?: (key: OutboundMessage['key']) => Record<string, string> | undefined,
+): TopicMessages[] {
   const byTopic = new Map<string, Message[]>();
   const add = (topic: string, m: OutboundMessage): void => {
     let list = byTopic.get(topic);
     if (!list) byTopic.set(topic, (list = []));
-    list.push({ key: m.key, value: m.value });
+    const headers = headersOf?.(m.key);
+    list.push(headers ? { key: m.key, value: m.value, headers } : { key: m.key, value: m.value });
   };
   if (messages instanceof Map) {
     for (const [topic, list] of messages as ReadonlyMap<string, readonly OutboundMessage[]>) for (const m of list) add(topic, m);

@@ -16,13 +16,18 @@ export class AuditRelay {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private lastPassAt = -Infinity;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly db: DataSource,
     private readonly topic: string,
     private readonly logger: Logger,
-    private readonly retryIntervalMs = 1000,
+    // Every store kicks the relay, so the timer is only the fallback (failed sends, acks and other
+    // replicas' rows): once a second it was most of an idle subscriber's PostgreSQL traffic.
+    private readonly retryIntervalMs = 5000,
+    /** Kicks closer together than this share one pass: one outbox transaction per burst, not per record. */
+    private readonly minGapMs = 20,
   ) {}
 
   async start(): Promise<void> {
@@ -39,7 +44,10 @@ export class AuditRelay {
     if (this.again) return;
     this.again = true;
     this.running = this.running.then(async () => {
+      const wait = this.lastPassAt + this.minGapMs - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       this.again = false;
+      this.lastPassAt = performance.now();
       try {
         await this.flush();
       } catch (err) {

@@ -9,6 +9,7 @@ import { alertRecordSize, benchCodec } from './codec.bench.js';
 import { notMeasured, renderMarkdown, writeResults, type Figures } from './figures.js';
 import { benchPolicy } from './policy.bench.js';
 import { benchServices } from './services.bench.js';
+import { benchStack } from './stack.bench.js';
 import { STAGES } from './stage.breakdown.js';
 
 async function main(): Promise<void> {
@@ -32,7 +33,11 @@ async function main(): Promise<void> {
 
   const figures: Figures = {};
   const failures: string[] = [];
+  // `--only a,b` runs just those sections (a targeted measurement; the other figures show as not measured).
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt > 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : null;
   const section = async (name: string, fn: () => Promise<Figures> | Figures): Promise<void> => {
+    if (only && !only.has(name)) return;
     const t0 = Date.now();
     try {
       Object.assign(figures, await fn());
@@ -53,6 +58,8 @@ async function main(): Promise<void> {
   await section('codec', () => benchCodec(quick));
   await section('policy', () => benchPolicy(root, quick));
   await section('services', () => benchServices(ctx, ceilings));
+  // Last: the whole npm start stack, its start-up time and its idle cost (--no-stack skips it).
+  if (!process.argv.includes('--no-stack')) await section('stack', () => benchStack(ctx, quick ? 20 : 60));
   await ctx.deleteRunTopics().catch((err: unknown) => log(`could not delete bench topics: ${(err as Error).message}`));
 
   for (const name of EXPECTED) {
@@ -106,6 +113,8 @@ const EXPECTED = [
   'rss.policy-gate_mb',
   'rss.agency-subscriber_mb',
   'rss.audit-logger_mb',
+  'start.ready_s',
+  'idle.cpu_percent',
 ];
 
 export type { BenchContext };

@@ -14,10 +14,12 @@ describe('tracing configuration', () => {
 });
 
 describe('W3C trace context in Kafka headers', () => {
-  const tracing = startTracing('test', {});
+  it('passes through even where startTracing was never called (services started in-process)', () => {
+    expect(traceHeaders(contextFromHeaders({ traceparent: PARENT }))['traceparent']).toBe(PARENT);
+  });
 
   it('passes a record’s trace through a service whose tracing is off', () => {
-    expect(tracing.enabled).toBe(false);
+    expect(startTracing('test', {}).enabled).toBe(false);
     const parent = contextFromHeaders({ traceparent: Buffer.from(PARENT) });
     const span = tracer().startSpan('hop', {}, parent);
     const out = traceHeaders(trace.setSpan(parent, span));

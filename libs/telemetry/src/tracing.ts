@@ -24,6 +24,18 @@ export function otlpTracesEndpoint(env: NodeJS.ProcessEnv = process.env): string
 }
 
 let current: Tracing | undefined;
+let propagatorSet = false;
+
+/**
+ * The W3C propagator, registered on first use rather than only by startTracing: services started
+ * in-process (tests, the subscriber host's siblings) must pass trace context on too. The API's
+ * default propagator is a no-op that would silently drop every traceparent.
+ */
+function ensurePropagator(): void {
+  if (propagatorSet) return;
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  propagatorSet = true;
+}
 
 /**
  * Sets up OpenTelemetry tracing for one service, off by default: without an OTLP endpoint the API
@@ -35,7 +47,7 @@ let current: Tracing | undefined;
  */
 export function startTracing(service: string, env: NodeJS.ProcessEnv = process.env): Tracing {
   if (current) return current;
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  ensurePropagator();
   const endpoint = otlpTracesEndpoint(env);
   if (!endpoint) {
     current = { enabled: false, endpoint: null, shutdown: async () => undefined };
@@ -71,11 +83,13 @@ const headerGetter = {
 
 /** The trace context a Kafka record carries (traceparent / tracestate), or the active one when it has none. */
 export function contextFromHeaders(headers: KafkaHeaders | undefined): Context {
+  ensurePropagator();
   return headers ? propagation.extract(context.active(), headers, headerGetter) : context.active();
 }
 
 /** traceparent (and tracestate) of `ctx`'s span as Kafka headers; empty when there is no valid span. */
 export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
+  ensurePropagator();
   const out: Record<string, string> = {};
   propagation.inject(ctx, out);
   return out;

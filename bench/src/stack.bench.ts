@@ -9,10 +9,11 @@ import { sleep } from './service.process.js';
 /** Clock ticks a second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux Node supports). */
 const TICKS = 100;
 
-/** CPU time (utime + stime, in ticks) of every live process in process group `pgid`. */
-export function groupCpuTicks(pgid: number): { ticks: number; processes: number } {
+/** CPU time (utime + stime, in ticks) of every live process in process group `pgid`, in all and per process. */
+export function groupCpuTicks(pgid: number): { ticks: number; processes: number; byProcess: Map<string, number> } {
   let ticks = 0;
   let processes = 0;
+  const byProcess = new Map<string, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -24,10 +25,24 @@ export function groupCpuTicks(pgid: number): { ticks: number; processes: number 
     // Fields after the command name (which may hold spaces) start at state (field 3).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (Number(fields[2]) !== pgid) continue; // field 5: pgrp
-    ticks += Number(fields[11]) + Number(fields[12]); // fields 14, 15: utime, stime
+    const own = Number(fields[11]) + Number(fields[12]); // fields 14, 15: utime, stime
+    ticks += own;
     processes++;
+    byProcess.set(`${entry} ${processName(entry)}`, own);
   }
-  return { ticks, processes };
+  return { ticks, processes, byProcess };
+}
+
+/** A short name for a stack process: the app of dist/apps/<app>/src/<entry>.js, else the script. */
+function processName(pid: string): string {
+  try {
+    const cmd = readFileSync(join('/proc', pid, 'cmdline'), 'utf8').split('\0').join(' ');
+    const app = /apps\/([a-z-]+)\/src\/([a-z.]+)\.js/.exec(cmd);
+    if (app) return app[2] === 'main' ? app[1]! : `${app[1]!} (${app[2]!})`;
+    return /([\w.-]+\.js)/.exec(cmd)?.[1] ?? cmd.slice(0, 40);
+  } catch {
+    return '?';
+  }
 }
 
 /**
@@ -79,9 +94,14 @@ export async function benchStack(ctx: BenchContext, idleSeconds: number): Promis
     const b = groupCpuTicks(pgid);
     const seconds = (performance.now() - t0) / 1000;
     const percent = ((b.ticks - a.ticks) / TICKS / seconds) * 100;
+    // Who burns it: each process's share over the same window (largest first).
+    const shares = [...b.byProcess]
+      .map(([name, t]) => [name.replace(/^\d+ /, ''), ((t - (a.byProcess.get(name) ?? t)) / TICKS / seconds) * 100] as const)
+      .sort((x, y) => y[1] - x[1])
+      .map(([name, p]) => `${name} ${p.toFixed(1)} %`);
     return {
       'start.ready_s': figure(readyS, 's', 30, 'node scripts/start.js on a built tree, broker already up: every service ready and the demo data loaded; ceiling: the 30 s goal'),
-      'idle.cpu_percent': figure(percent, '% of one core', 5, `all ${b.processes} processes of the npm start stack over ${seconds.toFixed(0)} idle s; ceiling: the 5 % goal`),
+      'idle.cpu_percent': figure(percent, '% of one core', 5, `all ${b.processes} processes of the npm start stack over ${seconds.toFixed(0)} idle s (${shares.join(', ')}); ceiling: the 5 % goal`),
     };
   } catch (err) {
     ctx.log(`stack: ${(err as Error).message}`);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '@backbone/bootstrap';
-import { AGENCY_CODE_PATTERN } from './config/subscriber.config.js';
+import { ConfigError, describeConfig, startService, type Logger, type RunningService } from '@backbone/bootstrap';
+import { KafkaConfig } from '@backbone/kafka';
+import { AgencySubscriberModule, subscriberTransport, subscriberWiring } from './agency-subscriber.module.js';
+import { AGENCY_CODE_PATTERN, loadSubscriberConfig, SUBSCRIBER_SETTINGS } from './config/subscriber.config.js';
 
 /** One agency served by a shared host process: its own port, Kafka principal, consumer group and schema. */
 export interface HostedAgency {
@@ -46,4 +48,58 @@ export function parseHostFile(text: string, source = 'SUBSCRIBER_HOST_FILE'): Ho
 
 export function readHostFile(path: string): HostedAgency[] {
   return parseHostFile(readFileSync(path, 'utf8'), `SUBSCRIBER_HOST_FILE=${path}`);
+}
+
+export interface SubscriberHost {
+  readonly services: ReadonlyMap<string, RunningService>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts several agencies' subscribers in this process, in parallel (start-up is mostly waiting:
+ * migrations, the group join). `env` holds the settings shared by all (broker, TLS, database,
+ * retention, topic prefix); each agency gets its own AGENCY_CODE, PORT and KAFKA_SASL_* on top, so
+ * its own principal, consumer group, schema and port, exactly as one main.ts process would have.
+ * All or nothing: if one fails, the others are closed and the error names every failure.
+ */
+export async function startSubscriberHost(hosted: readonly HostedAgency[], env: NodeJS.ProcessEnv, databaseUrl: string, root: Logger): Promise<SubscriberHost> {
+  const services = new Map<string, RunningService>();
+  const close = async (): Promise<void> => {
+    await Promise.all([...services.values()].map((r) => r.close().catch((err: unknown) => root.error({ err }, 'close failed'))));
+  };
+  const results = await Promise.allSettled(
+    hosted.map(async (h) => {
+      const own = { ...env, AGENCY_CODE: h.agency, PORT: String(h.port), KAFKA_SASL_USERNAME: h.kafkaUsername, KAFKA_SASL_PASSWORD: h.kafkaPassword };
+      const config = loadSubscriberConfig(own);
+      const logger = root.child({ agency: h.agency });
+      logger.info({ config: describeConfig(SUBSCRIBER_SETTINGS, config) }, 'starting');
+      const opts = {
+        agency: h.agency,
+        kafka: KafkaConfig.fromEnv(own),
+        databaseUrl,
+        retentionDays: config.RETENTION_DAYS,
+        purgeIntervalMs: config.PURGE_INTERVAL_MS,
+        adminTokenHash: config.ADMIN_TOKEN_HASH,
+      };
+      const wiring = subscriberWiring(opts);
+      const service = await startService({
+        name: 'agency-subscriber',
+        module: AgencySubscriberModule.forRoot(opts, wiring),
+        logger,
+        port: h.port,
+        host: config.HOST,
+        bodyLimit: 64 * 1024,
+        microservices: [subscriberTransport(wiring)],
+        // One signal handler for the whole host (each service's own would exit after the first).
+        shutdownHooks: false,
+      });
+      services.set(h.agency, service);
+    }),
+  );
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${hosted[i]!.agency}: ${(r.reason as Error).message}`] : []));
+  if (failed.length > 0) {
+    await close();
+    throw new Error(`subscribers failed to start: ${failed.join('; ')}`);
+  }
+  return { services, close };
 }

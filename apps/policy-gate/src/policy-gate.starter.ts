@@ -7,6 +7,7 @@ import { GateRepository } from './gate.repository.js';
 import { HoldReleaser } from './hold.releaser.js';
 import { loadEnginePolicy } from './policy-engine.adapter.js';
 import { PolicyGateConsumer, type PolicyGateConsumerOptions } from './policy-gate.consumer.js';
+import { gateInstanceId } from './policy-gate.config.js';
 
 export interface StartPolicyGateOptions {
   /** A connection (a client is created for the gate) or a ready KafkaJS client. */
@@ -18,6 +19,7 @@ export interface StartPolicyGateOptions {
   policy?: GatePolicy;
   policiesDir?: string;
   policyVersion?: string | null;
+  /** Names the hold-release producer; default the host name. */
   instanceId?: string;
   groupId?: string;
   maxBatchRecords?: number;
@@ -31,7 +33,8 @@ export interface StartPolicyGateOptions {
 
 export interface RunningPolicyGate {
   readonly topics: TopicNames;
-  readonly transactionalId: string;
+  /** The transactional id of the gate's producer for one input partition. */
+  transactionalIdFor(partition: number): string;
   readonly metrics: GateMetrics;
   readonly repository: GateRepository;
   readonly policy: GatePolicy;
@@ -64,7 +67,6 @@ export async function startPolicyGate(opts: StartPolicyGateOptions): Promise<Run
     repository,
     metrics,
     logger,
-    instanceId: opts.instanceId ?? '0',
     groupId: opts.groupId ?? 'policy-gate',
     maxBatchRecords: opts.maxBatchRecords ?? 500,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576,
@@ -79,11 +81,11 @@ export async function startPolicyGate(opts: StartPolicyGateOptions): Promise<Run
     await repository.close();
     throw err;
   }
-  const releaser = new HoldReleaser({ kafka, topics, policy, repository, logger, instanceId: opts.instanceId ?? '0' });
+  const releaser = new HoldReleaser({ kafka, topics, policy, repository, logger, instanceId: gateInstanceId(opts.instanceId ?? '') });
   let closing: Promise<void> | undefined;
   return {
     topics,
-    transactionalId: consumer.transactionalId,
+    transactionalIdFor: (partition: number) => consumer.transactionalIdFor(partition),
     metrics,
     repository,
     policy,

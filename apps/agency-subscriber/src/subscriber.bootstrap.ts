@@ -1,14 +1,14 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { createLogger, PinoNestLogger, ProblemDetailsFilter, type Logger } from '@backbone/bootstrap';
-import { createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
+import { CONSUMER_GROUP_TIMING, createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
 import { AgencySubscriberModule } from './agency-subscriber.module.js';
 import { AuditRelay } from './audit/audit.relay.js';
 import { AGENCY_CODE_PATTERN } from './config/subscriber.config.js';
 import { openSubscriberDatabase, subscriberSchemaFor } from './db/subscriber.database.js';
 import { DeskStore } from './desks/desk.store.js';
+import { ResilientServerKafka } from './feed/resilient-kafka.server.js';
 import { InboxStore, type PurgeResult } from './inbox/inbox.store.js';
 import { RetentionService } from './retention/retention.service.js';
 import { InboxNotifier } from './stream/inbox.notifier.js';
@@ -94,25 +94,28 @@ export async function startAgencySubscriber(opts: StartAgencySubscriberOptions):
     if (opts.shutdownHooks) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
     // Nest's Kafka transport appends '-server' to the group and client ids unless postfixId is
     // set; the broker ACL allows exactly `subscriber-<AGENCY>`, hence postfixId ''.
-    app.connectMicroservice<MicroserviceOptions>({
-      transport: Transport.KAFKA,
-      options: {
-        postfixId: '',
-        client: {
-          clientId,
-          brokers: kafka.connection.brokers,
-          ...(kafka.connection.ssl !== undefined ? { ssl: kafka.connection.ssl } : {}),
-          ...(kafka.connection.sasl ? { sasl: kafka.connection.sasl } : {}),
-          connectionTimeout: 5000,
-          authenticationTimeout: 5000,
-          retry: { initialRetryTime: 200, retries: 8 },
+    app.connectMicroservice({
+      strategy: new ResilientServerKafka(
+        {
+          postfixId: '',
+          client: {
+            clientId,
+            brokers: kafka.connection.brokers,
+            ...(kafka.connection.ssl !== undefined ? { ssl: kafka.connection.ssl } : {}),
+            ...(kafka.connection.sasl ? { sasl: kafka.connection.sasl } : {}),
+            connectionTimeout: 5000,
+            authenticationTimeout: 5000,
+            retry: { initialRetryTime: 200, retries: 8 },
+          },
+          // read_committed: only what the gate's transactions committed.
+          // Group timing shared by every consumer: a restarted subscriber is back within seconds.
+          consumer: { groupId, readUncommitted: false, allowAutoTopicCreation: false, ...CONSUMER_GROUP_TIMING },
+          subscribe: { fromBeginning: true },
+          // The value stays the raw Avro bytes; the handler decodes it with the codec.
+          parser: { keepBinary: true },
         },
-        // read_committed: only what the gate's transactions committed.
-        consumer: { groupId, readUncommitted: false, allowAutoTopicCreation: false },
-        subscribe: { fromBeginning: true },
-        // The value stays the raw Avro bytes; the handler decodes it with the codec.
-        parser: { keepBinary: true },
-      },
+        logger,
+      ),
     });
     await app.startAllMicroservices();
     await app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');

@@ -25,7 +25,7 @@ export interface RequestRecord {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
-const RETRY_DEADLINE_MS = 120_000;
+const RETRY_DEADLINE_MS = 60_000;
 
 export function alertBody(marker: string): Record<string, unknown> {
   return {

@@ -37,7 +37,9 @@ export class TopicReader {
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     await consumer.run({
-      autoCommitInterval: 300,
+      // Commit after every batch, including batches of nothing but transaction markers or aborted
+      // records: otherwise the committed offset stops one short of the high watermark.
+      autoCommitThreshold: 1,
       eachMessage: async ({ topic, partition, message }) => {
         if (!message.value) return;
         this.seen.set(`${topic}/${partition}/${message.offset}`, { topic, partition, offset: message.offset, value: message.value, timestamp: message.timestamp });

@@ -15,7 +15,7 @@ export class ResilientServerKafka extends ServerKafka {
 
   constructor(
     options: ConstructorParameters<typeof ServerKafka>[0],
-    private readonly log: Logger,
+    private readonly log?: Logger,
   ) {
     super(options);
   }

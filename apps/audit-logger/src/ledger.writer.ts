@@ -148,6 +148,14 @@ export class LedgerWriter {
 
   private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A connection killed while checked out (server restart, pg_terminate_backend) emits 'error'
+    // on the client between queries; unhandled, that would end the process. The next query then
+    // fails, the append throws and the batch is redelivered; the client is discarded.
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       await client.query(LEDGER_LOCK_SQL);
@@ -155,10 +163,13 @@ export class LedgerWriter {
       await client.query('COMMIT');
       return out;
     } catch (err) {
+      // After any failure the connection is not trusted again (cheap: the pool opens another).
+      broken ??= err instanceof Error ? err : new Error(String(err));
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 }

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /** Lower layers first; a lib may import only libs of a strictly lower layer. */
 export const LIB_LAYERS = [
-  ['workspace', 'auth', 'codec'],
+  ['workspace', 'auth', 'codec', 'telemetry'],
   ['bootstrap', 'persistence', 'policy'],
   ['kafka', 'gate-store', 'inbox-store', 'office-store'],
   ['infra'],

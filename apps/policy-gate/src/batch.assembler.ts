@@ -4,6 +4,7 @@ import { FIELD_GROUPS } from '@backbone/codec';
 import { auditEvent, deadLetterFor, type FailedRecord, type TopicNames } from '@backbone/kafka';
 import { GATE_RULE_IDS } from '@backbone/policy';
 import type { BatchRows, DecisionRow, HoldRow, PastRecipient, RecipientRow } from '@backbone/gate-store';
+import type { KafkaHeaders } from '@backbone/telemetry';
 import type { GateDecision, GateOutcome, GatePolicy } from './gate-policy.port.js';
 
 export type { DecisionRow, HoldRow, PastRecipient, RecipientRow };
@@ -17,6 +18,8 @@ export const RECALL_RULE_ID = GATE_RULE_IDS.recallPastRecipient;
 
 export interface InboundRecord extends FailedRecord {
   readonly timestamp?: string;
+  /** The record's Kafka headers (the publisher's W3C trace context among them). */
+  readonly headers?: KafkaHeaders;
 }
 
 /** A consumed record after decoding: the alert, or why it is poison. */

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ObservabilityModule, type Logger } from '@backbone/bootstrap';
 import { KafkaModule, type KafkaConfig } from '@backbone/kafka';
 import { DecisionsController } from './decisions.controller.js';
+import { PreviewController } from './preview/preview.controller.js';
 import { HoldsController } from './holds.controller.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { GateSettings } from './policy-gate.config.js';
@@ -27,7 +28,7 @@ export class PolicyGateModule {
     return {
       module: PolicyGateModule,
       imports: [ObservabilityModule.forService('policy-gate', deps.logger), KafkaModule.forRoot(deps.kafka, 'policy-gate')],
-      controllers: [DecisionsController, HoldsController],
+      controllers: [DecisionsController, HoldsController, PreviewController],
       providers: [
         { provide: GATE_SETTINGS_TOKEN, useValue: deps.settings },
         { provide: GATE_POLICY, useValue: deps.policy },

@@ -267,7 +267,7 @@ function WhatIf({ session }: { session: Session }) {
                     <Table.Td><Code>{c.alertId.slice(0, 8)}</Code> v{c.alertVersion}</Table.Td>
                     <Table.Td>{c.agency}</Table.Td>
                     <Table.Td>{c.old ? `${code('outcome', c.old.outcome)} (${c.old.ruleId})` : '—'}</Table.Td>
-                    <Table.Td><Badge variant="light">{code('outcome', c.new.outcome)}</Badge> ({c.new.ruleId})</Table.Td>
+                    <Table.Td><Badge color="blue.9">{code('outcome', c.new.outcome)}</Badge> ({c.new.ruleId})</Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, List, NativeSelect, Paper, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Group, List, NativeSelect, Paper, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type Session } from '../api.tsx';
 import { NOTICE_TYPES } from '../codes.tsx';
@@ -73,7 +73,7 @@ export function DeskPage({ session }: { session: Session }) {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>{t('desk.title', { agency: session.agency ?? '' })}</Title>
-        <Badge color={status === 'live' ? 'green' : 'orange'} variant="filled" data-testid="feed-status" size="lg">
+        <Badge color={status === 'live' ? 'teal.9' : 'gray.8'} variant="filled" data-testid="feed-status" size="lg">
           {t(`feed.${status}` as MessageKey)}
         </Badge>
       </Group>
@@ -106,16 +106,16 @@ export function DeskPage({ session }: { session: Session }) {
           {items.map((i) => (
             <Table.Tr key={i.alertId} data-testid={`inbox-${i.alertId}`}>
               <Table.Td>
-                <Button variant="subtle" size="compact-sm" onClick={() => setSelected(i.alertId)} data-testid={`open-${i.alertId}`}>
+                <Anchor component="button" type="button" c="blue.9" fw={500} onClick={() => setSelected(i.alertId)} data-testid={`open-${i.alertId}`}>
                   {i.headline ?? i.alertId}
-                </Button>
+                </Anchor>
               </Table.Td>
               <Table.Td>{code('notice', i.noticeType)}</Table.Td>
               <Table.Td>{i.sender}</Table.Td>
               <Table.Td>
                 <StateBadge state={i.state} msgType={i.msgType} />
               </Table.Td>
-              <Table.Td>{i.redactedGroups.length + i.executionFlags.length + (i.noReshare ? 1 : 0) > 0 ? <Badge color="red">{t('desk.obligations')}</Badge> : '—'}</Table.Td>
+              <Table.Td>{i.redactedGroups.length + i.executionFlags.length + (i.noReshare ? 1 : 0) > 0 ? <Badge color="red.9">{t('desk.obligations')}</Badge> : '—'}</Table.Td>
               <Table.Td>{date(i.updatedAt)}</Table.Td>
               <Table.Td>{i.acknowledged ? date(i.acknowledged.at) : t('desk.notAcknowledged')}</Table.Td>
             </Table.Tr>
@@ -130,9 +130,9 @@ export function DeskPage({ session }: { session: Session }) {
 
 function StateBadge({ state, msgType }: { state: string; msgType: string }) {
   const { t } = useI18n();
-  if (state === 'CANCELLED') return <Badge color="gray">{t('state.cancelled')}</Badge>;
+  if (state === 'CANCELLED') return <Badge color="gray.8">{t('state.cancelled')}</Badge>;
   if (msgType === 'Update') return <Badge color="yellow" c="dark">{t('state.updated')}</Badge>;
-  return <Badge color="green">{t('state.active')}</Badge>;
+  return <Badge color="teal.9">{t('state.active')}</Badge>;
 }
 
 function AlertView({ session, alertId, onChanged, onClose }: { session: Session; alertId: string; onChanged: () => void; onClose: () => void }) {
@@ -172,7 +172,7 @@ function AlertView({ session, alertId, onChanged, onClose }: { session: Session;
         </Group>
       </Group>
       {obligations && (
-        <Alert color="red" variant="filled" mt="md" title={t('desk.obligationsTitle')} role="alert" data-testid="obligations">
+        <Alert color="red.9" variant="filled" mt="md" title={t('desk.obligationsTitle')} role="alert" data-testid="obligations">
           <List>
             {d.redactedGroups.map((g) => (
               <List.Item key={g}>{t('desk.redacted', { group: code('group', g) })}</List.Item>

@@ -385,7 +385,7 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
               <Table.Td>{a.headline}</Table.Td>
               <Table.Td>{code('notice', a.noticeType)}</Table.Td>
               <Table.Td>
-                <Badge color={a.state === 'cancelled' ? 'gray' : 'green'} variant="light">
+                <Badge color={a.state === 'cancelled' ? 'gray.8' : 'teal.9'}>
                   {t(a.state === 'cancelled' ? 'state.cancelled' : 'state.active')}
                 </Badge>
               </Table.Td>
@@ -397,7 +397,7 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
                     <Button size="xs" variant="outline" onClick={() => onUpdate(a.alertId)} aria-label={`${t('office.update')}: ${a.headline}`}>
                       {t('office.update')}
                     </Button>
-                    <Button size="xs" color="red" variant="outline" onClick={() => void cancel(a.alertId)} aria-label={`${t('office.cancel')}: ${a.headline}`} data-testid={`cancel-${a.alertId}`}>
+                    <Button size="xs" color="red.9" variant="outline" onClick={() => void cancel(a.alertId)} aria-label={`${t('office.cancel')}: ${a.headline}`} data-testid={`cancel-${a.alertId}`}>
                       {t('office.cancel')}
                     </Button>
                   </Group>

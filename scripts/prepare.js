@@ -59,3 +59,16 @@ export function ensureAncestorsTraversable() {
     }
   }
 }
+
+/**
+ * The console's browser tests drive Debian's Chromium (package `chromium`). On a fresh machine
+ * the e2e tier installs it as root from Debian's packages; without root it says what to run.
+ */
+export function ensureChromium() {
+  if (spawnSync('which', ['chromium'], { stdio: 'ignore' }).status === 0) return true;
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    process.stdout.write('chromium is missing and this is not root: run `sudo apt-get update && sudo apt-get install -y chromium`\n');
+    return false;
+  }
+  return run('install chromium (Debian package, for the console browser tests)', 'bash', ['-c', 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium']);
+}

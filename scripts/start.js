@@ -5,7 +5,7 @@
 // credentials into .backbone/credentials/ and publishes the example alerts.
 // `npm start -- --agencies FR-NCB,DE-NCB` runs subscribers for those agencies only.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildIfStale, installIfNeeded, root } from './prepare.js';
@@ -91,6 +91,12 @@ try {
   const gate = service('policy-gate', 'policy-gate', 8081, { ...kafkaEnv('policy-gate'), GATE_INSTANCE_ID: '1' });
   const audit = service('audit-logger', 'audit-logger', 8082, { ...kafkaEnv('audit-logger'), AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem') });
   const subscribers = agencies.map((agency, i) => [agency, service(`subscriber-${agency}`, 'agency-subscriber', 8100 + i, { ...kafkaEnv(`subscriber-${agency}`), AGENCY_CODE: agency })]);
+  const consoleUrl = service('console', 'console', 8090, {
+    CONSOLE_PUBLISHER_URL: publisher,
+    CONSOLE_GATE_URL: gate,
+    CONSOLE_AUDIT_URL: audit,
+    CONSOLE_SUBSCRIBERS: subscribers.map(([a, u]) => `${a}=${u}`).join(','),
+  });
   for (const c of children) await waitReady(c.name, c.url);
 
   say('▶ demo credentials');
@@ -113,14 +119,28 @@ try {
     }
   });
 
+  // Demo sign-ins for the console: one per role, from the credentials just issued.
+  const readJson = (file) => JSON.parse(readFileSync(join(home, 'credentials', file), 'utf8'));
+  const offices = readJson('offices.json');
+  const desks = readJson('desks.json');
+  const office = Object.keys(offices).sort()[0];
+  const deskAgency = subscribers[0]?.[0];
+  const deskToken = deskAgency ? Object.values(desks[deskAgency] ?? {})[0] : undefined;
+
   say(`
 Backbone is running.
+  console            ${consoleUrl}   ← open in a browser
   notice-publisher   ${publisher}   (OpenAPI: ${publisher}/openapi.json)
   policy-gate        ${gate}
   audit-logger       ${audit}
   subscribers        ${subscribers.map(([a, u]) => `${a} ${u}`).join('\n                     ')}
   logs               ${join(home, 'logs')}
   demo credentials   ${join(home, 'credentials')} (offices.json, desks.json, compliance.token)
+
+Console demo sign-ins (tokens stay in the browser tab; sign out to drop them):
+  liaison office     ${office}: ${offices[office] ?? '(none issued)'}
+  regional desk      ${deskAgency ?? '—'}, desk "all": ${deskToken ?? '(none issued)'}
+  compliance         ${complianceToken}
 
 Try:  npx backbone publish examples/alerts/<file> --as FR-NCB
       npx backbone feed tail --agency ${subscribers[0]?.[0] ?? 'FR-NCB'} --desk all --url ${subscribers[0]?.[1] ?? ''}

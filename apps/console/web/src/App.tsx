@@ -1,4 +1,4 @@
-import { AppShell, Button, DirectionProvider, Group, MantineProvider, NativeSelect, Text, Title, createTheme, type CSSVariablesResolver } from '@mantine/core';
+import { Box, Button, DirectionProvider, Group, MantineProvider, NativeSelect, Text, Title, createTheme, type CSSVariablesResolver } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { loadSession, saveSession, type Session } from './api.tsx';
 import { I18nProvider, LANGUAGES, LANGUAGE_NAMES, isRtl, useI18n, type Language } from './i18n.tsx';
@@ -53,9 +53,9 @@ function Shell({ session, onSession, lang, onLang }: { session: Session | null; 
     document.title = `${t('app.title')}${session ? ` · ${t(`role.${session.role}`)}` : ''}`;
   }, [t, session]);
   return (
-    <AppShell header={{ height: 64 }} padding="md">
-      <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+    <Box>
+      <Box component="header" style={{ borderBottom: '1px solid var(--mantine-color-gray-3)' }} py="sm">
+        <Group px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Title order={1} size="h3">
               {t('app.title')}
@@ -82,15 +82,13 @@ function Shell({ session, onSession, lang, onLang }: { session: Session | null; 
             )}
           </Group>
         </Group>
-      </AppShell.Header>
-      <AppShell.Main>
-        <main>
+      </Box>
+      <Box component="main" p="md">
           {!session && <SignInPage onSignedIn={onSession} />}
           {session?.role === 'office' && <OfficePage session={session} />}
           {session?.role === 'desk' && <DeskPage session={session} />}
           {session?.role === 'compliance' && <CompliancePage session={session} />}
-        </main>
-      </AppShell.Main>
-    </AppShell>
+      </Box>
+    </Box>
   );
 }

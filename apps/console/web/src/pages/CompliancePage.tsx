@@ -142,7 +142,7 @@ function Verify({ session }: { session: Session }) {
       <Button onClick={() => void run()} loading={busy} w="fit-content" data-testid="verify">{t('compliance.runVerify')}</Button>
       {error && <Alert color="red" role="alert">{error}</Alert>}
       {result && (
-        <Alert color={result.ok ? 'green' : 'red'} role="status" title={result.ok ? t('verify.ok') : t('verify.broken')} data-testid="verify-result">
+        <Alert variant="filled" color={result.ok ? 'teal.9' : 'red.9'} role="status" title={result.ok ? t('verify.ok') : t('verify.broken')} data-testid="verify-result">
           <Text>{t('verify.summary', { rows: num(result.rows), cps: num(result.checkpointsVerified), total: num(result.checkpoints), tail: num(result.unsignedTail) })}</Text>
           {!result.ok && <Code block>{JSON.stringify(result.firstBreak, null, 2)}</Code>}
         </Alert>

@@ -62,7 +62,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (s: Session) => void })
           )}
           <PasswordInput label={t('signIn.token')} description={t('signIn.tokenHelp')} value={token} onChange={(e) => setToken(e.currentTarget.value)} required data-testid="token" autoComplete="off" />
           {error && (
-            <Alert color="red" role="alert" title={t('signIn.failed')}>
+            <Alert variant="filled" color="red.9" role="alert" title={t('signIn.failed')}>
               {error}
             </Alert>
           )}

@@ -14,7 +14,6 @@ const runChecks = !args.includes('--no-checks');
 if (!installIfNeeded()) process.exit(1);
 ensureAncestorsTraversable();
 
-let ok = true;
 const failedChecks = [];
 // The e2e tier's console tests need a browser; a missing one fails the check, not silently the tests.
 if (selected.includes('e2e') && !ensureChromium()) failedChecks.push('chromium');
@@ -23,7 +22,7 @@ if (runChecks) {
     if (!run(label, 'npm', ['run', '--silent', script])) failedChecks.push(label);
   }
 }
-ok = failedChecks.length === 0;
+let ok = failedChecks.length === 0;
 
 const resultsDir = join(root, '.backbone', 'test-results');
 mkdirSync(resultsDir, { recursive: true });

@@ -107,7 +107,13 @@ function proxy(req: IncomingMessage, res: ServerResponse, target: URL, logger: L
 
 function serveStatic(req: IncomingMessage, res: ServerResponse, webDir: string, path: string): void {
   const root = normalize(webDir + sep);
-  let file = normalize(join(root, decodeURIComponent(path)));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return sendJson(res, 400, { title: 'Bad request', status: 400, reason: 'malformed-path' }, 'application/problem+json');
+  }
+  let file = normalize(join(root, decoded));
   if (!file.startsWith(root)) return sendJson(res, 404, { title: 'Not found', status: 404 }, 'application/problem+json');
   // Client-side routes all answer with the app's one page.
   if (!existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html');

@@ -22,7 +22,7 @@ import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, 
 import { startAgencySubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/index.js';
 import { startAuditLogger, type RunningAuditLogger } from '../apps/audit-logger/src/audit-logger.start.js';
 import { issueComplianceUser } from '../apps/audit-logger/src/compliance-users.store.js';
-import { startConsoleServer, type RunningConsole } from '../apps/console/src/index.js';
+import { startConsoleServer, type ConsoleTargets, type RunningConsole } from '../apps/console/src/index.js';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { CredentialStore } from '../apps/notice-publisher/src/persistence/credential.store.js';
 import { openPublisherDatabase } from '../apps/notice-publisher/src/persistence/publisher.database.js';
@@ -60,6 +60,8 @@ describe('console in Chromium', () => {
   let gateUrl: string;
   let audit: RunningAuditLogger;
   let consoleServer: RunningConsole;
+  let consoleTargets: ConsoleTargets;
+  let publisherUrl: string;
   let browser: BrowserContext;
   let officeToken: string;
   let deskToken: string;
@@ -103,17 +105,9 @@ describe('console in Chromium', () => {
     }
     deskToken = (await subscribers.get('DE-NCB')!.desks.create('watch', {})).token;
 
-    consoleServer = await startConsoleServer({
-      targets: {
-        publisher: (await publisher.getUrl()).replace('[::1]', '127.0.0.1'),
-        gate: gateUrl,
-        audit: audit.url,
-        subscribers: new Map([...subscribers].map(([a, s]) => [a, s.url])),
-      },
-      webDir: WEB,
-      logger,
-      port: 0,
-    });
+    publisherUrl = (await publisher.getUrl()).replace('[::1]', '127.0.0.1');
+    consoleTargets = { publisher: publisherUrl, gate: gateUrl, audit: audit.url, subscribers: new Map([...subscribers].map(([a, s]) => [a, s.url])) };
+    consoleServer = await startConsoleServer({ targets: consoleTargets, webDir: WEB, logger, port: 0 });
     browser = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 } });
     browser.on('request', (r) => requestedUrls.push(r.url()));
     browser.on('console', (m) => {
@@ -242,13 +236,60 @@ describe('console in Chromium', () => {
     await shot(deskPage, 'desk-alert');
   }, 90_000);
 
+  const feedStatus = async (page: Page) => (await page.getByTestId('feed-status').textContent()) ?? '';
+  const content = (headline: string) => ({
+    status: 'Actual',
+    scope: 'Restricted',
+    noticeType: 'RED',
+    purposes: ['ARREST_EXTRADITION'],
+    headline,
+    description: 'Sought for prosecution for armed robbery committed in Lyon.',
+    urgency: 'Immediate',
+    severity: 'Severe',
+    certainty: 'Likely',
+    tlp: 'AMBER',
+    handlingCode: 'H1',
+    sourceReliability: 'B',
+    informationAccuracy: 2,
+    addressing: { mode: 'ALL' },
+    expires: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+    area: { description: 'Schengen area', countries: ['FR', 'DE'] },
+  });
+
+  it('desk: resumes the live feed after a dropped connection without missing what arrived meanwhile', async () => {
+    const port = Number(new URL(consoleServer.url).port);
+    // Dropping the console server cuts the browser's stream mid-flight.
+    await consoleServer.close();
+    await pollUntil(async () => (await feedStatus(deskPage)) === 'Reconnecting…', { description: 'the desk sees the feed drop', timeoutMs: 15_000, intervalMs: 100 });
+    const res = await fetch(`${publisherUrl}/alerts/${alertId}/updates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${officeToken}`, 'content-type': 'application/json', 'idempotency-key': uniqueName('console-update') },
+      body: JSON.stringify(content('Wanted for armed robbery (while you were away)')),
+    });
+    expect(res.status).toBe(201);
+    // Stored while the desk was disconnected: only a resumed feed can bring it.
+    await pollUntil(async () => (await subscribers.get('DE-NCB')!.inbox.versionCount()) >= 2, { description: 'DE-NCB stores version 2', timeoutMs: 60_000, intervalMs: 200 });
+    consoleServer = await startConsoleServer({ targets: consoleTargets, webDir: WEB, logger, port });
+    await pollUntil(async () => (await feedStatus(deskPage)) === 'Live', { description: 'the desk feed reconnects', timeoutMs: 30_000, intervalMs: 200 });
+    await pollUntil(async () => ((await deskPage.getByTestId('feed-announce').textContent()) ?? '').includes('(while you were away)'), {
+      description: 'the update stored during the drop arrives through the resumed feed',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    await pollUntil(async () => ((await deskPage.getByTestId(`inbox-${alertId}`).textContent()) ?? '').includes('Updated'), {
+      description: 'the desk lists it as updated',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+  }, 120_000);
+
   it('compliance: sees the trail with the acknowledgement, verifies the ledger and charts the metrics', async () => {
     const page = await signIn('compliance', complianceToken);
     await pollUntil(
       async () => {
         await page.getByTestId('trail-id').fill(alertId);
         await page.getByTestId('trail-submit').click();
-        const row = page.getByTestId('trail-DE-NCB');
+        const row = page.getByTestId('trail-DE-NCB-1');
         if (!(await row.isVisible())) return false;
         const cells = await row.locator('td').allInnerTexts();
         return cells[7] !== '—';
@@ -279,6 +320,41 @@ describe('console in Chromium', () => {
     await expectAccessible(page, 'compliance export');
     await page.close();
   }, 120_000);
+
+  it('office: updates and then cancels the alert from its list; the desk sees both as such', async () => {
+    const page = await signIn('office', officeToken);
+    await page.getByTestId('tab-alerts').click();
+    await page.getByTestId(`my-alert-${alertId}`).getByRole('button', { name: /^Update/ }).click();
+    await page.getByTestId('field-headline').fill('Wanted for armed robbery (updated from the console)');
+    await page.getByTestId('field-description').fill('Sought for prosecution for armed robbery committed in Lyon; new photo.');
+    await page.getByTestId('field-areaDescription').fill('Schengen area');
+    await page.getByTestId('field-areaCountries').fill('FR, DE');
+    await page.getByTestId('publish').click();
+    await page.getByTestId(`my-alert-${alertId}`).waitFor();
+    await pollUntil(async () => ((await page.getByTestId(`my-alert-${alertId}`).textContent()) ?? '').includes('(updated from the console)'), {
+      description: 'the list shows the new version',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+    await pollUntil(async () => ((await deskPage.getByTestId(`inbox-${alertId}`).textContent()) ?? '').includes('(updated from the console)'), {
+      description: 'the desk sees the update live',
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
+    await page.getByTestId(`cancel-${alertId}`).click();
+    await pollUntil(async () => ((await page.getByTestId(`my-alert-${alertId}`).textContent()) ?? '').includes('Cancelled'), { description: 'the list shows it cancelled', timeoutMs: 10_000, intervalMs: 100 });
+    await pollUntil(async () => ((await deskPage.getByTestId(`inbox-${alertId}`).textContent()) ?? '').includes('Cancelled'), {
+      description: 'the desk sees the cancellation live',
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
+    // The alert view open since the acknowledgement reloads by itself on the live cancellation.
+    await deskPage.getByTestId('cancelled').waitFor();
+    await expectAccessible(deskPage, 'desk cancelled alert');
+    await shot(deskPage, 'desk-cancelled');
+    await shot(page, 'office-cancelled');
+    await page.close();
+  }, 150_000);
 
   it('lays Arabic out right to left, in Arabic, with every page still accessible', async () => {
     const page = await signIn('compliance', complianceToken);

@@ -89,7 +89,7 @@ function Trail({ session }: { session: Session }) {
             </Table.Thead>
             <Table.Tbody>
               {trail.recipients.map((r) => (
-                <Table.Tr key={`${r.agency}-${r.alertVersion}`} data-testid={`trail-${r.agency}`}>
+                <Table.Tr key={`${r.agency}-${r.alertVersion}`} data-testid={`trail-${r.agency}-${r.alertVersion ?? 0}`}>
                   <Table.Td>{r.agency}</Table.Td>
                   <Table.Td>{r.alertVersion ?? '—'}</Table.Td>
                   <Table.Td>{code('outcome', r.outcome)}</Table.Td>

@@ -123,7 +123,16 @@ export function DeskPage({ session }: { session: Session }) {
         </Table.Tbody>
       </Table>
       {items.length === 0 && <Text c="dimmed">{t('desk.empty')}</Text>}
-      {selected && <AlertView session={session} alertId={selected} onChanged={() => void load()} onClose={() => setSelected(null)} />}
+      {selected && (
+        // Keyed by the item's last change, so an update or cancel arriving live reloads the open view.
+        <AlertView
+          key={`${selected}-${items.find((i) => i.alertId === selected)?.updatedAt ?? ''}`}
+          session={session}
+          alertId={selected}
+          onChanged={() => void load()}
+          onClose={() => setSelected(null)}
+        />
+      )}
     </Stack>
   );
 }

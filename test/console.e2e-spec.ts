@@ -12,24 +12,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createLogger, startHttpService } from '@backbone/bootstrap';
+import { createLogger, startService, type RunningService } from '@backbone/bootstrap';
 import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { loadRegistry } from '@backbone/policy';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { startAgencySubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/index.js';
-import { startAuditLogger, type RunningAuditLogger } from '../apps/audit-logger/src/audit-logger.start.js';
+import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
+import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
+import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
 import { issueComplianceUser } from '../apps/audit-logger/src/compliance-users.store.js';
 import { startConsoleServer, type ConsoleTargets, type RunningConsole } from '../apps/console/src/index.js';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { CredentialStore } from '../apps/notice-publisher/src/persistence/credential.store.js';
 import { openPublisherDatabase } from '../apps/notice-publisher/src/persistence/publisher.database.js';
-import { startPublisher } from '../apps/notice-publisher/src/publisher.app.js';
-import { loadEnginePolicy } from '../apps/policy-gate/src/policy-engine.adapter.js';
-import { loadGateSettings } from '../apps/policy-gate/src/policy-gate.config.js';
-import { PolicyGateModule } from '../apps/policy-gate/src/policy-gate.module.js';
+import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
+import { startTestGate, type TestGate } from '../apps/policy-gate/src/testing/gate-test.harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const POLICIES = join(ROOT, 'policies');
@@ -55,10 +53,10 @@ describe('console in Chromium', () => {
   const subscribers = new Map<string, RunningAgencySubscriber>();
   const profile = mkdtempSync(join(tmpdir(), 'backbone-chromium-'));
   let db: TestDatabase;
-  let publisher: NestFastifyApplication;
-  let gate: NestFastifyApplication;
+  let publisher: RunningService;
+  let gate: TestGate;
   let gateUrl: string;
-  let audit: RunningAuditLogger;
+  let audit: RunningService;
   let consoleServer: RunningConsole;
   let consoleTargets: ConsoleTargets;
   let publisherUrl: string;
@@ -82,30 +80,44 @@ describe('console in Chromium', () => {
     db = await createTestDatabase({ label: 'console_e2e' });
     const connection = testKafkaConnection('admin');
 
-    publisher = await startPublisher({
+    // Every service starts through the one start-up function, as its main.ts does.
+    publisher = await startService({
+      name: 'notice-publisher',
+      module: NoticePublisherModule.forRoot({
+        kafka: KafkaConfig.of(connection, prefix),
+        config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, POLICIES_DIR: POLICIES, PUBLISH_FLUSH_INTERVAL_MS: 2 }),
+      }),
       logger,
-      kafka: KafkaConfig.of(connection, prefix),
-      config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, POLICIES_DIR: POLICIES, PUBLISH_FLUSH_INTERVAL_MS: 2 }),
+      port: 0,
+      shutdownHooks: false,
     });
     const publisherDb = await openPublisherDatabase(db.url, 2);
     officeToken = (await new CredentialStore(publisherDb).issue('FR-NCB')).token;
     await publisherDb.destroy();
 
-    const gateSettings = loadGateSettings({ GATE_INSTANCE_ID: uniqueName('console'), GATE_GROUP_ID: uniqueName('console-gate'), POLICIES_DIR: POLICIES });
-    gate = await startHttpService({
-      module: PolicyGateModule.forRoot({ logger, kafka: KafkaConfig.of(connection, prefix), settings: { ...gateSettings, DATABASE_URL: db.url }, policy: loadEnginePolicy(POLICIES) }),
+    gate = await startTestGate({ kafka: connection, databaseUrl: db.url, prefix, policiesDir: POLICIES, instanceId: uniqueName('console'), groupId: uniqueName('console-gate'), logger });
+    gateUrl = gate.service.url;
+    audit = await startService({
+      name: 'audit-logger',
+      module: AuditLoggerModule.forRoot({
+        kafka: connection,
+        databaseUrl: db.url,
+        prefix,
+        groupId: uniqueName('console-audit'),
+        policiesDir: POLICIES,
+        signingKeyFile: join(ROOT, '.backbone', 'test-results', `${uniqueName('console-key')}.pem`),
+      }),
       logger,
       port: 0,
+      shutdownHooks: false,
     });
-    gateUrl = (await gate.getUrl()).replace('[::1]', '127.0.0.1');
-    audit = await startAuditLogger({ kafka: connection, databaseUrl: db.url, prefix, port: 0, groupId: uniqueName('console-audit'), policiesDir: POLICIES, signingKeyFile: join(ROOT, '.backbone', 'test-results', `${uniqueName('console-key')}.pem`), logger });
-    complianceToken = (await issueComplianceUser(audit.pool, 'console-compliance')).token;
+    complianceToken = (await issueComplianceUser(audit.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME).pool, 'console-compliance')).token;
     for (const agency of AGENCIES) {
-      subscribers.set(agency, await startAgencySubscriber({ agency, kafka: connection, databaseUrl: db.url, prefix, groupId: uniqueName(`console-${agency}`), port: 0, logger }));
+      subscribers.set(agency, await startTestSubscriber({ agency, kafka: connection, databaseUrl: db.url, prefix, groupId: uniqueName(`console-${agency}`), port: 0, logger }));
     }
     deskToken = (await subscribers.get('DE-NCB')!.desks.create('watch', {})).token;
 
-    publisherUrl = (await publisher.getUrl()).replace('[::1]', '127.0.0.1');
+    publisherUrl = publisher.url;
     consoleTargets = { publisher: publisherUrl, gate: gateUrl, audit: audit.url, subscribers: new Map([...subscribers].map(([a, s]) => [a, s.url])) };
     consoleServer = await startConsoleServer({ targets: consoleTargets, webDir: WEB, logger, port: 0 });
     browser = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 } });
@@ -177,7 +189,12 @@ describe('console in Chromium', () => {
       expect({ who, status: r.status }).toEqual({ who, status: 401 });
       expect(((await r.json()) as { reason: string }).reason).toMatch(/credential/);
     }
+    const reviewerToken = (await gate.repository.issueReviewer('console.reviewer')).token;
+    const asReviewer = await preview(reviewerToken);
+    expect(asReviewer.status).toBe(401);
     expect((await preview(officeToken)).status).toBe(200);
+    // And the reverse: an office token opens no reviewer route.
+    expect((await fetch(`${gateUrl}/holds`, { headers: { authorization: `Bearer ${officeToken}` } })).status).toBe(401);
   });
 
   it('desk: signs in and watches the live feed', async () => {

@@ -1,12 +1,12 @@
-import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { join } from 'node:path';
-import { bearerFrom } from '@backbone/auth';
+import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
 import { problem } from '@backbone/bootstrap';
 import type { DecisionOutcome, FieldGroup } from '@backbone/codec';
 import { loadRegistry, type Registry } from '@backbone/policy';
 import type { GateSettings } from '../policy-gate.config.js';
-import { GATE_SETTINGS_TOKEN, PolicyGateRunner } from '../policy-gate.runner.js';
+import { GATE_SETTINGS_TOKEN, PolicyGateRuntime } from '../policy-gate.runtime.js';
+import type { GateOffice } from '../gate-credential.verifier.js';
 import { readPreviewAlert } from './preview-alert.reader.js';
 
 /** One agency's outcome in a preview. */
@@ -34,32 +34,27 @@ export interface RecipientPreview {
 
 /**
  * Dry-run decision for a liaison office's draft: the policy the gate enforces, evaluated now,
- * nothing written anywhere. Office tokens only (the publisher's credentials, read-only).
- * ROLES: office — to be declared through the shared roles guard at merge (see docs/policy-gate.md).
+ * nothing written anywhere. Office tokens only (the publisher's credentials, read-only, through
+ * GateCredentialVerifier); desks, compliance staff and reviewers get 401.
  */
 @Controller('preview')
+@Roles('office')
 export class PreviewController {
   private registry: Registry | undefined;
 
   constructor(
-    private readonly runner: PolicyGateRunner,
+    private readonly runner: PolicyGateRuntime,
     @Inject(GATE_SETTINGS_TOKEN) private readonly settings: GateSettings,
   ) {}
 
   @Post()
   @HttpCode(200)
-  async preview(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<RecipientPreview> {
-    const refuse = (reason: string, detail: string): never => {
-      void reply.header('WWW-Authenticate', 'Bearer realm="backbone"');
-      throw problem(401, 'unauthenticated', 'A liaison office token is required', { detail, reason });
-    };
-    const token = bearerFrom(req.headers.authorization);
-    if (token === null) return refuse('missing-credential', 'Send Authorization: Bearer <office token>.');
-    const office = await this.runner.running.repository.officeByToken(token);
-    if (office === null) return refuse('unknown-credential', 'The credential is not a valid liaison office token.');
+  async preview(@Req() req: AuthenticatedRequest, @Body() body: unknown): Promise<RecipientPreview> {
+    const office = principalOf<GateOffice>(req).details;
     this.registry ??= loadRegistry(join(this.settings.POLICIES_DIR, 'registry.yaml'));
     const agency = this.registry.agencies.find((a) => a.code === office.agency);
-    if (!agency) return refuse('agency-not-in-registry', 'The credential belongs to an agency that is no longer a member.');
+    // A credential of an agency removed from the registry no longer authorises anything.
+    if (!agency) throw problem(403, 'forbidden', 'Not a member agency', { detail: `${office.agency} is no longer in the registry`, reason: 'agency-not-in-registry' });
 
     const now = new Date();
     const read = readPreviewAlert(body, agency.code, agency.region, now);

@@ -83,7 +83,10 @@ export function subscriberTransport(w: SubscriberWiring): MicroserviceOptions {
         retry: { initialRetryTime: 200, retries: 8 },
       },
       // read_committed: only what the gate's transactions committed.
-      consumer: { groupId: w.groupId, readUncommitted: false, allowAutoTopicCreation: false },
+      // Idle cost: a fetch long-polls up to 10 s (a record still returns it at once) and the
+      // heartbeat goes every 10 s (session 30 s); KafkaJS's 5 s / 3 s, times every hosted
+      // agency, were most of an idle subscriber's wake-ups.
+      consumer: { groupId: w.groupId, readUncommitted: false, allowAutoTopicCreation: false, maxWaitTimeInMs: 10_000, heartbeatInterval: 10_000, sessionTimeout: 30_000 },
       subscribe: { fromBeginning: true },
       // The value stays the raw Avro bytes; the handler decodes it with the codec.
       parser: { keepBinary: true },

@@ -1,5 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
+import { inSpan, SPAN_ATTR, SPANS } from '@backbone/telemetry';
 import type { LedgerWriter } from './ledger.writer.js';
 
 export interface IngestStats {
@@ -36,11 +37,8 @@ export class AuditIngestConsumer {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const result = await this.writer.append(
-          batch.topic,
-          batch.partition,
-          batch.messages.map((m) => ({ offset: m.offset, value: m.value })),
-        );
+        const rows = batch.messages.map((m) => ({ offset: m.offset, value: m.value }));
+        const result = await inSpan(SPANS.auditIngested, { [SPAN_ATTR.records]: rows.length }, () => this.writer.append(batch.topic, batch.partition, rows));
         this.stats.inserted += result.inserted;
         this.stats.duplicates += result.duplicates;
         this.stats.batches++;

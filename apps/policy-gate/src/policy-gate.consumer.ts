@@ -1,7 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
 import type { TopicNames } from '@backbone/kafka';
-import { alertIdsOf, assembleBatch, type AssembledBatch, type InboundRecord } from './batch.assembler.js';
+import { contextFromHeaders, SPAN_ATTR, SPANS, trace, traceHeaders, tracer, type Span } from '@backbone/telemetry';
+import { alertIdsOf, assembleBatch, type AssembledBatch, type DecodedRecord, type InboundRecord } from './batch.assembler.js';
 import { decodeInbound, gateCodecs } from './gate.codecs.js';
 import type { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
@@ -186,6 +187,7 @@ export class PolicyGateConsumer {
         key: m.key ?? null,
         value: m.value ?? null,
         timestamp: m.timestamp,
+        headers: m.headers,
       }));
       const last = slice[slice.length - 1]!;
       await this.processSlice(records, batch.topic, batch.partition, (BigInt(last.offset) + 1n).toString());
@@ -200,6 +202,30 @@ export class PolicyGateConsumer {
   private async processSlice(records: InboundRecord[], topic: string, partition: number, nextOffset: string): Promise<void> {
     const decideTimer = this.o.metrics.decisionSeconds.startTimer();
     const decoded = records.map(decodeInbound);
+    // One span per alert (child of the publisher's, from the record's traceparent) from the start
+    // of its batch to the commit; its context goes on every record the gate writes for the alert.
+    const spans = new Map<string, Span>();
+    for (const d of decoded) {
+      if (!('alert' in d)) continue;
+      const attributes = { [SPAN_ATTR.alertId]: d.alert.alertId, [SPAN_ATTR.alertVersion]: d.alert.version, [SPAN_ATTR.records]: records.length };
+      spans.set(d.alert.alertId, tracer().startSpan(SPANS.gateCommitted, { attributes }, contextFromHeaders(d.record.headers)));
+    }
+    try {
+      await this.decideAndCommit(records, decoded, spans, topic, partition, nextOffset, decideTimer);
+    } finally {
+      for (const span of spans.values()) span.end();
+    }
+  }
+
+  private async decideAndCommit(
+    records: InboundRecord[],
+    decoded: DecodedRecord[],
+    spans: ReadonlyMap<string, Span>,
+    topic: string,
+    partition: number,
+    nextOffset: string,
+    decideTimer: () => number,
+  ): Promise<void> {
     const past = await this.o.repository.pastRecipients(alertIdsOf(decoded));
     const assembled = assembleBatch(decoded, {
       service: SERVICE,
@@ -217,7 +243,11 @@ export class PolicyGateConsumer {
     // nothing doubles. The other order could lose history of a committed delivery, and a later
     // Update or Cancel would then miss a recipient that holds the alert.
     await this.o.repository.recordBatch(assembled);
-    await this.commitTransaction(assembled, records.length, topic, partition, nextOffset);
+    const headersOf = (key: string | Buffer | null): Record<string, string> | undefined => {
+      const span = key === null ? undefined : spans.get(key.toString());
+      return span ? traceHeaders(trace.setSpan(contextFromHeaders(undefined), span)) : undefined;
+    };
+    await this.commitTransaction(assembled, records.length, topic, partition, nextOffset, headersOf);
     txnTimer();
     this.o.metrics.batchSize.observe(records.length);
     this.o.metrics.committed(assembled.stats);
@@ -229,8 +259,9 @@ export class PolicyGateConsumer {
     topic: string,
     partition: number,
     nextOffset: string,
+    headersOf?: (key: string | Buffer | null) => Record<string, string> | undefined,
   ): Promise<void> {
-    const topicMessages = topicMessagesOf(assembled.messages);
+    const topicMessages = topicMessagesOf(assembled.messages, headersOf);
     for (let attempt = 0; ; attempt++) {
       const txn = await this.producer.transaction();
       let committing = false;

@@ -92,6 +92,30 @@ describe('policy gate (real broker and PostgreSQL)', () => {
     expect(stored.map((s) => [s.version, s.policyVersion])).toEqual([[1, policy.policyVersion]]);
   });
 
+  it('carries the W3C trace context of an alert record onto every feed record and audit event it causes, and invents none', async () => {
+    const w = await world();
+    await gate(w);
+    const traced = alert({ sent: new Date() });
+    const untraced = alert({ sent: new Date() });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await w.producer.send({
+      topic: w.topics.submitted,
+      messages: [
+        { key: traced.alertId, value: alertCodec.encode(traced), headers: { traceparent } },
+        { key: untraced.alertId, value: alertCodec.encode(untraced) },
+      ],
+    });
+    await w.waitForGateCommitted();
+    const topics = [...AGENCIES.map((a) => w.topics.feedFor(a)), w.topics.audit];
+    const records = [...(await w.readCommitted(topics)).values()].flat();
+    const of = (id: string): typeof records => records.filter((r) => r.value.includes(Buffer.from(id)));
+    expect(of(traced.alertId).length).toBeGreaterThan(1);
+    expect(of(untraced.alertId).length).toBeGreaterThan(1);
+    // Tracing is off in tests: the gate passes the publisher's context on unchanged.
+    for (const r of of(traced.alertId)) expect(r.headers?.['traceparent']?.toString()).toBe(traceparent);
+    for (const r of of(untraced.alertId)) expect(r.headers?.['traceparent']).toBeUndefined();
+  });
+
   it('recalls an update and a cancel to every past recipient after the addressing and the policy exclude them', async () => {
     const w = await world();
     const first = await gate(w, { instanceId: 'recall-a' });

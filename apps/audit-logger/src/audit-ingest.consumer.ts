@@ -1,5 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
+import { CONSUMER_GROUP_TIMING, RestartBackoff, superviseCrashes } from '@backbone/kafka';
 import { inSpan, SPAN_ATTR, SPANS } from '@backbone/telemetry';
 import type { LedgerWriter } from './ledger.writer.js';
 
@@ -17,6 +18,8 @@ export interface IngestStats {
  */
 export class AuditIngestConsumer {
   private consumer: Consumer | undefined;
+  private stopped = false;
+  private readonly backoff = new RestartBackoff();
   readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0 };
 
   constructor(
@@ -28,8 +31,22 @@ export class AuditIngestConsumer {
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.groupId, maxBytesPerPartition: 4 * 1024 * 1024, readUncommitted: false });
+    this.stopped = false;
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      readUncommitted: false,
+      ...CONSUMER_GROUP_TIMING,
+    });
     this.consumer = consumer;
+    // A broker or PostgreSQL outage that outlasts KafkaJS's retries restarts ingest in-process.
+    superviseCrashes(consumer, {
+      name: 'audit-ingest',
+      logger: this.logger,
+      backoff: this.backoff,
+      stopped: () => this.stopped,
+      restart: () => this.start(),
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
@@ -55,6 +72,7 @@ export class AuditIngestConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'consumer disconnect failed'));
     this.consumer = undefined;
   }

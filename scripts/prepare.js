@@ -64,14 +64,23 @@ export function ensureAncestorsTraversable() {
 }
 
 /**
- * The console's browser tests drive Debian's Chromium (package `chromium`). On a fresh machine
- * the e2e tier installs it as root from Debian's packages; without root it says what to run.
+ * A Debian package a test tier needs (its binary looked up on PATH), installed as root when missing:
+ * a fresh machine has neither Chromium (console browser tests) nor iptables (the fault tier's
+ * network partition).
  */
-export function ensureChromium() {
-  if (spawnSync('which', ['chromium'], { stdio: 'ignore' }).status === 0) return true;
+export function ensureDebianPackage(binary, pkg, why) {
+  if (spawnSync('which', [binary], { stdio: 'ignore' }).status === 0) return true;
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    process.stdout.write('chromium is missing and this is not root: run `sudo apt-get update && sudo apt-get install -y chromium`\n');
+    process.stdout.write(`${binary} is missing and this is not root: run \`sudo apt-get update && sudo apt-get install -y ${pkg}\`\n`);
     return false;
   }
-  return run('install chromium (Debian package, for the console browser tests)', 'bash', ['-c', 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium']);
+  return run(`install ${pkg} (Debian package, ${why})`, 'bash', ['-c', `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${pkg}`]);
+}
+
+export function ensureChromium() {
+  return ensureDebianPackage('chromium', 'chromium', 'for the console browser tests');
+}
+
+export function ensureIptables() {
+  return ensureDebianPackage('iptables', 'iptables', 'for the fault tier network partition');
 }

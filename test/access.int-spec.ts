@@ -239,16 +239,17 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
   });
 });
 
-/** Which service issued a credential kind (the store its verifier reads). */
+/** Which services know a credential kind (the stores their verifiers read). */
 function credentialBelongsTo(c: Credential, service: string): boolean {
-  const issuer: Record<string, string> = {
-    office: 'notice-publisher',
-    'hold-reviewer': 'policy-gate',
-    'compliance-reader': 'audit-logger',
-    'compliance-replayer': 'audit-logger',
-    'compliance user without a compliance role': 'audit-logger',
-    'agency admin': 'agency-subscriber',
-    desk: 'agency-subscriber',
+  const knownBy: Record<string, readonly string[]> = {
+    // The gate reads the publisher's office credentials (read-only) for the recipient preview.
+    office: ['notice-publisher', 'policy-gate'],
+    'hold-reviewer': ['policy-gate'],
+    'compliance-reader': ['audit-logger'],
+    'compliance-replayer': ['audit-logger'],
+    'compliance user without a compliance role': ['audit-logger'],
+    'agency admin': ['agency-subscriber'],
+    desk: ['agency-subscriber'],
   };
-  return issuer[c.kind] === service;
+  return knownBy[c.kind]?.includes(service) ?? false;
 }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { alertCodec, auditEventCodec, isUuid, type Alert, type MsgType } from '@backbone/codec';
+import { alertCodec, auditEventCodec, describeUnstorable, isUuid, unstorableFields, type Alert, type MsgType } from '@backbone/codec';
 import { LOGGER, MetricsService, problem, type Logger, type ProblemException } from '@backbone/bootstrap';
 import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
 import type { Office } from '../auth/office-auth.guard.js';
@@ -194,6 +194,10 @@ export class AlertsService {
   /** The alert and its SUBMITTED audit event (carrying the encoded alert) in one transaction. */
   private async publishVersion(alert: Alert, attempt: PublishAttempt): Promise<PublishedVersion> {
     const started = performance.now();
+    // Defence in depth behind the validator: the completed record, server fields included, must be
+    // storable by every consumer, checked before anything can reach the broker.
+    const unstorable = unstorableFields(alert);
+    if (unstorable.length > 0) throw validationProblem(unstorable.map((u) => ({ field: u.field, code: u.reason, message: describeUnstorable(u.reason) })));
     const encoded = alertCodec.encode(alert);
     const partition = submittedPartition(alert.senderRegion, alert.alertId);
     const audit = auditEvent('SUBMITTED', SERVICE, {

@@ -16,6 +16,9 @@ import {
   TLPS,
   URGENCIES,
   VICTIM_CATEGORIES,
+  describeUnstorable,
+  unstorableString,
+  unstorableTimestamp,
   type Alert,
 } from '@backbone/codec';
 import type { FieldProblem } from '@backbone/bootstrap';
@@ -199,6 +202,9 @@ class Walker {
     switch (spec.t) {
       case 'string': {
         if (typeof raw !== 'string') return this.fail(at, VALIDATION_CODES.type, 'must be a string');
+        // The shared storable rules (libs/codec): what no downstream store could hold is refused here.
+        const unstorable = unstorableString(raw);
+        if (unstorable) return this.fail(at, unstorable, describeUnstorable(unstorable));
         if (spec.min !== undefined && raw.trim().length < spec.min) return this.fail(at, VALIDATION_CODES.length, `must have at least ${spec.min} non-blank character(s)`);
         if (spec.max !== undefined && raw.length > spec.max) return this.fail(at, VALIDATION_CODES.length, `must have at most ${spec.max} characters`);
         if (spec.pattern && !spec.pattern.test(raw)) return this.fail(at, VALIDATION_CODES.format, `must be ${spec.patternHint ?? String(spec.pattern)}`);
@@ -218,6 +224,8 @@ class Walker {
         if (typeof raw !== 'string' || !RFC3339.test(raw)) return this.fail(at, VALIDATION_CODES.format, 'must be an RFC 3339 date-time with a time zone, e.g. 2026-12-31T23:59:59Z');
         const date = new Date(raw);
         if (Number.isNaN(date.getTime())) return this.fail(at, VALIDATION_CODES.format, 'is not a valid date-time');
+        const unstorable = unstorableTimestamp(date);
+        if (unstorable) return this.fail(at, unstorable, describeUnstorable(unstorable));
         return date;
       }
       case 'agency':

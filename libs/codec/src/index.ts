@@ -37,6 +37,7 @@ export {
   describeUnstorable,
   STORABLE_TIME_MAX_MS,
   STORABLE_TIME_MIN_MS,
+  storableText,
   UNSTORABLE_REASONS,
   UnstorableRecordError,
   unstorableFields,

@@ -6,6 +6,7 @@ import {
   assertStorable,
   STORABLE_TIME_MAX_MS,
   STORABLE_TIME_MIN_MS,
+  storableText,
   UNSTORABLE_REASONS,
   UnstorableRecordError,
   unstorableFields,
@@ -46,6 +47,20 @@ describe('unstorableString', () => {
     );
     expect(unstorableString('\ud83d\ude00')).toBeNull();
     expect(unstorableString('\ude00\ud83d')).toBe(UNSTORABLE_REASONS.loneSurrogate);
+  });
+});
+
+describe('storableText', () => {
+  it('always yields a storable string, unchanged when it already was, of the same length', () => {
+    fc.assert(
+      fc.property(anyUnits, (s) => {
+        const t = storableText(s);
+        expect(unstorableString(t)).toBeNull();
+        expect(t.length).toBe(s.length);
+        if (unstorableString(s) === null) expect(t).toBe(s);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

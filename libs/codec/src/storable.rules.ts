@@ -47,6 +47,14 @@ export function unstorableString(s: string): UnstorableReason | null {
   return null;
 }
 
+/**
+ * The string with every NUL and unpaired surrogate replaced by U+FFFD: for text a service writes
+ * about a refused input (field pointers, audit details), never for the input itself.
+ */
+export function storableText(s: string): string {
+  return unstorableString(s) === null ? s : s.replace(/\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
 /** The reason a time cannot be stored, or null. */
 export function unstorableTimestamp(d: Date): UnstorableReason | null {
   const ms = d.getTime();
@@ -100,7 +108,7 @@ export function unstorableFields(value: unknown, at = ''): UnstorableField[] {
       for (const [k, item] of Object.entries(v)) {
         const keyReason = unstorableString(k);
         // A bad key cannot be named faithfully in a pointer: report it with the bad bytes replaced.
-        if (keyReason) out.push({ field: pointer(here, k.replace(/[\0\ud800-\udfff]/g, '\ufffd')), reason: keyReason });
+        if (keyReason) out.push({ field: pointer(here, storableText(k)), reason: keyReason });
         else walk(item, pointer(here, k));
       }
     }

@@ -17,6 +17,7 @@ import {
   URGENCIES,
   VICTIM_CATEGORIES,
   describeUnstorable,
+  storableText,
   unstorableString,
   unstorableTimestamp,
   type Alert,
@@ -158,7 +159,9 @@ const CONTENT_FIELDS: Readonly<Record<string, Field>> = {
 
 /** RFC 6901: `~` and `/` inside a key are escaped. */
 function pointer(parent: string, key: string | number): string {
-  return `${parent}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  // A key that no store can hold is named with the bad code units replaced: the pointer itself is
+  // written to the audit log (REJECTED events) and must stay storable.
+  return `${parent}/${storableText(String(key)).replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -178,7 +181,7 @@ class Walker {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(obj)) {
       if (forbidden.includes(key)) this.fail(pointer(at, key), VALIDATION_CODES.forbiddenField, `${key} is assigned by the server and must not be sent`);
-      else if (!Object.hasOwn(fields, key)) this.fail(pointer(at, key), VALIDATION_CODES.unknownField, `unknown field ${key}`);
+      else if (!Object.hasOwn(fields, key)) this.fail(pointer(at, key), VALIDATION_CODES.unknownField, `unknown field ${storableText(key)}`);
     }
     for (const [key, field] of Object.entries(fields)) {
       const here = pointer(at, key);

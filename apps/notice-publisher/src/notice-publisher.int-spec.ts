@@ -275,7 +275,9 @@ describe('notice-publisher against the real broker and database', () => {
     const reasons = await pollUntil(
       () => {
         const r = audit.filter((e) => e.type === 'REJECTED').map((e) => `${e.reason}:${e.actor ?? '-'}`);
-        return ['missing-credential:-', 'unknown-credential:-', 'malformed-credential:-', 'revoked-credential:-', 'not-owner:DE-NCB'].every((x) => r.includes(x)) ? r : undefined;
+        // All three not-owner refusals: their audit events are published asynchronously, in any order.
+        const all = ['missing-credential:-', 'unknown-credential:-', 'malformed-credential:-', 'revoked-credential:-'].every((x) => r.includes(x));
+        return all && r.filter((x) => x === 'not-owner:DE-NCB').length >= 3 ? r : undefined;
       },
       { description: 'REJECTED audit events', timeoutMs: 15_000 },
     );

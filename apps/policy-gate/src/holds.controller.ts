@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { bearerFrom } from '@backbone/auth';
-import { isUuid } from '@backbone/codec';
+import { describeUnstorable, isUuid, UnstorableRecordError } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
 import type { HeldAlert, Reviewer } from './gate.repository.js';
 import { HoldExpiredError, HoldSupersededError } from './hold.release.js';
@@ -68,6 +68,12 @@ export class HoldsController {
       if (err instanceof HoldExpiredError) throw problem(409, 'hold-expired', 'The held alert has expired', { detail: err.message });
       if (err instanceof HoldSupersededError) throw problem(409, 'hold-superseded', 'A newer version of the held alert has been decided', { detail: err.message });
       if (err instanceof NoHoldError) throw problem(404, 'unknown-hold', 'No such hold', { detail: err.message });
+      if (err instanceof UnstorableRecordError) {
+        throw problem(422, 'unstorable-record', 'The held alert cannot be stored by its recipients', {
+          detail: err.message,
+          errors: err.fields.map((f) => ({ field: f.field, code: f.reason, message: describeUnstorable(f.reason) })),
+        });
+      }
       throw err;
     }
   }

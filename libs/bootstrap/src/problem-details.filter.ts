@@ -30,7 +30,8 @@ export class ProblemException extends HttpException {
 }
 
 export function problem(status: number, type: string, title: string, extra: Partial<ProblemDetails> = {}): ProblemException {
-  return new ProblemException({ ...extra, type, title, status });
+  // Every refusal names a reason clients can switch on; the problem type is the default one.
+  return new ProblemException({ reason: type, ...extra, type, title, status });
 }
 
 @Catch()

@@ -10,7 +10,7 @@ import { auditEvent, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startAuditLogger, type RunningAuditLogger } from './audit-logger.start.js';
-import { issueComplianceUser } from './compliance-users.store.js';
+import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser } from './compliance-users.store.js';
 import { verifyLedger } from './ledger.verifier.js';
 
 const kafka = testKafka('admin', uniqueName('audit-logger-test'));
@@ -55,7 +55,7 @@ beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
   await createTopics(admin, [topics.audit], 3);
-  await createTopics(admin, [topics.feedFor('DE-NCB')], 1);
+  await createTopics(admin, [topics.feedFor('DE-NCB'), topics.feedFor('NL-NCB')], 1);
   producer = kafka.producer();
   await producer.connect();
   db = await createTestDatabase({ label: 'audit_logger' });
@@ -66,7 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await running?.close();
   await producer?.disconnect();
-  await deleteTopics(admin, [topics.audit, topics.feedFor('DE-NCB')]).catch(() => undefined);
+  await deleteTopics(admin, [topics.audit, topics.feedFor('DE-NCB'), topics.feedFor('NL-NCB')]).catch(() => undefined);
   await admin?.disconnect();
   await db?.drop();
 }, 60_000);
@@ -97,7 +97,10 @@ describe('audit logger against the real broker and PostgreSQL', () => {
     let url: string;
     let alice: string;
     let bob: string;
+    let carol: string;
     const alertId = randomUUID();
+    /** Cancelled (version 2) inside the range: a replay must deliver the Cancel, never version 1 as active. */
+    const cancelledId = randomUUID();
     const since = new Date(Date.now() - 3_600_000).toISOString();
     const until = new Date(Date.now() + 3_600_000).toISOString();
 
@@ -106,6 +109,16 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       url = r.url;
       alice = (await issueComplianceUser(r.pool, 'alice')).token;
       bob = (await issueComplianceUser(r.pool, 'bob', 'desk')).token;
+      carol = (await issueComplianceUser(r.pool, 'carol', COMPLIANCE_REPLAYER_ROLE)).token;
+      const original = sampleFullAlert({ alertId: cancelledId, version: 1, msgType: 'Alert', references: [] });
+      const cancel = { ...original, version: 2, msgType: 'Cancel' as const, references: [{ alertId: cancelledId, version: 1 }] };
+      const allowNl = [{ agency: 'NL-NCB', outcome: 'ALLOW' as const, ruleId: 'default.allow', redactedGroups: [], executionFlags: [] }];
+      for (const a of [original, cancel]) {
+        await send([
+          auditEvent('SUBMITTED', 'notice-publisher', { alertId: cancelledId, alertVersion: a.version, originator: 'FR-NCB', noticeType: 'YELLOW', actor: 'FR-NCB', payload: alertCodec.encode(a) }),
+          auditEvent('DECIDED', 'policy-gate', { alertId: cancelledId, alertVersion: a.version, originator: 'FR-NCB', noticeType: 'YELLOW', policyVersion: '2026-11-01', decisions: allowNl, details: { msgType: a.msgType } }),
+        ]);
+      }
       const alert = sampleFullAlert({ alertId, version: 1, msgType: 'Alert', references: [] });
       await send([
         auditEvent('SUBMITTED', 'notice-publisher', { alertId, alertVersion: 1, originator: 'FR-NCB', noticeType: 'YELLOW', actor: 'FR-NCB', payload: alertCodec.encode(alert) }),
@@ -122,7 +135,10 @@ describe('audit logger against the real broker and PostgreSQL', () => {
         }),
         auditEvent('DELIVERED', 'agency-subscriber', { alertId, alertVersion: 1, agency: 'DE-NCB', originator: 'FR-NCB', noticeType: 'YELLOW' }),
       ]);
-      await pollUntil(async () => (await count(r, 'alert_id = $1', [alertId])) === 3, { description: 'the alert events ingested', timeoutMs: 20_000 });
+      await pollUntil(async () => (await count(r, 'alert_id = $1', [alertId])) === 3 && (await count(r, 'alert_id = $1', [cancelledId])) === 4, {
+        description: 'the alert events ingested',
+        timeoutMs: 20_000,
+      });
     }, 60_000);
 
     const get = (path: string, token?: string): Promise<Response> => fetch(url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -181,14 +197,43 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       expect((await get(`/compliance/export?agency=DE-NCB&since=${since}&until=${until}&format=xml`, alice)).status).toBe(400);
     });
 
-    it('replays to an agency feed what it was allowed then, with the recorded redactions, marked replay', async () => {
-      const res = await fetch(`${url}/compliance/replay`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ agency: 'DE-NCB', since, until }),
-      });
+    /** The first `n` deliveries of an agency's feed. */
+    const feedDeliveries = async (agency: string, n: number): Promise<Delivery[]> => {
+      const got: Delivery[] = [];
+      const consumer = kafka.consumer({ groupId: uniqueName('feed-reader') });
+      await consumer.connect();
+      await consumer.subscribe({ topic: topics.feedFor(agency), fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void got.push(deliveryCodec.decode(message.value!)) });
+      try {
+        await pollUntil(() => got.length >= n, { description: `${n} deliveries on ${agency}'s feed`, timeoutMs: 20_000 });
+      } finally {
+        await consumer.disconnect();
+      }
+      return got;
+    };
+
+    const replay = (token: string, body: Record<string, string>): Promise<Response> =>
+      fetch(`${url}/compliance/replay`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+    it('refuses replay to a read-only compliance token (403 replay-role-required) and ranges beyond the bound (400)', async () => {
+      const denied = await replay(alice, { agency: 'DE-NCB', since, until });
+      expect(denied.status).toBe(403);
+      expect(denied.headers.get('content-type')).toContain('application/problem+json');
+      expect(await denied.json()).toMatchObject({ reason: 'replay-role-required' });
+      expect((await replay(bob, { agency: 'DE-NCB', since, until })).status).toBe(403);
+      const tooLong = await replay(carol, { agency: 'DE-NCB', since: '2020-01-01T00:00:00Z', until: '2026-01-01T00:00:00Z' });
+      expect(tooLong.status).toBe(400);
+      expect(await tooLong.json()).toMatchObject({ reason: 'replay-range-too-long' });
+    });
+
+    it('replays to an agency feed what it was allowed then, with the recorded redactions, marked replay; a cancelled alert only as its Cancel', async () => {
+      const res = await replay(carol, { agency: 'DE-NCB', since, until });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ replayed: 1, missingPayload: [] });
+      const nl = await replay(carol, { agency: 'NL-NCB', since, until });
+      expect(await nl.json()).toMatchObject({ replayed: 1, deliveries: [{ alertId: cancelledId, alertVersion: 2 }] });
+      const nlFeed = await feedDeliveries('NL-NCB', 1);
+      expect(nlFeed.map((x) => [x.alertId, x.alertVersion, x.msgType])).toEqual([[cancelledId, 2, 'Cancel']]);
 
       const received: Delivery[] = [];
       const consumer = kafka.consumer({ groupId: uniqueName('feed-reader') });

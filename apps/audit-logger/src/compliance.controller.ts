@@ -7,7 +7,7 @@ import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-lo
 import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
 import { authorizeCompliance } from './compliance-users.store.js';
 import { verifyLedger } from './ledger.verifier.js';
-import { replayToAgency } from './replay.service.js';
+import { checkReplayBounds, replayToAgency, ReplayRefusedError } from './replay.service.js';
 import { whatIf } from './what-if.service.js';
 
 const AGENCY = /^[A-Z0-9][A-Z0-9_-]{1,63}$/;
@@ -106,12 +106,20 @@ export class ComplianceController {
   @Post('replay')
   @HttpCode(200)
   async replay(@Headers('authorization') auth: string | undefined, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+    const user = await authorizeCompliance(this.ctx.pool, auth, 'replay');
     const b = body ?? {};
     const agency = agencyOf(b['agency']);
     const f = filterOf(agency, b);
-    await recordAccess(this.ctx, user, 'replay', stringParams(b), { agency });
-    return replayToAgency(this.ctx.pool, this.ctx.producer, this.ctx.topics, { agency, since: f.since, until: f.until, actor: user.name });
+    const req = { agency, since: f.since, until: f.until, actor: user.name };
+    try {
+      // Refused before it is audited as accessed: nothing was replayed.
+      await checkReplayBounds(this.ctx.pool, req);
+      await recordAccess(this.ctx, user, 'replay', stringParams(b), { agency });
+      return await replayToAgency(this.ctx.pool, this.ctx.replayProducer, this.ctx.topics, req);
+    } catch (err) {
+      if (err instanceof ReplayRefusedError) throw problem(400, err.reason, 'Replay refused', { detail: err.message, reason: err.reason });
+      throw err;
+    }
   }
 
   @Post('what-if')

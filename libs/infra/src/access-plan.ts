@@ -24,6 +24,8 @@ export const CONSUMER_GROUPS = {
 export const GATE_TRANSACTIONAL_ID_PREFIX = 'policy-gate';
 /** The publisher commits each alert with its SUBMITTED audit event in one transaction, per replica id. */
 export const PUBLISHER_TRANSACTIONAL_ID_PREFIX = 'notice-publisher-';
+/** The audit logger's replay commits deliveries with their REPLAYED events in one transaction, per process. */
+export const AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX = 'audit-logger-replay-';
 /** The publisher's reconciler reads alerts.submitted (read_committed) with throw-away groups of this prefix. */
 export const PUBLISHER_RECONCILE_GROUP_PREFIX = 'notice-publisher-reconcile-';
 
@@ -93,6 +95,8 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
   allow(auditLogger, 'TOPIC', names.feedPrefix, 'PREFIXED', 'WRITE', 'DESCRIBE');
   // Reads of the audit log are themselves audited (audit-accessed events).
   allow(auditLogger, 'TOPIC', names.audit, 'LITERAL', 'WRITE');
+  allow(auditLogger, 'TRANSACTIONAL_ID', AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX, 'PREFIXED', 'WRITE', 'DESCRIBE');
+  allow(auditLogger, 'CLUSTER', CLUSTER, 'LITERAL', 'IDEMPOTENT_WRITE');
 
   const topics: TopicSpec[] = [
     { name: names.submitted, partitions: SUBMITTED_PARTITIONS },

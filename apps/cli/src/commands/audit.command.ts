@@ -162,7 +162,7 @@ export function registerAuditCommands(program: Command): void {
   users
     .command('issue')
     .argument('<name>', 'the user')
-    .option('--role <role>', 'role; only "compliance" may use the compliance API', 'compliance')
+    .option('--role <role>', 'role: "compliance" reads the ledger; "compliance-replayer" may also replay into feeds', 'compliance')
     .description('Issue a bearer token (shown once; only its hash is stored)')
     .action(async (name: string, opts: { role: string }) => {
       const database = await resolveDatabase();

@@ -9,7 +9,9 @@ import { sampleFullAlert } from '@backbone/codec/testing';
 import { auditEvent, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { startAuditLogger, type RunningAuditLogger } from './audit-logger.start.js';
+import { createLogger, startService } from '@backbone/bootstrap';
+import type { AuditLedgerRuntime } from './audit-ledger.runtime.js';
+import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
 import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser } from './compliance-users.store.js';
 import { verifyLedger } from './ledger.verifier.js';
 
@@ -21,19 +23,26 @@ let topics: TopicNames;
 let prefix: string;
 let keyFile: string;
 let groupId: string;
+type RunningAuditLogger = AuditLedgerRuntime & { url: string };
 let running: RunningAuditLogger | undefined;
 
 async function start(): Promise<RunningAuditLogger> {
-  running = await startAuditLogger({
-    kafka: testKafkaConnection('admin'),
-    prefix,
-    databaseUrl: db.url,
+  const service = await startService({
+    name: 'audit-logger',
+    module: AuditLoggerModule.forRoot({
+      kafka: testKafkaConnection('admin'),
+      prefix,
+      databaseUrl: db.url,
+      signingKeyFile: keyFile,
+      checkpointEveryRows: 50,
+      checkpointEveryMs: 500,
+      groupId,
+    }),
+    logger: createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn'),
     port: 0,
-    signingKeyFile: keyFile,
-    checkpointEveryRows: 50,
-    checkpointEveryMs: 500,
-    groupId,
+    shutdownHooks: false,
   });
+  running = { ...service.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME), url: service.url, close: () => service.close() };
   return running;
 }
 
@@ -97,7 +106,7 @@ describe('audit logger against the real broker and PostgreSQL', () => {
     let url: string;
     let alice: string;
     let bob: string;
-    let carol: string;
+    let rita: string;
     const alertId = randomUUID();
     /** Cancelled (version 2) inside the range: a replay must deliver the Cancel, never version 1 as active. */
     const cancelledId = randomUUID();
@@ -109,7 +118,7 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       url = r.url;
       alice = (await issueComplianceUser(r.pool, 'alice')).token;
       bob = (await issueComplianceUser(r.pool, 'bob', 'desk')).token;
-      carol = (await issueComplianceUser(r.pool, 'carol', COMPLIANCE_REPLAYER_ROLE)).token;
+      rita = (await issueComplianceUser(r.pool, 'rita', COMPLIANCE_REPLAYER_ROLE)).token;
       const original = sampleFullAlert({ alertId: cancelledId, version: 1, msgType: 'Alert', references: [] });
       const cancel = { ...original, version: 2, msgType: 'Cancel' as const, references: [{ alertId: cancelledId, version: 1 }] };
       const allowNl = [{ agency: 'NL-NCB', outcome: 'ALLOW' as const, ruleId: 'default.allow', redactedGroups: [], executionFlags: [] }];
@@ -215,22 +224,28 @@ describe('audit logger against the real broker and PostgreSQL', () => {
     const replay = (token: string, body: Record<string, string>): Promise<Response> =>
       fetch(`${url}/compliance/replay`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-    it('refuses replay to a read-only compliance token (403 replay-role-required) and ranges beyond the bound (400)', async () => {
-      const denied = await replay(alice, { agency: 'DE-NCB', since, until });
-      expect(denied.status).toBe(403);
-      expect(denied.headers.get('content-type')).toContain('application/problem+json');
-      expect(await denied.json()).toMatchObject({ reason: 'replay-role-required' });
-      expect((await replay(bob, { agency: 'DE-NCB', since, until })).status).toBe(403);
-      const tooLong = await replay(carol, { agency: 'DE-NCB', since: '2020-01-01T00:00:00Z', until: '2026-01-01T00:00:00Z' });
+    it('refuses a replay with a compliance read token (403): replaying needs the replayer role', async () => {
+      const res = await fetch(`${url}/compliance/replay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ agency: 'DE-NCB', since, until }),
+      });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { reason: string }).reason).toBe('role-not-admitted');
+      expect(await count(running!, `type = 'REPLAYED' AND alert_id = $1`, [alertId])).toBe(0);
+    });
+
+    it('refuses a replay range beyond the bound (400 replay-range-too-long)', async () => {
+      const tooLong = await replay(rita, { agency: 'DE-NCB', since: '2020-01-01T00:00:00Z', until: '2026-01-01T00:00:00Z' });
       expect(tooLong.status).toBe(400);
       expect(await tooLong.json()).toMatchObject({ reason: 'replay-range-too-long' });
     });
 
     it('replays to an agency feed what it was allowed then, with the recorded redactions, marked replay; a cancelled alert only as its Cancel', async () => {
-      const res = await replay(carol, { agency: 'DE-NCB', since, until });
+      const res = await replay(rita, { agency: 'DE-NCB', since, until });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ replayed: 1, missingPayload: [] });
-      const nl = await replay(carol, { agency: 'NL-NCB', since, until });
+      const nl = await replay(rita, { agency: 'NL-NCB', since, until });
       expect(await nl.json()).toMatchObject({ replayed: 1, deliveries: [{ alertId: cancelledId, alertVersion: 2 }] });
       const nlFeed = await feedDeliveries('NL-NCB', 1);
       expect(nlFeed.map((x) => [x.alertId, x.alertVersion, x.msgType])).toEqual([[cancelledId, 2, 'Cancel']]);

@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
 import { isUuid } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
 import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-logger.context.js';
 import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
-import { authorizeCompliance } from './compliance-users.store.js';
+import type { ComplianceUser } from './compliance-users.store.js';
 import { verifyLedger } from './ledger.verifier.js';
 import { checkReplayBounds, replayToAgency, ReplayRefusedError } from './replay.service.js';
 import { whatIf } from './what-if.service.js';
@@ -44,21 +45,26 @@ function stringParams(q: Record<string, string | undefined>): Record<string, str
   return out;
 }
 
-/** The compliance API. Every route needs a compliance bearer token and is itself audited. */
+function userOf(req: AuthenticatedRequest): ComplianceUser {
+  return principalOf<ComplianceUser>(req).details;
+}
+
+/** The compliance API. Every route needs a compliance bearer token (replay: the replayer's) and is itself audited. */
 @Controller('compliance')
+@Roles('compliance-reader')
 export class ComplianceController {
   constructor(@Inject(AUDIT_CONTEXT) private readonly ctx: AuditLoggerContext) {}
 
   @Get('verify')
-  async verify(@Headers('authorization') auth: string | undefined): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+  async verify(@Req() req: AuthenticatedRequest): Promise<unknown> {
+    const user = userOf(req);
     await recordAccess(this.ctx, user, 'verify', {});
     return verifyLedger(this.ctx.pool, this.ctx.trustedKeys);
   }
 
   @Get('alerts/:id/trail')
-  async trail(@Headers('authorization') auth: string | undefined, @Param('id') id: string): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+  async trail(@Req() req: AuthenticatedRequest, @Param('id') id: string): Promise<unknown> {
+    const user = userOf(req);
     if (!isUuid(id)) throw problem(400, 'bad-request', 'alert id must be a UUID');
     await recordAccess(this.ctx, user, 'trail', {}, { alertId: id });
     const trail = await alertTrail(this.ctx.pool, id);
@@ -68,11 +74,11 @@ export class ComplianceController {
 
   @Get('agencies/:code/received')
   async received(
-    @Headers('authorization') auth: string | undefined,
+    @Req() req: AuthenticatedRequest,
     @Param('code') code: string,
     @Query() q: Record<string, string | undefined>,
   ): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+    const user = userOf(req);
     const agency = agencyOf(code);
     const f = filterOf(agency, q, true);
     const limit = Math.min(Math.max(Number(q['limit'] ?? 1000) || 1000, 1), 10_000);
@@ -88,8 +94,8 @@ export class ComplianceController {
   }
 
   @Get('export')
-  async export(@Headers('authorization') auth: string | undefined, @Query() q: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+  async export(@Req() req: AuthenticatedRequest, @Query() q: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
+    const user = userOf(req);
     const agency = agencyOf(q['agency']);
     const f = filterOf(agency, q);
     const format = (q['format'] ?? 'ndjson') as ExportFormat;
@@ -104,18 +110,19 @@ export class ComplianceController {
   }
 
   @Post('replay')
+  @Roles('compliance-replayer')
   @HttpCode(200)
-  async replay(@Headers('authorization') auth: string | undefined, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth, 'replay');
+  async replay(@Req() req: AuthenticatedRequest, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
+    const user = userOf(req);
     const b = body ?? {};
     const agency = agencyOf(b['agency']);
     const f = filterOf(agency, b);
-    const req = { agency, since: f.since, until: f.until, actor: user.name };
+    const replayReq = { agency, since: f.since, until: f.until, actor: user.name };
     try {
       // Refused before it is audited as accessed: nothing was replayed.
-      await checkReplayBounds(this.ctx.pool, req);
+      await checkReplayBounds(this.ctx.pool, replayReq);
       await recordAccess(this.ctx, user, 'replay', stringParams(b), { agency });
-      return await replayToAgency(this.ctx.pool, this.ctx.replayProducer, this.ctx.topics, req);
+      return await replayToAgency(this.ctx.pool, this.ctx.replayProducer, this.ctx.topics, replayReq);
     } catch (err) {
       if (err instanceof ReplayRefusedError) throw problem(400, err.reason, 'Replay refused', { detail: err.message, reason: err.reason });
       throw err;
@@ -124,8 +131,8 @@ export class ComplianceController {
 
   @Post('what-if')
   @HttpCode(200)
-  async whatIf(@Headers('authorization') auth: string | undefined, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+  async whatIf(@Req() req: AuthenticatedRequest, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
+    const user = userOf(req);
     const b = body ?? {};
     if (!b['policy']) throw problem(400, 'bad-request', 'policy (a version or a directory) is required');
     const since = parseTime('since', b['since']);

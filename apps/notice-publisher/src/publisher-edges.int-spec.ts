@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Admin, Consumer } from 'kafkajs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DataSource } from 'typeorm';
-import { createLogger } from '@backbone/bootstrap';
+import { createLogger, startService } from '@backbone/bootstrap';
 import { alertCodec } from '@backbone/codec';
 import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
@@ -14,7 +14,7 @@ import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, 
 import { PublisherConfig } from './config/publisher.config.js';
 import { CredentialStore } from './persistence/credential.store.js';
 import { openPublisherDatabase } from './persistence/publisher.database.js';
-import { startPublisher } from './publisher.app.js';
+import { NoticePublisherModule } from './notice-publisher.module.js';
 
 interface Seen {
   partition: number;
@@ -114,13 +114,25 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
       },
     });
 
-    app = await startPublisher({
-      logger: createLogger('publisher-edges-test', 'silent'),
-      kafka: KafkaConfig.of(testKafkaConnection('admin'), prefix),
-      // Settles pending work 3 s after it was reserved (PUBLISH_TIMEOUT_MS + 1 s), checking every 300 ms.
-      config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, PUBLISH_FLUSH_INTERVAL_MS: 2, PUBLISH_TIMEOUT_MS: 2000, RECONCILE_INTERVAL_MS: 300, RECONCILE_SETTLE_MS: 0, IDEMPOTENCY_RETENTION_HOURS: 1 }),
+    // Settles pending work 3 s after it was reserved (PUBLISH_TIMEOUT_MS + 1 s), checking every 300 ms.
+    const config = PublisherConfig.of({
+      PORT: 0,
+      DATABASE_URL: db.url,
+      PUBLISH_FLUSH_INTERVAL_MS: 2,
+      PUBLISH_TIMEOUT_MS: 2000,
+      RECONCILE_INTERVAL_MS: 300,
+      RECONCILE_SETTLE_MS: 0,
+      IDEMPOTENCY_RETENTION_HOURS: 1,
     });
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    const service = await startService({
+      name: 'notice-publisher',
+      module: NoticePublisherModule.forRoot({ kafka: KafkaConfig.of(testKafkaConnection('admin'), prefix), config }),
+      logger: createLogger('publisher-edges-test', 'silent'),
+      port: 0,
+      shutdownHooks: false,
+    });
+    app = service.app;
+    url = service.url;
   }, 120_000);
 
   afterAll(async () => {

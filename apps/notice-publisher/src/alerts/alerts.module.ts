@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module.js';
 import { AlertsController } from './alerts.controller.js';
 import { AlertsService } from './alerts.service.js';
 import { PublicationReconciler } from '../reconcile/publication.reconciler.js';
 
 /** Create, update, cancel, status and listing of a liaison office's alerts. */
-@Module({ imports: [AuthModule], controllers: [AlertsController], providers: [AlertsService, PublicationReconciler] })
+@Module({ controllers: [AlertsController], providers: [AlertsService, PublicationReconciler] })
 export class AlertsModule {}

@@ -1,28 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Producer } from 'kafkajs';
 import pg from 'pg';
-import { createLogger, startHttpService, type Logger } from '@backbone/bootstrap';
+import type { Logger } from '@backbone/bootstrap';
 import { createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
 import { AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX } from '@backbone/infra';
 import { backboneHome } from '@backbone/persistence';
 import type { AuditLoggerContext } from './audit-logger.context.js';
-import { AuditLoggerModule } from './audit-logger.module.js';
 import { AuditIngestConsumer } from './audit-ingest.consumer.js';
 import { generateSigningKey, loadSigningKey, type SigningKey } from './checkpoint-signer.js';
 import { appDatabaseUrl, appRolePassword, DEFAULT_APP_ROLE, migrateLedger } from './ledger.schema.js';
 import { LedgerWriter } from './ledger.writer.js';
 
-export interface StartAuditLoggerOptions {
+export interface AuditLoggerOptions {
   /** A connection (then `prefix` applies) or a full KafkaConfig (its own prefix). */
   kafka: KafkaConnection | KafkaConfig;
   /** Owner URL: migrations run as it; the service then connects as the app role. */
   databaseUrl: string;
   prefix?: string;
-  port?: number;
-  host?: string;
   /** Generated (PKCS#8 PEM Ed25519, mode 0600) when missing. Default .backbone/audit/signing-key.pem */
   signingKeyFile?: string;
   checkpointEveryRows?: number;
@@ -31,12 +27,11 @@ export interface StartAuditLoggerOptions {
   appRole?: string;
   appPassword?: string | null;
   policiesDir?: string;
-  logger?: Logger;
 }
 
-export interface RunningAuditLogger {
-  app: NestFastifyApplication;
-  url: string;
+/** The ledger side of the audit logger: what the compliance API reads and what the tests inspect. */
+export interface AuditLedgerRuntime {
+  context: AuditLoggerContext;
   pool: pg.Pool;
   writer: LedgerWriter;
   consumer: AuditIngestConsumer;
@@ -53,9 +48,11 @@ export function ensureSigningKey(path: string): SigningKey {
   return existsSync(path) ? loadSigningKey(path) : generateSigningKey(path);
 }
 
-/** Starts ingest, checkpoint timer and the compliance API; `close()` stops them in order. */
-export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<RunningAuditLogger> {
-  const logger = opts.logger ?? createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn');
+/**
+ * Opens the ledger (migrated, as the app role), the signing key, the ingest consumer and the
+ * checkpoint timer; the module calls it at start-up and `close()` on shutdown, in reverse order.
+ */
+export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger): Promise<AuditLedgerRuntime> {
   const config = opts.kafka instanceof KafkaConfig ? opts.kafka : KafkaConfig.of(opts.kafka, opts.prefix ?? '');
   const topics = topicNames(config.settings.KAFKA_TOPIC_PREFIX);
   const role = opts.appRole ?? DEFAULT_APP_ROLE;
@@ -107,10 +104,7 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
       trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]),
       policiesDir: resolve(opts.policiesDir ?? process.env['POLICIES_DIR'] ?? 'policies'),
     };
-    const app = await startHttpService({ module: AuditLoggerModule.forRoot({ logger, kafka: config, context }), logger, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
-    cleanups.push(() => app.close());
-    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    return { app, url, pool, writer, consumer, producer, signingKey, close: closeAll };
+    return { context, pool, writer, consumer, producer, signingKey, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

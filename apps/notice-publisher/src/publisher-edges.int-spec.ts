@@ -153,12 +153,13 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
     const res = await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody({ headline: 'Wanted\u0000 for robbery' }), key: uniqueName('nul') });
     expect(res.status).toBe(400);
     expect(res.contentType).toContain('application/problem+json');
-    expect(res.json).toMatchObject({ reason: 'validation-failed', errors: [{ field: '/headline', code: 'nul-character' }] });
+    // Refused at the edge of every service (the shared storable rules), before the handler.
+    expect(res.json).toMatchObject({ reason: 'unstorable-value', errors: [{ field: '/headline', code: 'nul-character' }] });
     const lone = await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody({ subject: { forenames: 'Jo\ud800' } }) });
     expect(lone.status).toBe(400);
     expect(lone.json).toMatchObject({ errors: [{ field: '/subject/forenames', code: 'lone-surrogate' }] });
     const badKey = await call('POST', '/alerts', { as: 'FR-NCB', body: { ...alertBody(), ['x\u0000y']: 1 } });
-    expect(badKey.json).toMatchObject({ errors: [{ field: '/x\ufffdy', code: 'unknown-field' }] });
+    expect(badKey.json).toMatchObject({ errors: [{ field: '/x\ufffdy', code: 'nul-character' }] });
     // Not even an aborted transaction: a transactional write would have moved the end offsets.
     // (audit.events does get the REJECTED events of the refusals, with storable details.)
     const after = (await admin.fetchTopicOffsets(topics.submitted)).map((o) => o.high);

@@ -454,7 +454,10 @@ export async function runHttpFuzz(opts: HttpFuzzOptions): Promise<HttpFuzzResult
         const res = await send(req);
         result.inputs++;
         const record = (what: string): void => {
-          if (result.failures.length < 20) result.failures.push(`#${i} ${req.method} ${req.url} -> ${res.status} ${what}: ${res.text.slice(0, 300)}`);
+          if (result.failures.length < 20) {
+            const body = req.body === undefined ? '' : ` body ${req.body.slice(0, 300)}`;
+            result.failures.push(`#${i} ${req.method} ${req.url}${body} -> ${res.status} ${what}: ${res.text.slice(0, 300)}`);
+          }
         };
         if (res.status >= 500) {
           result.serverErrors++;

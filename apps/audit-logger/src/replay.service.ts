@@ -91,6 +91,20 @@ export function replayDelivery(alert: Alert, decided: LedgerRow, d: RecipientDec
   };
 }
 
+/**
+ * A transactional producer runs one transaction at a time: concurrent replays (found by the HTTP
+ * fuzz as 500 "already an ongoing transaction") take turns, page by page.
+ */
+const turns = new WeakMap<Producer, Promise<unknown>>();
+async function exclusively<T>(producer: Producer, work: () => Promise<T>): Promise<T> {
+  const run = (turns.get(producer) ?? Promise.resolve()).then(work);
+  turns.set(
+    producer,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
 /** Longest range one replay may cover. */
 export const REPLAY_MAX_RANGE_DAYS = 31;
 /** Most alerts one replay may re-deliver; a larger range is refused (split it). */
@@ -202,14 +216,16 @@ export async function replayToAgency(pool: pg.Pool, producer: Producer, topics: 
       delivered.push({ alertId: delivery.alertId, alertVersion: delivery.alertVersion, deliveryId: delivery.deliveryId, redactedGroups: delivery.redactedGroups });
     }
     if (feed.length > 0) {
-      const txn = await producer.transaction();
-      try {
-        await txn.sendBatch({ topicMessages: [{ topic, messages: feed }, { topic: topics.audit, messages: audit }] });
-        await txn.commit();
-      } catch (err) {
-        await txn.abort().catch(() => undefined);
-        throw err;
-      }
+      await exclusively(producer, async () => {
+        const txn = await producer.transaction();
+        try {
+          await txn.sendBatch({ topicMessages: [{ topic, messages: feed }, { topic: topics.audit, messages: audit }] });
+          await txn.commit();
+        } catch (err) {
+          await txn.abort().catch(() => undefined);
+          throw err;
+        }
+      });
       result.replayed += feed.length;
       result.deliveries.push(...delivered);
     }

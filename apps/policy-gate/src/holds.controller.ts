@@ -24,7 +24,10 @@ export function parseReleaseBody(body: unknown): { agencies?: string[]; version?
   }
   if (b['version'] !== undefined) {
     const v = b['version'];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw problem(400, 'invalid-release', 'Invalid release request', { detail: 'version must be an integer >= 1' });
+    // Versions are PostgreSQL integers: a larger one is refused here, not overflowed in a query.
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 2_147_483_647) {
+      throw problem(400, 'invalid-release', 'Invalid release request', { detail: 'version must be an integer from 1 to 2147483647' });
+    }
     out.version = v;
   }
   return out;

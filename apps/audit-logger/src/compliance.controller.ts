@@ -27,7 +27,7 @@ function parseTime(name: string, raw: string | undefined, fallback?: Date): Date
 }
 
 function agencyOf(raw: string | undefined): string {
-  if (!raw || !AGENCY.test(raw)) throw problem(400, 'bad-request', 'agency must be an agency code such as FR-NCB');
+  if (!raw || typeof raw !== 'string' || !AGENCY.test(raw)) throw problem(400, 'bad-request', 'agency must be an agency code such as FR-NCB');
   return raw;
 }
 

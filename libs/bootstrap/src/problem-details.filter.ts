@@ -68,7 +68,18 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (typeof response === 'object' && response !== null && !('message' in response && 'statusCode' in response)) {
         // Readiness reports, the roles guard's refusals and similar structured bodies pass through;
         // a `type` given as a slug becomes a problem URI like the others.
-        const body = { type: PROBLEM_BASE + slug(status), title: exception.message, status, instance, reason: slug(status), ...(response as object) } as ProblemDetails;
+        // The HTTP status always wins: a readiness report's own `status` ('not-ready') would otherwise
+        // replace it and Fastify would answer 500 (found by the HTTP fuzz); the report's word is kept.
+        const own = (response as { status?: unknown }).status;
+        const body = {
+          type: PROBLEM_BASE + slug(status),
+          title: exception.message,
+          instance,
+          reason: slug(status),
+          ...(response as object),
+          status,
+          ...(typeof own === 'string' ? { readiness: own } : {}),
+        } as ProblemDetails;
         if (!body.type.includes('://')) body.type = PROBLEM_BASE + body.type;
         return body;
       }

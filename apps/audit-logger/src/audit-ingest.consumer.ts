@@ -1,5 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
+import { CONSUMER_GROUP_TIMING, RestartBackoff, superviseCrashes } from '@backbone/kafka';
+import { inSpan, SPAN_ATTR, SPANS } from '@backbone/telemetry';
 import type { LedgerWriter } from './ledger.writer.js';
 
 export interface IngestStats {
@@ -16,6 +18,8 @@ export interface IngestStats {
  */
 export class AuditIngestConsumer {
   private consumer: Consumer | undefined;
+  private stopped = false;
+  private readonly backoff = new RestartBackoff();
   readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0 };
 
   constructor(
@@ -27,8 +31,22 @@ export class AuditIngestConsumer {
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.groupId, maxBytesPerPartition: 4 * 1024 * 1024, readUncommitted: false });
+    this.stopped = false;
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      readUncommitted: false,
+      ...CONSUMER_GROUP_TIMING,
+    });
     this.consumer = consumer;
+    // A broker or PostgreSQL outage that outlasts KafkaJS's retries restarts ingest in-process.
+    superviseCrashes(consumer, {
+      name: 'audit-ingest',
+      logger: this.logger,
+      backoff: this.backoff,
+      stopped: () => this.stopped,
+      restart: () => this.start(),
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
@@ -36,11 +54,8 @@ export class AuditIngestConsumer {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const result = await this.writer.append(
-          batch.topic,
-          batch.partition,
-          batch.messages.map((m) => ({ offset: m.offset, value: m.value })),
-        );
+        const rows = batch.messages.map((m) => ({ offset: m.offset, value: m.value }));
+        const result = await inSpan(SPANS.auditIngested, { [SPAN_ATTR.records]: rows.length }, () => this.writer.append(batch.topic, batch.partition, rows));
         this.stats.inserted += result.inserted;
         this.stats.duplicates += result.duplicates;
         this.stats.batches++;
@@ -57,6 +72,7 @@ export class AuditIngestConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'consumer disconnect failed'));
     this.consumer = undefined;
   }

@@ -279,7 +279,7 @@ describe('notice-publisher against the real broker and database', () => {
     const reasons = await pollUntil(
       () => {
         const r = audit.filter((e) => e.type === 'REJECTED').map((e) => `${e.reason}:${e.actor ?? '-'}`);
-        // All three not-owner refusals: their audit events are published asynchronously, in any order.
+        // The refusals are audited after their answers, possibly in separate commits: wait for all three 403s.
         const all = ['missing-credential:-', 'unknown-credential:-', 'malformed-credential:-', 'revoked-credential:-'].every((x) => r.includes(x));
         return all && r.filter((x) => x === 'not-owner:DE-NCB').length >= 3 ? r : undefined;
       },

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Producer } from 'kafkajs';
 import pg from 'pg';
 import type { Logger } from '@backbone/bootstrap';
 import { createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
+import { AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX } from '@backbone/infra';
 import { backboneHome } from '@backbone/persistence';
 import type { AuditLoggerContext } from './audit-logger.context.js';
 import { AuditIngestConsumer } from './audit-ingest.consumer.js';
@@ -75,6 +77,14 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger):
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
+    const replayProducer = kafka.producer({
+      transactionalId: `${AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX}${randomUUID()}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await replayProducer.connect();
+    cleanups.push(() => replayProducer.disconnect());
 
     const consumer = new AuditIngestConsumer(kafka, topics.audit, opts.groupId ?? 'audit-logger', writer, logger);
     await consumer.start();
@@ -93,6 +103,7 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger):
     const context: AuditLoggerContext = {
       pool,
       producer,
+      replayProducer,
       topics,
       trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]),
       policiesDir: resolve(opts.policiesDir ?? process.env['POLICIES_DIR'] ?? 'policies'),

@@ -15,6 +15,8 @@ export interface ComplianceUser {
 export interface AuditLoggerContext {
   pool: pg.Pool;
   producer: Producer;
+  /** Transactional: each replayed delivery commits with its REPLAYED audit event. */
+  replayProducer: Producer;
   topics: TopicNames;
   trustedKeys: ReadonlyMap<string, KeyObject>;
   policiesDir: string;

@@ -32,4 +32,4 @@ runMain('audit-logger', async () => {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-});
+}, { explicit: ['AUDIT_SIGNING_KEY_FILE', 'AUDIT_DB_APP_PASSWORD'], secrets: ['AUDIT_DB_APP_PASSWORD'] });

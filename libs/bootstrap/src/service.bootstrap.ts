@@ -5,6 +5,7 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { PinoNestLogger } from './logger.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
+import { assertProductionReady, type ProductionRequirements } from './production.guard.js';
 
 export interface HttpServiceOptions {
   /** The app's root module (a class or a dynamic module). */
@@ -33,9 +34,16 @@ export async function startHttpService(opts: HttpServiceOptions): Promise<NestFa
   return app;
 }
 
-/** Runs a service's main(), turning a start-up failure (bad config, unreachable dependency) into a clear exit. */
-export function runMain(service: string, main: () => Promise<unknown>): void {
-  main().catch((err: unknown) => {
+/**
+ * Runs a service's main(), turning a start-up failure (bad config, unreachable dependency) into a clear exit.
+ * With BACKBONE_ENV=production the environment is checked first (assertProductionReady): production fails closed.
+ */
+export function runMain(service: string, main: () => Promise<unknown>, production: ProductionRequirements = {}): void {
+  const run = async (): Promise<unknown> => {
+    assertProductionReady(process.env, production);
+    return main();
+  };
+  run().catch((err: unknown) => {
     // The logger may not exist yet when config fails, so stderr is the one place that always works.
     process.stderr.write(`${service}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import type pg from 'pg';
-import { auditEventCodec } from '@backbone/codec';
-import { auditEvent, type TopicNames } from '@backbone/kafka';
+import type { EventKeyring, EventSigningKey } from '@backbone/codec';
+import { auditEvent, encodeAuditEvent, type TopicNames } from '@backbone/kafka';
 import type { ComplianceUser } from './compliance-users.store.js';
 
 /** Everything the compliance API needs, provided to Nest as one value. */
@@ -12,6 +12,10 @@ export interface AuditLoggerContext {
   topics: TopicNames;
   trustedKeys: ReadonlyMap<string, KeyObject>;
   policiesDir: string;
+  /** Signs the events this service emits (null: unsigned, parked as forged by a checking logger). */
+  eventSigningKey: EventSigningKey | null;
+  /** Public event keys: verify re-checks every row's emitter signature with them. */
+  eventKeyring: EventKeyring | null;
 }
 
 export const AUDIT_CONTEXT = Symbol('AUDIT_CONTEXT');
@@ -27,5 +31,5 @@ export async function recordAccess(ctx: AuditLoggerContext, user: ComplianceUser
     agency: fields.agency ?? null,
     details: { action, tokenId: user.tokenId, ...details },
   });
-  await ctx.producer.send({ topic: ctx.topics.audit, acks: -1, messages: [{ key: event.eventId, value: auditEventCodec.encode(event) }] });
+  await ctx.producer.send({ topic: ctx.topics.audit, acks: -1, messages: [{ key: event.eventId, value: encodeAuditEvent(event, ctx.eventSigningKey) }] });
 }

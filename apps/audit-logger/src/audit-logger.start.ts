@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Producer } from 'kafkajs';
 import pg from 'pg';
-import { createLogger, startHttpService, type Logger } from '@backbone/bootstrap';
+import { createLogger, MetricsService, startHttpService, type Logger } from '@backbone/bootstrap';
+import type { EventKeyring, EventSigningKey } from '@backbone/codec';
 import { createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
 import { backboneHome } from '@backbone/persistence';
 import type { AuditLoggerContext } from './audit-logger.context.js';
@@ -30,6 +31,13 @@ export interface StartAuditLoggerOptions {
   appPassword?: string | null;
   policiesDir?: string;
   logger?: Logger;
+  /**
+   * Public event keys of every principal. With them, each event's signature and emitter are
+   * checked and forged ones parked; without them (ledger-only tests) events are entered unchecked.
+   */
+  eventKeyring?: EventKeyring;
+  /** This service's own event key: signs the AUDIT_ACCESSED and REPLAYED events it emits. */
+  eventSigningKey?: EventSigningKey;
 }
 
 export interface RunningAuditLogger {
@@ -75,9 +83,6 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
     await producer.connect();
     cleanups.push(() => producer.disconnect());
 
-    const consumer = new AuditIngestConsumer(kafka, topics.audit, opts.groupId ?? 'audit-logger', writer, logger);
-    await consumer.start();
-    cleanups.push(() => consumer.stop());
 
     const timer = setInterval(() => {
       writer.checkpointNow().catch((err: unknown) => logger.error({ err }, 'checkpoint failed'));
@@ -95,9 +100,21 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
       topics,
       trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]),
       policiesDir: resolve(opts.policiesDir ?? process.env['POLICIES_DIR'] ?? 'policies'),
+      eventSigningKey: opts.eventSigningKey ?? null,
+      eventKeyring: opts.eventKeyring ?? null,
     };
     const app = await startHttpService({ module: AuditLoggerModule.forRoot({ logger, kafka: config, context }), logger, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
     cleanups.push(() => app.close());
+
+    // Started after the app so the forged-events metric exists from the first record.
+    const forged = app.get(MetricsService).counter('audit_forged_events_total', 'Audit events parked as forged (bad signature or emitter)');
+    const screen = opts.eventKeyring
+      ? { keyring: opts.eventKeyring, producer, deadLetterTopic: topics.deadLetter, onForged: () => forged.inc() }
+      : undefined;
+    if (!screen) logger.warn('no event public keys: audit event signatures are not checked');
+    const consumer = new AuditIngestConsumer(kafka, topics.audit, opts.groupId ?? 'audit-logger', writer, logger, screen);
+    await consumer.start();
+    cleanups.push(() => consumer.stop());
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     return { app, url, pool, writer, consumer, producer, signingKey, close: closeAll };
   } catch (err) {

@@ -88,7 +88,7 @@ export class ComplianceController {
   async verify(@Headers('authorization') auth: string | undefined): Promise<unknown> {
     const user = await authorizeCompliance(this.ctx.pool, auth);
     await recordAccess(this.ctx, user, 'verify', {});
-    return verifyLedger(this.ctx.pool, this.ctx.trustedKeys);
+    return verifyLedger(this.ctx.pool, this.ctx.trustedKeys, { eventKeyring: this.ctx.eventKeyring ?? undefined });
   }
 
   @Get('alerts/:id/trail')
@@ -146,7 +146,7 @@ export class ComplianceController {
     const agency = agencyOf(b['agency']);
     const f = filterOf(agency, b);
     await recordAccess(this.ctx, user, 'replay', stringParams(b), { agency });
-    return replayToAgency(this.ctx.pool, this.ctx.producer, this.ctx.topics, { agency, since: f.since, until: f.until, actor: user.name });
+    return replayToAgency(this.ctx.pool, this.ctx.producer, this.ctx.topics, { agency, since: f.since, until: f.until, actor: user.name, signer: this.ctx.eventSigningKey });
   }
 
   @Post('what-if')

@@ -38,6 +38,11 @@ const DDL = [
      hash            bytea NOT NULL CHECK (octet_length(hash) = 32),
      CONSTRAINT ledger_kafka_position UNIQUE (topic, kafka_partition, kafka_offset)
    )`,
+  // Signed audit events (v2): who signed, with which key, and the signature, so verify can
+  // re-check every row. Null on rows written before signatures existed.
+  `ALTER TABLE ${AUDIT_SCHEMA}.ledger ADD COLUMN IF NOT EXISTS signer text`,
+  `ALTER TABLE ${AUDIT_SCHEMA}.ledger ADD COLUMN IF NOT EXISTS signer_key_id text`,
+  `ALTER TABLE ${AUDIT_SCHEMA}.ledger ADD COLUMN IF NOT EXISTS signature bytea`,
   `CREATE INDEX IF NOT EXISTS ledger_alert_idx ON ${AUDIT_SCHEMA}.ledger (alert_id, seq)`,
   `CREATE INDEX IF NOT EXISTS ledger_agency_idx ON ${AUDIT_SCHEMA}.ledger (agency, occurred_at)`,
   `CREATE INDEX IF NOT EXISTS ledger_occurred_idx ON ${AUDIT_SCHEMA}.ledger (occurred_at)`,

@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type pg from 'pg';
+import type { EventKeyring } from '@backbone/codec';
 import { verifyCheckpoint } from './checkpoint-signer.js';
+import { forgeryOf } from './event.screen.js';
 import { entryHash, GENESIS_HASH } from './hash-chain.js';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
 import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
@@ -17,7 +19,9 @@ export type BreakKind =
   /** A signed checkpoint does not match the chain (the chain was rewritten consistently, or the tail truncated). */
   | 'checkpoint-mismatch'
   /** A checkpoint signature does not verify, or is by an unknown key. */
-  | 'bad-signature';
+  | 'bad-signature'
+  /** An event's own signature (its emitter's) does not verify, or its signer may not emit it. */
+  | 'forged-event';
 
 export interface ChainBreak {
   /** The first ledger sequence number at which the chain no longer holds. */
@@ -36,6 +40,10 @@ export interface VerifyReport {
   /** Rows after the last checkpoint: chained but not yet signed. */
   unsignedTail: number;
   firstBreak: ChainBreak | null;
+  /** Rows whose emitter signature was re-checked (only when event keys were given). */
+  eventSignaturesVerified: number;
+  /** Rows without an emitter signature: written before signatures, or undecodable records the logger kept. */
+  unsignedEvents: number;
   durationMs: number;
 }
 
@@ -53,7 +61,13 @@ const PAGE = 5000;
  * lockstep, stopping at the first break. `trustedKeys` come from the key file, never from the
  * database, so whoever can rewrite the tables cannot also forge the signatures.
  */
-export async function verifyLedger(pool: pg.Pool, trustedKeys: ReadonlyMap<string, KeyObject>): Promise<VerifyReport> {
+export async function verifyLedger(
+  pool: pg.Pool,
+  trustedKeys: ReadonlyMap<string, KeyObject>,
+  options: { eventKeyring?: EventKeyring } = {},
+): Promise<VerifyReport> {
+  let eventSignaturesVerified = 0;
+  let unsignedEvents = 0;
   const started = performance.now();
   const cps = (await pool.query<CheckpointRow>(`SELECT seq::text AS seq, head_hash, signature, key_id FROM ${AUDIT_SCHEMA}.checkpoints c ORDER BY c.seq`)).rows;
   let cpIndex = 0;
@@ -88,10 +102,21 @@ export async function verifyLedger(pool: pg.Pool, trustedKeys: ReadonlyMap<strin
         }
         break outer;
       }
-      const computed = entryHash(prevHash, rowToEntry(row));
+      const entry = rowToEntry(row);
+      const computed = entryHash(prevHash, entry);
       if (!computed.equals(row.hash)) {
         fail(seq, 'modified', `row ${seq} was modified: its content does not hash to its stored hash`);
         break outer;
+      }
+      if (entry.event.signature === null) unsignedEvents++;
+      else if (options.eventKeyring) {
+        // Re-checked from the row alone: the signature covers the event's fields, not its ledger position.
+        const why = forgeryOf(entry.event, options.eventKeyring);
+        if (why !== null) {
+          fail(seq, 'forged-event', `row ${seq}: ${why}`);
+          break outer;
+        }
+        eventSignaturesVerified++;
       }
       while (cpIndex < cps.length && BigInt(cps[cpIndex]!.seq) === seq) {
         const cp = cps[cpIndex]!;
@@ -134,6 +159,8 @@ export async function verifyLedger(pool: pg.Pool, trustedKeys: ReadonlyMap<strin
     headHash: headSeq > 0 ? prevHash.toString('hex') : null,
     unsignedTail: Number(expectedSeq - 1n - lastCpSeq),
     firstBreak: result.firstBreak,
+    eventSignaturesVerified,
+    unsignedEvents,
     durationMs: Math.round(performance.now() - started),
   };
 }

@@ -14,6 +14,8 @@ export const LEDGER_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('backbone:
 export interface IncomingRecord {
   offset: string;
   value: Buffer | null;
+  /** Already decoded (and screened) by the ingest; decoded here when absent. */
+  event?: AuditEvent;
 }
 
 export interface AppendResult {
@@ -66,7 +68,7 @@ export class LedgerWriter {
   }
 
   async append(topic: string, partition: number, records: readonly IncomingRecord[]): Promise<AppendResult> {
-    const events = records.map((r) => ({ offset: r.offset, event: decodeAuditRecord(r.value) }));
+    const events = records.map((r) => ({ offset: r.offset, event: r.event ?? decodeAuditRecord(r.value) }));
     return this.inTransaction(async (client) => {
       const existing = await client.query<{ kafka_offset: string }>(
         `SELECT kafka_offset FROM ${AUDIT_SCHEMA}.ledger WHERE topic = $1 AND kafka_partition = $2 AND kafka_offset = ANY($3::bigint[])`,

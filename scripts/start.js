@@ -38,7 +38,14 @@ mkdirSync(join(home, 'logs'), { recursive: true });
 const kafkaEnv = (principal) => {
   const password = credentials[principal];
   if (!password) throw new Error(`no Kafka credentials for ${principal}; run: npx backbone infra up`);
-  return { KAFKA_BROKERS: info.brokers.join(','), KAFKA_CA_FILE: info.caFile, KAFKA_SASL_USERNAME: principal, KAFKA_SASL_PASSWORD: password };
+  // Each service signs its audit events with its own principal's event key (provisioned by infra up).
+  return {
+    KAFKA_BROKERS: info.brokers.join(','),
+    KAFKA_CA_FILE: info.caFile,
+    KAFKA_SASL_USERNAME: principal,
+    KAFKA_SASL_PASSWORD: password,
+    EVENT_SIGNING_KEY_FILE: infra.eventKeyFile(principal),
+  };
 };
 
 const children = [];
@@ -89,7 +96,7 @@ try {
   say('▶ services');
   const publisher = service('notice-publisher', 'notice-publisher', 8080, kafkaEnv('notice-publisher'));
   const gate = service('policy-gate', 'policy-gate', 8081, { ...kafkaEnv('policy-gate'), GATE_INSTANCE_ID: '1' });
-  const audit = service('audit-logger', 'audit-logger', 8082, { ...kafkaEnv('audit-logger'), AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem') });
+  const audit = service('audit-logger', 'audit-logger', 8082, { ...kafkaEnv('audit-logger'), AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem'), EVENT_PUBLIC_KEYS_FILE: infra.eventPublicKeysFile() });
   const subscribers = agencies.map((agency, i) => [agency, service(`subscriber-${agency}`, 'agency-subscriber', 8100 + i, { ...kafkaEnv(`subscriber-${agency}`), AGENCY_CODE: agency })]);
   for (const c of children) await waitReady(c.name, c.url);
 

@@ -55,7 +55,7 @@ export async function startAgencySubscriber(opts: StartAgencySubscriberOptions):
   if (!AGENCY_CODE_PATTERN.test(agency)) throw new Error(`Invalid agency code ${JSON.stringify(agency)}`);
   const base = opts.kafka instanceof KafkaConfig ? opts.kafka : KafkaConfig.of(opts.kafka);
   const prefix = opts.prefix ?? base.settings.KAFKA_TOPIC_PREFIX;
-  const kafka = KafkaConfig.of(base.connection, prefix);
+  const kafka = KafkaConfig.of(base.connection, prefix, base.eventSigner);
   const topics = topicNames(prefix);
   const feedTopic = topics.feedFor(agency);
   const groupId = opts.groupId ?? `${prefix}subscriber-${agency}`;
@@ -63,7 +63,7 @@ export async function startAgencySubscriber(opts: StartAgencySubscriberOptions):
   const clientId = `agency-subscriber-${agency}`;
 
   const db = await openSubscriberDatabase(opts.databaseUrl, agency);
-  const inbox = new InboxStore(db, agency, subscriberSchemaFor(agency));
+  const inbox = new InboxStore(db, agency, subscriberSchemaFor(agency), kafka.eventSigner);
   const desks = new DeskStore(db);
   const notifier = new InboxNotifier(opts.databaseUrl, inbox.channel, logger);
   const relay = new AuditRelay(createKafka(kafka.connection, clientId, logger), db, topics.audit, logger);

@@ -1,5 +1,5 @@
 import { createLogger, loadServiceSettings, runMain } from '@backbone/bootstrap';
-import { KafkaConfig } from '@backbone/kafka';
+import { KafkaConfig, readEventKeyring } from '@backbone/kafka';
 import { resolveDatabase } from '@backbone/persistence';
 import { loadAuditLoggerSettings } from './audit-logger.config.js';
 import { defaultSigningKeyFile, startAuditLogger } from './audit-logger.start.js';
@@ -22,6 +22,9 @@ runMain('audit-logger', async () => {
     appRole: settings.AUDIT_DB_APP_ROLE,
     appPassword: settings.AUDIT_DB_APP_PASSWORD,
     logger,
+    eventSigningKey: kafka.eventSigner ?? undefined,
+    // Only public keys: the audit logger can check every emitter but impersonate none.
+    ...(settings.EVENT_PUBLIC_KEYS_FILE ? { eventKeyring: readEventKeyring(settings.EVENT_PUBLIC_KEYS_FILE) } : {}),
   });
   logger.info({ url: running.url }, 'audit logger ready');
   const stop = (): void => {
@@ -32,4 +35,4 @@ runMain('audit-logger', async () => {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-}, { explicit: ['AUDIT_SIGNING_KEY_FILE', 'AUDIT_DB_APP_PASSWORD'], secrets: ['AUDIT_DB_APP_PASSWORD'] });
+}, { explicit: ['AUDIT_SIGNING_KEY_FILE', 'AUDIT_DB_APP_PASSWORD', 'EVENT_PUBLIC_KEYS_FILE'], secrets: ['AUDIT_DB_APP_PASSWORD'] });

@@ -1,8 +1,9 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
+import type { EventSigningKey } from '@backbone/codec';
 import type { TopicNames } from '@backbone/kafka';
-import { alertIdsOf, assembleBatch, type AssembledBatch, type InboundRecord } from './batch.assembler.js';
-import { decodeInbound, gateCodecs } from './gate.codecs.js';
+import { alertIdsOf, assembleBatch, type AssembledBatch, type GateCodecs, type InboundRecord } from './batch.assembler.js';
+import { decodeInbound, gateCodecsFor } from './gate.codecs.js';
 import type { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { GateRepository } from './gate.repository.js';
@@ -39,6 +40,8 @@ export interface PolicyGateConsumerOptions {
   logger: Logger;
   instanceId: string;
   groupId: string;
+  /** The gate's event key: signs the DECIDED and DEAD_LETTERED events. */
+  eventSigner?: EventSigningKey | null;
   maxBatchRecords: number;
   maxBytesPerPartition: number;
   txnRetries: number;
@@ -84,7 +87,10 @@ export class PolicyGateConsumer {
   private dead = false;
   private fatal: Error | undefined;
 
+  private readonly codecs: GateCodecs;
+
   constructor(private readonly o: PolicyGateConsumerOptions) {
+    this.codecs = gateCodecsFor(o.eventSigner ?? null);
     this.consumer = o.kafka.consumer({
       groupId: o.groupId,
       // Only committed alerts: the publisher writes alerts.submitted transactionally too.
@@ -199,7 +205,7 @@ export class PolicyGateConsumer {
       service: SERVICE,
       topics: this.o.topics,
       policy: this.o.policy,
-      codecs: gateCodecs,
+      codecs: this.codecs,
       now: new Date(),
       pastRecipients: past,
     });

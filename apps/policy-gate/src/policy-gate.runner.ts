@@ -47,6 +47,7 @@ export class PolicyGateRunner implements OnApplicationBootstrap, OnApplicationSh
       logger: this.logger,
       metrics: this.metrics,
       onFatal: this.onFatal,
+      eventSigner: this.kafkaConfig.eventSigner,
     });
     const gate = this.gate;
     this.health.register({ name: 'postgres', check: () => gate.repository.ping() });

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { createLogger, MetricsService, type Logger } from '@backbone/bootstrap';
+import type { EventSigningKey } from '@backbone/codec';
 import { createKafka, topicNames, type KafkaConnection, type TopicNames } from '@backbone/kafka';
 import { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
@@ -27,6 +28,8 @@ export interface StartPolicyGateOptions {
   metrics?: MetricsService;
   beforeCommit?: PolicyGateConsumerOptions['beforeCommit'];
   onFatal?: PolicyGateConsumerOptions['onFatal'];
+  /** The gate's event key (KafkaConfig.eventSigner): signs every audit event the gate writes. */
+  eventSigner?: EventSigningKey | null;
 }
 
 export interface RunningPolicyGate {
@@ -69,6 +72,7 @@ export async function startPolicyGate(opts: StartPolicyGateOptions): Promise<Run
     maxBatchRecords: opts.maxBatchRecords ?? 500,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576,
     txnRetries: opts.txnRetries ?? 5,
+    eventSigner: opts.eventSigner ?? null,
     ...(opts.beforeCommit ? { beforeCommit: opts.beforeCommit } : {}),
     ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
   });
@@ -79,7 +83,7 @@ export async function startPolicyGate(opts: StartPolicyGateOptions): Promise<Run
     await repository.close();
     throw err;
   }
-  const releaser = new HoldReleaser({ kafka, topics, policy, repository, logger, instanceId: opts.instanceId ?? '0' });
+  const releaser = new HoldReleaser({ kafka, topics, policy, repository, logger, instanceId: opts.instanceId ?? '0', eventSigner: opts.eventSigner ?? null });
   let closing: Promise<void> | undefined;
   return {
     topics,

@@ -11,6 +11,7 @@ const FIT: NodeJS.ProcessEnv = {
   KAFKA_CA_FILE: '/etc/backbone/kafka-ca.pem',
   KAFKA_SASL_USERNAME: 'policy-gate',
   KAFKA_SASL_PASSWORD: 'x8Gk2-long-random-secret',
+  EVENT_SIGNING_KEY_FILE: '/etc/backbone/policy-gate.event-key.json',
 };
 
 function refused(env: NodeJS.ProcessEnv, req = {}): string[] {
@@ -45,6 +46,7 @@ describe('production fails closed', () => {
     ['Kafka without authentication', { KAFKA_SASL_MECHANISM: 'none' }, /authenticates to Kafka/],
     ['the local default broker', { KAFKA_BROKERS: undefined }, /KAFKA_BROKERS must be given explicitly/],
     ['a demo Kafka password', { KAFKA_SASL_PASSWORD: 'changeme' }, /KAFKA_SASL_PASSWORD=<redacted> is a demo credential/],
+    ['no event signing key', { EVENT_SIGNING_KEY_FILE: undefined }, /EVENT_SIGNING_KEY_FILE must name/],
     ['a CA from the local demo state', { KAFKA_CA_FILE: '/home/op/backbone/.backbone/kafka/tls/ca.pem' }, /local demo state/],
   ])('refuses %s', (_label, change, problem) => {
     const problems = refused({ ...FIT, ...change });

@@ -63,6 +63,8 @@ export function productionProblems(env: NodeJS.ProcessEnv, req: ProductionRequir
   }
   if ((env['KAFKA_SASL_MECHANISM'] ?? '').trim() === 'none') problems.push('KAFKA_SASL_MECHANISM=none: production authenticates to Kafka');
   if (set('KAFKA_SASL_PASSWORD') && isDemoSecret(env['KAFKA_SASL_PASSWORD']!)) problems.push('KAFKA_SASL_PASSWORD=<redacted> is a demo credential');
+  // Unsigned audit events would be parked as forged: every service signs what it emits.
+  if (!set('EVENT_SIGNING_KEY_FILE')) problems.push("EVENT_SIGNING_KEY_FILE must name this principal's event signing key");
 
   for (const name of req.explicit ?? []) if (!set(name)) problems.push(`${name} must be given explicitly in production (the default is a generated demo value)`);
   for (const name of req.secrets ?? []) if (set(name) && isDemoSecret(env[name]!)) problems.push(`${name}=<redacted> is a demo credential`);

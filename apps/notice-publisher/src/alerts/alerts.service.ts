@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { alertCodec, auditEventCodec, isUuid, type Alert, type MsgType } from '@backbone/codec';
+import { alertCodec, isUuid, type Alert, type MsgType } from '@backbone/codec';
 import { LOGGER, MetricsService, problem, type Logger, type ProblemException } from '@backbone/bootstrap';
-import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
+import { auditEvent, encodeAuditEvent, KAFKA_CONFIG, TOPIC_NAMES, type KafkaConfig, type TopicNames } from '@backbone/kafka';
 import type { Office } from '../auth/office-auth.guard.js';
 import type { PublisherConfig } from '../config/publisher.config.js';
 import { AlertStore, type AlertRow } from '../persistence/alert.store.js';
@@ -77,6 +77,7 @@ export class AlertsService {
     private readonly publisher: GroupCommitPublisher,
     @Inject(AGENCY_DIRECTORY) private readonly agencies: AgencyDirectory,
     @Inject(TOPIC_NAMES) private readonly topics: TopicNames,
+    @Inject(KAFKA_CONFIG) private readonly kafkaConfig: KafkaConfig,
     @Inject(PUBLISHER_CONFIG) private readonly config: PublisherConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
@@ -210,7 +211,7 @@ export class AlertsService {
     try {
       acks = await this.publisher.publish([
         { topic: this.topics.submitted, partition, key: alert.alertId, value: encoded, headers: { 'content-type': 'application/vnd.apache.avro+single-object' } },
-        { topic: this.topics.audit, key: alert.alertId, value: auditEventCodec.encode(audit) },
+        { topic: this.topics.audit, key: alert.alertId, value: encodeAuditEvent(audit, this.kafkaConfig.eventSigner) },
       ]);
     } catch (err) {
       if (err instanceof PublishUnavailableError) {

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import type { EntityManager } from 'typeorm';
-import { backboneHome, createAppendOnlyRole } from '@backbone/persistence';
+import { backboneHome, createAppendOnlyRole, setRolePasswordSql } from '@backbone/persistence';
 
 /** The ledger's PostgreSQL schema; every table below lives in it. */
 export const AUDIT_SCHEMA = 'audit';
@@ -124,9 +124,11 @@ async function migrateLedgerOnce(options: MigrateOptions): Promise<void> {
           END IF;
         EXCEPTION WHEN duplicate_object THEN NULL;
         END $$`);
-      // Literal, not a bind parameter: ALTER ROLE takes none. The password is ours (hex) so it is safe.
       if (!/^[A-Za-z0-9_-]{16,}$/.test(options.appPassword)) throw new Error('AUDIT_DB_APP_PASSWORD must be 16+ characters of [A-Za-z0-9_-]');
-      await client.query(`ALTER ROLE ${role} LOGIN INHERIT PASSWORD '${options.appPassword}'`);
+      // ALTER ROLE takes no bind parameter, so the statement carries a SCRAM verifier computed here,
+      // never the password: nothing PostgreSQL could log or keep in pg_stat_statements reveals it.
+      await client.query(`ALTER ROLE ${role} LOGIN INHERIT`);
+      await client.query(setRolePasswordSql(role, options.appPassword));
       await client.query(`GRANT ${AUDIT_WRITER_GROUP} TO ${role}`);
       await client.query('COMMIT');
     } catch (err) {

@@ -29,3 +29,4 @@ export {
 export { pingDatabase, type PingResult } from './database.ping.js';
 export { createAppendOnlyRole, type AppendOnlyOptions, type SqlQueryable } from './append-only.grants.js';
 export { parseDatabaseUrl, redactDatabaseUrl, withDatabase, databaseNameOf } from './database-url.js';
+export { scramSha256Verifier, setRolePasswordSql, SCRAM_ITERATIONS } from './scram-verifier.js';

@@ -22,6 +22,14 @@ export const AUDIT_LOGGER_SETTINGS = {
   EVENT_PUBLIC_KEYS_FILE: settings.optionalString({
     description: 'Public event keys of every principal (`backbone infra up`); unset: audit event signatures are not checked',
   }),
+  AUDIT_ANCHOR_TOPIC: settings.bool({ description: 'Publish every signed checkpoint to audit.checkpoints (anchors outside the database)', default: true }),
+  AUDIT_ANCHOR_FILE: settings.optionalString({ description: 'Also append every signed checkpoint to this file (one JSON line each), e.g. on write-once storage' }),
+  AUDIT_MAX_UNANCHORED_TAIL: settings.int({
+    description: 'Verify fails when more ledger rows than this follow the latest anchored checkpoint',
+    default: 100_000,
+    min: 1,
+    max: 1_000_000_000,
+  }),
   AUDIT_CONSUMER_GROUP: settings.string({ description: 'Kafka consumer group of the ingest', default: 'audit-logger', pattern: /^[A-Za-z0-9._-]+$/ }),
 } as const;
 

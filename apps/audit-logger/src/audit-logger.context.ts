@@ -3,6 +3,7 @@ import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { EventKeyring, EventSigningKey } from '@backbone/codec';
 import { auditEvent, encodeAuditEvent, type TopicNames } from '@backbone/kafka';
+import type { Anchor } from './checkpoint.anchor.js';
 import type { ComplianceUser } from './compliance-users.store.js';
 
 /** Everything the compliance API needs, provided to Nest as one value. */
@@ -16,6 +17,8 @@ export interface AuditLoggerContext {
   eventSigningKey: EventSigningKey | null;
   /** Public event keys: verify re-checks every row's emitter signature with them. */
   eventKeyring: EventKeyring | null;
+  /** The checkpoints anchored outside the database, for verify; null when anchoring is off. */
+  readAnchors: () => Promise<{ anchors: Anchor[]; maxUnanchoredTail?: number | undefined } | null>;
 }
 
 export const AUDIT_CONTEXT = Symbol('AUDIT_CONTEXT');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -13,6 +14,7 @@ import { AuditIngestConsumer } from './audit-ingest.consumer.js';
 import { generateSigningKey, loadSigningKey, type SigningKey } from './checkpoint-signer.js';
 import { appDatabaseUrl, appRolePassword, DEFAULT_APP_ROLE, migrateLedger } from './ledger.schema.js';
 import { LedgerWriter } from './ledger.writer.js';
+import { ANCHOR_READER_GROUP_PREFIX, CheckpointAnchor, mergeAnchors, readAnchorsFromFile, readAnchorsFromKafka } from './checkpoint.anchor.js';
 
 export interface StartAuditLoggerOptions {
   /** A connection (then `prefix` applies) or a full KafkaConfig (its own prefix). */
@@ -38,6 +40,11 @@ export interface StartAuditLoggerOptions {
   eventKeyring?: EventKeyring;
   /** This service's own event key: signs the AUDIT_ACCESSED and REPLAYED events it emits. */
   eventSigningKey?: EventSigningKey;
+  /**
+   * Anchor every signed checkpoint outside the database: on the checkpoints topic (`topic`) and/or
+   * appended to `file`. Verify then compares the ledger with the anchors.
+   */
+  anchors?: { topic: boolean; file?: string | null; maxUnanchoredTail?: number };
 }
 
 export interface RunningAuditLogger {
@@ -76,12 +83,24 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
     for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'));
   };
   try {
-    const writer = new LedgerWriter(pool, { signingKey, checkpointEveryRows: opts.checkpointEveryRows ?? 1000 });
+    // Assigned once the producer is connected; checkpoints are only signed after that (ingest starts last).
+    let anchor: CheckpointAnchor | undefined;
+    const writer = new LedgerWriter(pool, {
+      signingKey,
+      checkpointEveryRows: opts.checkpointEveryRows ?? 1000,
+      onCheckpoint: async (cp) => {
+        // The checkpoint is committed; an anchor that cannot be written is reported loudly, and verify
+        // (which compares with the anchors) will show the gap.
+        await anchor?.anchor(cp).catch((err: unknown) => logger.error({ err, seq: cp.seq }, 'checkpoint anchor not written'));
+      },
+    });
     await writer.registerKey();
     const kafka = createKafka(config.connection, 'audit-logger', logger);
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
+    const anchoring = opts.anchors;
+    if (anchoring && (anchoring.topic || anchoring.file)) anchor = new CheckpointAnchor(producer, anchoring.topic ? topics.checkpoints : null, anchoring.file ?? null);
 
 
     const timer = setInterval(() => {
@@ -102,6 +121,12 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
       policiesDir: resolve(opts.policiesDir ?? process.env['POLICIES_DIR'] ?? 'policies'),
       eventSigningKey: opts.eventSigningKey ?? null,
       eventKeyring: opts.eventKeyring ?? null,
+      readAnchors: async () => {
+        if (!anchoring) return null;
+        const fromFile = anchoring.file ? readAnchorsFromFile(anchoring.file) : [];
+        const fromTopic = anchoring.topic ? await readAnchorsFromKafka(kafka, topics.checkpoints, `${ANCHOR_READER_GROUP_PREFIX}${randomUUID()}`) : [];
+        return { anchors: mergeAnchors(fromFile, fromTopic), maxUnanchoredTail: anchoring.maxUnanchoredTail };
+      },
     };
     const app = await startHttpService({ module: AuditLoggerModule.forRoot({ logger, kafka: config, context }), logger, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
     cleanups.push(() => app.close());

@@ -88,7 +88,11 @@ export class ComplianceController {
   async verify(@Headers('authorization') auth: string | undefined): Promise<unknown> {
     const user = await authorizeCompliance(this.ctx.pool, auth);
     await recordAccess(this.ctx, user, 'verify', {});
-    return verifyLedger(this.ctx.pool, this.ctx.trustedKeys, { eventKeyring: this.ctx.eventKeyring ?? undefined });
+    const anchored = await this.ctx.readAnchors();
+    return verifyLedger(this.ctx.pool, this.ctx.trustedKeys, {
+      ...(this.ctx.eventKeyring ? { eventKeyring: this.ctx.eventKeyring } : {}),
+      ...(anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
+    });
   }
 
   @Get('alerts/:id/trail')

@@ -23,6 +23,7 @@ runMain('audit-logger', async () => {
     appPassword: settings.AUDIT_DB_APP_PASSWORD,
     logger,
     eventSigningKey: kafka.eventSigner ?? undefined,
+    anchors: { topic: settings.AUDIT_ANCHOR_TOPIC, file: settings.AUDIT_ANCHOR_FILE, maxUnanchoredTail: settings.AUDIT_MAX_UNANCHORED_TAIL },
     // Only public keys: the audit logger can check every emitter but impersonate none.
     ...(settings.EVENT_PUBLIC_KEYS_FILE ? { eventKeyring: readEventKeyring(settings.EVENT_PUBLIC_KEYS_FILE) } : {}),
   });

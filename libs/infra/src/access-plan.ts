@@ -17,6 +17,8 @@ export function subscriberPrincipal(agencyCode: string): string {
 export const CONSUMER_GROUPS = {
   gate: 'policy-gate',
   auditLogger: 'audit-logger',
+  /** Prefix of the short-lived groups that read the checkpoint anchors back for verify. */
+  auditLoggerAnchors: 'audit-logger-anchors-',
   subscriber: (agencyCode: string): string => `subscriber-${agencyCode}`,
 } as const;
 
@@ -88,11 +90,16 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
   allow(auditLogger, 'TOPIC', names.feedPrefix, 'PREFIXED', 'WRITE', 'DESCRIBE');
   // Reads of the audit log are themselves audited (audit-accessed events).
   allow(auditLogger, 'TOPIC', names.audit, 'LITERAL', 'WRITE');
+  // Checkpoint anchors: the audit logger alone writes them, and reads them back to verify.
+  allow(auditLogger, 'TOPIC', names.checkpoints, 'LITERAL', 'WRITE', 'READ', 'DESCRIBE');
+  allow(auditLogger, 'GROUP', CONSUMER_GROUPS.auditLoggerAnchors, 'PREFIXED', 'READ');
 
   const topics: TopicSpec[] = [
     { name: names.submitted, partitions: SUBMITTED_PARTITIONS },
     { name: names.deadLetter, partitions: DEAD_LETTER_PARTITIONS },
     { name: names.audit, partitions: AUDIT_PARTITIONS },
+    // One partition: anchors are read back in order.
+    { name: names.checkpoints, partitions: 1 },
   ];
   const principals: string[] = [publisher, gate, auditLogger];
   for (const code of agencyCodes) {

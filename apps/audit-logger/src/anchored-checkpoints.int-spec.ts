@@ -8,7 +8,9 @@ import { auditEventCodec } from '@backbone/codec';
 import { auditEvent, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { startAuditLogger, type RunningAuditLogger } from './audit-logger.start.js';
+import { createLogger, startService } from '@backbone/bootstrap';
+import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
+import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
 import { readAnchorsFromFile, readAnchorsFromKafka } from './checkpoint.anchor.js';
 import { entryHash, GENESIS_HASH } from './hash-chain.js';
 import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
@@ -60,6 +62,21 @@ async function asOwner<T>(work: (owner: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+
+type RunningAuditLogger = AuditLedgerRuntime & { url: string };
+
+/** The audit logger as main.ts starts it (startService), with its ledger runtime exposed for the test. */
+async function startAuditLogger(options: AuditLoggerOptions): Promise<RunningAuditLogger> {
+  const service = await startService({
+    name: 'audit-logger',
+    module: AuditLoggerModule.forRoot(options),
+    logger: createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn'),
+    port: 0,
+    shutdownHooks: false,
+  });
+  return { ...service.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME), url: service.url, close: () => service.close() };
+}
+
 beforeAll(async () => {
   prefix = `${uniqueName('anch')}.`;
   topics = topicNames(prefix);
@@ -73,7 +90,6 @@ beforeAll(async () => {
     kafka: testKafkaConnection('admin'),
     prefix,
     databaseUrl: db.url,
-    port: 0,
     signingKeyFile: join(dir, 'checkpoint-key.pem'),
     groupId: uniqueName('anchors'),
     checkpointEveryRows: 10,

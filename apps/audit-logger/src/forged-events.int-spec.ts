@@ -10,7 +10,9 @@ import { auditEventCodec, deadLetterCodec, signAuditEvent, type DeadLetter, type
 import { auditEvent, encodeAuditEvent, generateEventKey, readEventKeyring, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, hasServicePrincipals, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { startAuditLogger, type RunningAuditLogger } from './audit-logger.start.js';
+import { createLogger, startService } from '@backbone/bootstrap';
+import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
+import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
 import { entryHash, GENESIS_HASH } from './hash-chain.js';
 import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
 import { verifyLedger } from './ledger.verifier.js';
@@ -54,6 +56,21 @@ async function ledgerRows(): Promise<{ type: string; agency: string | null; sign
   return (await running.pool.query<{ type: string; agency: string | null; signer: string | null }>('SELECT type, agency, signer FROM audit.ledger ORDER BY seq')).rows;
 }
 
+
+type RunningAuditLogger = AuditLedgerRuntime & { url: string };
+
+/** The audit logger as main.ts starts it (startService), with its ledger runtime exposed for the test. */
+async function startAuditLogger(options: AuditLoggerOptions): Promise<RunningAuditLogger> {
+  const service = await startService({
+    name: 'audit-logger',
+    module: AuditLoggerModule.forRoot(options),
+    logger: createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn'),
+    port: 0,
+    shutdownHooks: false,
+  });
+  return { ...service.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME), url: service.url, close: () => service.close() };
+}
+
 beforeAll(async () => {
   prefix = `${uniqueName('forged')}.`;
   topics = topicNames(prefix);
@@ -70,7 +87,6 @@ beforeAll(async () => {
     kafka: testKafkaConnection('admin'),
     prefix,
     databaseUrl: db.url,
-    port: 0,
     signingKeyFile: join(keysDir, 'checkpoint-key.pem'),
     groupId: uniqueName('forged'),
     eventKeyring: keyring,

@@ -6,7 +6,9 @@ import type { Admin } from 'kafkajs';
 import { topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { startAuditLogger, type RunningAuditLogger } from './audit-logger.start.js';
+import { createLogger, startService } from '@backbone/bootstrap';
+import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
+import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
 import { issueComplianceUser } from './compliance-users.store.js';
 
 // Attacker side: a compliance user (a legitimate token) tries to make what-if read files of its
@@ -33,6 +35,21 @@ async function whatIf(body: Record<string, unknown>): Promise<{ status: number; 
   return { status: res.status, text, json: JSON.parse(text) as Record<string, unknown> };
 }
 
+
+type RunningAuditLogger = AuditLedgerRuntime & { url: string };
+
+/** The audit logger as main.ts starts it (startService), with its ledger runtime exposed for the test. */
+async function startAuditLogger(options: AuditLoggerOptions): Promise<RunningAuditLogger> {
+  const service = await startService({
+    name: 'audit-logger',
+    module: AuditLoggerModule.forRoot(options),
+    logger: createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn'),
+    port: 0,
+    shutdownHooks: false,
+  });
+  return { ...service.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME), url: service.url, close: () => service.close() };
+}
+
 beforeAll(async () => {
   prefix = `${uniqueName('wi')}.`;
   topics = topicNames(prefix);
@@ -44,7 +61,6 @@ beforeAll(async () => {
     kafka: testKafkaConnection('admin'),
     prefix,
     databaseUrl: db.url,
-    port: 0,
     signingKeyFile: join(mkdtempSync(join(tmpdir(), 'what-if-')), 'signing-key.pem'),
     groupId: uniqueName('what-if'),
   });

@@ -65,8 +65,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const response = exception.getResponse();
       if (typeof response === 'object' && response !== null && !('message' in response && 'statusCode' in response)) {
-        // Readiness reports and similar structured bodies pass through unchanged.
-        return { type: PROBLEM_BASE + slug(status), title: exception.message, status, ...(response as object) };
+        // Readiness reports, the roles guard's refusals and similar structured bodies pass through;
+        // a `type` given as a slug becomes a problem URI like the others.
+        const body = { type: PROBLEM_BASE + slug(status), title: exception.message, status, instance, ...(response as object) } as ProblemDetails;
+        if (!body.type.includes('://')) body.type = PROBLEM_BASE + body.type;
+        return body;
       }
       return { type: PROBLEM_BASE + slug(status), title: exception.message, status, instance };
     }

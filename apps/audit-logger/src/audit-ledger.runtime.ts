@@ -1,29 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Producer } from 'kafkajs';
 import pg from 'pg';
-import { createLogger, MetricsService, startHttpService, type Logger } from '@backbone/bootstrap';
+import type { Logger, MetricsService } from '@backbone/bootstrap';
 import type { EventKeyring, EventSigningKey } from '@backbone/codec';
 import { createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
 import { backboneHome } from '@backbone/persistence';
 import type { AuditLoggerContext } from './audit-logger.context.js';
-import { AuditLoggerModule } from './audit-logger.module.js';
 import { AuditIngestConsumer } from './audit-ingest.consumer.js';
 import { generateSigningKey, loadSigningKey, type SigningKey } from './checkpoint-signer.js';
 import { appDatabaseUrl, appRolePassword, DEFAULT_APP_ROLE, migrateLedger } from './ledger.schema.js';
 import { LedgerWriter } from './ledger.writer.js';
 import { ANCHOR_READER_GROUP_PREFIX, CheckpointAnchor, mergeAnchors, readAnchorsFromFile, readAnchorsFromKafka } from './checkpoint.anchor.js';
 
-export interface StartAuditLoggerOptions {
+export interface AuditLoggerOptions {
   /** A connection (then `prefix` applies) or a full KafkaConfig (its own prefix). */
   kafka: KafkaConnection | KafkaConfig;
   /** Owner URL: migrations run as it; the service then connects as the app role. */
   databaseUrl: string;
   prefix?: string;
-  port?: number;
-  host?: string;
   /** Generated (PKCS#8 PEM Ed25519, mode 0600) when missing. Default .backbone/audit/signing-key.pem */
   signingKeyFile?: string;
   checkpointEveryRows?: number;
@@ -32,13 +28,12 @@ export interface StartAuditLoggerOptions {
   appRole?: string;
   appPassword?: string | null;
   policiesDir?: string;
-  logger?: Logger;
   /**
    * Public event keys of every principal. With them, each event's signature and emitter are
    * checked and forged ones parked; without them (ledger-only tests) events are entered unchecked.
    */
   eventKeyring?: EventKeyring;
-  /** This service's own event key: signs the AUDIT_ACCESSED and REPLAYED events it emits. */
+  /** This service's own event key (default: the KafkaConfig's): signs the AUDIT_ACCESSED and REPLAYED events it emits. */
   eventSigningKey?: EventSigningKey;
   /**
    * Anchor every signed checkpoint outside the database: on the checkpoints topic (`topic`) and/or
@@ -47,9 +42,9 @@ export interface StartAuditLoggerOptions {
   anchors?: { topic: boolean; file?: string | null; maxUnanchoredTail?: number };
 }
 
-export interface RunningAuditLogger {
-  app: NestFastifyApplication;
-  url: string;
+/** The ledger side of the audit logger: what the compliance API reads and what the tests inspect. */
+export interface AuditLedgerRuntime {
+  context: AuditLoggerContext;
   pool: pg.Pool;
   writer: LedgerWriter;
   consumer: AuditIngestConsumer;
@@ -66,9 +61,11 @@ export function ensureSigningKey(path: string): SigningKey {
   return existsSync(path) ? loadSigningKey(path) : generateSigningKey(path);
 }
 
-/** Starts ingest, checkpoint timer and the compliance API; `close()` stops them in order. */
-export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<RunningAuditLogger> {
-  const logger = opts.logger ?? createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn');
+/**
+ * Opens the ledger (migrated, as the app role), the signing key, the ingest consumer and the
+ * checkpoint timer; the module calls it at start-up and `close()` on shutdown, in reverse order.
+ */
+export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, metrics?: MetricsService): Promise<AuditLedgerRuntime> {
   const config = opts.kafka instanceof KafkaConfig ? opts.kafka : KafkaConfig.of(opts.kafka, opts.prefix ?? '');
   const topics = topicNames(config.settings.KAFKA_TOPIC_PREFIX);
   const role = opts.appRole ?? DEFAULT_APP_ROLE;
@@ -83,7 +80,7 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
     for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'));
   };
   try {
-    // Assigned once the producer is connected; checkpoints are only signed after that (ingest starts last).
+    // Assigned once the producer is connected; checkpoints are only signed after that (ingest starts later).
     let anchor: CheckpointAnchor | undefined;
     const writer = new LedgerWriter(pool, {
       signingKey,
@@ -102,6 +99,14 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
     const anchoring = opts.anchors;
     if (anchoring && (anchoring.topic || anchoring.file)) anchor = new CheckpointAnchor(producer, anchoring.topic ? topics.checkpoints : null, anchoring.file ?? null);
 
+    const forged = metrics?.counter('audit_forged_events_total', 'Audit events parked as forged (bad signature or emitter)');
+    const screen = opts.eventKeyring
+      ? { keyring: opts.eventKeyring, producer, deadLetterTopic: topics.deadLetter, onForged: () => forged?.inc() }
+      : undefined;
+    if (!screen) logger.warn('no event public keys: audit event signatures are not checked');
+    const consumer = new AuditIngestConsumer(kafka, topics.audit, opts.groupId ?? 'audit-logger', writer, logger, screen);
+    await consumer.start();
+    cleanups.push(() => consumer.stop());
 
     const timer = setInterval(() => {
       writer.checkpointNow().catch((err: unknown) => logger.error({ err }, 'checkpoint failed'));
@@ -119,7 +124,7 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
       topics,
       trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]),
       policiesDir: resolve(opts.policiesDir ?? process.env['POLICIES_DIR'] ?? 'policies'),
-      eventSigningKey: opts.eventSigningKey ?? null,
+      eventSigningKey: opts.eventSigningKey ?? config.eventSigner,
       eventKeyring: opts.eventKeyring ?? null,
       readAnchors: async () => {
         if (!anchoring) return null;
@@ -128,20 +133,7 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
         return { anchors: mergeAnchors(fromFile, fromTopic), maxUnanchoredTail: anchoring.maxUnanchoredTail };
       },
     };
-    const app = await startHttpService({ module: AuditLoggerModule.forRoot({ logger, kafka: config, context }), logger, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
-    cleanups.push(() => app.close());
-
-    // Started after the app so the forged-events metric exists from the first record.
-    const forged = app.get(MetricsService).counter('audit_forged_events_total', 'Audit events parked as forged (bad signature or emitter)');
-    const screen = opts.eventKeyring
-      ? { keyring: opts.eventKeyring, producer, deadLetterTopic: topics.deadLetter, onForged: () => forged.inc() }
-      : undefined;
-    if (!screen) logger.warn('no event public keys: audit event signatures are not checked');
-    const consumer = new AuditIngestConsumer(kafka, topics.audit, opts.groupId ?? 'audit-logger', writer, logger, screen);
-    await consumer.start();
-    cleanups.push(() => consumer.stop());
-    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    return { app, url, pool, writer, consumer, producer, signingKey, close: closeAll };
+    return { context, pool, writer, consumer, producer, signingKey, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

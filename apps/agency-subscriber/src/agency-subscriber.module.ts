@@ -34,6 +34,10 @@ export interface AgencySubscriberOptions {
   adminTokenHash?: string | null;
   /** SSE keep-alive and re-check interval. */
   heartbeatMs?: number;
+  /** Concurrent SSE streams per desk (default 4). */
+  maxStreamsPerDesk?: number;
+  /** How often open streams re-check their desk's credential, ms (default 2000). */
+  streamRevalidateMs?: number;
 }
 
 /** What the options resolve to before anything connects: names the module and the Kafka transport share. */
@@ -167,7 +171,16 @@ export class AgencySubscriberModule {
         { provide: INBOX_NOTIFIER, ...fromRuntime('notifier') },
         { provide: AUDIT_RELAY, ...fromRuntime('relay') },
         { provide: RETENTION, ...fromRuntime('retention') },
-        { provide: SUBSCRIBER_OPTIONS, useValue: { agency: w.agency, adminTokenHash: opts.adminTokenHash ?? null, heartbeatMs: opts.heartbeatMs ?? 15_000 } },
+        {
+          provide: SUBSCRIBER_OPTIONS,
+          useValue: {
+            agency: w.agency,
+            adminTokenHash: opts.adminTokenHash ?? null,
+            heartbeatMs: opts.heartbeatMs ?? 15_000,
+            maxStreamsPerDesk: opts.maxStreamsPerDesk ?? 4,
+            streamRevalidateMs: opts.streamRevalidateMs ?? 2000,
+          },
+        },
         { provide: CREDENTIAL_VERIFIER, useClass: SubscriberCredentialVerifier },
         SubscriberLifecycle,
       ],

@@ -18,8 +18,11 @@ export function run(label, cmd, args, opts = {}) {
 export function installIfNeeded() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
-  if (existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs)) return true;
-  return run('install npm packages', 'npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+  const installed =
+    (existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs)) ||
+    run('install npm packages', 'npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+  // Also for a node_modules installed before the patch existed (postinstall runs only on install).
+  return installed && run('patch kafkajs (scripts/patch-kafkajs.js)', process.execPath, [join(root, 'scripts', 'patch-kafkajs.js')]);
 }
 
 function newestMtime(dir) {

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // `npm test`: installs what is missing, builds, lints, type-checks, then runs every test tier
-// (unit, integration, e2e) and closes with one "tests: N passed, N failed" line.
+// (unit, integration, e2e, faults) and closes with one "tests: N passed, N failed" line.
 // `npm test -- unit int` runs only the named tiers (checks are skipped with --no-checks).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureAncestorsTraversable, installIfNeeded, root, run } from './prepare.js';
 
 const args = process.argv.slice(2);
-const tiers = args.filter((a) => ['unit', 'int', 'e2e'].includes(a));
-const selected = tiers.length > 0 ? tiers : ['unit', 'int', 'e2e'];
+const tiers = args.filter((a) => ['unit', 'int', 'e2e', 'faults'].includes(a));
+const selected = tiers.length > 0 ? tiers : ['unit', 'int', 'e2e', 'faults'];
 const runChecks = !args.includes('--no-checks');
 
 if (!installIfNeeded()) process.exit(1);
@@ -38,7 +38,8 @@ for (const tier of selected) {
     '--ci',
     '--json',
     `--outputFile=${out}`,
-    ...(tier === 'unit' ? [] : ['--maxWorkers=2']),
+    // The fault tier kills brokers of its own cluster: one scenario file at a time.
+    ...(tier === 'unit' ? [] : tier === 'faults' ? ['--runInBand'] : ['--maxWorkers=2']),
   ]);
   ok = tierOk && ok;
   // A tier that failed without a failing test (global setup, a suite that would not load) still counts once.

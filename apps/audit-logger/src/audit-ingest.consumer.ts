@@ -1,6 +1,8 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
 import { auditEventCodec, type AuditEvent, type EventKeyring } from '@backbone/codec';
+import { CONSUMER_GROUP_TIMING, RestartBackoff, superviseCrashes } from '@backbone/kafka';
+import { inSpan, SPAN_ATTR, SPANS } from '@backbone/telemetry';
 import { forgeryOf, parkForged, type ForgedRecord } from './event.screen.js';
 import { decodeAuditRecord, type IncomingRecord, type LedgerWriter } from './ledger.writer.js';
 
@@ -29,6 +31,8 @@ export interface IngestStats {
  */
 export class AuditIngestConsumer {
   private consumer: Consumer | undefined;
+  private stopped = false;
+  private readonly backoff = new RestartBackoff();
   readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0, forged: 0 };
 
   constructor(
@@ -42,8 +46,22 @@ export class AuditIngestConsumer {
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.groupId, maxBytesPerPartition: 4 * 1024 * 1024, readUncommitted: false });
+    this.stopped = false;
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      readUncommitted: false,
+      ...CONSUMER_GROUP_TIMING,
+    });
     this.consumer = consumer;
+    // A broker or PostgreSQL outage that outlasts KafkaJS's retries restarts ingest in-process.
+    superviseCrashes(consumer, {
+      name: 'audit-ingest',
+      logger: this.logger,
+      backoff: this.backoff,
+      stopped: () => this.stopped,
+      restart: () => this.start(),
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
@@ -51,8 +69,8 @@ export class AuditIngestConsumer {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const records = await this.screenBatch(batch.topic, batch.partition, batch.messages);
-        const result = await this.writer.append(batch.topic, batch.partition, records);
+        const rows = await this.screenBatch(batch.topic, batch.partition, batch.messages);
+        const result = await inSpan(SPANS.auditIngested, { [SPAN_ATTR.records]: rows.length }, () => this.writer.append(batch.topic, batch.partition, rows));
         this.stats.inserted += result.inserted;
         this.stats.duplicates += result.duplicates;
         this.stats.batches++;
@@ -104,6 +122,7 @@ export class AuditIngestConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'consumer disconnect failed'));
     this.consumer = undefined;
   }

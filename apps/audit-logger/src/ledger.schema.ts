@@ -43,6 +43,8 @@ const DDL = [
   `ALTER TABLE ${AUDIT_SCHEMA}.ledger ADD COLUMN IF NOT EXISTS signer text`,
   `ALTER TABLE ${AUDIT_SCHEMA}.ledger ADD COLUMN IF NOT EXISTS signer_key_id text`,
   `ALTER TABLE ${AUDIT_SCHEMA}.ledger ADD COLUMN IF NOT EXISTS signature bytea`,
+  // The writer skips an event already in the ledger (re-sent by an outbox); this finds it.
+  `CREATE INDEX IF NOT EXISTS ledger_event_idx ON ${AUDIT_SCHEMA}.ledger (event_id)`,
   `CREATE INDEX IF NOT EXISTS ledger_alert_idx ON ${AUDIT_SCHEMA}.ledger (alert_id, seq)`,
   `CREATE INDEX IF NOT EXISTS ledger_agency_idx ON ${AUDIT_SCHEMA}.ledger (agency, occurred_at)`,
   `CREATE INDEX IF NOT EXISTS ledger_occurred_idx ON ${AUDIT_SCHEMA}.ledger (occurred_at)`,

@@ -7,7 +7,7 @@ import type { GatePolicy } from './gate-policy.port.js';
 import { GateRepository } from './gate.repository.js';
 import { HoldReleaser } from './hold.releaser.js';
 import { PolicyGateConsumer, type CommitHook } from './policy-gate.consumer.js';
-import type { GateSettings } from './policy-gate.config.js';
+import { gateInstanceId, type GateSettings } from './policy-gate.config.js';
 
 export const GATE_SETTINGS_TOKEN = Symbol('GATE_SETTINGS');
 export const GATE_POLICY = Symbol('GATE_POLICY');
@@ -18,7 +18,8 @@ export const GATE_COMMIT_HOOK = Symbol('GATE_COMMIT_HOOK');
 
 export interface RunningPolicyGate {
   readonly topics: TopicNames;
-  readonly transactionalId: string;
+  /** The transactional id of the gate's producer for one input partition. */
+  transactionalIdFor(partition: number): string;
   readonly metrics: GateMetrics;
   readonly repository: GateRepository;
   readonly policy: GatePolicy;
@@ -65,7 +66,6 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       repository,
       metrics,
       logger: this.logger,
-      instanceId: s.GATE_INSTANCE_ID,
       groupId: s.GATE_GROUP_ID,
       maxBatchRecords: s.GATE_MAX_BATCH_RECORDS,
       maxBytesPerPartition: s.GATE_MAX_BYTES_PER_PARTITION,
@@ -81,8 +81,8 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       await repository.close();
       throw err;
     }
-    const releaser = new HoldReleaser({ kafka: this.kafka, topics: this.topics, policy: this.policy, repository, logger: this.logger, instanceId: s.GATE_INSTANCE_ID, eventSigner: this.kafkaConfig.eventSigner });
-    const gate: RunningPolicyGate = { topics: this.topics, transactionalId: consumer.transactionalId, metrics, repository, policy: this.policy, consumer, releaser };
+    const releaser = new HoldReleaser({ kafka: this.kafka, topics: this.topics, policy: this.policy, repository, logger: this.logger, instanceId: gateInstanceId(s.GATE_INSTANCE_ID), eventSigner: this.kafkaConfig.eventSigner });
+    const gate: RunningPolicyGate = { topics: this.topics, transactionalIdFor: (partition: number) => consumer.transactionalIdFor(partition), metrics, repository, policy: this.policy, consumer, releaser };
     this.gate = gate;
     this.health.register({ name: 'postgres', check: () => gate.repository.ping() });
     this.health.register({

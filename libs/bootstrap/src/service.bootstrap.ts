@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { assertEveryRouteDeclaresRoles, CREDENTIAL_VERIFIER, RolesGuard, type CredentialVerifier, type RouteEntry } from '@backbone/auth';
+import { startTracing } from '@backbone/telemetry';
 import { PinoNestLogger } from './logger.js';
 import { ObservabilityModule } from './observability.module.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
@@ -79,6 +80,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
  * With BACKBONE_ENV=production the environment is checked first (assertProductionReady): production fails closed.
  */
 export function runMain(service: string, main: () => Promise<unknown>, production: ProductionRequirements = {}): void {
+  // Tracing first, so every span of the service has a provider; off unless OTEL_EXPORTER_OTLP_* is set.
+  const tracing = startTracing(service);
+  if (tracing.enabled) {
+    // Nest closes the app on these signals; the spans still buffered go out with it.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void tracing.shutdown().catch(() => undefined));
+  }
   const run = async (): Promise<unknown> => {
     assertProductionReady(process.env, production);
     return main();

@@ -2,6 +2,7 @@ import { Controller, Inject, type Type } from '@nestjs/common';
 import { Ctx, EventPattern, Payload, type KafkaContext } from '@nestjs/microservices';
 import { LOGGER, type Logger } from '@backbone/bootstrap';
 import { alertCodec, deliveryCodec, isCodecError, type Alert, type Delivery } from '@backbone/codec';
+import { contextFromHeaders, inSpan, SPAN_ATTR, SPANS, type KafkaHeaders } from '@backbone/telemetry';
 import type { AuditRelay } from '../audit/audit.relay.js';
 import type { InboxStore } from '../inbox/inbox.store.js';
 import { AUDIT_RELAY, INBOX_STORE } from '../subscriber.tokens.js';
@@ -46,7 +47,10 @@ export function feedConsumerFor(topic: string): Type<unknown> {
         await this.inbox.reject(where.topic, where.partition, where.offset, bytes, reason);
         return;
       }
-      const outcome = await this.inbox.storeDelivery(delivery, alert);
+      // Child of the gate's span, from the record's traceparent header.
+      const attributes = { [SPAN_ATTR.alertId]: delivery.alertId, [SPAN_ATTR.alertVersion]: delivery.alertVersion, [SPAN_ATTR.agency]: delivery.recipient };
+      const parent = contextFromHeaders(message.headers as KafkaHeaders | undefined);
+      const outcome = await inSpan(SPANS.subscriberStored, attributes, () => this.inbox.storeDelivery(delivery, alert), parent);
       if (outcome.stored) {
         this.logger.info({ ...where, alertId: delivery.alertId, version: delivery.alertVersion, seq: outcome.seq, effect: outcome.effect }, 'delivery stored');
         this.relay.kick();

@@ -62,3 +62,25 @@ export function ensureAncestorsTraversable() {
     }
   }
 }
+
+/**
+ * A Debian package a test tier needs (its binary looked up on PATH), installed as root when missing:
+ * a fresh machine has neither Chromium (console browser tests) nor iptables (the fault tier's
+ * network partition).
+ */
+export function ensureDebianPackage(binary, pkg, why) {
+  if (spawnSync('which', [binary], { stdio: 'ignore' }).status === 0) return true;
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    process.stdout.write(`${binary} is missing and this is not root: run \`sudo apt-get update && sudo apt-get install -y ${pkg}\`\n`);
+    return false;
+  }
+  return run(`install ${pkg} (Debian package, ${why})`, 'bash', ['-c', `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${pkg}`]);
+}
+
+export function ensureChromium() {
+  return ensureDebianPackage('chromium', 'chromium', 'for the console browser tests');
+}
+
+export function ensureIptables() {
+  return ensureDebianPackage('iptables', 'iptables', 'for the fault tier network partition');
+}

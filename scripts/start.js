@@ -5,7 +5,7 @@
 // credentials into .backbone/credentials/ and publishes the example alerts.
 // `npm start -- --agencies FR-NCB,DE-NCB` runs subscribers for those agencies only.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildIfStale, installIfNeeded, root } from './prepare.js';
@@ -120,6 +120,14 @@ try {
   service('subscribers', 'agency-subscriber', base + 20, { KAFKA_BROKERS: info.brokers.join(','), KAFKA_CA_FILE: info.caFile, SUBSCRIBER_HOST_FILE: hostFile }, 'host.main.js');
   const subscribers = hosted.map((h) => [h.agency, `http://127.0.0.1:${h.port}`]);
   waitFor.push(...subscribers.map(([agency, url]) => ({ name: `subscriber-${agency}`, url })));
+  // The web console in front of them all (apps/console): one origin for the browser.
+  const consoleUrl = service('console', 'console', base + 10, {
+    CONSOLE_PUBLISHER_URL: publisher,
+    CONSOLE_GATE_URL: gate,
+    CONSOLE_AUDIT_URL: audit,
+    CONSOLE_SUBSCRIBERS: subscribers.map(([a, u]) => `${a}=${u}`).join(','),
+  });
+  waitFor.push({ name: 'console', url: consoleUrl });
   // Waited for together, so one slow service does not hide the others' progress.
   await Promise.all(waitFor.map((c) => waitReady(c.name, c.url, 300_000)));
 
@@ -146,14 +154,28 @@ try {
   );
   for (const line of published) say(line);
 
+  // Demo sign-ins for the console: one per role, from the credentials just issued.
+  const readJson = (file) => JSON.parse(readFileSync(join(home, 'credentials', file), 'utf8'));
+  const offices = readJson('offices.json');
+  const desks = readJson('desks.json');
+  const office = Object.keys(offices).sort()[0];
+  const deskAgency = subscribers[0]?.[0];
+  const deskToken = deskAgency ? Object.values(desks[deskAgency] ?? {})[0] : undefined;
+
   say(`
 Backbone is running.
+  console            ${consoleUrl}   ← open in a browser
   notice-publisher   ${publisher}   (OpenAPI: ${publisher}/openapi.json)
   policy-gate        ${gate}
   audit-logger       ${audit}
   subscribers        ${subscribers.map(([a, u]) => `${a} ${u}`).join('\n                     ')}
   logs               ${join(home, 'logs')}
   demo credentials   ${join(home, 'credentials')} (offices.json, desks.json, compliance.token)
+
+Console demo sign-ins (tokens stay in the browser tab; sign out to drop them):
+  liaison office     ${office}: ${offices[office] ?? '(none issued)'}
+  regional desk      ${deskAgency ?? '—'}, desk "all": ${deskToken ?? '(none issued)'}
+  compliance         ${complianceToken}
 
 Try:  npx backbone publish examples/alerts/<file> --as FR-NCB
       npx backbone feed tail --agency ${subscribers[0]?.[0] ?? 'FR-NCB'} --desk all --url ${subscribers[0]?.[1] ?? ''}

@@ -4,7 +4,7 @@
 // `npm test -- unit int` runs only the named tiers (checks are skipped with --no-checks).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureAncestorsTraversable, installIfNeeded, root, run } from './prepare.js';
+import { ensureAncestorsTraversable, ensureChromium, ensureIptables, installIfNeeded, root, run } from './prepare.js';
 
 const args = process.argv.slice(2);
 const tiers = args.filter((a) => ['unit', 'int', 'e2e', 'faults'].includes(a));
@@ -14,14 +14,16 @@ const runChecks = !args.includes('--no-checks');
 if (!installIfNeeded()) process.exit(1);
 ensureAncestorsTraversable();
 
-let ok = true;
 const failedChecks = [];
+// The e2e tier's console tests need a browser; a missing one fails the check, not silently the tests.
+if (selected.includes('e2e') && !ensureChromium()) failedChecks.push('chromium');
+if (selected.includes('faults') && !ensureIptables()) failedChecks.push('iptables');
 if (runChecks) {
   for (const [label, script] of [['build', 'build'], ['type-check', 'typecheck'], ['lint (zero warnings)', 'lint']]) {
     if (!run(label, 'npm', ['run', '--silent', script])) failedChecks.push(label);
   }
-  ok = failedChecks.length === 0;
 }
+let ok = failedChecks.length === 0;
 
 const resultsDir = join(root, '.backbone', 'test-results');
 mkdirSync(resultsDir, { recursive: true });

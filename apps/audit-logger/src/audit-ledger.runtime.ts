@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Logger, MetricsService } from '@backbone/bootstrap';
 import type { EventKeyring, EventSigningKey } from '@backbone/codec';
 import { createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
+import { AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX } from '@backbone/infra';
 import { backboneHome } from '@backbone/persistence';
 import type { AuditLoggerContext } from './audit-logger.context.js';
 import { AuditIngestConsumer } from './audit-ingest.consumer.js';
@@ -102,6 +103,14 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
     cleanups.push(() => producer.disconnect());
     const anchoring = opts.anchors;
     if (anchoring && (anchoring.topic || anchoring.file)) anchor = new CheckpointAnchor(producer, anchoring.topic ? topics.checkpoints : null, anchoring.file ?? null);
+    const replayProducer = kafka.producer({
+      transactionalId: `${AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX}${randomUUID()}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await replayProducer.connect();
+    cleanups.push(() => replayProducer.disconnect());
 
     const forged = metrics?.counter('audit_forged_events_total', 'Audit events parked as forged (bad signature or emitter)');
     const screen = opts.eventKeyring
@@ -125,6 +134,7 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
     const context: AuditLoggerContext = {
       pool,
       producer,
+      replayProducer,
       topics,
       trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]),
       policiesDir: resolve(opts.policiesDir ?? process.env['POLICIES_DIR'] ?? 'policies'),

@@ -10,6 +10,8 @@ import type { ComplianceUser } from './compliance-users.store.js';
 export interface AuditLoggerContext {
   pool: pg.Pool;
   producer: Producer;
+  /** Transactional: each replayed delivery commits with its REPLAYED audit event. */
+  replayProducer: Producer;
   topics: TopicNames;
   trustedKeys: ReadonlyMap<string, KeyObject>;
   policiesDir: string;

@@ -2,16 +2,17 @@ import { Readable } from 'node:stream';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
-import { isUuid } from '@backbone/codec';
+import { describeUnstorable, isUuid, unstorableTimestamp } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
 import { POLICY_VERSION, PolicyValidationError } from '@backbone/policy';
 import { resolve } from 'node:path';
 import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-logger.context.js';
 import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
 import type { ComplianceUser } from './compliance-users.store.js';
+import { cooperationMetrics, type CooperationMetrics } from './cooperation.metrics.js';
 import { verifyLedger } from './ledger.verifier.js';
-import { replayToAgency } from './replay.service.js';
-import { whatIf, type PolicyCandidate } from './what-if.service.js';
+import { checkReplayBounds, replayToAgency, ReplayRefusedError } from './replay.service.js';
+import { CandidatePolicyError, whatIf, type PolicyCandidate } from './what-if.service.js';
 
 const AGENCY = /^[A-Z0-9][A-Z0-9_-]{1,63}$/;
 
@@ -20,13 +21,16 @@ function parseTime(name: string, raw: string | undefined, fallback?: Date): Date
     if (fallback) return fallback;
     throw problem(400, 'bad-request', `Query parameter ${name} is required (ISO 8601 time)`);
   }
-  const d = new Date(raw);
-  if (Number.isNaN(d.getTime())) throw problem(400, 'bad-request', `Query parameter ${name} is not an ISO 8601 time: ${raw}`);
+  const d = typeof raw === 'string' ? new Date(raw) : new Date(Number.NaN);
+  if (Number.isNaN(d.getTime())) throw problem(400, 'bad-request', `Query parameter ${name} is not an ISO 8601 time: ${String(raw)}`);
+  // The shared storable rules: a time the ledger (timestamptz) cannot compare against is refused here.
+  const unstorable = unstorableTimestamp(d);
+  if (unstorable) throw problem(400, 'bad-request', `${name} ${describeUnstorable(unstorable)}`, { errors: [{ field: name, code: unstorable, message: describeUnstorable(unstorable) }] });
   return d;
 }
 
 function agencyOf(raw: string | undefined): string {
-  if (!raw || !AGENCY.test(raw)) throw problem(400, 'bad-request', 'agency must be an agency code such as FR-NCB');
+  if (!raw || typeof raw !== 'string' || !AGENCY.test(raw)) throw problem(400, 'bad-request', 'agency must be an agency code such as FR-NCB');
   return raw;
 }
 
@@ -156,8 +160,27 @@ export class ComplianceController {
     const b = body ?? {};
     const agency = agencyOf(b['agency']);
     const f = filterOf(agency, b);
-    await recordAccess(this.ctx, user, 'replay', stringParams(b), { agency });
-    return replayToAgency(this.ctx.pool, this.ctx.producer, this.ctx.topics, { agency, since: f.since, until: f.until, actor: user.name, signer: this.ctx.eventSigningKey });
+    const replayReq = { agency, since: f.since, until: f.until, actor: user.name, signer: this.ctx.eventSigningKey };
+    try {
+      // Refused before it is audited as accessed: nothing was replayed.
+      await checkReplayBounds(this.ctx.pool, replayReq);
+      await recordAccess(this.ctx, user, 'replay', stringParams(b), { agency });
+      return await replayToAgency(this.ctx.pool, this.ctx.replayProducer, this.ctx.topics, replayReq);
+    } catch (err) {
+      if (err instanceof ReplayRefusedError) throw problem(400, err.reason, 'Replay refused', { detail: err.message, reason: err.reason });
+      throw err;
+    }
+  }
+
+  /** Cooperation metrics (counts and durations only) for the console's charts; default: the last 30 days. */
+  @Get('metrics')
+  async metrics(@Req() req: AuthenticatedRequest, @Query() q: Record<string, string | undefined>): Promise<CooperationMetrics> {
+    const user = userOf(req);
+    const until = parseTime('until', q['until'], new Date(Date.now() + 60_000));
+    const since = parseTime('since', q['since'], new Date(until.getTime() - 30 * 86_400_000));
+    if (until <= since) throw problem(400, 'bad-request', 'until must be after since');
+    await recordAccess(this.ctx, user, 'metrics', stringParams(q));
+    return cooperationMetrics(this.ctx.pool, this.ctx.policiesDir, since, until);
   }
 
   @Post('what-if')
@@ -177,6 +200,9 @@ export class ComplianceController {
         // leave the server, so no error text reveals where the policies live.
         const detail = err.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
         throw problem(400, 'invalid-policy', 'The candidate policy is invalid', { detail: redactPaths(detail, this.ctx.policiesDir), reason: 'invalid-policy' });
+      }
+      if (err instanceof CandidatePolicyError) {
+        throw problem(400, 'invalid-policy', 'The candidate policy cannot be loaded', { detail: redactPaths(err.message, this.ctx.policiesDir), reason: 'invalid-policy' });
       }
       throw err;
     }

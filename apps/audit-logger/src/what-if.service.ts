@@ -76,8 +76,21 @@ function sameDecision(a: RecipientDecision | undefined, b: { outcome: string; ru
  * (alert, agency) whose outcome, rule or redactions would differ from what was DECIDED then.
  * The candidate is evaluated as of the original decision time, so expiry behaves as it did.
  */
+/** The candidate policy could not be found, read or compiled: a 400 for the caller. */
+export class CandidatePolicyError extends Error {
+  override readonly name = 'CandidatePolicyError';
+}
+
 export async function whatIf(pool: pg.Pool, candidate: PolicyCandidate, policiesDir: string, since: Date, until: Date): Promise<WhatIfResult> {
-  const compiled = loadCandidate(candidate, policiesDir);
+  let compiled: CompiledPolicy;
+  try {
+    compiled = loadCandidate(candidate, policiesDir);
+  } catch (err) {
+    // Validation issues keep their structure (the caller shows them without file paths).
+    if (err instanceof PolicyValidationError) throw err;
+    // Whatever the caller named is their input, not our fault.
+    throw new CandidatePolicyError(err instanceof Error ? err.message : String(err));
+  }
   const result: WhatIfResult = { candidatePolicyVersion: '', alertsEvaluated: 0, undecided: 0, changes: [] };
   let after = '0';
   for (;;) {

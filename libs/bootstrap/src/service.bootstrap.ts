@@ -2,14 +2,16 @@ import 'reflect-metadata';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { assertEveryRouteDeclaresRoles, CREDENTIAL_VERIFIER, RolesGuard, type CredentialVerifier, type RouteEntry } from '@backbone/auth';
 import { startTracing } from '@backbone/telemetry';
 import { PinoNestLogger } from './logger.js';
 import { ObservabilityModule } from './observability.module.js';
-import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { assertProductionReady, type ProductionRequirements } from './production.guard.js';
+import { frameworkErrorProblem, ProblemDetailsFilter } from './problem-details.filter.js';
+import { refuseUnstorableInput } from './storable-input.hook.js';
 
 export interface ServiceOptions {
   /** The service's name: logs, metrics and health carry it. */
@@ -46,7 +48,13 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   @Module({ imports: [ObservabilityModule.forService(opts.name, opts.logger), opts.module] })
   class ServiceRootModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024 }), {
+  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, new FastifyAdapter({
+      bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+      // A URL Fastify cannot route (invalid UTF-8 in a segment) is refused before Nest sees it.
+      frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+        void reply.status(400).header('content-type', 'application/problem+json').send(frameworkErrorProblem(error, req.url));
+      },
+    }), {
     logger: new PinoNestLogger(opts.logger),
     bufferLogs: false,
     abortOnError: false,
@@ -60,6 +68,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     }
     app.useGlobalGuards(new RolesGuard(app.get(Reflector), verifier));
     app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
+    refuseUnstorableInput(app.getHttpAdapter().getInstance());
     const routes = assertEveryRouteDeclaresRoles(app);
     if (opts.shutdownHooks ?? true) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
     for (const m of opts.microservices ?? []) app.connectMicroservice<MicroserviceOptions>(m);

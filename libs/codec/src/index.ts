@@ -42,3 +42,17 @@ export {
   type EventKeyring,
   type EventSigningKey,
 } from './audit-signature.js';
+export {
+  assertStorable,
+  describeUnstorable,
+  STORABLE_TIME_MAX_MS,
+  STORABLE_TIME_MIN_MS,
+  storableText,
+  UNSTORABLE_REASONS,
+  UnstorableRecordError,
+  unstorableFields,
+  unstorableString,
+  unstorableTimestamp,
+  type UnstorableField,
+  type UnstorableReason,
+} from './storable.rules.js';

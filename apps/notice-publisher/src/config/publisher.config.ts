@@ -35,12 +35,35 @@ export const PUBLISHER_SETTINGS = {
     max: 60_000,
   }),
   RETRY_AFTER_SECONDS: settings.int({ description: 'Retry-After sent with 503 when Kafka is unreachable', default: 5, min: 1, max: 3600 }),
+  RECONCILE_INTERVAL_MS: settings.int({
+    description: 'How often the reconciler heals versions and Idempotency-Keys left pending by a crash or a failed database write (also at start-up)',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+  }),
+  RECONCILE_SETTLE_MS: settings.int({
+    description: 'Age before a pending reservation is reconciled: a request may still be finishing it before then (at least PUBLISH_TIMEOUT_MS + 1 s is used)',
+    default: 10_000,
+    min: 0,
+    max: 3_600_000,
+  }),
+  IDEMPOTENCY_RETENTION_HOURS: settings.int({
+    description: 'How long an answered Idempotency-Key is remembered; a reuse after that is a new request',
+    default: 72,
+    min: 1,
+    max: 24 * 365,
+  }),
 } as const;
 
 export type PublisherSettings = ConfigOf<typeof PUBLISHER_SETTINGS>;
 
 export class PublisherConfig {
   private constructor(readonly settings: PublisherSettings) {}
+
+  /** A pending reservation younger than this may still be finished by its request; never before its publish deadline. */
+  get reconcileSettleMs(): number {
+    return Math.max(this.settings.RECONCILE_SETTLE_MS, this.settings.PUBLISH_TIMEOUT_MS + 1000);
+  }
 
   /** Validates every setting at start-up; a bad one stops the service with its name. */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): PublisherConfig {

@@ -38,7 +38,14 @@ mkdirSync(join(home, 'logs'), { recursive: true });
 const kafkaEnv = (principal) => {
   const password = credentials[principal];
   if (!password) throw new Error(`no Kafka credentials for ${principal}; run: npx backbone infra up`);
-  return { KAFKA_BROKERS: info.brokers.join(','), KAFKA_CA_FILE: info.caFile, KAFKA_SASL_USERNAME: principal, KAFKA_SASL_PASSWORD: password };
+  // Each service signs its audit events with its own principal's event key (provisioned by infra up).
+  return {
+    KAFKA_BROKERS: info.brokers.join(','),
+    KAFKA_CA_FILE: info.caFile,
+    KAFKA_SASL_USERNAME: principal,
+    KAFKA_SASL_PASSWORD: password,
+    EVENT_SIGNING_KEY_FILE: infra.eventKeyFile(principal),
+  };
 };
 
 const children = [];
@@ -102,12 +109,12 @@ try {
   const base = Number(process.env.BACKBONE_PORT_BASE || 8080);
   const publisher = service('notice-publisher', 'notice-publisher', base, kafkaEnv('notice-publisher'));
   const gate = service('policy-gate', 'policy-gate', base + 1, { ...kafkaEnv('policy-gate'), GATE_INSTANCE_ID: '1' });
-  const audit = service('audit-logger', 'audit-logger', base + 2, { ...kafkaEnv('audit-logger'), AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem') });
+  const audit = service('audit-logger', 'audit-logger', base + 2, { ...kafkaEnv('audit-logger'), AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem'), EVENT_PUBLIC_KEYS_FILE: infra.eventPublicKeysFile() });
   // Every agency's subscriber in ONE process (ADR 0005): each keeps its own principal, consumer
   // group, schema and port, but start-up and idle cost no longer grow by a Node runtime per agency.
   const hostFile = join(home, 'run', 'subscribers.json');
   mkdirSync(join(home, 'run'), { recursive: true, mode: 0o700 });
-  const hosted = agencies.map((agency, i) => ({ agency, port: base + 20 + i, kafkaUsername: `subscriber-${agency}`, kafkaPassword: kafkaEnv(`subscriber-${agency}`).KAFKA_SASL_PASSWORD }));
+  const hosted = agencies.map((agency, i) => ({ agency, port: base + 20 + i, kafkaUsername: `subscriber-${agency}`, kafkaPassword: kafkaEnv(`subscriber-${agency}`).KAFKA_SASL_PASSWORD, eventSigningKeyFile: infra.eventKeyFile(`subscriber-${agency}`) }));
   writeFileSync(hostFile, JSON.stringify(hosted, null, 2) + '\n', { mode: 0o600 });
   const waitFor = [...children];
   service('subscribers', 'agency-subscriber', base + 20, { KAFKA_BROKERS: info.brokers.join(','), KAFKA_CA_FILE: info.caFile, SUBSCRIBER_HOST_FILE: hostFile }, 'host.main.js');

@@ -229,7 +229,7 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     try {
       const total = 2000;
       await dbs[0]!.transaction(async (tx) => {
-        for (let i = 0; i < total; i++) await queueAuditEvent(tx, 'PURGED', { actor: FR, agency: FR, alertId: null, details: { n: String(i) } });
+        for (let i = 0; i < total; i++) await queueAuditEvent(tx, null, 'PURGED', { actor: FR, agency: FR, alertId: null, details: { n: String(i) } });
       });
       await Promise.all(relays.map((r) => r.start()));
       await Promise.all(relays.map((r) => r.drain()));

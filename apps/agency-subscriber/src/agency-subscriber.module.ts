@@ -34,6 +34,10 @@ export interface AgencySubscriberOptions {
   adminTokenHash?: string | null;
   /** SSE keep-alive and re-check interval. */
   heartbeatMs?: number;
+  /** Concurrent SSE streams per desk (default 4). */
+  maxStreamsPerDesk?: number;
+  /** How often open streams re-check their desk's credential, ms (default 2000). */
+  streamRevalidateMs?: number;
 }
 
 /** What the options resolve to before anything connects: names the module and the Kafka transport share. */
@@ -54,7 +58,7 @@ export function subscriberWiring(opts: AgencySubscriberOptions): SubscriberWirin
   const topics = topicNames(prefix);
   return {
     agency,
-    kafka: KafkaConfig.of(base.connection, prefix),
+    kafka: KafkaConfig.of(base.connection, prefix, base.eventSigner),
     feedTopic: topics.feedFor(agency),
     auditTopic: topics.audit,
     groupId: opts.groupId ?? `${prefix}subscriber-${agency}`,
@@ -109,7 +113,7 @@ export const SUBSCRIBER_RUNTIME = Symbol('SUBSCRIBER_RUNTIME');
 
 async function openRuntime(w: SubscriberWiring, opts: AgencySubscriberOptions, logger: Logger): Promise<SubscriberRuntime> {
   const db = await openSubscriberDatabase(opts.databaseUrl, w.agency);
-  const inbox = new InboxStore(db, w.agency, subscriberSchemaFor(w.agency));
+  const inbox = new InboxStore(db, w.agency, subscriberSchemaFor(w.agency), w.kafka.eventSigner);
   const desks = new DeskStore(db);
   const notifier = new InboxNotifier(opts.databaseUrl, inbox.channel, logger);
   const relay = new AuditRelay(createKafka(w.kafka.connection, w.clientId, logger), db, w.auditTopic, logger);
@@ -173,7 +177,13 @@ export class AgencySubscriberModule {
         { provide: RETENTION, ...fromRuntime('retention') },
         {
           provide: SUBSCRIBER_OPTIONS,
-          useValue: { agency: w.agency, adminTokenHash: opts.adminTokenHash ?? null, heartbeatMs: opts.heartbeatMs ?? 15_000 },
+          useValue: {
+            agency: w.agency,
+            adminTokenHash: opts.adminTokenHash ?? null,
+            heartbeatMs: opts.heartbeatMs ?? 15_000,
+            maxStreamsPerDesk: opts.maxStreamsPerDesk ?? 4,
+            streamRevalidateMs: opts.streamRevalidateMs ?? 2000,
+          },
         },
         { provide: CREDENTIAL_VERIFIER, useClass: SubscriberCredentialVerifier },
         SubscriberLifecycle,

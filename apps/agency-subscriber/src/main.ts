@@ -15,6 +15,8 @@ runMain('agency-subscriber', async () => {
     retentionDays: config.RETENTION_DAYS,
     purgeIntervalMs: config.PURGE_INTERVAL_MS,
     adminTokenHash: config.ADMIN_TOKEN_HASH,
+    maxStreamsPerDesk: config.STREAM_MAX_PER_DESK,
+    streamRevalidateMs: config.STREAM_REVALIDATE_MS,
   };
   const wiring = subscriberWiring(opts);
   const module = AgencySubscriberModule.forRoot(opts, wiring);

@@ -10,6 +10,8 @@ export interface HostedAgency {
   port: number;
   kafkaUsername: string;
   kafkaPassword: string;
+  /** This agency's own event signing key (`backbone infra up`); signs its DELIVERED/ACKNOWLEDGED/PURGED events. */
+  eventSigningKeyFile?: string;
 }
 
 /**
@@ -40,7 +42,8 @@ export function parseHostFile(text: string, source = 'SUBSCRIBER_HOST_FILE'): Ho
     if (!kafkaUsername || !kafkaPassword) problems.push(`${source}[${i}] needs kafkaUsername and kafkaPassword (each agency keeps its own principal)`);
     seen.add(agency);
     ports.add(port);
-    return { agency, port, kafkaUsername, kafkaPassword };
+    const eventSigningKeyFile = typeof e['eventSigningKeyFile'] === 'string' ? e['eventSigningKeyFile'] : undefined;
+    return { agency, port, kafkaUsername, kafkaPassword, ...(eventSigningKeyFile ? { eventSigningKeyFile } : {}) };
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return out;
@@ -69,7 +72,9 @@ export async function startSubscriberHost(hosted: readonly HostedAgency[], env: 
   };
   const results = await Promise.allSettled(
     hosted.map(async (h) => {
-      const own = { ...env, AGENCY_CODE: h.agency, PORT: String(h.port), KAFKA_SASL_USERNAME: h.kafkaUsername, KAFKA_SASL_PASSWORD: h.kafkaPassword };
+      const own = { ...env, AGENCY_CODE: h.agency, PORT: String(h.port), KAFKA_SASL_USERNAME: h.kafkaUsername, KAFKA_SASL_PASSWORD: h.kafkaPassword,
+        // Never inherited: an agency signs only with its own key.
+        EVENT_SIGNING_KEY_FILE: h.eventSigningKeyFile ?? '' };
       const config = loadSubscriberConfig(own);
       const logger = root.child({ agency: h.agency });
       logger.info({ config: describeConfig(SUBSCRIBER_SETTINGS, config) }, 'starting');

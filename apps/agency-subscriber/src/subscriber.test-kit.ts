@@ -65,6 +65,8 @@ export interface SseEvent {
 export interface SseReader {
   status: number;
   events: SseEvent[];
+  /** True once the server ended the stream (not set by close()). */
+  readonly endedByServer: boolean;
   close(): Promise<void>;
 }
 
@@ -78,16 +80,20 @@ export async function openStream(baseUrl: string, token: string, lastEventId?: n
   const events: SseEvent[] = [];
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => undefined);
-    return { status: res.status, events, close: async () => undefined };
+    return { status: res.status, events, endedByServer: false, close: async () => undefined };
   }
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
+  const state = { endedByServer: false };
   const pump = (async () => {
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (done) return;
+        if (done) {
+          state.endedByServer = true;
+          return;
+        }
         buffer += decoder.decode(value, { stream: true });
         for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
           const block = buffer.slice(0, i);
@@ -103,6 +109,9 @@ export async function openStream(baseUrl: string, token: string, lastEventId?: n
   return {
     status: res.status,
     events,
+    get endedByServer() {
+      return state.endedByServer;
+    },
     close: async () => {
       ctrl.abort();
       await pump;

@@ -1,13 +1,26 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
+import { auditEventCodec, type AuditEvent, type EventKeyring } from '@backbone/codec';
 import { CONSUMER_GROUP_TIMING, RestartBackoff, superviseCrashes } from '@backbone/kafka';
 import { inSpan, SPAN_ATTR, SPANS } from '@backbone/telemetry';
-import type { LedgerWriter } from './ledger.writer.js';
+import { forgeryOf, parkForged, type ForgedRecord } from './event.screen.js';
+import { decodeAuditRecord, type IncomingRecord, type LedgerWriter } from './ledger.writer.js';
+
+/** Signature checking: the public event keys and where forged events are parked. */
+export interface IngestScreen {
+  keyring: EventKeyring;
+  producer: Producer;
+  deadLetterTopic: string;
+  /** Called once per forged event (the forged-events metric). */
+  onForged?: (why: string) => void;
+}
 
 export interface IngestStats {
   inserted: number;
   duplicates: number;
   batches: number;
+  /** Parked as forged, never entered in the ledger. */
+  forged: number;
 }
 
 /**
@@ -20,7 +33,7 @@ export class AuditIngestConsumer {
   private consumer: Consumer | undefined;
   private stopped = false;
   private readonly backoff = new RestartBackoff();
-  readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0 };
+  readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0, forged: 0 };
 
   constructor(
     private readonly kafka: Kafka,
@@ -28,6 +41,8 @@ export class AuditIngestConsumer {
     private readonly groupId: string,
     private readonly writer: LedgerWriter,
     private readonly logger: Logger,
+    /** Without it every decodable event is entered (tests of the ledger alone); services always pass one. */
+    private readonly screen?: IngestScreen,
   ) {}
 
   async start(): Promise<void> {
@@ -54,7 +69,7 @@ export class AuditIngestConsumer {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const rows = batch.messages.map((m) => ({ offset: m.offset, value: m.value }));
+        const rows = await this.screenBatch(batch.topic, batch.partition, batch.messages);
         const result = await inSpan(SPANS.auditIngested, { [SPAN_ATTR.records]: rows.length }, () => this.writer.append(batch.topic, batch.partition, rows));
         this.stats.inserted += result.inserted;
         this.stats.duplicates += result.duplicates;
@@ -69,6 +84,41 @@ export class AuditIngestConsumer {
         await heartbeat();
       },
     });
+  }
+
+  /** Parks forged events (before the commit) and returns the rest, decoded once. */
+  private async screenBatch(
+    topic: string,
+    partition: number,
+    messages: readonly { offset: string; key: Buffer | null; value: Buffer | null }[],
+  ): Promise<IncomingRecord[]> {
+    const screen = this.screen;
+    const accepted: IncomingRecord[] = [];
+    const forged: ForgedRecord[] = [];
+    for (const m of messages) {
+      let event: AuditEvent;
+      let undecodable = false;
+      try {
+        if (m.value === null) throw new Error('tombstone');
+        event = auditEventCodec.decode(m.value);
+      } catch {
+        // Entered as UNKNOWN by the audit logger itself with the raw bytes (nothing lost), never as genuine.
+        undecodable = true;
+        event = decodeAuditRecord(m.value);
+      }
+      const why = screen && !undecodable ? forgeryOf(event, screen.keyring) : null;
+      if (why === null) accepted.push({ offset: m.offset, value: m.value, event });
+      else forged.push({ topic, partition, offset: m.offset, key: m.key, value: m.value, why });
+    }
+    if (screen && forged.length > 0) {
+      await parkForged(screen.producer, screen.deadLetterTopic, forged);
+      this.stats.forged += forged.length;
+      for (const f of forged) {
+        screen.onForged?.(f.why);
+        this.logger.warn({ partition, offset: f.offset, why: f.why }, 'forged audit event parked');
+      }
+    }
+    return accepted;
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Producer } from 'kafkajs';
 import pg from 'pg';
-import type { Logger } from '@backbone/bootstrap';
+import type { Logger, MetricsService } from '@backbone/bootstrap';
+import type { EventKeyring, EventSigningKey } from '@backbone/codec';
 import { createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
 import { AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX } from '@backbone/infra';
 import { backboneHome } from '@backbone/persistence';
@@ -12,6 +13,7 @@ import { AuditIngestConsumer } from './audit-ingest.consumer.js';
 import { generateSigningKey, loadSigningKey, type SigningKey } from './checkpoint-signer.js';
 import { appDatabaseUrl, appRolePassword, DEFAULT_APP_ROLE, migrateLedger } from './ledger.schema.js';
 import { LedgerWriter } from './ledger.writer.js';
+import { ANCHOR_READER_GROUP_PREFIX, CheckpointAnchor, mergeAnchors, readAnchorsFromFile, readAnchorsFromKafka } from './checkpoint.anchor.js';
 
 export interface AuditLoggerOptions {
   /** A connection (then `prefix` applies) or a full KafkaConfig (its own prefix). */
@@ -27,6 +29,18 @@ export interface AuditLoggerOptions {
   appRole?: string;
   appPassword?: string | null;
   policiesDir?: string;
+  /**
+   * Public event keys of every principal. With them, each event's signature and emitter are
+   * checked and forged ones parked; without them (ledger-only tests) events are entered unchecked.
+   */
+  eventKeyring?: EventKeyring;
+  /** This service's own event key (default: the KafkaConfig's): signs the AUDIT_ACCESSED and REPLAYED events it emits. */
+  eventSigningKey?: EventSigningKey;
+  /**
+   * Anchor every signed checkpoint outside the database: on the checkpoints topic (`topic`) and/or
+   * appended to `file`. Verify then compares the ledger with the anchors.
+   */
+  anchors?: { topic: boolean; file?: string | null; maxUnanchoredTail?: number };
 }
 
 /** The ledger side of the audit logger: what the compliance API reads and what the tests inspect. */
@@ -52,7 +66,7 @@ export function ensureSigningKey(path: string): SigningKey {
  * Opens the ledger (migrated, as the app role), the signing key, the ingest consumer and the
  * checkpoint timer; the module calls it at start-up and `close()` on shutdown, in reverse order.
  */
-export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger): Promise<AuditLedgerRuntime> {
+export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, metrics?: MetricsService): Promise<AuditLedgerRuntime> {
   const config = opts.kafka instanceof KafkaConfig ? opts.kafka : KafkaConfig.of(opts.kafka, opts.prefix ?? '');
   const topics = topicNames(config.settings.KAFKA_TOPIC_PREFIX);
   const role = opts.appRole ?? DEFAULT_APP_ROLE;
@@ -71,12 +85,24 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger):
     for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'));
   };
   try {
-    const writer = new LedgerWriter(pool, { signingKey, checkpointEveryRows: opts.checkpointEveryRows ?? 1000 });
+    // Assigned once the producer is connected; checkpoints are only signed after that (ingest starts later).
+    let anchor: CheckpointAnchor | undefined;
+    const writer = new LedgerWriter(pool, {
+      signingKey,
+      checkpointEveryRows: opts.checkpointEveryRows ?? 1000,
+      onCheckpoint: async (cp) => {
+        // The checkpoint is committed; an anchor that cannot be written is reported loudly, and verify
+        // (which compares with the anchors) will show the gap.
+        await anchor?.anchor(cp).catch((err: unknown) => logger.error({ err, seq: cp.seq }, 'checkpoint anchor not written'));
+      },
+    });
     await writer.registerKey();
     const kafka = createKafka(config.connection, 'audit-logger', logger);
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
+    const anchoring = opts.anchors;
+    if (anchoring && (anchoring.topic || anchoring.file)) anchor = new CheckpointAnchor(producer, anchoring.topic ? topics.checkpoints : null, anchoring.file ?? null);
     const replayProducer = kafka.producer({
       transactionalId: `${AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX}${randomUUID()}`,
       idempotent: true,
@@ -86,7 +112,12 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger):
     await replayProducer.connect();
     cleanups.push(() => replayProducer.disconnect());
 
-    const consumer = new AuditIngestConsumer(kafka, topics.audit, opts.groupId ?? 'audit-logger', writer, logger);
+    const forged = metrics?.counter('audit_forged_events_total', 'Audit events parked as forged (bad signature or emitter)');
+    const screen = opts.eventKeyring
+      ? { keyring: opts.eventKeyring, producer, deadLetterTopic: topics.deadLetter, onForged: () => forged?.inc() }
+      : undefined;
+    if (!screen) logger.warn('no event public keys: audit event signatures are not checked');
+    const consumer = new AuditIngestConsumer(kafka, topics.audit, opts.groupId ?? 'audit-logger', writer, logger, screen);
     await consumer.start();
     cleanups.push(() => consumer.stop());
 
@@ -107,6 +138,14 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger):
       topics,
       trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]),
       policiesDir: resolve(opts.policiesDir ?? process.env['POLICIES_DIR'] ?? 'policies'),
+      eventSigningKey: opts.eventSigningKey ?? config.eventSigner,
+      eventKeyring: opts.eventKeyring ?? null,
+      readAnchors: async () => {
+        if (!anchoring) return null;
+        const fromFile = anchoring.file ? readAnchorsFromFile(anchoring.file) : [];
+        const fromTopic = anchoring.topic ? await readAnchorsFromKafka(kafka, topics.checkpoints, `${ANCHOR_READER_GROUP_PREFIX}${randomUUID()}`) : [];
+        return { anchors: mergeAnchors(fromFile, fromTopic), maxUnanchoredTail: anchoring.maxUnanchoredTail };
+      },
     };
     return { context, pool, writer, consumer, producer, signingKey, close: closeAll };
   } catch (err) {

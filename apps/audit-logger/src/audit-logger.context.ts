@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import type pg from 'pg';
-import { auditEventCodec } from '@backbone/codec';
-import { auditEvent, type TopicNames } from '@backbone/kafka';
+import type { EventKeyring, EventSigningKey } from '@backbone/codec';
+import { auditEvent, encodeAuditEvent, type TopicNames } from '@backbone/kafka';
+import type { Anchor } from './checkpoint.anchor.js';
 
 /** A compliance user as its verified token shows it (compliance-users.store.ts). */
 export interface ComplianceUser {
@@ -20,6 +21,12 @@ export interface AuditLoggerContext {
   topics: TopicNames;
   trustedKeys: ReadonlyMap<string, KeyObject>;
   policiesDir: string;
+  /** Signs the events this service emits (null: unsigned, parked as forged by a checking logger). */
+  eventSigningKey: EventSigningKey | null;
+  /** Public event keys: verify re-checks every row's emitter signature with them. */
+  eventKeyring: EventKeyring | null;
+  /** The checkpoints anchored outside the database, for verify; null when anchoring is off. */
+  readAnchors: () => Promise<{ anchors: Anchor[]; maxUnanchoredTail?: number | undefined } | null>;
 }
 
 export const AUDIT_CONTEXT = Symbol('AUDIT_CONTEXT');
@@ -35,5 +42,5 @@ export async function recordAccess(ctx: AuditLoggerContext, user: ComplianceUser
     agency: fields.agency ?? null,
     details: { action, tokenId: user.tokenId, ...details },
   });
-  await ctx.producer.send({ topic: ctx.topics.audit, acks: -1, messages: [{ key: event.eventId, value: auditEventCodec.encode(event) }] });
+  await ctx.producer.send({ topic: ctx.topics.audit, acks: -1, messages: [{ key: event.eventId, value: encodeAuditEvent(event, ctx.eventSigningKey) }] });
 }

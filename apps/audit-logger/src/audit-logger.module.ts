@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CREDENTIAL_VERIFIER } from '@backbone/auth';
-import { HealthRegistry, LOGGER, type Logger } from '@backbone/bootstrap';
+import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
 import { KafkaConfig, KafkaModule } from '@backbone/kafka';
 import { openAuditLedger, type AuditLedgerRuntime, type AuditLoggerOptions } from './audit-ledger.runtime.js';
 import { AUDIT_CONTEXT } from './audit-logger.context.js';
@@ -35,7 +35,11 @@ export class AuditLoggerModule {
       imports: [KafkaModule.forRoot(kafka, 'audit-logger')],
       controllers: [ComplianceController],
       providers: [
-        { provide: AUDIT_RUNTIME, inject: [LOGGER], useFactory: (logger: Logger) => openAuditLedger({ ...opts, kafka }, logger) },
+        {
+          provide: AUDIT_RUNTIME,
+          inject: [LOGGER, MetricsService],
+          useFactory: (logger: Logger, metrics: MetricsService) => openAuditLedger({ ...opts, kafka }, logger, metrics),
+        },
         { provide: AUDIT_CONTEXT, inject: [AUDIT_RUNTIME], useFactory: (runtime: AuditLedgerRuntime) => runtime.context },
         { provide: CREDENTIAL_VERIFIER, useClass: ComplianceCredentialVerifier },
         LedgerLifecycle,

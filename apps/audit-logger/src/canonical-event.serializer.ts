@@ -1,4 +1,4 @@
-import type { AuditEvent, RecipientDecision } from '@backbone/codec';
+import { canonicalJson, type AuditEvent, type Canonical, type RecipientDecision } from '@backbone/codec';
 
 /**
  * Canonical form v1 of a ledger row: the exact bytes that are hashed into the chain.
@@ -23,25 +23,7 @@ export interface LedgerEntry {
   event: AuditEvent;
 }
 
-type Canonical = null | boolean | number | string | Canonical[] | { [key: string]: Canonical };
-
-export function canonicalJson(value: Canonical): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    // Floats have several textual forms across implementations; the ledger has none.
-    if (!Number.isSafeInteger(value)) throw new Error(`canonical form allows only safe integers, got ${value}`);
-    return String(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys
-    .map((k) => {
-      const v = value[k];
-      if (v === undefined) throw new Error(`canonical form has no undefined (key ${k})`);
-      return `${JSON.stringify(k)}:${canonicalJson(v)}`;
-    })
-    .join(',')}}`;
-}
+export { canonicalJson };
 
 function decisionForm(d: RecipientDecision): Canonical {
   return { agency: d.agency, outcome: d.outcome, ruleId: d.ruleId, redactedGroups: [...d.redactedGroups], executionFlags: [...d.executionFlags] };
@@ -71,6 +53,8 @@ export function canonicalForm(entry: LedgerEntry): Canonical {
     reason: e.reason,
     details,
     payload: e.payload === null ? null : e.payload.toString('base64'),
+    // Present only on signed events, so rows hashed before signatures existed keep their hash.
+    ...(e.signature === null ? {} : { signature: { signer: e.signature.signer, keyId: e.signature.keyId, value: e.signature.value.toString('base64') } }),
   };
 }
 

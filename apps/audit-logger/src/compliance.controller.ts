@@ -4,13 +4,15 @@ import type { FastifyReply } from 'fastify';
 import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
 import { describeUnstorable, isUuid, unstorableTimestamp } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
+import { POLICY_VERSION, PolicyValidationError } from '@backbone/policy';
+import { resolve } from 'node:path';
 import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-logger.context.js';
 import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
 import type { ComplianceUser } from './compliance-users.store.js';
 import { cooperationMetrics, type CooperationMetrics } from './cooperation.metrics.js';
 import { verifyLedger } from './ledger.verifier.js';
 import { checkReplayBounds, replayToAgency, ReplayRefusedError } from './replay.service.js';
-import { CandidatePolicyError, whatIf } from './what-if.service.js';
+import { CandidatePolicyError, whatIf, type PolicyCandidate } from './what-if.service.js';
 
 const AGENCY = /^[A-Z0-9][A-Z0-9_-]{1,63}$/;
 
@@ -43,6 +45,39 @@ function filterOf(agency: string, q: Record<string, string | undefined>, default
   return f;
 }
 
+/**
+ * What-if names its candidate by `policyVersion` (a version under the policies directory; `policy`
+ * is accepted as its older name) or `policyDocument` (YAML/JSON text or an object). Anything else,
+ * a filesystem path above all, is refused before it reaches the loader.
+ */
+function whatIfCandidate(b: Record<string, unknown>): PolicyCandidate {
+  const version = b['policyVersion'] ?? b['policy'];
+  const document = b['policyDocument'];
+  if (version !== undefined && document !== undefined) {
+    throw problem(400, 'bad-request', 'give policyVersion or policyDocument, not both', { reason: 'ambiguous-policy' });
+  }
+  if (document !== undefined) {
+    if (document === null || (typeof document !== 'string' && typeof document !== 'object')) {
+      throw problem(400, 'bad-request', 'policyDocument must be YAML/JSON text or an object', { reason: 'invalid-policy' });
+    }
+    return { document };
+  }
+  if (version === undefined) throw problem(400, 'bad-request', 'policyVersion or policyDocument is required', { reason: 'policy-required' });
+  if (typeof version !== 'string' || !POLICY_VERSION.test(version)) {
+    throw problem(400, 'bad-request', 'policyVersion must be a policy version YYYY-MM-DD[.N] under the policies directory, never a path', {
+      reason: 'not-a-policy-version',
+    });
+  }
+  return { version };
+}
+
+/** Belt and braces: a message that quotes a server path gets it replaced. */
+function redactPaths(text: string, policiesDir: string): string {
+  let out = text;
+  for (const p of new Set([resolve(policiesDir), policiesDir])) if (p) out = out.split(p).join('<policies>');
+  return out.replace(/(?:\/[\w.-]+){2,}/g, '<path>');
+}
+
 function stringParams(q: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(q)) if (typeof v === 'string') out[`q.${k}`] = v.slice(0, 200);
@@ -63,7 +98,11 @@ export class ComplianceController {
   async verify(@Req() req: AuthenticatedRequest): Promise<unknown> {
     const user = userOf(req);
     await recordAccess(this.ctx, user, 'verify', {});
-    return verifyLedger(this.ctx.pool, this.ctx.trustedKeys);
+    const anchored = await this.ctx.readAnchors();
+    return verifyLedger(this.ctx.pool, this.ctx.trustedKeys, {
+      ...(this.ctx.eventKeyring ? { eventKeyring: this.ctx.eventKeyring } : {}),
+      ...(anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
+    });
   }
 
   @Get('alerts/:id/trail')
@@ -121,7 +160,7 @@ export class ComplianceController {
     const b = body ?? {};
     const agency = agencyOf(b['agency']);
     const f = filterOf(agency, b);
-    const replayReq = { agency, since: f.since, until: f.until, actor: user.name };
+    const replayReq = { agency, since: f.since, until: f.until, actor: user.name, signer: this.ctx.eventSigningKey };
     try {
       // Refused before it is audited as accessed: nothing was replayed.
       await checkReplayBounds(this.ctx.pool, replayReq);
@@ -146,18 +185,25 @@ export class ComplianceController {
 
   @Post('what-if')
   @HttpCode(200)
-  async whatIf(@Req() req: AuthenticatedRequest, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
+  async whatIf(@Req() req: AuthenticatedRequest, @Body() body: Record<string, unknown> | undefined): Promise<unknown> {
     const user = userOf(req);
     const b = body ?? {};
-    if (!b['policy'] || typeof b['policy'] !== 'string') throw problem(400, 'bad-request', 'policy (a version or a directory) is required');
-    const since = parseTime('since', b['since']);
-    const until = parseTime('until', b['until']);
-    await recordAccess(this.ctx, user, 'what-if', stringParams(b));
+    const candidate = whatIfCandidate(b);
+    const since = parseTime('since', typeof b['since'] === 'string' ? b['since'] : undefined);
+    const until = parseTime('until', typeof b['until'] === 'string' ? b['until'] : undefined);
+    await recordAccess(this.ctx, user, 'what-if', stringParams(b as Record<string, string | undefined>));
     try {
-      return await whatIf(this.ctx.pool, b['policy'], this.ctx.policiesDir, since, until);
+      return await whatIf(this.ctx.pool, candidate, this.ctx.policiesDir, since, until);
     } catch (err) {
-      if ((err as Error).name === 'PolicyValidationError') throw problem(400, 'bad-request', (err as Error).message);
-      if (err instanceof CandidatePolicyError) throw problem(400, 'invalid-policy', 'The candidate policy cannot be loaded', { detail: err.message });
+      if (err instanceof PolicyValidationError) {
+        // Issues name the file they come from; only the path inside the document and the message
+        // leave the server, so no error text reveals where the policies live.
+        const detail = err.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+        throw problem(400, 'invalid-policy', 'The candidate policy is invalid', { detail: redactPaths(detail, this.ctx.policiesDir), reason: 'invalid-policy' });
+      }
+      if (err instanceof CandidatePolicyError) {
+        throw problem(400, 'invalid-policy', 'The candidate policy cannot be loaded', { detail: redactPaths(err.message, this.ctx.policiesDir), reason: 'invalid-policy' });
+      }
       throw err;
     }
   }

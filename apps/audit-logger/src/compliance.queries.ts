@@ -169,8 +169,9 @@ export const CSV_COLUMNS = [
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   const s = Array.isArray(v) ? v.join(';') : String(v);
-  // RFC 4180 quoting; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
-  const safe = /^[=+\-@]/.test(s) ? `'${s}` : s;
+  // RFC 4180 quoting; a leading = + - @ (or tab / carriage return, which spreadsheets skip before
+  // reading a formula: OWASP CSV injection) is prefixed so the cell is never run as a formula.
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

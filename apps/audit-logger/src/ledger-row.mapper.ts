@@ -23,6 +23,9 @@ export const LEDGER_COLUMNS = [
   'reason',
   'details',
   'payload',
+  'signer',
+  'signer_key_id',
+  'signature',
   'prev_hash',
   'hash',
 ] as const;
@@ -49,6 +52,9 @@ export interface LedgerRow {
   reason: string | null;
   details: Record<string, string>;
   payload: Buffer | null;
+  signer: string | null;
+  signer_key_id: string | null;
+  signature: Buffer | null;
   prev_hash: Buffer;
   hash: Buffer;
 }
@@ -78,6 +84,9 @@ export function entryToParams(entry: LedgerEntry, prevHash: Buffer, hash: Buffer
     e.reason,
     JSON.stringify(e.details),
     e.payload,
+    e.signature?.signer ?? null,
+    e.signature?.keyId ?? null,
+    e.signature?.value ?? null,
     prevHash,
     hash,
   ];
@@ -101,6 +110,7 @@ export function rowToEntry(row: LedgerRow): LedgerEntry {
     reason: row.reason,
     details: row.details,
     payload: row.payload,
+    signature: row.signer !== null && row.signer_key_id !== null && row.signature !== null ? { signer: row.signer, keyId: row.signer_key_id, value: row.signature } : null,
   };
   return { seq: String(row.seq), topic: row.topic, partition: row.kafka_partition, offset: String(row.kafka_offset), recordedAt: row.recorded_at, event };
 }
@@ -124,6 +134,7 @@ export function rowToJson(row: LedgerRow): Record<string, unknown> {
     decisions: row.decisions,
     reason: row.reason,
     details: row.details,
+    signer: row.signer,
     kafka: { topic: row.topic, partition: row.kafka_partition, offset: row.kafka_offset },
     hash: row.hash.toString('hex'),
   };

@@ -84,7 +84,7 @@ describe('ledger (real PostgreSQL)', () => {
         ),
       },
     ]);
-    const result = await whatIf(pool, '2026-11-01', 'policies', new Date(Date.now() - 3_600_000), new Date(Date.now() + 3_600_000));
+    const result = await whatIf(pool, { version: '2026-11-01' }, 'policies', new Date(Date.now() - 3_600_000), new Date(Date.now() + 3_600_000));
     expect(result.alertsEvaluated).toBe(1);
     expect(result.candidatePolicyVersion).toBe('2026-11-01');
     const de = result.changes.find((c) => c.agency === 'DE-NCB');

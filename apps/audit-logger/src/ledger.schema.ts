@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import type { EntityManager } from 'typeorm';
-import { backboneHome, createAppendOnlyRole } from '@backbone/persistence';
+import { backboneHome, createAppendOnlyRole, setRolePasswordSql } from '@backbone/persistence';
 
 /** The ledger's PostgreSQL schema; every table below lives in it. */
 export const AUDIT_SCHEMA = 'audit';
@@ -38,6 +38,11 @@ const DDL = [
      hash            bytea NOT NULL CHECK (octet_length(hash) = 32),
      CONSTRAINT ledger_kafka_position UNIQUE (topic, kafka_partition, kafka_offset)
    )`,
+  // Signed audit events (v2): who signed, with which key, and the signature, so verify can
+  // re-check every row. Null on rows written before signatures existed.
+  `ALTER TABLE ${AUDIT_SCHEMA}.ledger ADD COLUMN IF NOT EXISTS signer text`,
+  `ALTER TABLE ${AUDIT_SCHEMA}.ledger ADD COLUMN IF NOT EXISTS signer_key_id text`,
+  `ALTER TABLE ${AUDIT_SCHEMA}.ledger ADD COLUMN IF NOT EXISTS signature bytea`,
   // The writer skips an event already in the ledger (re-sent by an outbox); this finds it.
   `CREATE INDEX IF NOT EXISTS ledger_event_idx ON ${AUDIT_SCHEMA}.ledger (event_id)`,
   `CREATE INDEX IF NOT EXISTS ledger_alert_idx ON ${AUDIT_SCHEMA}.ledger (alert_id, seq)`,
@@ -121,9 +126,11 @@ async function migrateLedgerOnce(options: MigrateOptions): Promise<void> {
           END IF;
         EXCEPTION WHEN duplicate_object THEN NULL;
         END $$`);
-      // Literal, not a bind parameter: ALTER ROLE takes none. The password is ours (hex) so it is safe.
       if (!/^[A-Za-z0-9_-]{16,}$/.test(options.appPassword)) throw new Error('AUDIT_DB_APP_PASSWORD must be 16+ characters of [A-Za-z0-9_-]');
-      await client.query(`ALTER ROLE ${role} LOGIN INHERIT PASSWORD '${options.appPassword}'`);
+      // ALTER ROLE takes no bind parameter, so the statement carries a SCRAM verifier computed here,
+      // never the password: nothing PostgreSQL could log or keep in pg_stat_statements reveals it.
+      await client.query(`ALTER ROLE ${role} LOGIN INHERIT`);
+      await client.query(setRolePasswordSql(role, options.appPassword));
       await client.query(`GRANT ${AUDIT_WRITER_GROUP} TO ${role}`);
       await client.query('COMMIT');
     } catch (err) {

@@ -1,6 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import type pg from 'pg';
+import type { EventKeyring } from '@backbone/codec';
 import { verifyCheckpoint } from './checkpoint-signer.js';
+import { forgeryOf } from './event.screen.js';
+import type { Anchor } from './checkpoint.anchor.js';
 import { entryHash, GENESIS_HASH } from './hash-chain.js';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
 import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
@@ -17,7 +20,15 @@ export type BreakKind =
   /** A signed checkpoint does not match the chain (the chain was rewritten consistently, or the tail truncated). */
   | 'checkpoint-mismatch'
   /** A checkpoint signature does not verify, or is by an unknown key. */
-  | 'bad-signature';
+  | 'bad-signature'
+  /** An event's own signature (its emitter's) does not verify, or its signer may not emit it. */
+  | 'forged-event'
+  /** A checkpoint anchored outside the database has no matching checkpoint row: rows were deleted. */
+  | 'checkpoint-missing'
+  /** The chain at the latest anchor's seq does not hash to the anchored head: rewritten, even if re-signed. */
+  | 'anchor-mismatch'
+  /** More rows after the latest anchor than the configured bound allows. */
+  | 'unanchored-tail';
 
 export interface ChainBreak {
   /** The first ledger sequence number at which the chain no longer holds. */
@@ -36,6 +47,13 @@ export interface VerifyReport {
   /** Rows after the last checkpoint: chained but not yet signed. */
   unsignedTail: number;
   firstBreak: ChainBreak | null;
+  /** Rows whose emitter signature was re-checked (only when event keys were given). */
+  eventSignaturesVerified: number;
+  /** Rows without an emitter signature: written before signatures, or undecodable records the logger kept. */
+  unsignedEvents: number;
+  /** Checkpoints anchored outside the database that were compared (0: none given). */
+  anchors: number;
+  latestAnchorSeq: number | null;
   durationMs: number;
 }
 
@@ -48,12 +66,69 @@ interface CheckpointRow {
 
 const PAGE = 5000;
 
+export interface VerifyOptions {
+  /** Public event keys: every row's emitter signature is re-checked. */
+  eventKeyring?: EventKeyring;
+  /** Checkpoints anchored outside the database (Kafka topic or operator file); compared with the ledger. */
+  anchors?: readonly Anchor[];
+  /** Fail when more rows than this follow the latest anchor (needs anchors). */
+  maxUnanchoredTail?: number;
+}
+
+/**
+ * Every anchor must have its checkpoint row (same head); the latest anchor must be validly signed
+ * and the chain as it is now must hash to it at its seq; the unanchored tail must stay in bound.
+ */
+function checkAnchors(
+  anchors: readonly Anchor[],
+  cps: readonly CheckpointRow[],
+  chainAt: ReadonlyMap<string, Buffer>,
+  trustedKeys: ReadonlyMap<string, KeyObject>,
+  headSeq: bigint,
+  maxTail: number | undefined,
+  fail: (seq: bigint, kind: BreakKind, message: string) => void,
+): void {
+  const bySeq = new Map(cps.map((cp) => [cp.seq, cp]));
+  const ordered = [...anchors].sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : BigInt(a.seq) > BigInt(b.seq) ? 1 : 0));
+  for (const a of ordered) {
+    const cp = bySeq.get(a.seq);
+    if (!cp || cp.head_hash.toString('hex') !== a.headHash) {
+      fail(BigInt(a.seq), 'checkpoint-missing', `the checkpoint at ${a.seq} anchored outside the database is ${cp ? 'different' : 'missing'} in the ledger`);
+      return;
+    }
+  }
+  const latest = ordered[ordered.length - 1]!;
+  const key = trustedKeys.get(latest.keyId);
+  if (!key || !verifyCheckpoint(key, latest.seq, Buffer.from(latest.headHash, 'hex'), Buffer.from(latest.signature, 'base64'))) {
+    fail(BigInt(latest.seq), 'bad-signature', `the latest anchor (seq ${latest.seq}) is not signed by a trusted key`);
+    return;
+  }
+  const chain = chainAt.get(latest.seq);
+  if (!chain || chain.toString('hex') !== latest.headHash) {
+    fail(BigInt(latest.seq), 'anchor-mismatch', `the chain at ${latest.seq} does not match the latest anchor: the ledger was rewritten`);
+    return;
+  }
+  if (maxTail !== undefined && headSeq - BigInt(latest.seq) > BigInt(maxTail)) {
+    fail(BigInt(latest.seq) + 1n, 'unanchored-tail', `${headSeq - BigInt(latest.seq)} rows follow the latest anchor (bound ${maxTail})`);
+  }
+}
+
 /**
  * Walks the chain in seq order with a keyset cursor (constant memory) and the checkpoints in
  * lockstep, stopping at the first break. `trustedKeys` come from the key file, never from the
  * database, so whoever can rewrite the tables cannot also forge the signatures.
  */
-export async function verifyLedger(pool: pg.Pool, trustedKeys: ReadonlyMap<string, KeyObject>): Promise<VerifyReport> {
+export async function verifyLedger(
+  pool: pg.Pool,
+  trustedKeys: ReadonlyMap<string, KeyObject>,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const anchors = options.anchors ?? [];
+  const anchorSeqs = new Set(anchors.map((a) => a.seq));
+  // The chain's hash at each anchored seq, filled in during the walk.
+  const chainAt = new Map<string, Buffer>();
+  let eventSignaturesVerified = 0;
+  let unsignedEvents = 0;
   const started = performance.now();
   const cps = (await pool.query<CheckpointRow>(`SELECT seq::text AS seq, head_hash, signature, key_id FROM ${AUDIT_SCHEMA}.checkpoints c ORDER BY c.seq`)).rows;
   let cpIndex = 0;
@@ -88,10 +163,22 @@ export async function verifyLedger(pool: pg.Pool, trustedKeys: ReadonlyMap<strin
         }
         break outer;
       }
-      const computed = entryHash(prevHash, rowToEntry(row));
+      const entry = rowToEntry(row);
+      const computed = entryHash(prevHash, entry);
+      if (anchorSeqs.has(String(seq))) chainAt.set(String(seq), computed);
       if (!computed.equals(row.hash)) {
         fail(seq, 'modified', `row ${seq} was modified: its content does not hash to its stored hash`);
         break outer;
+      }
+      if (entry.event.signature === null) unsignedEvents++;
+      else if (options.eventKeyring) {
+        // Re-checked from the row alone: the signature covers the event's fields, not its ledger position.
+        const why = forgeryOf(entry.event, options.eventKeyring);
+        if (why !== null) {
+          fail(seq, 'forged-event', `row ${seq}: ${why}`);
+          break outer;
+        }
+        eventSignaturesVerified++;
       }
       while (cpIndex < cps.length && BigInt(cps[cpIndex]!.seq) === seq) {
         const cp = cps[cpIndex]!;
@@ -125,6 +212,8 @@ export async function verifyLedger(pool: pg.Pool, trustedKeys: ReadonlyMap<strin
     fail(expectedSeq, 'deleted', `rows ${expectedSeq}..${cps[cps.length - 1]!.seq} were signed by a checkpoint but are missing`);
   }
   const headSeq = Number(expectedSeq - 1n);
+  if (!result.firstBreak && anchors.length > 0) checkAnchors(anchors, cps, chainAt, trustedKeys, BigInt(headSeq), options.maxUnanchoredTail, fail);
+  const latestAnchor = anchors.length > 0 ? anchors.reduce((a, b) => (BigInt(b.seq) > BigInt(a.seq) ? b : a)) : null;
   return {
     ok: result.firstBreak === null,
     rows,
@@ -134,6 +223,10 @@ export async function verifyLedger(pool: pg.Pool, trustedKeys: ReadonlyMap<strin
     headHash: headSeq > 0 ? prevHash.toString('hex') : null,
     unsignedTail: Number(expectedSeq - 1n - lastCpSeq),
     firstBreak: result.firstBreak,
+    eventSignaturesVerified,
+    unsignedEvents,
+    anchors: anchors.length,
+    latestAnchorSeq: latestAnchor ? Number(latestAnchor.seq) : null,
     durationMs: Math.round(performance.now() - started),
   };
 }

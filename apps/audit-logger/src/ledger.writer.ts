@@ -3,6 +3,7 @@ import { auditEventCodec, type AuditEvent } from '@backbone/codec';
 import { auditEvent } from '@backbone/kafka';
 import { rowsPerStatement } from '@backbone/persistence';
 import type { LedgerEntry } from './canonical-event.serializer.js';
+import type { SignedCheckpoint } from './checkpoint.anchor.js';
 import { signCheckpoint, type SigningKey } from './checkpoint-signer.js';
 import { chainEntries, GENESIS_HASH } from './hash-chain.js';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
@@ -14,6 +15,8 @@ export const LEDGER_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('backbone:
 export interface IncomingRecord {
   offset: string;
   value: Buffer | null;
+  /** Already decoded (and screened) by the ingest; decoded here when absent. */
+  event?: AuditEvent;
 }
 
 export interface AppendResult {
@@ -27,6 +30,8 @@ export interface AppendResult {
 export interface LedgerWriterOptions {
   signingKey: SigningKey;
   checkpointEveryRows: number;
+  /** Called after the transaction that signed a checkpoint commits: anchors it outside the database. */
+  onCheckpoint?: (cp: SignedCheckpoint) => Promise<void>;
 }
 
 const ROWS_PER_STATEMENT = rowsPerStatement(LEDGER_COLUMNS.length);
@@ -66,8 +71,8 @@ export class LedgerWriter {
   }
 
   async append(topic: string, partition: number, records: readonly IncomingRecord[]): Promise<AppendResult> {
-    const events = records.map((r) => ({ offset: r.offset, event: decodeAuditRecord(r.value) }));
-    return this.inTransaction(async (client) => {
+    const events = records.map((r) => ({ offset: r.offset, event: r.event ?? decodeAuditRecord(r.value) }));
+    const { result, signed } = await this.inTransaction(async (client) => {
       const existing = await client.query<{ kafka_offset: string }>(
         `SELECT kafka_offset FROM ${AUDIT_SCHEMA}.ledger WHERE topic = $1 AND kafka_partition = $2 AND kafka_offset = ANY($3::bigint[])`,
         [topic, partition, events.map((e) => e.offset)],
@@ -93,18 +98,22 @@ export class LedgerWriter {
       }
       const headHash = await this.insertChained(client, head.hash, fresh);
       const headSeq = next.toString();
-      const checkpointed = fresh.length > 0 && (await this.checkpointIfDue(client, headSeq, headHash, false));
-      return { inserted: fresh.length, duplicates: events.length - fresh.length, headSeq, checkpointed };
+      const cp = fresh.length > 0 ? await this.checkpointIfDue(client, headSeq, headHash, false) : null;
+      return { result: { inserted: fresh.length, duplicates: events.length - fresh.length, headSeq, checkpointed: cp !== null }, signed: cp };
     });
+    if (signed) await this.options.onCheckpoint?.(signed);
+    return result;
   }
 
   /** Signs the head if it moved since the last checkpoint (the timer's job). */
   async checkpointNow(): Promise<boolean> {
-    return this.inTransaction(async (client) => {
+    const signed = await this.inTransaction(async (client) => {
       const head = await this.head(client);
-      if (head.seq === '0') return false;
+      if (head.seq === '0') return null;
       return this.checkpointIfDue(client, head.seq, head.hash, true);
     });
+    if (signed) await this.options.onCheckpoint?.(signed);
+    return signed !== null;
   }
 
   /** Inserts the entries chained onto `headHash`; returns the new head hash (`headHash` when there are none). */
@@ -131,19 +140,20 @@ export class LedgerWriter {
   }
 
   /** `headHash` is the hash of the entry at `headSeq`. */
-  private async checkpointIfDue(client: pg.PoolClient, headSeq: string, headHash: Buffer, force: boolean): Promise<boolean> {
+  private async checkpointIfDue(client: pg.PoolClient, headSeq: string, headHash: Buffer, force: boolean): Promise<SignedCheckpoint | null> {
     const last = await client.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${AUDIT_SCHEMA}.checkpoints`);
     const lastSeq = BigInt(last.rows[0]?.seq ?? '0');
     const since = BigInt(headSeq) - lastSeq;
-    if (since <= 0n || (!force && since < BigInt(this.options.checkpointEveryRows))) return false;
+    if (since <= 0n || (!force && since < BigInt(this.options.checkpointEveryRows))) return null;
     const key = this.options.signingKey;
+    const signature = signCheckpoint(key, headSeq, headHash);
     await client.query(`INSERT INTO ${AUDIT_SCHEMA}.checkpoints (seq, head_hash, signature, key_id) VALUES ($1, $2, $3, $4)`, [
       headSeq,
       headHash,
-      signCheckpoint(key, headSeq, headHash),
+      signature,
       key.keyId,
     ]);
-    return true;
+    return { seq: headSeq, headHash, signature, keyId: key.keyId };
   }
 
   private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Producer, Message } from 'kafkajs';
 import type pg from 'pg';
-import { alertCodec, auditEventCodec, deliveryCodec, unstorableFields, type Alert, type Delivery, type FieldGroup, type RecipientDecision } from '@backbone/codec';
-import { auditEvent, type TopicNames } from '@backbone/kafka';
+import { alertCodec, deliveryCodec, unstorableFields, type Alert, type Delivery, type EventSigningKey, type FieldGroup, type RecipientDecision } from '@backbone/codec';
+import { auditEvent, encodeAuditEvent, type TopicNames } from '@backbone/kafka';
 import { applyObligations } from '@backbone/policy';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
 import { LEDGER_SELECT, type LedgerRow } from './ledger-row.mapper.js';
@@ -15,6 +15,8 @@ export interface ReplayRequest {
   since: Date;
   until: Date;
   actor: string;
+  /** The audit logger's event key: REPLAYED events are signed like every other. */
+  signer?: EventSigningKey | null;
 }
 
 export interface ReplayResult {
@@ -199,7 +201,7 @@ export async function replayToAgency(pool: pg.Pool, producer: Producer, topics: 
       feed.push({ key: delivery.alertId, value: deliveryCodec.encode(delivery) });
       audit.push({
         key: delivery.alertId,
-        value: auditEventCodec.encode(
+        value: encodeAuditEvent(
           auditEvent('REPLAYED', 'audit-logger', {
             actor: req.actor,
             alertId: delivery.alertId,
@@ -211,6 +213,7 @@ export async function replayToAgency(pool: pg.Pool, producer: Producer, topics: 
             decisions: [d],
             details: { deliveryId: delivery.deliveryId, decidedSeq: String(row.seq), msgType: alert.msgType },
           }),
+          req.signer ?? null,
         ),
       });
       delivered.push({ alertId: delivery.alertId, alertVersion: delivery.alertVersion, deliveryId: delivery.deliveryId, redactedGroups: delivery.redactedGroups });

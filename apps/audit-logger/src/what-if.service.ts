@@ -2,7 +2,16 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import { alertCodec, type RecipientDecision } from '@backbone/codec';
-import { compilePolicy, decide, loadPolicy, loadRegistry } from '@backbone/policy';
+import {
+  compilePolicy,
+  decide,
+  loadPolicy,
+  loadRegistry,
+  parsePolicyDocument,
+  POLICY_VERSION,
+  PolicyValidationError,
+  type CompiledPolicy,
+} from '@backbone/policy';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
 import { LEDGER_SELECT, type LedgerRow } from './ledger-row.mapper.js';
 
@@ -25,15 +34,37 @@ export interface WhatIfResult {
   changes: WhatIfChange[];
 }
 
-/** `policy` is a policies directory (its newest version) or a version of `policiesDir`. */
-export function resolveCandidate(policy: string, policiesDir: string): { dir: string; version?: string; registryPath: string } {
+/**
+ * The candidate policy of a what-if. Over HTTP only `version` (a document already under the
+ * policies directory) or `document` (YAML or JSON text, or the parsed object, sent in the body):
+ * a caller on the network never names a server path. `dir` is for the local operator CLI only.
+ */
+export type PolicyCandidate = { version: string } | { document: unknown } | { dir: string };
+
+/** Where the request body names its candidate; `source` is what errors call it (never a path). */
+const BODY_SOURCE = 'policyDocument';
+
+/** The CLI's `--policy DIR|VERSION`: a directory on the operator's machine, or a version. */
+export function cliCandidate(policy: string): PolicyCandidate {
   const asDir = resolve(policy);
-  if (existsSync(asDir) && statSync(asDir).isDirectory()) {
-    const own = join(asDir, 'registry.yaml');
-    const parent = join(asDir, '..', 'registry.yaml');
-    return { dir: asDir, registryPath: existsSync(own) ? own : existsSync(parent) ? parent : join(policiesDir, 'registry.yaml') };
+  return existsSync(asDir) && statSync(asDir).isDirectory() ? { dir: asDir } : { version: policy };
+}
+
+function loadCandidate(candidate: PolicyCandidate, policiesDir: string): CompiledPolicy {
+  if ('document' in candidate) {
+    const text = typeof candidate.document === 'string' ? candidate.document : JSON.stringify(candidate.document);
+    return compilePolicy(loadRegistry(join(policiesDir, 'registry.yaml')), parsePolicyDocument(text, BODY_SOURCE));
   }
-  return { dir: policiesDir, version: policy, registryPath: join(policiesDir, 'registry.yaml') };
+  if ('version' in candidate) {
+    if (!POLICY_VERSION.test(candidate.version)) {
+      throw new PolicyValidationError([{ file: 'policyVersion', path: '', message: 'must be a policy version YYYY-MM-DD[.N]' }]);
+    }
+    return compilePolicy(loadRegistry(join(policiesDir, 'registry.yaml')), loadPolicy(policiesDir, candidate.version));
+  }
+  const own = join(candidate.dir, 'registry.yaml');
+  const parent = join(candidate.dir, '..', 'registry.yaml');
+  const registryPath = existsSync(own) ? own : existsSync(parent) ? parent : join(policiesDir, 'registry.yaml');
+  return compilePolicy(loadRegistry(registryPath), loadPolicy(candidate.dir));
 }
 
 function sameDecision(a: RecipientDecision | undefined, b: { outcome: string; ruleId: string; redactedGroups: readonly string[] }): boolean {
@@ -50,13 +81,14 @@ export class CandidatePolicyError extends Error {
   override readonly name = 'CandidatePolicyError';
 }
 
-export async function whatIf(pool: pg.Pool, policy: string, policiesDir: string, since: Date, until: Date): Promise<WhatIfResult> {
-  let compiled: ReturnType<typeof compilePolicy>;
+export async function whatIf(pool: pg.Pool, candidate: PolicyCandidate, policiesDir: string, since: Date, until: Date): Promise<WhatIfResult> {
+  let compiled: CompiledPolicy;
   try {
-    const c = resolveCandidate(policy, policiesDir);
-    compiled = compilePolicy(loadRegistry(c.registryPath), loadPolicy(c.dir, c.version));
+    compiled = loadCandidate(candidate, policiesDir);
   } catch (err) {
-    // Whatever the caller named (an unknown version, a missing or invalid directory) is their input, not our fault.
+    // Validation issues keep their structure (the caller shows them without file paths).
+    if (err instanceof PolicyValidationError) throw err;
+    // Whatever the caller named is their input, not our fault.
     throw new CandidatePolicyError(err instanceof Error ? err.message : String(err));
   }
   const result: WhatIfResult = { candidatePolicyVersion: '', alertsEvaluated: 0, undecided: 0, changes: [] };

@@ -1,12 +1,19 @@
-import { alertCodec, auditEventCodec, deadLetterCodec, deadLetterReasonFor, deliveryCodec } from '@backbone/codec';
+import { alertCodec, deadLetterCodec, deadLetterReasonFor, deliveryCodec, type EventSigningKey } from '@backbone/codec';
+import { encodeAuditEvent } from '@backbone/kafka';
 import type { DecodedRecord, GateCodecs, InboundRecord } from './batch.assembler.js';
 
-export const gateCodecs: GateCodecs = {
-  encodeAlert: (a) => alertCodec.encode(a),
-  encodeDelivery: (d) => deliveryCodec.encode(d),
-  encodeAudit: (e) => auditEventCodec.encode(e),
-  encodeDeadLetter: (d) => deadLetterCodec.encode(d),
-};
+/** The gate's encoders; audit events are signed with the gate's event key when it has one. */
+export function gateCodecsFor(signer: EventSigningKey | null): GateCodecs {
+  return {
+    encodeAlert: (a) => alertCodec.encode(a),
+    encodeDelivery: (d) => deliveryCodec.encode(d),
+    encodeAudit: (e) => encodeAuditEvent(e, signer),
+    encodeDeadLetter: (d) => deadLetterCodec.encode(d),
+  };
+}
+
+/** Unsigned encoders (tests of the gate alone). */
+export const gateCodecs: GateCodecs = gateCodecsFor(null);
 
 /** Decodes one inbound record; never throws, a failure becomes the dead-letter reason. */
 export function decodeInbound(record: InboundRecord): DecodedRecord {

@@ -1,8 +1,8 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { alertCodec, assertStorable } from '@backbone/codec';
+import { alertCodec, assertStorable, type EventSigningKey } from '@backbone/codec';
 import type { Logger } from '@backbone/bootstrap';
 import type { TopicNames } from '@backbone/kafka';
-import { gateCodecs } from './gate.codecs.js';
+import { gateCodecsFor } from './gate.codecs.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { GateRepository } from '@backbone/gate-store';
 import { planRelease, type ReleasePlan } from './hold.release.js';
@@ -48,6 +48,7 @@ export class HoldReleaser {
       repository: GateRepository;
       logger: Logger;
       instanceId: string;
+      eventSigner?: EventSigningKey | null;
     },
   ) {}
 
@@ -94,7 +95,7 @@ export class HoldReleaser {
         releasedBy: req.releasedBy,
         service: SERVICE,
         topics: this.o.topics,
-        codecs: gateCodecs,
+        codecs: gateCodecsFor(this.o.eventSigner ?? null),
       });
       if (plan.messages.length > 0) {
         // PostgreSQL first (ADR 0003): the recipients are committed before the deliveries can be

@@ -1,9 +1,10 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
+import type { EventSigningKey } from '@backbone/codec';
 import { CONSUMER_GROUP_TIMING, RestartBackoff, superviseCrashes, type TopicNames } from '@backbone/kafka';
 import { contextFromHeaders, SPAN_ATTR, SPANS, trace, traceHeaders, tracer, type Span } from '@backbone/telemetry';
-import { alertIdsOf, assembleBatch, type AssembledBatch, type DecodedRecord, type InboundRecord } from './batch.assembler.js';
-import { decodeInbound, gateCodecs } from './gate.codecs.js';
+import { alertIdsOf, assembleBatch, type AssembledBatch, type DecodedRecord, type GateCodecs, type InboundRecord } from './batch.assembler.js';
+import { decodeInbound, gateCodecsFor } from './gate.codecs.js';
 import type { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { GateRepository } from '@backbone/gate-store';
@@ -43,6 +44,8 @@ export interface PolicyGateConsumerOptions {
   metrics: GateMetrics;
   logger: Logger;
   groupId: string;
+  /** The gate's event key: signs the DECIDED and DEAD_LETTERED events. */
+  eventSigner?: EventSigningKey | null;
   maxBatchRecords: number;
   maxBytesPerPartition: number;
   txnRetries: number;
@@ -110,7 +113,11 @@ export class PolicyGateConsumer {
   private dead = false;
   private fatal: Error | undefined;
 
-  constructor(private readonly o: PolicyGateConsumerOptions) {}
+  private readonly codecs: GateCodecs;
+
+  constructor(private readonly o: PolicyGateConsumerOptions) {
+    this.codecs = gateCodecsFor(o.eventSigner ?? null);
+  }
 
   private createConsumer(): Consumer {
     return this.o.kafka.consumer({
@@ -307,7 +314,7 @@ export class PolicyGateConsumer {
       service: SERVICE,
       topics: this.o.topics,
       policy: this.o.policy,
-      codecs: gateCodecs,
+      codecs: this.codecs,
       now: new Date(),
       pastRecipients: past,
     });

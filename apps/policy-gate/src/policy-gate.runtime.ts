@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
-import { KAFKA, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
+import { KAFKA, KAFKA_CONFIG, TOPIC_NAMES, type KafkaConfig, type TopicNames } from '@backbone/kafka';
 import { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import { GateRepository } from '@backbone/gate-store';
@@ -40,6 +40,7 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(TOPIC_NAMES) private readonly topics: TopicNames,
+    @Inject(KAFKA_CONFIG) private readonly kafkaConfig: KafkaConfig,
     @Inject(GATE_SETTINGS_TOKEN) private readonly settings: GateSettings & { DATABASE_URL: string },
     @Inject(GATE_POLICY) private readonly policy: GatePolicy,
     @Inject(GATE_ON_FATAL) private readonly onFatal: (err: Error) => void,
@@ -70,6 +71,7 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       maxBytesPerPartition: s.GATE_MAX_BYTES_PER_PARTITION,
       txnRetries: s.GATE_TXN_RETRIES,
       onFatal: this.onFatal,
+      eventSigner: this.kafkaConfig.eventSigner,
       ...(this.commitHook ? { commitHook: this.commitHook } : {}),
     });
     try {
@@ -79,7 +81,7 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       await repository.close();
       throw err;
     }
-    const releaser = new HoldReleaser({ kafka: this.kafka, topics: this.topics, policy: this.policy, repository, logger: this.logger, instanceId: gateInstanceId(s.GATE_INSTANCE_ID) });
+    const releaser = new HoldReleaser({ kafka: this.kafka, topics: this.topics, policy: this.policy, repository, logger: this.logger, instanceId: gateInstanceId(s.GATE_INSTANCE_ID), eventSigner: this.kafkaConfig.eventSigner });
     const gate: RunningPolicyGate = { topics: this.topics, transactionalIdFor: (partition: number) => consumer.transactionalIdFor(partition), metrics, repository, policy: this.policy, consumer, releaser };
     this.gate = gate;
     this.health.register({ name: 'postgres', check: () => gate.repository.ping() });

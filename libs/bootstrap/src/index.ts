@@ -6,3 +6,12 @@ export { ObservabilityModule, LOGGER, SERVICE_NAME } from './observability.modul
 export { ProblemDetailsFilter, ProblemException, problem, type ProblemDetails, type FieldProblem } from './problem-details.filter.js';
 export { startService, runMain, type ServiceOptions, type RunningService } from './service.bootstrap.js';
 export { SERVICE_SETTINGS, loadServiceSettings, type ServiceSettings } from './service.config.js';
+export {
+  assertProductionReady,
+  backboneEnv,
+  productionProblems,
+  BACKBONE_ENVS,
+  DEMO_SECRETS,
+  type BackboneEnv,
+  type ProductionRequirements,
+} from './production.guard.js';

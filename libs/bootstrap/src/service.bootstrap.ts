@@ -10,6 +10,7 @@ import { assertEveryRouteDeclaresRoles, CREDENTIAL_VERIFIER, RolesGuard, type Cr
 import { startTracing } from '@backbone/telemetry';
 import { PinoNestLogger } from './logger.js';
 import { ObservabilityModule } from './observability.module.js';
+import { assertProductionReady, type ProductionRequirements } from './production.guard.js';
 import { frameworkErrorProblem, ProblemDetailsFilter } from './problem-details.filter.js';
 import { refuseUnstorableInput } from './storable-input.hook.js';
 
@@ -95,15 +96,22 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   }
 }
 
-/** Runs a service's main(), turning a start-up failure (bad config, unreachable dependency) into a clear exit. */
-export function runMain(service: string, main: () => Promise<unknown>): void {
+/**
+ * Runs a service's main(), turning a start-up failure (bad config, unreachable dependency) into a clear exit.
+ * With BACKBONE_ENV=production the environment is checked first (assertProductionReady): production fails closed.
+ */
+export function runMain(service: string, main: () => Promise<unknown>, production: ProductionRequirements = {}): void {
   // Tracing first, so every span of the service has a provider; off unless OTEL_EXPORTER_OTLP_* is set.
   const tracing = startTracing(service);
   if (tracing.enabled) {
     // Nest closes the app on these signals; the spans still buffered go out with it.
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void tracing.shutdown().catch(() => undefined));
   }
-  main().catch((err: unknown) => {
+  const run = async (): Promise<unknown> => {
+    assertProductionReady(process.env, production);
+    return main();
+  };
+  run().catch((err: unknown) => {
     // The logger may not exist yet when config fails, so stderr is the one place that always works.
     process.stderr.write(`${service}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -1,4 +1,4 @@
-// TypeScript mirror of schemas/delivery.v1.avsc, audit-event.v1.avsc and dead-letter.v1.avsc.
+// TypeScript mirror of schemas/delivery.v1.avsc, audit-event.v2.avsc and dead-letter.v1.avsc.
 import type { FieldGroup, MsgType } from './alert.types.js';
 
 export type DeliveryOutcome = 'ALLOW' | 'ALLOW_WITH_OBLIGATIONS';
@@ -65,6 +65,15 @@ export interface AuditEvent {
   reason: string | null;
   details: Record<string, string>;
   payload: Buffer | null;
+  /** v2: the emitter's Ed25519 signature; null on v1 events (read through the v1 schema) and unsigned traffic. */
+  signature: EventSignature | null;
+}
+
+export interface EventSignature {
+  /** The Kafka principal whose event key signed. */
+  signer: string;
+  keyId: string;
+  value: Buffer;
 }
 
 export const DEAD_LETTER_REASONS = ['UNDECODABLE', 'UNKNOWN_SCHEMA', 'INVALID_RECORD', 'POLICY_ERROR', 'UNKNOWN'] as const;

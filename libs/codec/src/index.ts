@@ -32,6 +32,16 @@ export {
   type RecordName,
   type RecordTypes,
 } from './record.codecs.js';
+export { canonicalJson, type Canonical } from './canonical-json.js';
+export {
+  auditSignatureProblem,
+  auditSigningBytes,
+  eventKeyId,
+  eventKeyringOf,
+  signAuditEvent,
+  type EventKeyring,
+  type EventSigningKey,
+} from './audit-signature.js';
 export {
   assertStorable,
   describeUnstorable,

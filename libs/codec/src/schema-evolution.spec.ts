@@ -4,9 +4,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Alert } from './alert.types.js';
 import { CodecError } from './codec.error.js';
-import { alertCodec, codecFor } from './record.codecs.js';
+import { alertCodec, auditEventCodec, codecFor } from './record.codecs.js';
+import type { AuditEvent } from './delivery.types.js';
 import { SchemaCatalog, SchemaCatalogError } from './schema.catalog.js';
-import { sampleAlert, sampleFullAlert } from './testing/alert.fixture.js';
+import { sampleAlert, sampleAuditEvent, sampleFullAlert } from './testing/alert.fixture.js';
 import { removeDir, repoSchema, writeSchemaDir, type FieldJson, type RecordSchemaJson } from './testing/schema-dir.fixture.js';
 
 const dirs: string[] = [];
@@ -160,5 +161,21 @@ describe('the repository schemas', () => {
     for (const name of ['Alert', 'Delivery', 'AuditEvent', 'DeadLetter'] as const) {
       expect(codecFor(name).schemaVersion).toBe(catalog.latest(name).version);
     }
+  });
+});
+
+describe('audit event v2 (v1 + signature) in the repository schemas', () => {
+  const v1Codec = codecFor('AuditEvent', { version: 1 });
+  const signed = { ...sampleAuditEvent(), signature: { signer: 'policy-gate', keyId: '0123456789abcdef', value: Buffer.alloc(64, 7) } };
+
+  it('reads events written before signatures existed, with signature null', () => {
+    const { signature: _dropped, ...v1Event } = sampleAuditEvent();
+    expect(auditEventCodec.decode(v1Codec.encode(v1Event as AuditEvent))).toEqual(sampleAuditEvent());
+  });
+
+  it('an older reader still reads a signed event (without the signature)', () => {
+    const { signature: _dropped, ...rest } = signed;
+    expect(v1Codec.decode(auditEventCodec.encode(signed))).toEqual(rest);
+    expect(auditEventCodec.decode(auditEventCodec.encode(signed))).toEqual(signed);
   });
 });

@@ -44,7 +44,9 @@ describe('single-object encoding', () => {
 
   it('exposes the four records with their fingerprints', () => {
     expect(deliveryCodec.fingerprint.toString('hex')).toBe('37631b1c10fbc85d');
-    expect(auditEventCodec.fingerprint.toString('hex')).toBe('d24d6b9065c71eba');
+    // audit-event v2 (v1 + signature) is written; v1 stays readable.
+    expect(auditEventCodec.fingerprint.toString('hex')).toBe('904d4a18fbcf4dc9');
+    expect(codecFor('AuditEvent', { version: 1 }).fingerprint.toString('hex')).toBe('d24d6b9065c71eba');
     expect(deadLetterCodec.fingerprint.toString('hex')).toBe('6b65fde3861e1c00');
     expect(codecFor('Alert').fingerprint.equals(alertCodec.fingerprint)).toBe(true);
   });

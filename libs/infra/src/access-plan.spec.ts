@@ -18,9 +18,22 @@ describe('accessPlan', () => {
   });
 
   it('creates the shared topics and one feed per agency', () => {
-    expect(plan.topics.map((t) => t.name)).toEqual([names.submitted, names.deadLetter, names.audit, names.feedFor('FR-NCB'), names.feedFor('DE-NCB')]);
+    expect(plan.topics.map((t) => t.name)).toEqual([
+      names.submitted,
+      names.deadLetter,
+      names.audit,
+      names.checkpoints,
+      names.feedFor('FR-NCB'),
+      names.feedFor('DE-NCB'),
+    ]);
     expect(plan.topics[0]?.partitions).toBe(SUBMITTED_PARTITIONS);
     expect(plan.topics.every((t) => t.partitions >= 1)).toBe(true);
+  });
+
+  it('lets only the audit logger write (and read) the checkpoint anchors', () => {
+    const writers = plan.acls.filter((r) => r.resourceName === names.checkpoints && r.operation === 'WRITE').map((r) => r.principal);
+    expect(writers).toEqual(['audit-logger']);
+    expect(plan.acls.filter((r) => r.resourceName === names.checkpoints).every((r) => r.principal === 'audit-logger')).toBe(true);
   });
 
   it('lets the publisher only write the inbound and audit topics, and read the inbound one to reconcile', () => {

@@ -17,6 +17,8 @@ export function subscriberPrincipal(agencyCode: string): string {
 export const CONSUMER_GROUPS = {
   gate: 'policy-gate',
   auditLogger: 'audit-logger',
+  /** Prefix of the short-lived groups that read the checkpoint anchors back for verify. */
+  auditLoggerAnchors: 'audit-logger-anchors-',
   subscriber: (agencyCode: string): string => `subscriber-${agencyCode}`,
 } as const;
 
@@ -95,6 +97,9 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
   allow(auditLogger, 'TOPIC', names.feedPrefix, 'PREFIXED', 'WRITE', 'DESCRIBE');
   // Reads of the audit log are themselves audited (audit-accessed events).
   allow(auditLogger, 'TOPIC', names.audit, 'LITERAL', 'WRITE');
+  // Checkpoint anchors: the audit logger alone writes them, and reads them back to verify.
+  allow(auditLogger, 'TOPIC', names.checkpoints, 'LITERAL', 'WRITE', 'READ', 'DESCRIBE');
+  allow(auditLogger, 'GROUP', CONSUMER_GROUPS.auditLoggerAnchors, 'PREFIXED', 'READ');
   allow(auditLogger, 'TRANSACTIONAL_ID', AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX, 'PREFIXED', 'WRITE', 'DESCRIBE');
   allow(auditLogger, 'CLUSTER', CLUSTER, 'LITERAL', 'IDEMPOTENT_WRITE');
 
@@ -102,6 +107,8 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
     { name: names.submitted, partitions: SUBMITTED_PARTITIONS },
     { name: names.deadLetter, partitions: DEAD_LETTER_PARTITIONS },
     { name: names.audit, partitions: AUDIT_PARTITIONS },
+    // One partition: anchors are read back in order.
+    { name: names.checkpoints, partitions: 1 },
   ];
   const principals: string[] = [publisher, gate, auditLogger];
   for (const code of agencyCodes) {

@@ -9,6 +9,7 @@ import { createTopicsAndWait } from '@backbone/kafka';
 import { accessPlan, aclKey, isManagedPrincipal, type AccessPlan, type AclRule } from './access-plan.js';
 import { brokerCommand, type BrokerOptions } from './broker.js';
 import { kafkaConnection } from './credentials.js';
+import { ensureEventKeys, rotateEventKey } from './event-keys.js';
 import { backboneHome, kafkaStateDir, repoRoot } from './paths.js';
 import { readAgencyCodes } from './registry.js';
 
@@ -26,6 +27,8 @@ export interface AccessReport {
   topicsCreated: string[];
   aclsCreated: number;
   aclsDeleted: number;
+  /** Principals that got an event signing key in this run. */
+  eventKeysCreated: string[];
   /** True when nothing was checked because the registry and cluster matched the last run. */
   skipped: boolean;
 }
@@ -57,8 +60,11 @@ export async function bootstrapAccess(
     topicsCreated: [],
     aclsCreated: 0,
     aclsDeleted: 0,
+    eventKeysCreated: [],
     skipped: false,
   };
+  // Checked on every run (cheap): a principal never runs without its event key.
+  report.eventKeysCreated = ensureEventKeys(plan.principals, { home });
   if (!opts.force && readStamp(stampFile) === stamp) return { ...report, skipped: true };
 
   const users = JSON.parse(await brokerCommand(['sync-users', ...plan.principals], { ...opts, home })) as {
@@ -83,9 +89,13 @@ export async function bootstrapAccess(
   return report;
 }
 
-/** Gives a principal a new random password, on the broker and in credentials.json. Services using it must restart. */
+/**
+ * Gives a principal a new random password, on the broker and in credentials.json, and a new event
+ * signing key (the old public key is kept so its past events still verify). Services using it must restart.
+ */
 export async function rotateCredential(principal: string, opts: BrokerOptions = {}): Promise<void> {
   await brokerCommand(['rotate', principal], opts);
+  if (principal !== 'admin') rotateEventKey(principal, { home: opts.home });
 }
 
 function readStamp(file: string): string | undefined {

@@ -2,6 +2,7 @@ export { ensureBroker, stopBroker, brokerStatus, brokerCommand } from './broker.
 export type { BrokerInfo, BrokerNodeStatus, BrokerOptions, BrokerStatus, EnsureBrokerOptions } from './broker.js';
 export { bootstrapAccess, rotateCredential, type AccessReport, type BootstrapOptions } from './access.js';
 export { readCredentials, kafkaConnection, connectionInfo, credentialsFile } from './credentials.js';
+export { ensureEventKeys, eventKeyFile, eventKeysDir, eventPublicKeysFile, rotateEventKey } from './event-keys.js';
 export type { ConnectionInfo, Credentials, KafkaConnection, LocationOptions } from './credentials.js';
 export {
   accessPlan,

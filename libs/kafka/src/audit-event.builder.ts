@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent, AuditEventType } from '@backbone/codec';
+import { auditEventCodec, signAuditEvent, type AuditEvent, type AuditEventType, type EventSigningKey } from '@backbone/codec';
 
 /** Fills the optional fields of an audit event so emitters only state what they know. */
 export function auditEvent(type: AuditEventType, service: string, fields: Partial<Omit<AuditEvent, 'type' | 'service'>> = {}): AuditEvent {
@@ -17,8 +17,17 @@ export function auditEvent(type: AuditEventType, service: string, fields: Partia
     reason: null,
     details: {},
     payload: null,
+    signature: null,
     ...fields,
     type,
     service,
   };
+}
+
+/**
+ * The bytes of an audit event as its emitter writes them: signed with the emitter's event key.
+ * Without a key the event goes unsigned, and an audit logger holding public keys parks it as forged.
+ */
+export function encodeAuditEvent(event: AuditEvent, signer: EventSigningKey | null | undefined): Buffer {
+  return auditEventCodec.encode(signer ? signAuditEvent(event, signer) : event);
 }

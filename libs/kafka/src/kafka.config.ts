@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, settings, type ConfigOf } from '@backbone/bootstrap';
+import type { EventSigningKey } from '@backbone/codec';
+import { readEventSigningKey } from './event-keys.files.js';
 
 /** How a service reaches the broker: its own principal, TLS trust and topic prefix. */
 export const KAFKA_SETTINGS = {
@@ -13,6 +15,9 @@ export const KAFKA_SETTINGS = {
   KAFKA_SASL_USERNAME: settings.optionalString({ description: "This service's Kafka principal" }),
   KAFKA_SASL_PASSWORD: settings.optionalString({ description: "The principal's password", sensitive: true }),
   KAFKA_TOPIC_PREFIX: settings.string({ description: 'Prefix for every topic name (test isolation)', default: '', pattern: /^[A-Za-z0-9._-]*$/ }),
+  EVENT_SIGNING_KEY_FILE: settings.optionalString({
+    description: "This principal's event signing key (provisioned by `backbone infra up`); signs every audit event the service emits",
+  }),
 } as const;
 
 export type KafkaSettings = ConfigOf<typeof KAFKA_SETTINGS>;
@@ -33,6 +38,8 @@ export class KafkaConfig {
   private constructor(
     readonly settings: KafkaSettings,
     readonly connection: KafkaConnection,
+    /** Signs the audit events this principal emits; null: they go unsigned (and a checking audit logger parks them). */
+    readonly eventSigner: EventSigningKey | null = null,
   ) {}
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig {
@@ -55,10 +62,18 @@ export class KafkaConfig {
       }
       connection.sasl = { mechanism: s.KAFKA_SASL_MECHANISM, username: s.KAFKA_SASL_USERNAME, password: s.KAFKA_SASL_PASSWORD } as SaslCredentials;
     }
-    return new KafkaConfig(s, connection);
+    let signer: EventSigningKey | null = null;
+    if (s.EVENT_SIGNING_KEY_FILE) {
+      try {
+        signer = readEventSigningKey(s.EVENT_SIGNING_KEY_FILE);
+      } catch (err) {
+        throw new Error(`Invalid setting EVENT_SIGNING_KEY_FILE: cannot read ${s.EVENT_SIGNING_KEY_FILE}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return new KafkaConfig(s, connection, signer);
   }
 
-  static of(connection: KafkaConnection, topicPrefix = ''): KafkaConfig {
+  static of(connection: KafkaConnection, topicPrefix = '', eventSigner: EventSigningKey | null = null): KafkaConfig {
     return new KafkaConfig(
       {
         KAFKA_BROKERS: connection.brokers,
@@ -68,8 +83,10 @@ export class KafkaConfig {
         KAFKA_SASL_USERNAME: connection.sasl?.username ?? null,
         KAFKA_SASL_PASSWORD: connection.sasl?.password ?? null,
         KAFKA_TOPIC_PREFIX: topicPrefix,
+        EVENT_SIGNING_KEY_FILE: null,
       },
       connection,
+      eventSigner,
     );
   }
 }

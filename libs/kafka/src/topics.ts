@@ -5,6 +5,8 @@ export interface TopicNames {
   readonly submitted: string;
   readonly deadLetter: string;
   readonly audit: string;
+  /** Signed ledger heads, anchored outside the database (only the audit logger writes it). */
+  readonly checkpoints: string;
   feedFor(agency: string): string;
   readonly feedPrefix: string;
 }
@@ -14,6 +16,7 @@ export function topicNames(prefix = ''): TopicNames {
     submitted: `${prefix}alerts.submitted`,
     deadLetter: `${prefix}alerts.dead-letter`,
     audit: `${prefix}audit.events`,
+    checkpoints: `${prefix}audit.checkpoints`,
     feedPrefix: `${prefix}alerts.feed.`,
     feedFor: (agency: string) => `${prefix}alerts.feed.${agency}`,
   };

@@ -30,3 +30,4 @@ export { pingDatabase, type PingResult } from './database.ping.js';
 export { createAppendOnlyRole, type AppendOnlyOptions, type SqlQueryable } from './append-only.grants.js';
 export { parseDatabaseUrl, redactDatabaseUrl, withDatabase, databaseNameOf } from './database-url.js';
 export { sqlRows, sqlAffected, type SqlTarget } from './sql.query.js';
+export { scramSha256Verifier, setRolePasswordSql, SCRAM_ITERATIONS } from './scram-verifier.js';

@@ -3,10 +3,10 @@
 // entry point, libs/policy/src/cedar/index.ts, so services never load it.
 export { loadRegistry } from './registry.loader.js';
 export { isIsoCountry } from './iso-countries.data.js';
-export { loadPolicy } from './policy-document.loader.js';
+export { loadPolicy, parsePolicyDocument, POLICY_VERSION } from './policy-document.loader.js';
 export { compilePolicy } from './policy.compiler.js';
 export type { CompiledPolicy } from './policy.compiler.js';
-export { decide } from './policy.engine.js';
+export { AlertValueError, decide } from './policy.engine.js';
 export { applyObligations } from './obligations.redactor.js';
 export { explain } from './decision.explainer.js';
 export type { Explanation, FiredRule } from './decision.explainer.js';

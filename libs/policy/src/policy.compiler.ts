@@ -63,6 +63,12 @@ export class CompiledPolicy {
   /** Agency codes in registry order: outcome i is for codes[i]. */
   readonly codes: readonly string[];
   readonly indexByCode: ReadonlyMap<string, number>;
+  /**
+   * Index by code trimmed and upper-cased. Only denials (neverTo) look codes up here, so an
+   * entry differing from a registry code by case or spacing never weakens a denial, while the
+   * lists that admit (addressing, releasableTo, consent) keep exact matching and only narrow.
+   */
+  readonly indexByFoldedCode: ReadonlyMap<string, number>;
   readonly indicesByCountry: ReadonlyMap<string, readonly number[]>;
   readonly regionIndex: Uint8Array;
   readonly joinedMs: Float64Array;
@@ -117,6 +123,7 @@ export class CompiledPolicy {
       else indicesByCountry.set(agency.country, [i]);
     });
     this.indexByCode = indexByCode;
+    this.indexByFoldedCode = new Map([...indexByCode].map(([code, i]) => [foldCode(code), i]));
     this.indicesByCountry = indicesByCountry;
     this.regionIndex = Uint8Array.from(agencies, (agency) => REGIONS.indexOf(agency.region));
     this.joinedMs = Float64Array.from(agencies, (agency) => agency.joined.getTime());
@@ -234,4 +241,9 @@ export function compilePolicy(registry: Registry, policy: PolicyDocument): Compi
     byPolicy.set(policy, compiled);
   }
   return compiled;
+}
+
+/** How a denial list entry is matched against registry codes: case and surrounding space ignored. */
+export function foldCode(code: string): string {
+  return code.trim().toUpperCase();
 }

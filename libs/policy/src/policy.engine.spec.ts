@@ -3,7 +3,7 @@ import type { Alert } from '@backbone/codec';
 import { sampleAlert, sampleSubject } from '@backbone/codec/testing';
 import type { RecipientOutcome } from './decision.types.js';
 import { compilePolicy } from './policy.compiler.js';
-import { decide } from './policy.engine.js';
+import { AlertValueError, decide } from './policy.engine.js';
 import type { PolicyRule } from './policy-document.types.js';
 import { RULE_IDS } from './rule-ids.constants.js';
 import { syntheticRegistry } from './synthetic-registry.generator.js';
@@ -389,3 +389,35 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+describe('decide: fails safe where the alert is silent or malformed', () => {
+  it('holds a diffusion a review-hold rule names when it states no purposes, never releases it unreviewed', () => {
+    const got = run(alert({ noticeType: 'DIFFUSION', purposes: [] }));
+    expect(got.get('DE-NCB')).toMatchObject({ outcome: 'HOLD', ruleId: RULE_IDS.reviewHold });
+    expect([...got.values()].some((o) => o.outcome === 'ALLOW' || o.outcome === 'ALLOW_WITH_OBLIGATIONS')).toBe(false);
+  });
+
+  it.each([' DE-NCB', 'de-ncb', 'De-Ncb ', '\tDE-NCB\n'])('a neverTo entry %j differing only by case or spacing still denies', (entry) => {
+    expect(run(alert({ neverTo: [entry] })).get('DE-NCB')).toMatchObject({ outcome: 'DENY', ruleId: RULE_IDS.neverTo });
+  });
+
+  it('a releasableTo entry differing only by case never widens the recipients', () => {
+    const got = run(alert({ releasableTo: ['de-ncb'] }));
+    expect(got.get('DE-NCB')).toMatchObject({ outcome: 'DENY', ruleId: RULE_IDS.notReleasableTo });
+    expect(receivers(alert({ releasableTo: ['de-ncb'] }))).toEqual([]);
+  });
+
+  it.each<[string, Partial<Alert>]>([
+    ['lower-case TLP', { tlp: 'red' as Alert['tlp'] }],
+    ['unknown TLP', { tlp: 'PURPLE' as Alert['tlp'] }],
+    ['lower-case scope', { scope: 'private' as Alert['scope'] }],
+    ['lower-case status', { status: 'draft' as Alert['status'] }],
+    ['lower-case handling code', { handlingCode: 'h3' as Alert['handlingCode'] }],
+    ['unknown notice type', { noticeType: 'diffusion' as Alert['noticeType'] }],
+    ['unknown purpose', { purposes: ['arrest_extradition' as Alert['purposes'][number]] }],
+    ['unknown addressing mode', { addressing: { mode: 'explicit' as Alert['addressing']['mode'], regions: [], agencies: ['DE-NCB'] } }],
+    ['invalid sent date', { sent: new Date('nope') }],
+  ])('refuses an alert with a %s instead of reading it as no restriction', (_label, overrides) => {
+    expect(() => decide(alert(overrides), compiled, FIXTURE_NOW)).toThrow(AlertValueError);
+  });
+});

@@ -1,6 +1,20 @@
-import { FIELD_GROUPS, REGIONS, type Alert, type FieldGroup } from '@backbone/codec';
+import {
+  ADDRESSING_MODES,
+  FIELD_GROUPS,
+  HANDLING_CODES,
+  MSG_TYPES,
+  NOTICE_TYPES,
+  PURPOSES,
+  REGIONS,
+  SCOPES,
+  STATUSES,
+  TLPS,
+  VICTIM_CATEGORIES,
+  type Alert,
+  type FieldGroup,
+} from '@backbone/codec';
 import type { Decision, RecipientOutcome } from './decision.types.js';
-import { compilePolicy, CompiledPolicy, GROUP_BIT, purposeMask, type CompiledReviewHold } from './policy.compiler.js';
+import { compilePolicy, CompiledPolicy, foldCode, GROUP_BIT, purposeMask, type CompiledReviewHold } from './policy.compiler.js';
 import type { PolicyDocument } from './policy-document.types.js';
 import type { Registry } from './registry.types.js';
 import { RULE_IDS, type AlertRuleId, type AllowRuleId, type DecidingRuleId, type RecipientDenyRuleId } from './rule-ids.constants.js';
@@ -212,6 +226,7 @@ export function decide(alert: Alert, a: CompiledPolicy | Registry, b: PolicyDocu
   const compiled = a instanceof CompiledPolicy ? a : compilePolicy(a, b as PolicyDocument);
   const now = a instanceof CompiledPolicy ? (b as Date) : c;
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TypeError('decide: now must be a valid Date');
+  assertAlertInSchema(alert);
   const nowMs = now.getTime();
   const n = compiled.size;
   const outcomes = new Array<RecipientOutcome>(n);
@@ -250,7 +265,10 @@ export function alertDenial(alert: Alert, c: CompiledPolicy, nowMs: number): Ale
 
 export function alertContext(alert: Alert, c: CompiledPolicy, nowMs: number): AlertContext {
   const marks = new Uint8Array(c.size);
-  markCodes(marks, alert.neverTo, NEVER_TO, c);
+  for (const code of alert.neverTo) {
+    const i = c.indexByCode.get(code) ?? c.indexByFoldedCode.get(foldCode(code));
+    if (i !== undefined) marks[i]! |= NEVER_TO;
+  }
   markCodes(marks, alert.releasableTo, RELEASABLE_TO, c);
   markCodes(marks, alert.addressing.agencies, EXPLICIT, c);
   markCodes(marks, alert.consentedThirdCountries, CONSENTED, c);
@@ -291,7 +309,10 @@ export function alertContext(alert: Alert, c: CompiledPolicy, nowMs: number): Al
     capitalApplies: alert.capitalOffence && c.capitalRule !== null,
     assured: c.assurances.get(alert.sender) ?? null,
     purposes,
-    hold: c.reviewHolds.find((h) => h.noticeTypes.has(alert.noticeType) && (h.purposes === 0 || (h.purposes & purposes) !== 0)) ?? null,
+    // An alert that states no purpose cannot show it is outside a hold's purposes: held.
+    hold:
+      c.reviewHolds.find((h) => h.noticeTypes.has(alert.noticeType) && (h.purposes === 0 || purposes === 0 || (h.purposes & purposes) !== 0)) ??
+      null,
     groupsPresent,
     originatorInArea,
     victimApplies: subject?.victim != null && c.victimCategories.has(subject.victim.category),
@@ -303,6 +324,45 @@ export function alertContext(alert: Alert, c: CompiledPolicy, nowMs: number): Al
   };
   for (const check of RECIPIENT_CHECKS) if (check.active(ctx)) checks.push(check);
   return ctx;
+}
+
+/** An alert value the engine cannot place (outside the schema's enums), refused rather than read as "no restriction". */
+export class AlertValueError extends TypeError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+  ) {
+    super(`decide: alert ${field} ${JSON.stringify(value)} is not a value of the alert schema`);
+    this.name = 'AlertValueError';
+  }
+}
+
+const ENUM_FIELDS: readonly (readonly [string, (alert: Alert) => readonly unknown[], ReadonlySet<unknown>])[] = [
+  ['status', (a) => [a.status], new Set(STATUSES)],
+  ['msgType', (a) => [a.msgType], new Set(MSG_TYPES)],
+  ['scope', (a) => [a.scope], new Set(SCOPES)],
+  ['noticeType', (a) => [a.noticeType], new Set(NOTICE_TYPES)],
+  ['purposes', (a) => a.purposes, new Set(PURPOSES)],
+  ['tlp', (a) => [a.tlp], new Set(TLPS)],
+  ['handlingCode', (a) => [a.handlingCode], new Set(HANDLING_CODES)],
+  ['senderRegion', (a) => [a.senderRegion], new Set(REGIONS)],
+  ['addressing.mode', (a) => [a.addressing.mode], new Set(ADDRESSING_MODES)],
+  ['addressing.regions', (a) => a.addressing.regions, new Set(REGIONS)],
+  ['subject.victim.category', (a) => (a.subject?.victim ? [a.subject.victim.category] : []), new Set(VICTIM_CATEGORIES)],
+];
+
+/**
+ * Alerts decoded from Avro always pass; an alert built in code may not (a lower-case TLP would
+ * otherwise match no restriction). Every enum the engine branches on is checked.
+ */
+export function assertAlertInSchema(alert: Alert): void {
+  for (const [field, values, allowed] of ENUM_FIELDS) {
+    for (const value of values(alert)) if (!allowed.has(value)) throw new AlertValueError(field, value);
+  }
+  if (!(alert.sent instanceof Date) || Number.isNaN(alert.sent.getTime())) throw new AlertValueError('sent', alert.sent);
+  if (alert.expires !== null && (!(alert.expires instanceof Date) || Number.isNaN(alert.expires.getTime()))) {
+    throw new AlertValueError('expires', alert.expires);
+  }
 }
 
 function markCodes(marks: Uint8Array, codes: readonly string[], bit: number, c: CompiledPolicy): void {

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { auditEventCodec, type AuditEvent, type AuditEventType } from '@backbone/codec';
-import { auditEvent } from '@backbone/kafka';
+import type { AuditEvent, AuditEventType, EventSigningKey } from '@backbone/codec';
+import { auditEvent, encodeAuditEvent } from '@backbone/kafka';
 
 export const SERVICE = 'agency-subscriber';
 
@@ -10,9 +10,10 @@ export const SERVICE = 'agency-subscriber';
  */
 export async function queueAuditEvent(
   tx: EntityManager,
+  signer: EventSigningKey | null,
   type: AuditEventType,
   fields: Partial<Omit<AuditEvent, 'type' | 'service'>>,
 ): Promise<void> {
   const event = auditEvent(type, SERVICE, fields);
-  await tx.query(`INSERT INTO audit_outbox (event_key, event) VALUES ($1, $2)`, [event.alertId, auditEventCodec.encode(event)]);
+  await tx.query(`INSERT INTO audit_outbox (event_key, event) VALUES ($1, $2)`, [event.alertId, encodeAuditEvent(event, signer)]);
 }

@@ -15,6 +15,8 @@ export const SUBSCRIBER_SETTINGS = {
   POLICIES_DIR: settings.optionalString({ description: 'Directory holding registry.yaml; when set, AGENCY_CODE must be one of its agencies' }),
   RETENTION_DAYS: settings.int({ description: 'Alerts older than this many days are purged (content removed, tombstone kept)', default: 90, min: 1, max: 36500 }),
   PURGE_INTERVAL_MS: settings.int({ description: 'How often the retention purge runs (0 = never on a timer)', default: 3_600_000, min: 0 }),
+  STREAM_MAX_PER_DESK: settings.int({ description: 'Concurrent /stream connections one desk may hold (one more: 429)', default: 4, min: 1, max: 1000 }),
+  STREAM_REVALIDATE_MS: settings.int({ description: "How often an open stream re-checks its desk's token (deleted desk, revoked token end it)", default: 2000, min: 100, max: 60_000 }),
   ADMIN_TOKEN_HASH: settings.optionalString({ description: 'SHA-256 (hex) of the agency-admin bearer token allowed to manage desks over HTTP; unset = desk management only through the CLI', sensitive: true }),
 } as const;
 

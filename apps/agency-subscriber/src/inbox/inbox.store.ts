@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Alert, Delivery, MsgType } from '@backbone/codec';
+import type { Alert, Delivery, EventSigningKey, MsgType } from '@backbone/codec';
 import { queueAuditEvent } from '../audit/audit.outbox.js';
 import { filterConditions, type DeskFilter, type Desk } from '@backbone/inbox-store';
 import type { AlertState, FeedEvent, InboxDetail, InboxItem, InboxPage, InboxQuery, InboxVersion, StoreOutcome } from './inbox.types.js';
@@ -78,6 +78,8 @@ export class InboxStore {
     private readonly agency: string,
     /** LISTEN/NOTIFY channel on which new inbox sequence numbers are announced after commit. */
     readonly channel: string,
+    /** This agency's subscriber event key: signs the DELIVERED, ACKNOWLEDGED and PURGED events. */
+    private readonly eventSigner: EventSigningKey | null = null,
   ) {}
 
   /**
@@ -154,7 +156,7 @@ export class InboxStore {
         effect = 'HISTORY_ONLY';
       }
 
-      await queueAuditEvent(tx, 'DELIVERED', {
+      await queueAuditEvent(tx, this.eventSigner, 'DELIVERED', {
         actor: this.agency,
         agency: this.agency,
         alertId: delivery.alertId,
@@ -255,7 +257,7 @@ export class InboxStore {
         [alertId, desk.deskId, alert.version],
       )) as { version: number; acked_at: Date }[];
       if (inserted[0]) {
-        await queueAuditEvent(tx, 'ACKNOWLEDGED', {
+        await queueAuditEvent(tx, this.eventSigner, 'ACKNOWLEDGED', {
           actor: `${this.agency}/${desk.name}`,
           agency: this.agency,
           alertId,
@@ -317,7 +319,7 @@ export class InboxStore {
           [ids, rows.map((r) => r.version), rows.map(() => now), rows.map((r) => r.reason)],
         );
         for (const r of rows) {
-          await queueAuditEvent(tx, 'PURGED', {
+          await queueAuditEvent(tx, this.eventSigner, 'PURGED', {
             actor: this.agency,
             agency: this.agency,
             alertId: r.alert_id,

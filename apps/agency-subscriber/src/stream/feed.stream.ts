@@ -24,6 +24,7 @@ export class FeedStreamSession {
   private closed = false;
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private revalidation: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -34,6 +35,14 @@ export class FeedStreamSession {
     private readonly logger: Logger,
     private readonly heartbeatMs: number,
     private readonly onEnd: (s: FeedStreamSession) => void,
+    /** The desk this stream serves (the per-desk cap counts by it). */
+    readonly deskId: string = '',
+    /**
+     * Re-checks the credential the stream was opened with. A deleted desk or revoked token ends the
+     * stream within `revalidateMs`: authentication at open time alone would leave it streaming forever.
+     */
+    private readonly stillAuthorized: () => Promise<boolean> = async () => true,
+    private readonly revalidateMs = 2000,
   ) {
     this.lastSent = lastEventId;
   }
@@ -46,6 +55,16 @@ export class FeedStreamSession {
     this.heartbeat = setInterval(() => {
       if (this.write(': keep-alive\n\n')) this.pump();
     }, this.heartbeatMs);
+    this.revalidation = setInterval(() => {
+      this.stillAuthorized().then(
+        (ok) => {
+          if (ok) return;
+          this.logger.info({ deskId: this.deskId }, 'desk credential revoked; ending its stream');
+          this.close();
+        },
+        (err: unknown) => this.logger.warn({ err: (err as Error).message }, 'stream credential re-check failed; kept open until the next check'),
+      );
+    }, this.revalidateMs);
     this.pump();
   }
 
@@ -54,6 +73,7 @@ export class FeedStreamSession {
     this.closed = true;
     this.unsubscribe?.();
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.revalidation) clearInterval(this.revalidation);
     if (!this.res.writableEnded) this.res.end();
     this.onEnd(this);
   }
@@ -125,6 +145,13 @@ export class FeedStreamRegistry {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Open streams of one desk. */
+  countFor(deskId: string): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.deskId === deskId) n++;
+    return n;
   }
 
   closeAll(): void {

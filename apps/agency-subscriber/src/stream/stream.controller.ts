@@ -4,12 +4,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LOGGER, problem, type Logger } from '@backbone/bootstrap';
 import { deskOf } from '../inbox/inbox.controller.js';
 import type { InboxStore } from '../inbox/inbox.store.js';
-import { INBOX_NOTIFIER, INBOX_STORE, SUBSCRIBER_OPTIONS } from '../subscriber.tokens.js';
+import type { DeskStore } from '@backbone/inbox-store';
+import { DESK_STORE, INBOX_NOTIFIER, INBOX_STORE, SUBSCRIBER_OPTIONS } from '../subscriber.tokens.js';
 import { FeedStreamRegistry, FeedStreamSession } from './feed.stream.js';
 import type { InboxNotifier } from './inbox.notifier.js';
 
 export interface StreamOptions {
   heartbeatMs: number;
+  /** Concurrent streams one desk may hold open; one more is refused with 429. */
+  maxStreamsPerDesk: number;
+  /** How often an open stream re-checks its desk's credential (deleted desk, revoked token). */
+  streamRevalidateMs: number;
 }
 
 /** GET /stream: the desk's live feed as Server-Sent Events, resumable with Last-Event-ID. */
@@ -20,6 +25,7 @@ export class StreamController implements OnModuleDestroy {
   constructor(
     @Inject(INBOX_STORE) private readonly inbox: InboxStore,
     @Inject(INBOX_NOTIFIER) private readonly notifier: InboxNotifier,
+    @Inject(DESK_STORE) private readonly desks: DeskStore,
     @Inject(SUBSCRIBER_OPTIONS) private readonly options: StreamOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -35,6 +41,10 @@ export class StreamController implements OnModuleDestroy {
       throw problem(400, 'invalid-request', 'Invalid Last-Event-ID', { errors: [{ field: 'Last-Event-ID', code: 'invalid', message: 'must be an inbox sequence number' }] });
     }
     const lastEventId = Number(raw.trim());
+    if (this.registry.countFor(desk.deskId) >= this.options.maxStreamsPerDesk) {
+      throw problem(429, 'too-many-streams', `Desk ${desk.name} already has ${this.options.maxStreamsPerDesk} open streams`, { reason: 'too-many-streams' });
+    }
+    const token = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
     // From here on the response is written by hand: Fastify must not try to send it too.
     void reply.hijack();
     const res = reply.raw;
@@ -51,8 +61,18 @@ export class StreamController implements OnModuleDestroy {
       return;
     }
     res.write('retry: 2000\n\n');
-    const session = new FeedStreamSession(res, this.inbox, this.notifier, desk.filter, lastEventId, this.logger, this.options.heartbeatMs, (s) =>
-      this.registry.remove(s),
+    const session = new FeedStreamSession(
+      res,
+      this.inbox,
+      this.notifier,
+      desk.filter,
+      lastEventId,
+      this.logger,
+      this.options.heartbeatMs,
+      (s) => this.registry.remove(s),
+      desk.deskId,
+      async () => (await this.desks.authenticate(token))?.deskId === desk.deskId,
+      this.options.streamRevalidateMs,
     );
     this.registry.add(session);
     session.start();

@@ -1,7 +1,7 @@
 // Compliance commands over the audit ledger. Queries go through the audit logger's API (so they are
 // themselves audited) with a compliance bearer token; `users issue` and a token-less `verify`
 // work on the database directly, as the operator who owns it.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -9,12 +9,13 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import pg from 'pg';
 import { resolveDatabase } from '@backbone/persistence';
+import { loadPolicy } from '@backbone/policy';
 import { defaultSigningKeyFile } from '../../../audit-logger/src/audit-ledger.runtime.js';
 import { loadSigningKey } from '../../../audit-logger/src/checkpoint-signer.js';
 import { issueComplianceUser } from '../../../audit-logger/src/compliance-users.store.js';
 import { appRolePassword, migrateLedger } from '../../../audit-logger/src/ledger.schema.js';
 import { verifyLedger, type VerifyReport } from '../../../audit-logger/src/ledger.verifier.js';
-import { whatIf, type WhatIfResult } from '../../../audit-logger/src/what-if.service.js';
+import { cliCandidate, whatIf, type WhatIfResult } from '../../../audit-logger/src/what-if.service.js';
 
 interface ApiOptions {
   url: string;
@@ -197,11 +198,14 @@ export function registerWhatIfCommand(policyCommand: Command): void {
       const until = isoTime('until', opts.until);
       let result: WhatIfResult;
       if (opts.token) {
-        result = (await (await api(opts, '/compliance/what-if', { method: 'POST', body: { policy: opts.policy, since, until } })).json()) as WhatIfResult;
+        // The server never reads a path from the network: a local directory is sent as its newest document.
+        const candidate = cliCandidate(opts.policy);
+        const named = 'dir' in candidate ? { policyDocument: readFileSync(loadPolicy(candidate.dir).source, 'utf8') } : { policyVersion: opts.policy };
+        result = (await (await api(opts, '/compliance/what-if', { method: 'POST', body: { ...named, since, until } })).json()) as WhatIfResult;
       } else {
         const { pool, stop } = await ownerPool();
         try {
-          result = await whatIf(pool, opts.policy, opts.policies, new Date(since), new Date(until));
+          result = await whatIf(pool, cliCandidate(opts.policy), opts.policies, new Date(since), new Date(until));
         } finally {
           await stop();
         }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { bootstrapAccess, brokerStatus, ensureBroker, rotateCredential, stopBroker } from '@backbone/infra';
+import { bootstrapAccess, brokerStatus, ensureBroker, eventPublicKeysFile, rotateCredential, stopBroker } from '@backbone/infra';
 import { ensureDatabase, redactDatabaseUrl } from '@backbone/persistence';
 
 /** `backbone infra up|down|status|rotate`: the local broker, its principals and the database. */
@@ -21,6 +21,7 @@ export function registerInfraCommands(program: Command): void {
       console.log(`kafka     ${broker.brokers.join(',')} (${broker.nodes} node${broker.nodes > 1 ? 's' : ''}, SASL_SSL)`);
       console.log(`ca        ${broker.caFile}`);
       console.log(`secrets   ${broker.credentialsFile}`);
+      console.log(`events    ${eventPublicKeysFile()} (public event keys; +${access.eventKeysCreated.length} new)`);
       console.log(
         access.skipped
           ? 'access    unchanged'
@@ -49,7 +50,7 @@ export function registerInfraCommands(program: Command): void {
 
   infra
     .command('rotate <principal>')
-    .description("replace a principal's SCRAM password (the new one goes only to the credentials file)")
+    .description("replace a principal's SCRAM password and event signing key (the new ones go only to its files; old public keys are kept)")
     .action(async (principal: string) => {
       await rotateCredential(principal, { log });
       console.log(`rotated   ${principal}`);

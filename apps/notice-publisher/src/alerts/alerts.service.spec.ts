@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, jest } from '@jest/globals';
 import { createLogger, MetricsService } from '@backbone/bootstrap';
-import type { TopicNames } from '@backbone/kafka';
+import { KafkaConfig, type TopicNames } from '@backbone/kafka';
 import type { Office } from '../auth/office-credential.verifier.js';
 import type { PublisherConfig } from '../config/publisher.config.js';
 import type { AlertRow, AlertStore } from '../persistence/alert.store.js';
@@ -68,6 +68,7 @@ function fixture(opts: { publish?: () => Promise<unknown>; reservation?: Reserva
     publisher as unknown as GroupCommitPublisher,
     agencies,
     topics,
+    KafkaConfig.of({ brokers: [] }),
     config,
     createLogger('test', 'silent'),
     reconciler as unknown as PublicationReconciler,

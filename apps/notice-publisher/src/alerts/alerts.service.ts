@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { alertCodec, auditEventCodec, describeUnstorable, isUuid, unstorableFields, type Alert, type MsgType } from '@backbone/codec';
+import { alertCodec, describeUnstorable, isUuid, unstorableFields, type Alert, type MsgType } from '@backbone/codec';
 import { LOGGER, MetricsService, problem, type Logger, type ProblemException } from '@backbone/bootstrap';
-import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
+import { auditEvent, encodeAuditEvent, KAFKA_CONFIG, TOPIC_NAMES, type KafkaConfig, type TopicNames } from '@backbone/kafka';
 import { inSpan, SPAN_ATTR, SPANS, traceHeaders } from '@backbone/telemetry';
 import type { Office } from '../auth/office-credential.verifier.js';
 import type { PublisherConfig } from '../config/publisher.config.js';
@@ -82,6 +82,7 @@ export class AlertsService {
     private readonly publisher: GroupCommitPublisher,
     @Inject(AGENCY_DIRECTORY) private readonly agencies: AgencyDirectory,
     @Inject(TOPIC_NAMES) private readonly topics: TopicNames,
+    @Inject(KAFKA_CONFIG) private readonly kafkaConfig: KafkaConfig,
     @Inject(PUBLISHER_CONFIG) private readonly config: PublisherConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly reconciler: PublicationReconciler,
@@ -291,7 +292,7 @@ export class AlertsService {
             value: encoded,
             headers: { 'content-type': 'application/vnd.apache.avro+single-object', ...traceHeaders(ctx) },
           },
-          { topic: this.topics.audit, key: alert.alertId, value: auditEventCodec.encode(audit) },
+          { topic: this.topics.audit, key: alert.alertId, value: encodeAuditEvent(audit, this.kafkaConfig.eventSigner) },
         ]),
       );
     } catch (err) {

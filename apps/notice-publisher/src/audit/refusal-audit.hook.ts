@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditEventCodec, isUuid, storableText } from '@backbone/codec';
+import { isUuid, storableText } from '@backbone/codec';
 import { LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
-import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
+import { auditEvent, encodeAuditEvent, KAFKA_CONFIG, TOPIC_NAMES, type KafkaConfig, type TopicNames } from '@backbone/kafka';
 import { GroupCommitPublisher } from '../publishing/group-commit.publisher.js';
 import { SERVICE } from '../publisher.tokens.js';
 import type { AuthenticatedRequest } from '@backbone/auth';
@@ -19,6 +19,7 @@ export class RefusalAuditHook implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly publisher: GroupCommitPublisher,
     @Inject(TOPIC_NAMES) private readonly topics: TopicNames,
+    @Inject(KAFKA_CONFIG) private readonly kafkaConfig: KafkaConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: MetricsService,
   ) {}
@@ -59,7 +60,7 @@ export class RefusalAuditHook implements OnModuleInit {
     });
     // Not awaited: the refusal is answered at once; the audit record follows in the next batch.
     this.publisher
-      .publish([{ topic: this.topics.audit, key: event.alertId ?? event.eventId, value: auditEventCodec.encode(event) }])
+      .publish([{ topic: this.topics.audit, key: event.alertId ?? event.eventId, value: encodeAuditEvent(event, this.kafkaConfig.eventSigner) }])
       .catch((err: unknown) => this.logger.error({ err, reason, eventId: event.eventId }, 'could not audit a refusal'));
   }
 }

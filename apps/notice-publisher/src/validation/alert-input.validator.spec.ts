@@ -65,6 +65,10 @@ describe('validateAlertContent', () => {
     ['an unknown addressed agency', (b) => (b['addressing'] = { mode: 'EXPLICIT', agencies: ['XX-NCB'] }), '/addressing/agencies/0', 'unknown-agency'],
     ['an unknown releasableTo agency', (b) => (b['releasableTo'] = ['DE-NCB', 'ZZ-NCB']), '/releasableTo/1', 'unknown-agency'],
     ['an unknown neverTo agency', (b) => (b['neverTo'] = ['ZZ-NCB']), '/neverTo/0', 'unknown-agency'],
+    ['a neverTo agency in lower case', (b) => (b['neverTo'] = ['de-ncb']), '/neverTo/0', 'unknown-agency'],
+    ['a neverTo agency with surrounding space', (b) => (b['neverTo'] = ['DE-NCB ']), '/neverTo/0', 'unknown-agency'],
+    ['a releasableTo agency in mixed case', (b) => (b['releasableTo'] = ['De-Ncb']), '/releasableTo/0', 'unknown-agency'],
+    ['a releasableTo agency with a leading tab', (b) => (b['releasableTo'] = ['\tDE-NCB']), '/releasableTo/0', 'unknown-agency'],
     ['an unknown consented agency', (b) => (b['consentedThirdCountries'] = ['ZZ-NCB']), '/consentedThirdCountries/0', 'unknown-agency'],
     ['a non-ISO area country', (b) => (b['area'] = { description: 'x', countries: ['FR', 'XX'] }), '/area/countries/1', 'unknown-country'],
     ['a non-ISO doNotActOn country', (b) => (b['doNotActOn'] = ['fr']), '/doNotActOn/0', 'unknown-country'],
@@ -91,6 +95,13 @@ describe('validateAlertContent', () => {
     const body = valid();
     breakIt(body);
     expect(errorsOf(body)).toContainEqual({ field, code });
+  });
+
+  it('refuses a near-miss agency code instead of correcting it, and says why', () => {
+    const body = { ...valid(), neverTo: [' de-ncb'] };
+    const r = validateAlertContent(body, agencies, NOW);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors[0]?.message).toContain('differs from registry code DE-NCB by case or spacing');
   });
 
   it('reports every problem at once', () => {

@@ -233,7 +233,12 @@ class Walker {
       }
       case 'agency':
         if (typeof raw !== 'string') return this.fail(at, VALIDATION_CODES.type, 'must be an agency code string');
-        if (!this.agencies.has(raw)) return this.fail(at, VALIDATION_CODES.unknownAgency, `${raw} is not an agency of the registry`);
+        if (!this.agencies.has(raw)) {
+          // Refused, never corrected: the originator must state exactly whom it means.
+          const near = raw.trim().toUpperCase();
+          const hint = near !== raw && this.agencies.has(near) ? ` (differs from registry code ${near} by case or spacing)` : '';
+          return this.fail(at, VALIDATION_CODES.unknownAgency, `${JSON.stringify(raw)} is not an agency of the registry${hint}`);
+        }
         return raw;
       case 'country':
         if (typeof raw !== 'string') return this.fail(at, VALIDATION_CODES.type, 'must be an ISO 3166-1 alpha-2 code string');

@@ -138,6 +138,7 @@ export function sampleAuditEvent(overrides: Partial<AuditEvent> = {}): AuditEven
     reason: null,
     details: {},
     payload: null,
+    signature: null,
     ...overrides,
   };
 }

@@ -65,6 +65,7 @@ export function auditEventArbitrary(): fc.Arbitrary<AuditEvent> {
     reason: optionalText(40),
     details: fc.dictionary(text(12), text(40), { maxKeys: 5 }),
     payload: fc.option(bytes(200), { nil: null }),
+    signature: fc.option(fc.record({ signer: text(30), keyId: text(16), value: bytes(64) }), { nil: null }),
   });
 }
 

@@ -123,7 +123,7 @@ function oracleFor(alert: Alert, agency: Agency, registry: Registry, policy: Pol
 
   // 4. Review hold, then the allow.
   const held = rulesOf(policy, 'review-hold').some(
-    (rule) => rule.noticeTypes.includes(alert.noticeType) && (rule.purposes.length === 0 || rule.purposes.some((purpose) => alert.purposes.includes(purpose))),
+    (rule) => rule.noticeTypes.includes(alert.noticeType) && (rule.purposes.length === 0 || alert.purposes.length === 0 || rule.purposes.some((purpose) => alert.purposes.includes(purpose))),
   );
   const base = { agency: code, redactedGroups: redacted, executionFlags: flags, noReshare };
   if (held) return { ...base, outcome: 'HOLD', ruleId: 'review.hold' };

@@ -1,0 +1,169 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Admin, Producer } from 'kafkajs';
+import pg from 'pg';
+import { auditEventCodec } from '@backbone/codec';
+import { auditEvent, topicNames, type TopicNames } from '@backbone/kafka';
+import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
+import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
+import { createLogger, startService } from '@backbone/bootstrap';
+import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
+import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
+import { readAnchorsFromFile, readAnchorsFromKafka } from './checkpoint.anchor.js';
+import { entryHash, GENESIS_HASH } from './hash-chain.js';
+import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
+import { verifyLedger, type VerifyReport } from './ledger.verifier.js';
+
+// Attacker side: database owner rights. The checkpoints live in the database they protect, so the
+// owner deletes them, rewrites the chain consistently and lets the logger sign the forged head.
+// The anchors on Kafka and in the operator's file still hold the heads signed before.
+
+const kafka = testKafka('admin', uniqueName('anchors'));
+let admin: Admin;
+let producer: Producer;
+let db: TestDatabase;
+let topics: TopicNames;
+let prefix: string;
+let running: RunningAuditLogger;
+const dir = mkdtempSync(join(tmpdir(), 'anchors-'));
+const anchorFile = join(dir, 'anchors.jsonl');
+
+async function send(n: number, tag: string): Promise<void> {
+  await producer.send({
+    topic: topics.audit,
+    acks: -1,
+    messages: Array.from({ length: n }, (_, i) => {
+      const e = auditEvent('DELIVERED', 'agency-subscriber', { agency: 'FR-NCB', details: { tag, i: String(i) } });
+      return { key: e.eventId, value: auditEventCodec.encode(e) };
+    }),
+  });
+}
+
+async function verify(maxUnanchoredTail?: number): Promise<VerifyReport> {
+  const anchors = readAnchorsFromFile(anchorFile);
+  const keys = new Map([[running.signingKey.keyId, running.signingKey.publicKey]]);
+  return verifyLedger(running.pool, keys, { anchors, ...(maxUnanchoredTail !== undefined ? { maxUnanchoredTail } : {}) });
+}
+
+async function asOwner<T>(work: (owner: pg.Client) => Promise<T>): Promise<T> {
+  const owner = new pg.Client({ connectionString: db.url });
+  await owner.connect();
+  try {
+    // The owner can lift the append-only triggers: that is the threat.
+    await owner.query('ALTER TABLE audit.ledger DISABLE TRIGGER USER');
+    await owner.query('ALTER TABLE audit.checkpoints DISABLE TRIGGER USER');
+    return await work(owner);
+  } finally {
+    await owner.query('ALTER TABLE audit.ledger ENABLE TRIGGER USER').catch(() => undefined);
+    await owner.query('ALTER TABLE audit.checkpoints ENABLE TRIGGER USER').catch(() => undefined);
+    await owner.end();
+  }
+}
+
+
+type RunningAuditLogger = AuditLedgerRuntime & { url: string };
+
+/** The audit logger as main.ts starts it (startService), with its ledger runtime exposed for the test. */
+async function startAuditLogger(options: AuditLoggerOptions): Promise<RunningAuditLogger> {
+  const service = await startService({
+    name: 'audit-logger',
+    module: AuditLoggerModule.forRoot(options),
+    logger: createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn'),
+    port: 0,
+    shutdownHooks: false,
+  });
+  return { ...service.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME), url: service.url, close: () => service.close() };
+}
+
+beforeAll(async () => {
+  prefix = `${uniqueName('anch')}.`;
+  topics = topicNames(prefix);
+  admin = kafka.admin();
+  await admin.connect();
+  await createTopics(admin, [topics.audit, topics.checkpoints], 1);
+  producer = kafka.producer();
+  await producer.connect();
+  db = await createTestDatabase({ label: 'anchored_checkpoints' });
+  running = await startAuditLogger({
+    kafka: testKafkaConnection('admin'),
+    prefix,
+    databaseUrl: db.url,
+    signingKeyFile: join(dir, 'checkpoint-key.pem'),
+    groupId: uniqueName('anchors'),
+    checkpointEveryRows: 10,
+    checkpointEveryMs: 3_600_000,
+    anchors: { topic: true, file: anchorFile },
+  });
+  await send(25, 'first');
+  await pollUntil(() => running.consumer.stats.inserted >= 25, { description: '25 rows', timeoutMs: 30_000 });
+  await running.writer.checkpointNow();
+}, 90_000);
+
+afterAll(async () => {
+  await running?.close();
+  await producer?.disconnect();
+  await deleteTopics(admin, [topics.audit, topics.checkpoints]).catch(() => undefined);
+  await admin?.disconnect();
+  await db?.drop();
+}, 60_000);
+
+describe('checkpoints anchored outside the database', () => {
+  it('every signed head is on the checkpoints topic and in the operator file, and verify agrees with them', async () => {
+    const fromFile = readAnchorsFromFile(anchorFile);
+    const cps = (await running.pool.query<{ seq: string }>('SELECT seq::text AS seq FROM audit.checkpoints ORDER BY seq')).rows.map((r) => r.seq);
+    expect(fromFile.map((a) => a.seq)).toEqual(cps);
+    expect(cps.at(-1)).toBe('25');
+    const fromTopic = await readAnchorsFromKafka(kafka, topics.checkpoints, uniqueName('audit-logger-anchors-'));
+    expect(fromTopic).toEqual(fromFile);
+    expect(await verify()).toMatchObject({ ok: true, anchors: cps.length, latestAnchorSeq: 25 });
+  }, 60_000);
+
+  it('fails when the unsigned tail is longer than the bound', async () => {
+    await send(5, 'tail');
+    await pollUntil(() => running.consumer.stats.inserted >= 30, { description: '30 rows', timeoutMs: 30_000 });
+    expect((await verify(3)).firstBreak).toMatchObject({ kind: 'unanchored-tail', seq: 26 });
+    expect((await verify(10)).ok).toBe(true);
+  }, 60_000);
+
+  it('an owner who alters a row, recomputes the chain, deletes the checkpoints and lets the logger re-sign is caught', async () => {
+    await asOwner(async (owner) => {
+      await owner.query(`UPDATE audit.ledger SET agency = 'DE-NCB' WHERE seq = 3`);
+      // Recompute every hash from row 3 on, so the chain is consistent again.
+      const rows = (await owner.query<LedgerRow>(`SELECT ${LEDGER_SELECT} FROM audit.ledger ORDER BY seq`)).rows;
+      let prev = GENESIS_HASH;
+      for (const row of rows) {
+        const hash = entryHash(prev, rowToEntry(row));
+        await owner.query('UPDATE audit.ledger SET prev_hash = $1, hash = $2 WHERE seq = $3', [prev, hash, row.seq]);
+        prev = hash;
+      }
+      await owner.query('DELETE FROM audit.checkpoints');
+    });
+    // Without anchors the rewrite is invisible, and the logger signs the forged head.
+    await running.writer.checkpointNow();
+    const keys = new Map([[running.signingKey.keyId, running.signingKey.publicKey]]);
+    expect(await verifyLedger(running.pool, keys)).toMatchObject({ ok: true });
+    // The anchors outside the database catch it.
+    const report = await verify();
+    expect(report.ok).toBe(false);
+    expect(report.firstBreak?.kind).toBe('checkpoint-missing');
+  }, 60_000);
+
+  it('an owner who deletes the checkpoints and puts one back over the rewritten chain (with a genuine old signature) is caught', async () => {
+    const anchors = readAnchorsFromFile(anchorFile);
+    const first = anchors[0]!;
+    await asOwner(async (owner) => {
+      // The first anchored checkpoint, re-inserted with the head the rewritten chain has now and the old signature.
+      await owner.query('DELETE FROM audit.checkpoints');
+      await owner.query(`INSERT INTO audit.checkpoints (seq, head_hash, signature, key_id) SELECT seq, hash, $1, $2 FROM audit.ledger WHERE seq = $3`, [
+        Buffer.from(first.signature, 'base64'),
+        first.keyId,
+        first.seq,
+      ]);
+    });
+    const report = await verify();
+    expect(report.ok).toBe(false);
+    expect(['checkpoint-missing', 'bad-signature', 'checkpoint-mismatch']).toContain(report.firstBreak?.kind);
+  }, 60_000);
+});

@@ -1,0 +1,96 @@
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import type { Kafka, Producer } from 'kafkajs';
+
+// Checkpoints anchored outside the database they protect. Whoever owns the database can delete
+// checkpoint rows, rewrite the chain and let the logger sign the forged head; the anchors on
+// Kafka (only the audit logger may write the topic) and in an operator-named append-only file
+// still hold the heads signed before, and verify compares the ledger with them.
+
+/** One signed chain head as anchored: JSON on the checkpoints topic and one line of the file. */
+export interface Anchor {
+  seq: string;
+  /** hex */
+  headHash: string;
+  /** base64 Ed25519 signature over the checkpoint message (checkpoint-signer.ts) */
+  signature: string;
+  keyId: string;
+  signedAt: string;
+}
+
+export interface SignedCheckpoint {
+  seq: string;
+  headHash: Buffer;
+  signature: Buffer;
+  keyId: string;
+}
+
+export function anchorOf(cp: SignedCheckpoint, signedAt = new Date()): Anchor {
+  return { seq: cp.seq, headHash: cp.headHash.toString('hex'), signature: cp.signature.toString('base64'), keyId: cp.keyId, signedAt: signedAt.toISOString() };
+}
+
+/** Consumer groups that read the anchors back (the audit logger's ACL grants this prefix). */
+export const ANCHOR_READER_GROUP_PREFIX = 'audit-logger-anchors-';
+
+/** Publishes each checkpoint (acks=all) and, when the operator named one, appends it to a file. */
+export class CheckpointAnchor {
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string | null,
+    private readonly file: string | null,
+  ) {}
+
+  async anchor(cp: SignedCheckpoint): Promise<void> {
+    const anchor = anchorOf(cp);
+    const line = JSON.stringify(anchor);
+    if (this.topic) await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key: 'head', value: line }] });
+    if (this.file) appendFileSync(this.file, `${line}\n`, { mode: 0o600 });
+  }
+}
+
+/** Anchors from several places, one per seq (the file and the topic normally hold the same ones). */
+export function mergeAnchors(...lists: readonly (readonly Anchor[])[]): Anchor[] {
+  const bySeq = new Map<string, Anchor>();
+  for (const list of lists) for (const a of list) if (!bySeq.has(a.seq)) bySeq.set(a.seq, a);
+  return [...bySeq.values()];
+}
+
+export function readAnchorsFromFile(path: string): Anchor[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Anchor);
+}
+
+/** Every anchor on the topic, read up to its current end (one partition, in order). */
+export async function readAnchorsFromKafka(kafka: Kafka, topic: string, groupId: string): Promise<Anchor[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let high: bigint;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    high = offsets.reduce((max, o) => (BigInt(o.high) > max ? BigInt(o.high) : max), 0n);
+  } finally {
+    await admin.disconnect();
+  }
+  if (high === 0n) return [];
+  const anchors: Anchor[] = [];
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachMessage: async ({ message }) => {
+            if (message.value) anchors.push(JSON.parse(message.value.toString('utf8')) as Anchor);
+            if (BigInt(message.offset) + 1n >= high) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return anchors;
+}

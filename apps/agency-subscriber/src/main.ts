@@ -1,5 +1,5 @@
 import { createLogger, describeConfig, runMain } from '@backbone/bootstrap';
-import { KafkaConfig } from '@backbone/kafka';
+import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
 import { ensureDatabase } from '@backbone/persistence';
 import { loadSubscriberConfig, SUBSCRIBER_SETTINGS } from './config/subscriber.config.js';
 import { startAgencySubscriber } from './subscriber.bootstrap.js';
@@ -7,6 +7,7 @@ import { startAgencySubscriber } from './subscriber.bootstrap.js';
 runMain('agency-subscriber', async () => {
   const config = loadSubscriberConfig(process.env);
   const kafka = KafkaConfig.fromEnv(process.env);
+  const consumerSafety = loadConsumerSafetySettings(process.env);
   const logger = createLogger('agency-subscriber', config.LOG_LEVEL);
   logger.info({ config: describeConfig(SUBSCRIBER_SETTINGS, config) }, 'starting');
   const databaseUrl = config.DATABASE_URL ?? (await ensureDatabase()).url;
@@ -21,5 +22,6 @@ runMain('agency-subscriber', async () => {
     adminTokenHash: config.ADMIN_TOKEN_HASH,
     logger,
     shutdownHooks: true,
+    consumerSafety,
   });
 });

@@ -3,7 +3,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { createLogger, PinoNestLogger, ProblemDetailsFilter, type Logger } from '@backbone/bootstrap';
-import { createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
+import {
+  createKafka,
+  DEFAULT_CONSUMER_SAFETY,
+  KafkaConfig,
+  PARKING_SERVICES,
+  topicNames,
+  type ConsumerSafetySettings,
+  type KafkaConnection,
+} from '@backbone/kafka';
 import { AgencySubscriberModule } from './agency-subscriber.module.js';
 import { AuditRelay } from './audit/audit.relay.js';
 import { AGENCY_CODE_PATTERN } from './config/subscriber.config.js';
@@ -34,6 +42,8 @@ export interface StartAgencySubscriberOptions {
   logger?: Logger;
   /** Close on SIGTERM/SIGINT (the real service); off for in-process tests. */
   shutdownHooks?: boolean;
+  /** Retry, parking and stall settings (CONSUMER_* in docs/operator.md); default: their defaults. */
+  consumerSafety?: ConsumerSafetySettings;
 }
 
 export interface RunningAgencySubscriber {
@@ -41,6 +51,7 @@ export interface RunningAgencySubscriber {
   url: string;
   agency: string;
   feedTopic: string;
+  parkedTopic: string;
   groupId: string;
   inbox: InboxStore;
   desks: DeskStore;
@@ -58,6 +69,7 @@ export async function startAgencySubscriber(opts: StartAgencySubscriberOptions):
   const kafka = KafkaConfig.of(base.connection, prefix);
   const topics = topicNames(prefix);
   const feedTopic = topics.feedFor(agency);
+  const parkedTopic = topics.parkedFor(PARKING_SERVICES.subscriber(agency));
   const groupId = opts.groupId ?? `${prefix}subscriber-${agency}`;
   const logger = (opts.logger ?? createLogger('agency-subscriber')).child({ agency });
   const clientId = `agency-subscriber-${agency}`;
@@ -78,6 +90,9 @@ export async function startAgencySubscriber(opts: StartAgencySubscriberOptions):
         kafka,
         agency,
         feedTopic,
+        groupId,
+        parkedTopic,
+        consumerSafety: opts.consumerSafety ?? DEFAULT_CONSUMER_SAFETY,
         db,
         inbox,
         desks,
@@ -134,6 +149,7 @@ export async function startAgencySubscriber(opts: StartAgencySubscriberOptions):
     url,
     agency,
     feedTopic,
+    parkedTopic,
     groupId,
     inbox,
     desks,

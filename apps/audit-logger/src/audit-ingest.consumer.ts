@@ -1,22 +1,31 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
-import type { LedgerWriter } from './ledger.writer.js';
+import { ConsumerStoppingError, type RecordGuard } from '@backbone/kafka';
+import type { AppendResult, LedgerWriter } from './ledger.writer.js';
 
 export interface IngestStats {
   inserted: number;
   duplicates: number;
   batches: number;
+  /** Records parked (a placeholder row holds their position in the ledger). */
+  parked: number;
 }
 
 /**
  * Consumes audit.events with eachBatch. Each KafkaJS batch (one partition) becomes one PG
  * transaction; the Kafka offset is committed only after that transaction commits. A crash in
  * between redelivers the batch, and the UNIQUE (topic, partition, offset) position — checked
- * under the ledger lock — makes the redelivery add nothing. Hence no seek from PG is needed.
+ * under the ledger lock — makes the redelivery add nothing.
+ *
+ * When a batch fails, its records go one at a time through the shared RecordGuard: a transient
+ * failure (PostgreSQL down) is retried in place, in order; a record PostgreSQL can never store
+ * (e.g. a NUL in a string, SQLSTATE 22P05) is parked on the audit logger's dead-letter topic and
+ * a placeholder row with its original bytes takes its position in the chain, so the ledger has
+ * no hole, compliance sees it (verify counts it) and the partition goes on.
  */
 export class AuditIngestConsumer {
   private consumer: Consumer | undefined;
-  readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0 };
+  readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0, parked: 0 };
 
   constructor(
     private readonly kafka: Kafka,
@@ -24,6 +33,7 @@ export class AuditIngestConsumer {
     private readonly groupId: string,
     private readonly writer: LedgerWriter,
     private readonly logger: Logger,
+    private readonly guard: RecordGuard,
   ) {}
 
   async start(): Promise<void> {
@@ -34,29 +44,59 @@ export class AuditIngestConsumer {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const result = await this.writer.append(
-          batch.topic,
-          batch.partition,
-          batch.messages.map((m) => ({ offset: m.offset, value: m.value })),
-        );
-        this.stats.inserted += result.inserted;
-        this.stats.duplicates += result.duplicates;
-        this.stats.batches++;
-        if (result.duplicates > 0) this.logger.info({ partition: batch.partition, duplicates: result.duplicates }, 'skipped redelivered audit events');
-        // Resolve (KafkaJS's in-memory position, else it fetches the batch again) and commit,
-        // both only after the PG commit.
-        resolveOffset(batch.lastOffset());
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        // After the PG commit: the committed offset never runs ahead of the ledger.
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-        await heartbeat();
-      },
+      eachBatch: (payload) => this.onBatch(consumer, payload),
     });
   }
 
+  private async onBatch(consumer: Consumer, { batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const records = batch.messages.map((m) => ({ offset: m.offset, key: m.key ?? null, value: m.value }));
+    let result: AppendResult | undefined;
+    try {
+      result = await this.writer.append(batch.topic, batch.partition, records);
+      this.count(result);
+    } catch (err) {
+      this.logger.warn({ err, partition: batch.partition, records: records.length }, 'audit batch failed; appending its records one at a time');
+    }
+    if (!result) {
+      for (const r of records) {
+        if (!isRunning() || isStale()) return;
+        try {
+          const outcome = await this.guard.process(
+            { topic: batch.topic, partition: batch.partition, offset: r.offset, key: r.key, value: r.value },
+            async () => this.count(await this.writer.append(batch.topic, batch.partition, [r])),
+            { heartbeat, isRunning: () => isRunning() && !isStale() },
+          );
+          if (!outcome.processed) this.stats.parked++;
+        } catch (err) {
+          // Stopping or rebalancing: what is done is committed below, the rest is fetched again.
+          if (err instanceof ConsumerStoppingError) return;
+          throw err;
+        }
+        resolveOffset(r.offset);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(r.offset) + 1n).toString() }]);
+      }
+      this.stats.batches++;
+      await heartbeat();
+      return;
+    }
+    this.stats.batches++;
+    if (result.duplicates > 0) this.logger.info({ partition: batch.partition, duplicates: result.duplicates }, 'skipped redelivered audit events');
+    // Resolve (KafkaJS's in-memory position, else it fetches the batch again) and commit,
+    // both only after the PG commit: the committed offset never runs ahead of the ledger.
+    resolveOffset(batch.lastOffset());
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    await heartbeat();
+  }
+
+  private count(result: AppendResult): void {
+    this.stats.inserted += result.inserted;
+    this.stats.duplicates += result.duplicates;
+  }
+
   async stop(): Promise<void> {
+    this.guard.stop();
     await this.consumer?.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'consumer disconnect failed'));
     this.consumer = undefined;
   }

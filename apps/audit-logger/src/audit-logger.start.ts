@@ -3,8 +3,17 @@ import { join, resolve } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Producer } from 'kafkajs';
 import pg from 'pg';
-import { createLogger, startHttpService, type Logger } from '@backbone/bootstrap';
-import { createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
+import { createLogger, HealthRegistry, MetricsService, startHttpService, type Logger } from '@backbone/bootstrap';
+import {
+  ConsumerSafety,
+  createKafka,
+  DEFAULT_CONSUMER_SAFETY,
+  KafkaConfig,
+  PARKING_SERVICES,
+  topicNames,
+  type ConsumerSafetySettings,
+  type KafkaConnection,
+} from '@backbone/kafka';
 import { backboneHome } from '@backbone/persistence';
 import type { AuditLoggerContext } from './audit-logger.context.js';
 import { AuditLoggerModule } from './audit-logger.module.js';
@@ -30,6 +39,8 @@ export interface StartAuditLoggerOptions {
   appPassword?: string | null;
   policiesDir?: string;
   logger?: Logger;
+  /** Retry, parking and stall settings (CONSUMER_* in docs/operator.md); default: their defaults. */
+  consumerSafety?: ConsumerSafetySettings;
 }
 
 export interface RunningAuditLogger {
@@ -38,6 +49,9 @@ export interface RunningAuditLogger {
   pool: pg.Pool;
   writer: LedgerWriter;
   consumer: AuditIngestConsumer;
+  safety: ConsumerSafety;
+  /** Where records the ledger can never store are parked. */
+  parkedTopic: string;
   producer: Producer;
   signingKey: SigningKey;
   close(): Promise<void>;
@@ -75,10 +89,6 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
     await producer.connect();
     cleanups.push(() => producer.disconnect());
 
-    const consumer = new AuditIngestConsumer(kafka, topics.audit, opts.groupId ?? 'audit-logger', writer, logger);
-    await consumer.start();
-    cleanups.push(() => consumer.stop());
-
     const timer = setInterval(() => {
       writer.checkpointNow().catch((err: unknown) => logger.error({ err }, 'checkpoint failed'));
     }, opts.checkpointEveryMs ?? 10_000);
@@ -98,8 +108,28 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
     };
     const app = await startHttpService({ module: AuditLoggerModule.forRoot({ logger, kafka: config, context }), logger, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
     cleanups.push(() => app.close());
+    // The ingest starts after the HTTP side, whose metrics and readiness registries it reports to.
+    const groupId = opts.groupId ?? 'audit-logger';
+    const parkedTopic = topics.parkedFor(PARKING_SERVICES.auditLogger);
+    const safety = new ConsumerSafety({
+      kafka,
+      service: PARKING_SERVICES.auditLogger,
+      groupId,
+      topics: [topics.audit],
+      parkedTopic,
+      settings: opts.consumerSafety ?? DEFAULT_CONSUMER_SAFETY,
+      logger,
+      metrics: app.get(MetricsService),
+      health: app.get(HealthRegistry),
+      afterPark: async (record, letter) => void (await writer.appendParked(record.topic, record.partition, record.offset, record.value, letter)),
+    });
+    cleanups.push(() => safety.close());
+    const consumer = new AuditIngestConsumer(kafka, topics.audit, groupId, writer, logger, safety.guard);
+    // Closed first (cleanups run in reverse): the ingest stops before what it reports to.
+    cleanups.push(() => consumer.stop());
+    await consumer.start();
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    return { app, url, pool, writer, consumer, producer, signingKey, close: closeAll };
+    return { app, url, pool, writer, consumer, safety, parkedTopic, producer, signingKey, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

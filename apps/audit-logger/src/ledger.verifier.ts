@@ -4,6 +4,7 @@ import { verifyCheckpoint } from './checkpoint-signer.js';
 import { entryHash, GENESIS_HASH } from './hash-chain.js';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
 import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
+import { PARKED_REASON, UNDECODABLE_REASON } from './ledger.writer.js';
 
 export type BreakKind =
   /** The row's content no longer hashes to its stored hash: a field was modified (or the row forged). */
@@ -36,6 +37,10 @@ export interface VerifyReport {
   /** Rows after the last checkpoint: chained but not yet signed. */
   unsignedTail: number;
   firstBreak: ChainBreak | null;
+  /** Records the ingest could not store and parked; a placeholder row holds each position (GET /compliance/parked). */
+  parked: number;
+  /** Records that did not decode, kept whole as UNKNOWN rows. */
+  undecodable: number;
   durationMs: number;
 }
 
@@ -125,6 +130,11 @@ export async function verifyLedger(pool: pg.Pool, trustedKeys: ReadonlyMap<strin
     fail(expectedSeq, 'deleted', `rows ${expectedSeq}..${cps[cps.length - 1]!.seq} were signed by a checkpoint but are missing`);
   }
   const headSeq = Number(expectedSeq - 1n);
+  const setAside = await pool.query<{ reason: string; n: string }>(
+    `SELECT reason, count(*)::text AS n FROM ${AUDIT_SCHEMA}.ledger WHERE type = 'UNKNOWN' AND reason = ANY($1) GROUP BY reason`,
+    [[PARKED_REASON, UNDECODABLE_REASON]],
+  );
+  const countOf = (reason: string): number => Number(setAside.rows.find((r) => r.reason === reason)?.n ?? 0);
   return {
     ok: result.firstBreak === null,
     rows,
@@ -134,6 +144,8 @@ export async function verifyLedger(pool: pg.Pool, trustedKeys: ReadonlyMap<strin
     headHash: headSeq > 0 ? prevHash.toString('hex') : null,
     unsignedTail: Number(expectedSeq - 1n - lastCpSeq),
     firstBreak: result.firstBreak,
+    parked: countOf(PARKED_REASON),
+    undecodable: countOf(UNDECODABLE_REASON),
     durationMs: Math.round(performance.now() - started),
   };
 }

@@ -1,5 +1,5 @@
 import { createLogger, loadServiceSettings, runMain } from '@backbone/bootstrap';
-import { KafkaConfig } from '@backbone/kafka';
+import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
 import { resolveDatabase } from '@backbone/persistence';
 import { loadAuditLoggerSettings } from './audit-logger.config.js';
 import { defaultSigningKeyFile, startAuditLogger } from './audit-logger.start.js';
@@ -9,6 +9,7 @@ runMain('audit-logger', async () => {
   const settings = loadAuditLoggerSettings(process.env);
   const logger = createLogger('audit-logger', service.LOG_LEVEL);
   const kafka = KafkaConfig.fromEnv(process.env);
+  const consumerSafety = loadConsumerSafetySettings(process.env);
   const database = await resolveDatabase();
   const running = await startAuditLogger({
     kafka,
@@ -22,6 +23,7 @@ runMain('audit-logger', async () => {
     appRole: settings.AUDIT_DB_APP_ROLE,
     appPassword: settings.AUDIT_DB_APP_PASSWORD,
     logger,
+    consumerSafety,
   });
   logger.info({ url: running.url }, 'audit logger ready');
   const stop = (): void => {

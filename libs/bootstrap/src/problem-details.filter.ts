@@ -65,8 +65,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const response = exception.getResponse();
       if (typeof response === 'object' && response !== null && !('message' in response && 'statusCode' in response)) {
-        // Readiness reports and similar structured bodies pass through unchanged.
-        return { type: PROBLEM_BASE + slug(status), title: exception.message, status, ...(response as object) };
+        // Readiness reports and similar structured bodies pass through; the HTTP status stays
+        // numeric (a readiness report's own `status` is 'not-ready', which Fastify cannot send).
+        return { type: PROBLEM_BASE + slug(status), title: exception.message, ...(response as object), status };
       }
       return { type: PROBLEM_BASE + slug(status), title: exception.message, status, instance };
     }

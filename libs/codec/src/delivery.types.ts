@@ -67,7 +67,7 @@ export interface AuditEvent {
   payload: Buffer | null;
 }
 
-export const DEAD_LETTER_REASONS = ['UNDECODABLE', 'UNKNOWN_SCHEMA', 'INVALID_RECORD', 'POLICY_ERROR', 'UNKNOWN'] as const;
+export const DEAD_LETTER_REASONS = ['UNDECODABLE', 'UNKNOWN_SCHEMA', 'INVALID_RECORD', 'POLICY_ERROR', 'UNKNOWN', 'UNSTORABLE', 'FORGED'] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 export interface DeadLetter {

@@ -1,4 +1,4 @@
-import { SUBMITTED_PARTITIONS, topicNames, type TopicNames } from '@backbone/kafka';
+import { PARKING_SERVICES, SUBMITTED_PARTITIONS, topicNames, type TopicNames } from '@backbone/kafka';
 
 /** Kafka principals (SCRAM user names) of the services. */
 export const SERVICE_PRINCIPALS = {
@@ -88,11 +88,14 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
   allow(auditLogger, 'TOPIC', names.feedPrefix, 'PREFIXED', 'WRITE', 'DESCRIBE');
   // Reads of the audit log are themselves audited (audit-accessed events).
   allow(auditLogger, 'TOPIC', names.audit, 'LITERAL', 'WRITE');
+  // Records the ledger can never store are parked on the audit logger's own dead-letter topic.
+  allow(auditLogger, 'TOPIC', names.parkedFor(PARKING_SERVICES.auditLogger), 'LITERAL', 'WRITE', 'DESCRIBE');
 
   const topics: TopicSpec[] = [
     { name: names.submitted, partitions: SUBMITTED_PARTITIONS },
     { name: names.deadLetter, partitions: DEAD_LETTER_PARTITIONS },
     { name: names.audit, partitions: AUDIT_PARTITIONS },
+    { name: names.parkedFor(PARKING_SERVICES.auditLogger), partitions: DEAD_LETTER_PARTITIONS },
   ];
   const principals: string[] = [publisher, gate, auditLogger];
   for (const code of agencyCodes) {
@@ -102,6 +105,9 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
     allow(sub, 'TOPIC', names.feedFor(code), 'LITERAL', 'READ', 'DESCRIBE');
     allow(sub, 'GROUP', CONSUMER_GROUPS.subscriber(code), 'LITERAL', 'READ');
     allow(sub, 'TOPIC', names.audit, 'LITERAL', 'WRITE', 'DESCRIBE');
+    // Its own dead-letter topic only: one agency's parked records are not another's to read or write.
+    topics.push({ name: names.parkedFor(PARKING_SERVICES.subscriber(code)), partitions: DEAD_LETTER_PARTITIONS });
+    allow(sub, 'TOPIC', names.parkedFor(PARKING_SERVICES.subscriber(code)), 'LITERAL', 'WRITE', 'DESCRIBE');
   }
   return { principals, topics, acls: dedupe(acls) };
 }

@@ -3,5 +3,17 @@ export { createKafka } from './kafka-client.factory.js';
 export { KafkaReadiness } from './kafka.readiness.js';
 export { auditEvent } from './audit-event.builder.js';
 export { deadLetterFor, type FailedRecord } from './dead-letter.builder.js';
-export { topicNames, TOPICS, REGION_ORDER, PARTITIONS_PER_REGION, SUBMITTED_PARTITIONS, type TopicNames } from './topics.js';
+export { topicNames, TOPICS, PARKING_SERVICES, REGION_ORDER, PARTITIONS_PER_REGION, SUBMITTED_PARTITIONS, type TopicNames } from './topics.js';
 export { KafkaModule, KAFKA, KAFKA_CONFIG, TOPIC_NAMES } from './kafka.module.js';
+export { classifyFailure, PermanentRecordError, type ClassifiedFailure, type FailureKind } from './failure.classifier.js';
+export { KafkaRecordParker, PARKED_REASON_HEADER, type RecordParker } from './record.parker.js';
+export { RecordGuard, ConsumerStoppingError, type GuardControl, type GuardOutcome, type RecordGuardOptions } from './record.guard.js';
+export { ConsumerMetrics, type ConsumerTotals } from './consumer.metrics.js';
+export { ConsumerProgressMonitor, CONSUMER_PROGRESS_CHECK, type PartitionProgress } from './consumer-progress.monitor.js';
+export {
+  CONSUMER_SAFETY_SETTINGS,
+  DEFAULT_CONSUMER_SAFETY,
+  loadConsumerSafetySettings,
+  type ConsumerSafetySettings,
+} from './consumer-safety.config.js';
+export { ConsumerSafety, type ConsumerSafetyOptions } from './consumer.safety.js';

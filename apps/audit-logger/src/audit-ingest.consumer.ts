@@ -1,6 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type pg from 'pg';
 import type { Logger } from '@backbone/bootstrap';
 import { ConsumerStoppingError, type RecordGuard } from '@backbone/kafka';
+import { planResume, type ResumePlan } from './ledger.positions.js';
 import type { AppendResult, LedgerWriter } from './ledger.writer.js';
 
 export interface IngestStats {
@@ -25,6 +27,7 @@ export interface IngestStats {
  */
 export class AuditIngestConsumer {
   private consumer: Consumer | undefined;
+  private plan: ResumePlan | undefined;
   readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0, parked: 0 };
 
   constructor(
@@ -34,9 +37,34 @@ export class AuditIngestConsumer {
     private readonly writer: LedgerWriter,
     private readonly logger: Logger,
     private readonly guard: RecordGuard,
+    private readonly pool: pg.Pool,
   ) {}
 
+  /** The `topic` new ledger rows carry (the Kafka topic, or `<topic>#g<n>` after the topic was recreated). */
+  get ledgerTopic(): string {
+    return this.plan?.ledgerTopic ?? this.topic;
+  }
+
+  /** Where this start resumed (tests, logs). */
+  get resumePlan(): ResumePlan | undefined {
+    return this.plan;
+  }
+
   async start(): Promise<void> {
+    // Positions come from the ledger (see ledger.positions.ts); the group's committed offsets are
+    // overwritten with them before the consumer joins, so Kafka can neither skip nor repeat.
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      this.plan = await planResume(this.pool, admin, this.topic);
+      await admin.setOffsets({ groupId: this.groupId, topic: this.topic, partitions: this.plan.partitions });
+    } finally {
+      await admin.disconnect();
+    }
+    if (this.plan.recreated) {
+      this.logger.warn({ topic: this.topic, generation: this.plan.generation, ledgerTopic: this.plan.ledgerTopic }, 'audit topic was recreated; new ledger generation');
+    }
+    this.logger.info({ topic: this.topic, partitions: this.plan.partitions }, 'audit ingest resumes from the ledger positions');
     const consumer = this.kafka.consumer({ groupId: this.groupId, maxBytesPerPartition: 4 * 1024 * 1024, readUncommitted: false });
     this.consumer = consumer;
     await consumer.connect();
@@ -53,7 +81,7 @@ export class AuditIngestConsumer {
     const records = batch.messages.map((m) => ({ offset: m.offset, key: m.key ?? null, value: m.value }));
     let result: AppendResult | undefined;
     try {
-      result = await this.writer.append(batch.topic, batch.partition, records);
+      result = await this.writer.append(this.ledgerTopic, batch.partition, records);
       this.count(result);
     } catch (err) {
       this.logger.warn({ err, partition: batch.partition, records: records.length }, 'audit batch failed; appending its records one at a time');
@@ -64,7 +92,7 @@ export class AuditIngestConsumer {
         try {
           const outcome = await this.guard.process(
             { topic: batch.topic, partition: batch.partition, offset: r.offset, key: r.key, value: r.value },
-            async () => this.count(await this.writer.append(batch.topic, batch.partition, [r])),
+            async () => this.count(await this.writer.append(this.ledgerTopic, batch.partition, [r])),
             { heartbeat, isRunning: () => isRunning() && !isStale() },
           );
           if (!outcome.processed) this.stats.parked++;

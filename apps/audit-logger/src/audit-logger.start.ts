@@ -121,10 +121,11 @@ export async function startAuditLogger(opts: StartAuditLoggerOptions): Promise<R
       logger,
       metrics: app.get(MetricsService),
       health: app.get(HealthRegistry),
-      afterPark: async (record, letter) => void (await writer.appendParked(record.topic, record.partition, record.offset, record.value, letter)),
+      // The placeholder goes where the record would have: the consumer's current ledger topic label.
+      afterPark: async (record, letter) => void (await writer.appendParked(consumer.ledgerTopic, record.partition, record.offset, record.value, letter)),
     });
     cleanups.push(() => safety.close());
-    const consumer = new AuditIngestConsumer(kafka, topics.audit, groupId, writer, logger, safety.guard);
+    const consumer: AuditIngestConsumer = new AuditIngestConsumer(kafka, topics.audit, groupId, writer, logger, safety.guard, pool);
     // Closed first (cleanups run in reverse): the ingest stops before what it reports to.
     cleanups.push(() => consumer.stop());
     await consumer.start();

@@ -1,5 +1,5 @@
 import { createLogger, describeConfig, loadServiceSettings, runMain, startHttpService } from '@backbone/bootstrap';
-import { KafkaConfig } from '@backbone/kafka';
+import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
 import { resolveDatabase } from '@backbone/persistence';
 import { GATE_SETTINGS, loadGateSettings } from './policy-gate.config.js';
 import { PolicyGateModule } from './policy-gate.module.js';
@@ -10,6 +10,7 @@ runMain('policy-gate', async () => {
   const logger = createLogger('policy-gate', service.LOG_LEVEL);
   const kafka = KafkaConfig.fromEnv(process.env);
   const gate = loadGateSettings(process.env);
+  const consumerSafety = loadConsumerSafetySettings(process.env);
   const policy = loadEnginePolicy(gate.POLICIES_DIR, gate.POLICY_VERSION);
   const database = await resolveDatabase();
   logger.info({ config: describeConfig(GATE_SETTINGS, gate), policyVersion: policy.policyVersion, database: database.detail }, 'policy gate configured');
@@ -19,6 +20,7 @@ runMain('policy-gate', async () => {
       kafka,
       settings: { ...gate, DATABASE_URL: database.url },
       policy,
+      consumerSafety,
       // SIGTERM runs the ordinary graceful shutdown; the non-zero exit tells the orchestrator to restart us.
       onFatal: () => {
         process.exitCode = 1;

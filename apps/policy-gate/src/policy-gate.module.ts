@@ -1,11 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ObservabilityModule, type Logger } from '@backbone/bootstrap';
-import { KafkaModule, type KafkaConfig } from '@backbone/kafka';
+import { DEFAULT_CONSUMER_SAFETY, KafkaModule, type ConsumerSafetySettings, type KafkaConfig } from '@backbone/kafka';
 import { DecisionsController } from './decisions.controller.js';
 import { HoldsController } from './holds.controller.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { GateSettings } from './policy-gate.config.js';
-import { GATE_ON_FATAL, GATE_POLICY, GATE_SETTINGS_TOKEN, PolicyGateRunner } from './policy-gate.runner.js';
+import { GATE_CONSUMER_SAFETY, GATE_ON_FATAL, GATE_POLICY, GATE_SETTINGS_TOKEN, PolicyGateRunner } from './policy-gate.runner.js';
 
 export interface PolicyGateDeps {
   logger: Logger;
@@ -19,6 +19,8 @@ export interface PolicyGateDeps {
    * shuts the process down so the orchestrator restarts it; default: readiness fails only.
    */
   onFatal?: (err: Error) => void;
+  /** CONSUMER_* settings (docs/operator.md); default: their defaults. */
+  consumerSafety?: ConsumerSafetySettings;
 }
 
 @Module({})
@@ -32,6 +34,7 @@ export class PolicyGateModule {
         { provide: GATE_SETTINGS_TOKEN, useValue: deps.settings },
         { provide: GATE_POLICY, useValue: deps.policy },
         { provide: GATE_ON_FATAL, useValue: deps.onFatal ?? ((): void => undefined) },
+        { provide: GATE_CONSUMER_SAFETY, useValue: deps.consumerSafety ?? DEFAULT_CONSUMER_SAFETY },
         PolicyGateRunner,
       ],
     };

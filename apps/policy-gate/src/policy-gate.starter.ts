@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { createLogger, MetricsService, type Logger } from '@backbone/bootstrap';
-import { createKafka, topicNames, type KafkaConnection, type TopicNames } from '@backbone/kafka';
+import { ConsumerMetrics, createKafka, topicNames, type KafkaConnection, type TopicNames } from '@backbone/kafka';
 import { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import { GateRepository } from './gate.repository.js';
@@ -23,6 +23,8 @@ export interface StartPolicyGateOptions {
   maxBatchRecords?: number;
   maxBytesPerPartition?: number;
   txnRetries?: number;
+  /** Attempts of a record PostgreSQL refuses before it is dead-lettered (CONSUMER_MAX_ATTEMPTS). */
+  maxPermanentAttempts?: number;
   logger?: Logger;
   metrics?: MetricsService;
   beforeCommit?: PolicyGateConsumerOptions['beforeCommit'];
@@ -33,6 +35,7 @@ export interface RunningPolicyGate {
   readonly topics: TopicNames;
   readonly transactionalId: string;
   readonly metrics: GateMetrics;
+  readonly consumerMetrics: ConsumerMetrics;
   readonly repository: GateRepository;
   readonly policy: GatePolicy;
   readonly consumer: PolicyGateConsumer;
@@ -55,7 +58,9 @@ export async function startPolicyGate(opts: StartPolicyGateOptions): Promise<Run
   const kafka = isKafkaClient(opts.kafka) ? opts.kafka : createKafka(opts.kafka, 'policy-gate', logger);
   const topics = topicNames(opts.prefix ?? '');
   const policy = opts.policy ?? loadEnginePolicy(opts.policiesDir ?? 'policies', opts.policyVersion);
-  const metrics = new GateMetrics(opts.metrics ?? new MetricsService());
+  const registry = opts.metrics ?? new MetricsService();
+  const metrics = new GateMetrics(registry);
+  const consumerMetrics = new ConsumerMetrics(registry);
   const repository = await GateRepository.open(opts.databaseUrl);
   const consumer = new PolicyGateConsumer({
     kafka,
@@ -69,6 +74,8 @@ export async function startPolicyGate(opts: StartPolicyGateOptions): Promise<Run
     maxBatchRecords: opts.maxBatchRecords ?? 500,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576,
     txnRetries: opts.txnRetries ?? 5,
+    maxPermanentAttempts: opts.maxPermanentAttempts ?? 3,
+    consumerMetrics,
     ...(opts.beforeCommit ? { beforeCommit: opts.beforeCommit } : {}),
     ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
   });
@@ -85,6 +92,7 @@ export async function startPolicyGate(opts: StartPolicyGateOptions): Promise<Run
     topics,
     transactionalId: consumer.transactionalId,
     metrics,
+    consumerMetrics,
     repository,
     policy,
     consumer,

@@ -17,3 +17,4 @@ export {
   type ConsumerSafetySettings,
 } from './consumer-safety.config.js';
 export { ConsumerSafety, type ConsumerSafetyOptions } from './consumer.safety.js';
+export { parkedTopics, readParked, redriveParked, REDRIVEN_FROM_HEADER, type ParkedRecord } from './parked.records.js';

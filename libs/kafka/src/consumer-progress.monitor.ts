@@ -21,9 +21,19 @@ export interface ConsumerProgressOptions {
   intervalMs: number;
   metrics?: ConsumerMetrics;
   logger: Logger;
+  /** When the oldest record still being retried started failing (RecordGuard.retryingSince), if any. */
+  retryingSince?: () => number | undefined;
   /** Test seam for the clock. */
   now?: () => number;
 }
+
+/**
+ * A read_committed consumer that has consumed everything can still sit one offset below the high
+ * watermark: the last entry is a transaction marker (the gate and the publisher write
+ * transactionally), which is not a record and which some clients never commit past. A lag of this
+ * much is only a stall when the consumer itself says a record is stuck in retry.
+ */
+export const TRAILING_MARKER_SLACK = 1n;
 
 /** Readiness check name: `/health/ready` lists it failing with the stalled partitions. */
 export const CONSUMER_PROGRESS_CHECK = 'consumer-progress';
@@ -108,7 +118,9 @@ export class ConsumerProgressMonitor implements ReadinessCheck {
           const before = this.state.get(key);
           const moved = !before || before.committed !== position || before.lag === 0n;
           const since = moved ? now : before.since;
-          const stalled = lag > 0n && now - since >= this.o.stallAfterMs;
+          const retrying = this.o.retryingSince?.();
+          const stuckInRetry = retrying !== undefined && now - retrying >= this.o.stallAfterMs;
+          const stalled = lag > 0n && now - since >= this.o.stallAfterMs && (lag > TRAILING_MARKER_SLACK || stuckInRetry);
           if (stalled && !before?.stalled) this.o.logger.error({ topic, partition: h.partition, lag: String(lag), committed: String(position) }, 'partition stalled');
           this.state.set(key, { topic, partition: h.partition, committed: position, high, lag, since, stalled });
           this.o.metrics?.position(topic, h.partition, position, lag, stalled);

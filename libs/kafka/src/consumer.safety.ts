@@ -52,6 +52,7 @@ export class ConsumerSafety {
       intervalMs: o.settings.CONSUMER_PROGRESS_INTERVAL_MS,
       metrics: this.metrics,
       logger: o.logger,
+      retryingSince: () => this.guard.retryingSince(),
     });
     o.health.register(this.monitor);
     this.monitor.start();

@@ -9,7 +9,7 @@ export { classifyFailure, PermanentRecordError, type ClassifiedFailure, type Fai
 export { KafkaRecordParker, PARKED_REASON_HEADER, type RecordParker } from './record.parker.js';
 export { RecordGuard, ConsumerStoppingError, type GuardControl, type GuardOutcome, type RecordGuardOptions } from './record.guard.js';
 export { ConsumerMetrics, type ConsumerTotals } from './consumer.metrics.js';
-export { ConsumerProgressMonitor, CONSUMER_PROGRESS_CHECK, type PartitionProgress } from './consumer-progress.monitor.js';
+export { ConsumerProgressMonitor, CONSUMER_PROGRESS_CHECK, TRAILING_MARKER_SLACK, type PartitionProgress } from './consumer-progress.monitor.js';
 export {
   CONSUMER_SAFETY_SETTINGS,
   DEFAULT_CONSUMER_SAFETY,

@@ -47,12 +47,30 @@ export class ConsumerStoppingError extends Error {
 export class RecordGuard {
   private stopped = false;
   private readonly wakers = new Set<() => void>();
+  /** Records currently failing, with when they first failed (for the stall check). */
+  private readonly failing = new Map<object, number>();
 
   constructor(private readonly o: RecordGuardOptions) {
     if (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1) throw new Error(`RecordGuard maxAttempts must be >= 1, got ${o.maxAttempts}`);
   }
 
   async process(record: FailedRecord, work: () => Promise<void>, control: GuardControl = {}): Promise<GuardOutcome> {
+    const token = {};
+    try {
+      return await this.attempt(record, work, control, token);
+    } finally {
+      this.failing.delete(token);
+    }
+  }
+
+  /** When the oldest record still being retried first failed (ms since epoch), if any is. */
+  retryingSince(): number | undefined {
+    let oldest: number | undefined;
+    for (const since of this.failing.values()) if (oldest === undefined || since < oldest) oldest = since;
+    return oldest;
+  }
+
+  private async attempt(record: FailedRecord, work: () => Promise<void>, control: GuardControl, token: object): Promise<GuardOutcome> {
     let permanentAttempts = 0;
     let transientAttempts = 0;
     for (;;) {
@@ -60,6 +78,7 @@ export class RecordGuard {
         await work();
         return { processed: true };
       } catch (err) {
+        if (!this.failing.has(token)) this.failing.set(token, Date.now());
         const failure = classifyFailure(err);
         if (failure.kind === 'permanent') {
           permanentAttempts++;

@@ -6,22 +6,22 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createLogger } from '@backbone/bootstrap';
+import { createLogger, startService, type RunningService } from '@backbone/bootstrap';
 import { deliveryCodec, type Alert } from '@backbone/codec';
 import { sampleAlert } from '@backbone/codec/testing';
 import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { compilePolicy, decide, loadPolicy, loadRegistry } from '@backbone/policy';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { startAgencySubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/index.js';
-import { startAuditLogger, type RunningAuditLogger } from '../apps/audit-logger/src/audit-logger.start.js';
-import { issueComplianceUser } from '../apps/audit-logger/src/compliance-users.store.js';
+import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
+import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
+import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
+import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser } from '../apps/audit-logger/src/compliance-users.store.js';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { CredentialStore } from '../apps/notice-publisher/src/persistence/credential.store.js';
 import { openPublisherDatabase } from '../apps/notice-publisher/src/persistence/publisher.database.js';
-import { startPublisher } from '../apps/notice-publisher/src/publisher.app.js';
-import { startPolicyGate, type RunningPolicyGate } from '../apps/policy-gate/src/policy-gate.starter.js';
+import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
+import { startTestGate, type TestGate } from '../apps/policy-gate/src/testing/gate-test.harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const POLICIES = join(ROOT, 'policies');
@@ -44,10 +44,10 @@ describe('backbone end to end', () => {
   const logger = createLogger('e2e', 'warn');
   const admin = testKafka('admin', uniqueName('e2e-admin')).admin();
   let db: TestDatabase;
-  let publisher: NestFastifyApplication;
+  let publisher: RunningService;
   let publisherUrl: string;
-  let gate: RunningPolicyGate;
-  let audit: RunningAuditLogger;
+  let gate: TestGate;
+  let audit: RunningService;
   const subscribers = new Map<string, RunningAgencySubscriber>();
   const desks: DeskUnderTest[] = [];
   let officeToken: string;
@@ -63,19 +63,39 @@ describe('backbone end to end', () => {
     const publisherDb = await openPublisherDatabase(db.url, 2);
     officeToken = (await new CredentialStore(publisherDb).issue('FR-NCB')).token;
     await publisherDb.destroy();
-    publisher = await startPublisher({
+    // Every service starts through the one start-up function, as its main.ts does.
+    publisher = await startService({
+      name: 'notice-publisher',
+      module: NoticePublisherModule.forRoot({
+        kafka: KafkaConfig.of(connection, prefix),
+        config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, POLICIES_DIR: POLICIES, PUBLISH_FLUSH_INTERVAL_MS: 2 }),
+      }),
       logger,
-      kafka: KafkaConfig.of(connection, prefix),
-      config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, POLICIES_DIR: POLICIES, PUBLISH_FLUSH_INTERVAL_MS: 2 }),
+      port: 0,
+      shutdownHooks: false,
     });
-    publisherUrl = await publisher.getUrl();
+    publisherUrl = publisher.url;
 
-    gate = await startPolicyGate({ kafka: connection, databaseUrl: db.url, prefix, policiesDir: POLICIES, instanceId: uniqueName('e2e'), groupId: uniqueName('e2e-gate'), logger });
-    audit = await startAuditLogger({ kafka: connection, databaseUrl: db.url, prefix, port: 0, groupId: uniqueName('e2e-audit'), policiesDir: POLICIES, signingKeyFile: join(ROOT, '.backbone', 'test-results', `${uniqueName('e2e-key')}.pem`), logger });
-    complianceToken = (await issueComplianceUser(audit.pool, 'e2e-compliance')).token;
+    gate = await startTestGate({ kafka: connection, databaseUrl: db.url, prefix, policiesDir: POLICIES, instanceId: uniqueName('e2e'), groupId: uniqueName('e2e-gate'), logger });
+    audit = await startService({
+      name: 'audit-logger',
+      module: AuditLoggerModule.forRoot({
+        kafka: connection,
+        databaseUrl: db.url,
+        prefix,
+        groupId: uniqueName('e2e-audit'),
+        policiesDir: POLICIES,
+        signingKeyFile: join(ROOT, '.backbone', 'test-results', `${uniqueName('e2e-key')}.pem`),
+      }),
+      logger,
+      port: 0,
+      shutdownHooks: false,
+    });
+    // Trail and replay: the replayer role also reads.
+    complianceToken = (await issueComplianceUser(audit.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME).pool, 'e2e-compliance', COMPLIANCE_REPLAYER_ROLE)).token;
 
     for (const agency of AGENCIES) {
-      const sub = await startAgencySubscriber({ agency, kafka: connection, databaseUrl: db.url, prefix, groupId: uniqueName(`e2e-${agency}`), port: 0, logger });
+      const sub = await startTestSubscriber({ agency, kafka: connection, databaseUrl: db.url, prefix, groupId: uniqueName(`e2e-${agency}`), port: 0, logger });
       subscribers.set(agency, sub);
       // Every agency has a catch-all desk and a Europe/RED desk; DE also has a desk that must not match.
       for (const [name, filter] of [

@@ -9,8 +9,17 @@ import { createTopics, deleteTopics, hasServicePrincipals, pollUntil, testKafka,
 import { queueAuditEvent } from './audit/audit.outbox.js';
 import { AuditRelay } from './audit/audit.relay.js';
 import { openSubscriberDatabase } from './db/subscriber.database.js';
-import { startAgencySubscriber, type RunningAgencySubscriber, type StartAgencySubscriberOptions } from './subscriber.bootstrap.js';
-import { alertOf, deliveryOf, getJson, openStream, produceDeliveries, type SseReader } from './subscriber.test-kit.js';
+import {
+  alertOf,
+  deliveryOf,
+  getJson,
+  openStream,
+  produceDeliveries,
+  startTestSubscriber,
+  type RunningAgencySubscriber,
+  type SseReader,
+  type StartAgencySubscriberOptions,
+} from './subscriber.test-kit.js';
 
 jest.setTimeout(90_000);
 
@@ -39,7 +48,7 @@ class World {
   }
 
   async start(agency: string, extra: Partial<StartAgencySubscriberOptions> = {}): Promise<RunningAgencySubscriber> {
-    const sub = await startAgencySubscriber({
+    const sub = await startTestSubscriber({
       agency,
       kafka: testKafkaConnection('admin'),
       prefix: this.prefix,
@@ -428,7 +437,7 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     await producer.connect();
     let sub: RunningAgencySubscriber | undefined;
     try {
-      sub = await startAgencySubscriber({ agency, kafka: testKafkaConnection(`subscriber-${agency}`), databaseUrl: db.url, logger, heartbeatMs: 1000 });
+      sub = await startTestSubscriber({ agency, kafka: testKafkaConnection(`subscriber-${agency}`), databaseUrl: db.url, logger, heartbeatMs: 1000 });
       expect(sub.groupId).toBe(`subscriber-${agency}`);
       const alert = alertOf({ headline: 'Real principal' });
       await produceDeliveries(producer, topics.feedFor(agency), [deliveryOf(agency, alert)]);

@@ -1,56 +1,159 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
-import { HealthRegistry, LOGGER, MetricsService, ObservabilityModule, type Logger } from '@backbone/bootstrap';
-import { ConsumerSafety, KAFKA, KafkaModule, type ConsumerSafetySettings, type KafkaConfig } from '@backbone/kafka';
-import type { AuditRelay } from './audit/audit.relay.js';
-import { DeskAuthGuard, AgencyAdminGuard } from './desks/desk-auth.guard.js';
+import { CREDENTIAL_VERIFIER } from '@backbone/auth';
+import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
+import {
+  ConsumerSafety,
+  createKafka,
+  DEFAULT_CONSUMER_SAFETY,
+  KAFKA,
+  KafkaConfig,
+  KafkaModule,
+  PARKING_SERVICES,
+  topicNames,
+  type ConsumerSafetySettings,
+  type KafkaConnection,
+} from '@backbone/kafka';
+import { AuditRelay } from './audit/audit.relay.js';
+import { AGENCY_CODE_PATTERN } from './config/subscriber.config.js';
+import { openSubscriberDatabase, subscriberSchemaFor } from './db/subscriber.database.js';
 import { DeskController } from './desks/desk.controller.js';
-import type { DeskStore } from './desks/desk.store.js';
+import { DeskStore } from './desks/desk.store.js';
+import { SubscriberCredentialVerifier } from './desks/subscriber-credential.verifier.js';
 import { feedConsumerFor } from './feed/feed.consumer.js';
 import { InboxController } from './inbox/inbox.controller.js';
-import type { InboxStore } from './inbox/inbox.store.js';
-import type { RetentionService } from './retention/retention.service.js';
-import type { InboxNotifier } from './stream/inbox.notifier.js';
+import { InboxStore } from './inbox/inbox.store.js';
+import { RetentionService } from './retention/retention.service.js';
+import { InboxNotifier } from './stream/inbox.notifier.js';
 import { StreamController } from './stream/stream.controller.js';
 import { AUDIT_RELAY, CONSUMER_SAFETY, DESK_STORE, INBOX_NOTIFIER, INBOX_STORE, RETENTION, SUBSCRIBER_OPTIONS } from './subscriber.tokens.js';
 
-/** Everything the module wires; opened by startAgencySubscriber before Nest starts. */
-export interface AgencySubscriberDeps {
-  logger: Logger;
-  kafka: KafkaConfig;
+export interface AgencySubscriberOptions {
   agency: string;
-  feedTopic: string;
-  groupId: string;
-  /** Where records this subscriber can never store are parked (topicNames().parkedFor). */
-  parkedTopic: string;
-  consumerSafety: ConsumerSafetySettings;
-  db: DataSource;
-  inbox: InboxStore;
-  desks: DeskStore;
-  notifier: InboxNotifier;
-  relay: AuditRelay;
-  retention: RetentionService;
-  adminTokenHash: string | null;
-  heartbeatMs: number;
+  /** The broker connection (its principal must be allowed to read the feed) or a ready KafkaConfig. */
+  kafka: KafkaConfig | KafkaConnection;
+  databaseUrl: string;
+  /** Topic prefix (test isolation); overrides the KafkaConfig's own. */
+  prefix?: string;
+  /** Consumer group; default `<prefix>subscriber-<AGENCY>` (the group the broker ACL allows when the prefix is empty). */
+  groupId?: string;
+  retentionDays?: number;
+  /** 0 = no timer (call purgeNow). */
+  purgeIntervalMs?: number;
+  /** SHA-256 of the agency-admin token for /desks; null = desk management through the CLI only. */
+  adminTokenHash?: string | null;
+  /** SSE keep-alive and re-check interval. */
+  heartbeatMs?: number;
+  /** Retry, parking and stall settings (CONSUMER_* in docs/operator.md); default: their defaults. */
+  consumerSafety?: ConsumerSafetySettings;
 }
 
-export const SUBSCRIBER_DEPS = Symbol('SUBSCRIBER_DEPS');
+/** What the options resolve to before anything connects: names the module and the Kafka transport share. */
+export interface SubscriberWiring {
+  readonly agency: string;
+  readonly kafka: KafkaConfig;
+  readonly feedTopic: string;
+  /** Where records this subscriber can never store are parked. */
+  readonly parkedTopic: string;
+  readonly auditTopic: string;
+  readonly groupId: string;
+  readonly clientId: string;
+}
+
+export function subscriberWiring(opts: AgencySubscriberOptions): SubscriberWiring {
+  const agency = opts.agency;
+  if (!AGENCY_CODE_PATTERN.test(agency)) throw new Error(`Invalid agency code ${JSON.stringify(agency)}`);
+  const base = opts.kafka instanceof KafkaConfig ? opts.kafka : KafkaConfig.of(opts.kafka);
+  const prefix = opts.prefix ?? base.settings.KAFKA_TOPIC_PREFIX;
+  const topics = topicNames(prefix);
+  return {
+    agency,
+    kafka: KafkaConfig.of(base.connection, prefix),
+    feedTopic: topics.feedFor(agency),
+    parkedTopic: topics.parkedFor(PARKING_SERVICES.subscriber(agency)),
+    auditTopic: topics.audit,
+    groupId: opts.groupId ?? `${prefix}subscriber-${agency}`,
+    clientId: `agency-subscriber-${agency}`,
+  };
+}
+
+/**
+ * The feed consumer on Nest's Kafka transport, started by startService with the HTTP API.
+ * Nest appends '-server' to the group and client ids unless postfixId is set; the broker ACL
+ * allows exactly `subscriber-<AGENCY>`, hence postfixId ''.
+ */
+export function subscriberTransport(w: SubscriberWiring): MicroserviceOptions {
+  const c = w.kafka.connection;
+  return {
+    transport: Transport.KAFKA,
+    options: {
+      postfixId: '',
+      client: {
+        clientId: w.clientId,
+        brokers: c.brokers,
+        ...(c.ssl !== undefined ? { ssl: c.ssl } : {}),
+        ...(c.sasl ? { sasl: c.sasl } : {}),
+        connectionTimeout: 5000,
+        authenticationTimeout: 5000,
+        retry: { initialRetryTime: 200, retries: 8 },
+      },
+      // read_committed: only what the gate's transactions committed.
+      consumer: { groupId: w.groupId, readUncommitted: false, allowAutoTopicCreation: false },
+      subscribe: { fromBeginning: true },
+      // The value stays the raw Avro bytes; the handler decodes it with the codec.
+      parser: { keepBinary: true },
+    },
+  };
+}
+
+/** The agency's opened stores and workers: inbox database, desks, notifier, audit relay, retention. */
+export interface SubscriberRuntime {
+  readonly db: DataSource;
+  readonly inbox: InboxStore;
+  readonly desks: DeskStore;
+  readonly notifier: InboxNotifier;
+  readonly relay: AuditRelay;
+  readonly retention: RetentionService;
+}
+
+export const SUBSCRIBER_RUNTIME = Symbol('SUBSCRIBER_RUNTIME');
+
+async function openRuntime(w: SubscriberWiring, opts: AgencySubscriberOptions, logger: Logger): Promise<SubscriberRuntime> {
+  const db = await openSubscriberDatabase(opts.databaseUrl, w.agency);
+  const inbox = new InboxStore(db, w.agency, subscriberSchemaFor(w.agency));
+  const desks = new DeskStore(db);
+  const notifier = new InboxNotifier(opts.databaseUrl, inbox.channel, logger);
+  const relay = new AuditRelay(createKafka(w.kafka.connection, w.clientId, logger), db, w.auditTopic, logger);
+  const retention = new RetentionService(inbox, relay, opts.retentionDays ?? 90, opts.purgeIntervalMs ?? 0, logger);
+  try {
+    await notifier.start();
+    await relay.start();
+  } catch (err) {
+    await relay.close().catch(() => undefined);
+    await notifier.close().catch(() => undefined);
+    if (db.isInitialized) await db.destroy().catch(() => undefined);
+    throw err;
+  }
+  return { db, inbox, desks, notifier, relay, retention };
+}
 
 /** Starts the purge timer and closes the subscriber's own resources after Nest has stopped HTTP and the consumer. */
 @Injectable()
 class SubscriberLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
-    @Inject(SUBSCRIBER_DEPS) private readonly deps: AgencySubscriberDeps,
+    @Inject(SUBSCRIBER_RUNTIME) private readonly runtime: SubscriberRuntime,
     @Inject(CONSUMER_SAFETY) private readonly safety: ConsumerSafety,
+    @Inject(SUBSCRIBER_OPTIONS) private readonly options: { agency: string },
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onModuleInit(): void {
-    const db = this.deps.db;
+    const db = this.runtime.db;
     this.health.register({ name: 'postgres', check: async () => void (await db.query('SELECT 1')) });
-    this.deps.retention.start();
+    this.runtime.retention.start();
   }
 
   /** Before the transport disconnects: a record retrying through an outage must let go of its partition. */
@@ -60,49 +163,54 @@ class SubscriberLifecycle implements OnModuleInit, BeforeApplicationShutdown, On
 
   async onApplicationShutdown(): Promise<void> {
     await this.safety.close();
-    this.deps.retention.stop();
-    await this.deps.relay.close();
-    await this.deps.notifier.close();
-    if (this.deps.db.isInitialized) await this.deps.db.destroy();
-    this.logger.info({ agency: this.deps.agency }, 'agency subscriber stopped');
+    this.runtime.retention.stop();
+    await this.runtime.relay.close();
+    await this.runtime.notifier.close();
+    if (this.runtime.db.isInitialized) await this.runtime.db.destroy();
+    this.logger.info({ agency: this.options.agency }, 'agency subscriber stopped');
   }
 }
 
+/** agency-subscriber: one agency's feed consumer, inbox, desks, live stream, retention and audit relay. */
 @Module({})
 export class AgencySubscriberModule {
-  static forRoot(deps: AgencySubscriberDeps): DynamicModule {
+  static forRoot(opts: AgencySubscriberOptions, wiring: SubscriberWiring = subscriberWiring(opts)): DynamicModule {
+    const w = wiring;
+    const fromRuntime = <K extends keyof SubscriberRuntime>(key: K) => ({
+      inject: [SUBSCRIBER_RUNTIME],
+      useFactory: (r: SubscriberRuntime): SubscriberRuntime[K] => r[key],
+    });
     return {
       module: AgencySubscriberModule,
-      imports: [ObservabilityModule.forService('agency-subscriber', deps.logger), KafkaModule.forRoot(deps.kafka, `agency-subscriber-${deps.agency}`)],
-      controllers: [DeskController, InboxController, StreamController, feedConsumerFor(deps.feedTopic)],
+      imports: [KafkaModule.forRoot(w.kafka, w.clientId)],
+      controllers: [DeskController, InboxController, StreamController, feedConsumerFor(w.feedTopic)],
       providers: [
-        { provide: SUBSCRIBER_DEPS, useValue: deps },
-        { provide: INBOX_STORE, useValue: deps.inbox },
-        { provide: DESK_STORE, useValue: deps.desks },
-        { provide: INBOX_NOTIFIER, useValue: deps.notifier },
-        { provide: AUDIT_RELAY, useValue: deps.relay },
-        { provide: RETENTION, useValue: deps.retention },
+        { provide: SUBSCRIBER_RUNTIME, inject: [LOGGER], useFactory: (logger: Logger) => openRuntime(w, opts, logger) },
+        { provide: INBOX_STORE, ...fromRuntime('inbox') },
+        { provide: DESK_STORE, ...fromRuntime('desks') },
+        { provide: INBOX_NOTIFIER, ...fromRuntime('notifier') },
+        { provide: AUDIT_RELAY, ...fromRuntime('relay') },
+        { provide: RETENTION, ...fromRuntime('retention') },
+        { provide: SUBSCRIBER_OPTIONS, useValue: { agency: w.agency, adminTokenHash: opts.adminTokenHash ?? null, heartbeatMs: opts.heartbeatMs ?? 15_000 } },
         {
           provide: CONSUMER_SAFETY,
-          inject: [KAFKA, MetricsService, HealthRegistry, LOGGER],
-          useFactory: (kafka: Kafka, metrics: MetricsService, health: HealthRegistry, logger: Logger) =>
+          inject: [KAFKA, MetricsService, HealthRegistry, LOGGER, SUBSCRIBER_RUNTIME],
+          useFactory: (kafka: Kafka, metrics: MetricsService, health: HealthRegistry, logger: Logger, runtime: SubscriberRuntime) =>
             new ConsumerSafety({
               kafka,
-              service: `subscriber-${deps.agency}`,
-              groupId: deps.groupId,
-              topics: [deps.feedTopic],
-              parkedTopic: deps.parkedTopic,
-              settings: deps.consumerSafety,
+              service: PARKING_SERVICES.subscriber(w.agency),
+              groupId: w.groupId,
+              topics: [w.feedTopic],
+              parkedTopic: w.parkedTopic,
+              settings: opts.consumerSafety ?? DEFAULT_CONSUMER_SAFETY,
               logger,
               metrics,
               health,
               // Also kept in the agency's own database, next to the inbox it could not enter.
-              afterPark: (record, letter) => deps.inbox.reject(record.topic, record.partition, record.offset, record.value, `${letter.reason}: ${letter.detail}`),
+              afterPark: (record, letter) => runtime.inbox.reject(record.topic, record.partition, record.offset, record.value, `${letter.reason}: ${letter.detail}`),
             }),
         },
-        { provide: SUBSCRIBER_OPTIONS, useValue: { agency: deps.agency, adminTokenHash: deps.adminTokenHash, heartbeatMs: deps.heartbeatMs } },
-        DeskAuthGuard,
-        AgencyAdminGuard,
+        { provide: CREDENTIAL_VERIFIER, useClass: SubscriberCredentialVerifier },
         SubscriberLifecycle,
       ],
     };

@@ -1,5 +1,5 @@
 // What other parts of the repo (CLI, benchmark, e2e tests, npm start) use of the agency subscriber.
-export { startAgencySubscriber, type StartAgencySubscriberOptions, type RunningAgencySubscriber } from './subscriber.bootstrap.js';
+export { AgencySubscriberModule, subscriberTransport, subscriberWiring, SUBSCRIBER_RUNTIME, type AgencySubscriberOptions, type SubscriberRuntime } from './agency-subscriber.module.js';
 export { loadSubscriberConfig, SUBSCRIBER_SETTINGS, type SubscriberSettings } from './config/subscriber.config.js';
 export { openSubscriberDatabase, subscriberSchemaFor } from './db/subscriber.database.js';
 export { DeskStore, type Desk, type CreatedDesk } from './desks/desk.store.js';

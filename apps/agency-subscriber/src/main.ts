@@ -1,27 +1,23 @@
-import { createLogger, describeConfig, runMain } from '@backbone/bootstrap';
+import { createLogger, describeConfig, runMain, startService } from '@backbone/bootstrap';
 import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
 import { ensureDatabase } from '@backbone/persistence';
+import { AgencySubscriberModule, subscriberTransport, subscriberWiring } from './agency-subscriber.module.js';
 import { loadSubscriberConfig, SUBSCRIBER_SETTINGS } from './config/subscriber.config.js';
-import { startAgencySubscriber } from './subscriber.bootstrap.js';
 
 runMain('agency-subscriber', async () => {
   const config = loadSubscriberConfig(process.env);
-  const kafka = KafkaConfig.fromEnv(process.env);
-  const consumerSafety = loadConsumerSafetySettings(process.env);
-  const logger = createLogger('agency-subscriber', config.LOG_LEVEL);
+  const logger = createLogger('agency-subscriber', config.LOG_LEVEL).child({ agency: config.AGENCY_CODE });
   logger.info({ config: describeConfig(SUBSCRIBER_SETTINGS, config) }, 'starting');
-  const databaseUrl = config.DATABASE_URL ?? (await ensureDatabase()).url;
-  await startAgencySubscriber({
+  const opts = {
     agency: config.AGENCY_CODE,
-    kafka,
-    databaseUrl,
-    port: config.PORT,
-    host: config.HOST,
+    kafka: KafkaConfig.fromEnv(process.env),
+    databaseUrl: config.DATABASE_URL ?? (await ensureDatabase()).url,
     retentionDays: config.RETENTION_DAYS,
     purgeIntervalMs: config.PURGE_INTERVAL_MS,
     adminTokenHash: config.ADMIN_TOKEN_HASH,
-    logger,
-    shutdownHooks: true,
-    consumerSafety,
-  });
+    consumerSafety: loadConsumerSafetySettings(process.env),
+  };
+  const wiring = subscriberWiring(opts);
+  const module = AgencySubscriberModule.forRoot(opts, wiring);
+  await startService({ name: 'agency-subscriber', module, logger, port: config.PORT, host: config.HOST, bodyLimit: 64 * 1024, microservices: [subscriberTransport(wiring)] });
 });

@@ -3,6 +3,57 @@ import type { Producer } from 'kafkajs';
 import { alertCodec, deliveryCodec, type Alert, type Delivery } from '@backbone/codec';
 import { sampleAlert, sampleDelivery } from '@backbone/codec/testing';
 import { randomUUID } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, startService, type Logger } from '@backbone/bootstrap';
+import { AgencySubscriberModule, SUBSCRIBER_RUNTIME, subscriberTransport, subscriberWiring, type AgencySubscriberOptions, type SubscriberRuntime } from './agency-subscriber.module.js';
+import type { DeskStore } from './desks/desk.store.js';
+import type { AuditRelay } from './audit/audit.relay.js';
+import type { InboxStore, PurgeResult } from './inbox/inbox.store.js';
+
+export interface StartAgencySubscriberOptions extends AgencySubscriberOptions {
+  port?: number;
+  logger?: Logger;
+}
+
+/** A subscriber started in-process through the one start-up function, with handles the tests inspect. */
+export interface RunningAgencySubscriber {
+  app: NestFastifyApplication;
+  url: string;
+  agency: string;
+  feedTopic: string;
+  groupId: string;
+  inbox: InboxStore;
+  desks: DeskStore;
+  relay: AuditRelay;
+  purgeNow(now?: Date): Promise<PurgeResult>;
+  close(): Promise<void>;
+}
+
+export async function startTestSubscriber(opts: StartAgencySubscriberOptions): Promise<RunningAgencySubscriber> {
+  const wiring = subscriberWiring(opts);
+  const service = await startService({
+    name: 'agency-subscriber',
+    module: AgencySubscriberModule.forRoot(opts, wiring),
+    logger: (opts.logger ?? createLogger('agency-subscriber')).child({ agency: opts.agency }),
+    port: opts.port ?? 0,
+    bodyLimit: 64 * 1024,
+    microservices: [subscriberTransport(wiring)],
+    shutdownHooks: false,
+  });
+  const runtime = service.app.get<SubscriberRuntime>(SUBSCRIBER_RUNTIME);
+  return {
+    app: service.app,
+    url: service.url,
+    agency: wiring.agency,
+    feedTopic: wiring.feedTopic,
+    groupId: wiring.groupId,
+    inbox: runtime.inbox,
+    desks: runtime.desks,
+    relay: runtime.relay,
+    purgeNow: (now?: Date) => runtime.retention.purgeNow(now),
+    close: () => service.close(),
+  };
+}
 
 export interface SseEvent {
   id: number;

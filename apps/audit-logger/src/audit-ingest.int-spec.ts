@@ -9,7 +9,7 @@ import { auditEventCodec, deadLetterCodec, type AuditEvent, type DeadLetter } fr
 import { auditEvent, DEFAULT_CONSUMER_SAFETY, PARKING_SERVICES, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { startAuditLogger, type RunningAuditLogger } from './audit-logger.start.js';
+import { startTestAuditLogger, type RunningAuditLogger } from './audit-logger.test-kit.js';
 import { issueComplianceUser } from './compliance-users.store.js';
 import { LedgerPositionConflict } from './ledger.positions.js';
 import { verifyLedger } from './ledger.verifier.js';
@@ -42,7 +42,7 @@ class World {
   }
 
   async start(): Promise<RunningAuditLogger> {
-    this.running = await startAuditLogger({
+    this.running = await startTestAuditLogger({
       kafka: testKafkaConnection('admin'),
       prefix: this.prefix,
       databaseUrl: this.db.url,

@@ -9,8 +9,10 @@ import { sampleFullAlert } from '@backbone/codec/testing';
 import { auditEvent, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { startAuditLogger, type RunningAuditLogger } from './audit-logger.start.js';
-import { issueComplianceUser } from './compliance-users.store.js';
+import { createLogger, startService } from '@backbone/bootstrap';
+import type { AuditLedgerRuntime } from './audit-ledger.runtime.js';
+import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
+import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser } from './compliance-users.store.js';
 import { verifyLedger } from './ledger.verifier.js';
 
 const kafka = testKafka('admin', uniqueName('audit-logger-test'));
@@ -21,19 +23,26 @@ let topics: TopicNames;
 let prefix: string;
 let keyFile: string;
 let groupId: string;
+type RunningAuditLogger = AuditLedgerRuntime & { url: string };
 let running: RunningAuditLogger | undefined;
 
 async function start(): Promise<RunningAuditLogger> {
-  running = await startAuditLogger({
-    kafka: testKafkaConnection('admin'),
-    prefix,
-    databaseUrl: db.url,
+  const service = await startService({
+    name: 'audit-logger',
+    module: AuditLoggerModule.forRoot({
+      kafka: testKafkaConnection('admin'),
+      prefix,
+      databaseUrl: db.url,
+      signingKeyFile: keyFile,
+      checkpointEveryRows: 50,
+      checkpointEveryMs: 500,
+      groupId,
+    }),
+    logger: createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn'),
     port: 0,
-    signingKeyFile: keyFile,
-    checkpointEveryRows: 50,
-    checkpointEveryMs: 500,
-    groupId,
+    shutdownHooks: false,
   });
+  running = { ...service.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME), url: service.url, close: () => service.close() };
   return running;
 }
 
@@ -98,6 +107,7 @@ describe('audit logger against the real broker and PostgreSQL', () => {
     let url: string;
     let alice: string;
     let bob: string;
+    let rita: string;
     const alertId = randomUUID();
     const since = new Date(Date.now() - 3_600_000).toISOString();
     const until = new Date(Date.now() + 3_600_000).toISOString();
@@ -107,6 +117,7 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       url = r.url;
       alice = (await issueComplianceUser(r.pool, 'alice')).token;
       bob = (await issueComplianceUser(r.pool, 'bob', 'desk')).token;
+      rita = (await issueComplianceUser(r.pool, 'rita', COMPLIANCE_REPLAYER_ROLE)).token;
       const alert = sampleFullAlert({ alertId, version: 1, msgType: 'Alert', references: [] });
       await send([
         auditEvent('SUBMITTED', 'notice-publisher', { alertId, alertVersion: 1, originator: 'FR-NCB', noticeType: 'YELLOW', actor: 'FR-NCB', payload: alertCodec.encode(alert) }),
@@ -182,10 +193,21 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       expect((await get(`/compliance/export?agency=DE-NCB&since=${since}&until=${until}&format=xml`, alice)).status).toBe(400);
     });
 
-    it('replays to an agency feed what it was allowed then, with the recorded redactions, marked replay', async () => {
+    it('refuses a replay with a compliance read token (403): replaying needs the replayer role', async () => {
       const res = await fetch(`${url}/compliance/replay`, {
         method: 'POST',
         headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ agency: 'DE-NCB', since, until }),
+      });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { reason: string }).reason).toBe('role-not-admitted');
+      expect(await count(running!, `type = 'REPLAYED' AND alert_id = $1`, [alertId])).toBe(0);
+    });
+
+    it('replays to an agency feed what it was allowed then, with the recorded redactions, marked replay', async () => {
+      const res = await fetch(`${url}/compliance/replay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${rita}`, 'content-type': 'application/json' },
         body: JSON.stringify({ agency: 'DE-NCB', since, until }),
       });
       expect(res.status).toBe(200);

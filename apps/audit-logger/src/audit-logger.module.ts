@@ -1,35 +1,49 @@
-import { Inject, Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { HealthRegistry, ObservabilityModule, type Logger } from '@backbone/bootstrap';
-import { KafkaModule, type KafkaConfig } from '@backbone/kafka';
-import { AUDIT_CONTEXT, type AuditLoggerContext } from './audit-logger.context.js';
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CREDENTIAL_VERIFIER } from '@backbone/auth';
+import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
+import { KafkaConfig, KafkaModule } from '@backbone/kafka';
+import { openAuditLedger, type AuditLedgerRuntime, type AuditLoggerOptions } from './audit-ledger.runtime.js';
+import { AUDIT_CONTEXT } from './audit-logger.context.js';
 import { ComplianceController } from './compliance.controller.js';
+import { ComplianceCredentialVerifier } from './compliance-users.store.js';
 
-export interface AuditLoggerDeps {
-  logger: Logger;
-  kafka: KafkaConfig;
-  context: AuditLoggerContext;
-}
+/** The opened ledger runtime (pool, writer, ingest consumer, signing key). */
+export const AUDIT_RUNTIME = Symbol('AUDIT_RUNTIME');
 
-/** Readiness includes the ledger database (as the app role), not just Kafka. */
+/** Readiness includes the ledger database (as the app role), not just Kafka; shutdown closes the ledger after HTTP. */
 @Injectable()
-class LedgerReadiness implements OnModuleInit {
+class LedgerLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
-    @Inject(AUDIT_CONTEXT) private readonly ctx: AuditLoggerContext,
+    @Inject(AUDIT_RUNTIME) private readonly runtime: AuditLedgerRuntime,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
   ) {}
   onModuleInit(): void {
-    this.health.register({ name: 'postgres', check: async () => void (await this.ctx.pool.query('SELECT 1')) });
+    this.health.register({ name: 'postgres', check: async () => void (await this.runtime.pool.query('SELECT 1')) });
+  }
+  async onApplicationShutdown(): Promise<void> {
+    await this.runtime.close();
   }
 }
 
+/** audit-logger: ingest of audit.events into the hash-chained ledger, signed checkpoints, the compliance API. */
 @Module({})
 export class AuditLoggerModule {
-  static forRoot(deps: AuditLoggerDeps): DynamicModule {
+  static forRoot(opts: AuditLoggerOptions): DynamicModule {
+    const kafka = opts.kafka instanceof KafkaConfig ? opts.kafka : KafkaConfig.of(opts.kafka, opts.prefix ?? '');
     return {
       module: AuditLoggerModule,
-      imports: [ObservabilityModule.forService('audit-logger', deps.logger), KafkaModule.forRoot(deps.kafka, 'audit-logger')],
+      imports: [KafkaModule.forRoot(kafka, 'audit-logger')],
       controllers: [ComplianceController],
-      providers: [{ provide: AUDIT_CONTEXT, useValue: deps.context }, LedgerReadiness],
+      providers: [
+        {
+          provide: AUDIT_RUNTIME,
+          inject: [LOGGER, MetricsService, HealthRegistry],
+          useFactory: (logger: Logger, metrics: MetricsService, health: HealthRegistry) => openAuditLedger({ ...opts, kafka }, logger, { metrics, health }),
+        },
+        { provide: AUDIT_CONTEXT, inject: [AUDIT_RUNTIME], useFactory: (runtime: AuditLedgerRuntime) => runtime.context },
+        { provide: CREDENTIAL_VERIFIER, useClass: ComplianceCredentialVerifier },
+        LedgerLifecycle,
+      ],
     };
   }
 }

@@ -1,9 +1,13 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { bearerFrom, issueToken, tokenId, tokenMatches } from '@backbone/auth';
-import { problem } from '@backbone/bootstrap';
+import { issueToken, tokenId, tokenMatches, type CredentialVerifier, type Role, type Verification } from '@backbone/auth';
+import { AUDIT_CONTEXT, type AuditLoggerContext } from './audit-logger.context.js';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
 
+/** Reads the ledger (verify, trails, received, export, what-if). */
 export const COMPLIANCE_ROLE = 'compliance';
+/** Also replays feeds: a write towards agencies, so a read token is not enough. */
+export const COMPLIANCE_REPLAYER_ROLE = 'compliance-replayer';
 
 export interface ComplianceUser {
   tokenId: string;
@@ -19,17 +23,27 @@ export async function issueComplianceUser(pool: pg.Pool | pg.ClientBase, name: s
   return { name, role, tokenId: t.id, token: t.token };
 }
 
-/** 401 without a valid, unrevoked token; 403 when the holder lacks the compliance role. */
-export async function authorizeCompliance(pool: pg.Pool, authorization: string | string[] | undefined): Promise<ComplianceUser> {
-  const token = bearerFrom(authorization);
-  const id = token === null ? null : tokenId(token);
-  if (token === null || id === null) throw problem(401, 'unauthenticated', 'A bearer token is required');
-  const r = await pool.query<{ name: string; role: string; token_hash: string }>(
-    `SELECT name, role, token_hash FROM ${AUDIT_SCHEMA}.compliance_users WHERE token_id = $1 AND revoked_at IS NULL`,
-    [id],
-  );
-  const row = r.rows[0];
-  if (!row || !tokenMatches(token, row.token_hash)) throw problem(401, 'unauthenticated', 'Unknown or revoked token');
-  if (row.role !== COMPLIANCE_ROLE) throw problem(403, 'forbidden', 'The compliance role is required');
-  return { tokenId: id, name: row.name, role: row.role };
+/** What each stored role may do on the compliance API: a replayer also reads; any other role gets nothing (403). */
+const ROLES_OF: Readonly<Record<string, readonly Role[]>> = {
+  [COMPLIANCE_ROLE]: ['compliance-reader'],
+  [COMPLIANCE_REPLAYER_ROLE]: ['compliance-reader', 'compliance-replayer'],
+};
+
+/** The audit logger's credential port: a compliance user's bearer token → its roles (401 unknown or revoked). */
+@Injectable()
+export class ComplianceCredentialVerifier implements CredentialVerifier {
+  constructor(@Inject(AUDIT_CONTEXT) private readonly ctx: AuditLoggerContext) {}
+
+  async verify(token: string): Promise<Verification<ComplianceUser>> {
+    const id = tokenId(token);
+    if (id === null) return { ok: false, status: 401, reason: 'malformed-credential', title: 'A bearer token is required' };
+    const r = await this.ctx.pool.query<{ name: string; role: string; token_hash: string }>(
+      `SELECT name, role, token_hash FROM ${AUDIT_SCHEMA}.compliance_users WHERE token_id = $1 AND revoked_at IS NULL`,
+      [id],
+    );
+    const row = r.rows[0];
+    if (!row || !tokenMatches(token, row.token_hash)) return { ok: false, status: 401, reason: 'unknown-credential', title: 'Unknown or revoked token' };
+    const user: ComplianceUser = { tokenId: id, name: row.name, role: row.role };
+    return { ok: true, principal: { subject: row.name, roles: ROLES_OF[row.role] ?? [], agency: null, details: user } };
+  }
 }

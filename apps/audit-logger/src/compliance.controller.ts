@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
 import { isUuid } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
 import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-logger.context.js';
 import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, setAsideRecords, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
-import { authorizeCompliance } from './compliance-users.store.js';
+import type { ComplianceUser } from './compliance-users.store.js';
 import { verifyLedger } from './ledger.verifier.js';
 import { replayToAgency } from './replay.service.js';
 import { whatIf } from './what-if.service.js';
@@ -44,22 +45,27 @@ function stringParams(q: Record<string, string | undefined>): Record<string, str
   return out;
 }
 
-/** The compliance API. Every route needs a compliance bearer token and is itself audited. */
+function userOf(req: AuthenticatedRequest): ComplianceUser {
+  return principalOf<ComplianceUser>(req).details;
+}
+
+/** The compliance API. Every route needs a compliance bearer token (replay: the replayer's) and is itself audited. */
 @Controller('compliance')
+@Roles('compliance-reader')
 export class ComplianceController {
   constructor(@Inject(AUDIT_CONTEXT) private readonly ctx: AuditLoggerContext) {}
 
   @Get('verify')
-  async verify(@Headers('authorization') auth: string | undefined): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+  async verify(@Req() req: AuthenticatedRequest): Promise<unknown> {
+    const user = userOf(req);
     await recordAccess(this.ctx, user, 'verify', {});
     return verifyLedger(this.ctx.pool, this.ctx.trustedKeys);
   }
 
   /** Records the ingest set aside: parked (refused by PostgreSQL, also on the dead-letter topic) and undecodable. */
   @Get('parked')
-  async parked(@Headers('authorization') auth: string | undefined, @Query() q: Record<string, string | undefined>): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+  async parked(@Req() req: AuthenticatedRequest, @Query() q: Record<string, string | undefined>): Promise<unknown> {
+    const user = userOf(req);
     const after = q['after'] ?? '0';
     if (!/^\d{1,18}$/.test(after)) throw problem(400, 'bad-request', 'after must be a ledger sequence number');
     const rawLimit = q['limit'] ?? '100';
@@ -71,8 +77,8 @@ export class ComplianceController {
   }
 
   @Get('alerts/:id/trail')
-  async trail(@Headers('authorization') auth: string | undefined, @Param('id') id: string): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+  async trail(@Req() req: AuthenticatedRequest, @Param('id') id: string): Promise<unknown> {
+    const user = userOf(req);
     if (!isUuid(id)) throw problem(400, 'bad-request', 'alert id must be a UUID');
     await recordAccess(this.ctx, user, 'trail', {}, { alertId: id });
     const trail = await alertTrail(this.ctx.pool, id);
@@ -82,11 +88,11 @@ export class ComplianceController {
 
   @Get('agencies/:code/received')
   async received(
-    @Headers('authorization') auth: string | undefined,
+    @Req() req: AuthenticatedRequest,
     @Param('code') code: string,
     @Query() q: Record<string, string | undefined>,
   ): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+    const user = userOf(req);
     const agency = agencyOf(code);
     const f = filterOf(agency, q, true);
     const limit = Math.min(Math.max(Number(q['limit'] ?? 1000) || 1000, 1), 10_000);
@@ -102,8 +108,8 @@ export class ComplianceController {
   }
 
   @Get('export')
-  async export(@Headers('authorization') auth: string | undefined, @Query() q: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+  async export(@Req() req: AuthenticatedRequest, @Query() q: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
+    const user = userOf(req);
     const agency = agencyOf(q['agency']);
     const f = filterOf(agency, q);
     const format = (q['format'] ?? 'ndjson') as ExportFormat;
@@ -118,9 +124,10 @@ export class ComplianceController {
   }
 
   @Post('replay')
+  @Roles('compliance-replayer')
   @HttpCode(200)
-  async replay(@Headers('authorization') auth: string | undefined, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+  async replay(@Req() req: AuthenticatedRequest, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
+    const user = userOf(req);
     const b = body ?? {};
     const agency = agencyOf(b['agency']);
     const f = filterOf(agency, b);
@@ -130,8 +137,8 @@ export class ComplianceController {
 
   @Post('what-if')
   @HttpCode(200)
-  async whatIf(@Headers('authorization') auth: string | undefined, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
-    const user = await authorizeCompliance(this.ctx.pool, auth);
+  async whatIf(@Req() req: AuthenticatedRequest, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
+    const user = userOf(req);
     const b = body ?? {};
     if (!b['policy']) throw problem(400, 'bad-request', 'policy (a version or a directory) is required');
     const since = parseTime('since', b['since']);

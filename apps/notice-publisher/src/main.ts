@@ -1,13 +1,14 @@
-import { createLogger, loadServiceSettings, runMain } from '@backbone/bootstrap';
+import { createLogger, loadServiceSettings, runMain, startService } from '@backbone/bootstrap';
 import { KafkaConfig } from '@backbone/kafka';
 import { PublisherConfig } from './config/publisher.config.js';
-import { startPublisher } from './publisher.app.js';
+import { NoticePublisherModule } from './notice-publisher.module.js';
+import { SERVICE } from './publisher.tokens.js';
 
-runMain('notice-publisher', async () => {
+runMain(SERVICE, async () => {
   // Every setting is validated before anything connects; a bad one stops start-up with its name.
   const service = loadServiceSettings(process.env, 8080);
   const config = PublisherConfig.fromEnv(process.env);
-  const kafka = KafkaConfig.fromEnv(process.env);
-  const logger = createLogger('notice-publisher', service.LOG_LEVEL);
-  await startPublisher({ logger, kafka, config, host: service.HOST });
+  const logger = createLogger(SERVICE, service.LOG_LEVEL);
+  const module = NoticePublisherModule.forRoot({ kafka: KafkaConfig.fromEnv(process.env), config });
+  await startService({ name: SERVICE, module, logger, port: config.settings.PORT, host: service.HOST, bodyLimit: config.settings.BODY_LIMIT_BYTES });
 });

@@ -5,7 +5,7 @@ import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DataSource } from 'typeorm';
-import { createLogger } from '@backbone/bootstrap';
+import { createLogger, startService } from '@backbone/bootstrap';
 import { alertCodec, auditEventCodec, type Alert, type AuditEvent } from '@backbone/codec';
 import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
@@ -14,7 +14,7 @@ import { PublisherConfig } from './config/publisher.config.js';
 import { CredentialStore } from './persistence/credential.store.js';
 import { openPublisherDatabase } from './persistence/publisher.database.js';
 import { submittedPartition } from './publishing/region.partitioner.js';
-import { startPublisher } from './publisher.app.js';
+import { NoticePublisherModule } from './notice-publisher.module.js';
 import { TcpProxy } from './testing/tcp.proxy.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
@@ -127,13 +127,17 @@ describe('notice-publisher against the real broker and database', () => {
       },
     });
 
-    app = await startPublisher({
+    const config = PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, BODY_LIMIT_BYTES: BODY_LIMIT, PUBLISH_FLUSH_INTERVAL_MS: 2, RETRY_AFTER_SECONDS: 3, PUBLISH_TIMEOUT_MS });
+    const service = await startService({
+      name: 'notice-publisher',
+      module: NoticePublisherModule.forRoot({ kafka: KafkaConfig.of(connection, prefix), config, kafkaClient: proxied }),
       logger: createLogger('notice-publisher-test', 'silent'),
-      kafka: KafkaConfig.of(connection, prefix),
-      config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, BODY_LIMIT_BYTES: BODY_LIMIT, PUBLISH_FLUSH_INTERVAL_MS: 2, RETRY_AFTER_SECONDS: 3, PUBLISH_TIMEOUT_MS }),
-      kafkaClient: proxied,
+      port: 0,
+      bodyLimit: BODY_LIMIT,
+      shutdownHooks: false,
     });
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    app = service.app;
+    url = service.url;
   }, 120_000);
 
   afterAll(async () => {

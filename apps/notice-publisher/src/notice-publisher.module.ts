@@ -1,24 +1,19 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import type { DataSource } from 'typeorm';
-import { ObservabilityModule, type Logger } from '@backbone/bootstrap';
 import { KafkaModule, type KafkaConfig } from '@backbone/kafka';
 import { AlertsModule } from './alerts/alerts.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import type { PublisherConfig } from './config/publisher.config.js';
 import { OpenApiModule } from './openapi/openapi.module.js';
 import { PublisherPersistenceModule } from './persistence/publisher-persistence.module.js';
 import { PublishingModule } from './publishing/publishing.module.js';
 import { AGENCY_DIRECTORY, PUBLISHER_CONFIG, SERVICE } from './publisher.tokens.js';
-import type { AgencyDirectory } from './registry/agency-directory.js';
+import { loadAgencyDirectory, type AgencyDirectory } from './registry/agency-directory.js';
 
 export interface NoticePublisherDeps {
-  logger: Logger;
   kafka: KafkaConfig;
   config: PublisherConfig;
-  agencies: AgencyDirectory;
-  /** Initialised and migrated (openPublisherDatabase). */
-  dataSource: DataSource;
   /** Tests only: the client the publisher produces with (see PublishingModule.forRoot). */
   kafkaClient?: Kafka;
 }
@@ -38,16 +33,18 @@ class PublisherSettingsModule {
   }
 }
 
+/** notice-publisher: the registry, its database (migrated at start-up), the group-commit producer and the office API. */
 @Module({})
 export class NoticePublisherModule {
   static forRoot(deps: NoticePublisherDeps): DynamicModule {
+    const s = deps.config.settings;
     return {
       module: NoticePublisherModule,
       imports: [
-        ObservabilityModule.forService(SERVICE, deps.logger),
         KafkaModule.forRoot(deps.kafka, SERVICE),
-        PublisherSettingsModule.forRoot(deps.config, deps.agencies),
-        PublisherPersistenceModule.forRoot(deps.dataSource),
+        PublisherSettingsModule.forRoot(deps.config, loadAgencyDirectory(s.POLICIES_DIR)),
+        PublisherPersistenceModule.forRoot(s.DATABASE_URL),
+        AuthModule,
         PublishingModule.forRoot(deps.kafkaClient),
         AuditModule,
         AlertsModule,

@@ -1,13 +1,18 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Roles } from '@backbone/auth';
 import { alertCodec, isUuid } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
 import { explainDecision, type DecisionExplanation } from './decision.explainer.js';
-import { PolicyGateRunner } from './policy-gate.runner.js';
+import { PolicyGateRuntime } from './policy-gate.runtime.js';
 
-/** What the gate decided for a past alert, and under which rule: the data behind `backbone policy explain`. */
+/**
+ * What the gate decided for a past alert, and under which rule: the data behind `backbone policy explain`.
+ * It names the sender, the headline and every recipient, so only reviewers may read it.
+ */
 @Controller('decisions')
+@Roles('hold-reviewer')
 export class DecisionsController {
-  constructor(private readonly runner: PolicyGateRunner) {}
+  constructor(private readonly runner: PolicyGateRuntime) {}
 
   @Get(':alertId')
   async explain(@Param('alertId') alertId: string, @Query('agency') agency?: string): Promise<DecisionExplanation> {

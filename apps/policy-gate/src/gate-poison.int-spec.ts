@@ -6,9 +6,8 @@ import { sampleAlert } from '@backbone/codec/testing';
 import { createLogger } from '@backbone/bootstrap';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { testKafkaConnection } from '@backbone/testing';
-import { startPolicyGate, type RunningPolicyGate } from './policy-gate.starter.js';
 import { addressingTestPolicy } from './testing/addressing.test-policy.js';
-import { GateTestWorld } from './testing/gate-test.harness.js';
+import { GateTestWorld, startTestGate, type TestGate } from './testing/gate-test.harness.js';
 
 const AGENCIES = ['FR-NCB', 'DE-NCB'];
 jest.setTimeout(120_000);
@@ -16,7 +15,7 @@ const logger = createLogger('policy-gate', process.env['TEST_LOG_LEVEL'] ?? 'fat
 
 let db: TestDatabase;
 let w: GateTestWorld | undefined;
-let g: RunningPolicyGate | undefined;
+let g: TestGate | undefined;
 
 beforeAll(async () => {
   db = await createTestDatabase({ label: 'gate_poison' });
@@ -38,7 +37,7 @@ function alert(overrides: Partial<Alert> = {}): Alert {
 describe('policy gate: a record PostgreSQL refuses (real broker and PostgreSQL)', () => {
   it('dead-letters it as UNSTORABLE in its own transaction and keeps deciding the records around it, each exactly once', async () => {
     w = await GateTestWorld.create(AGENCIES);
-    g = await startPolicyGate({
+    g = await startTestGate({
       kafka: testKafkaConnection('admin'),
       databaseUrl: db.url,
       prefix: w.prefix,

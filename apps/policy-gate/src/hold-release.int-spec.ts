@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createLogger, startHttpService } from '@backbone/bootstrap';
+import { createLogger, startService } from '@backbone/bootstrap';
 import { alertCodec, auditEventCodec, type Alert } from '@backbone/codec';
 import { sampleAlert, sampleSubject } from '@backbone/codec/testing';
 import { KafkaConfig } from '@backbone/kafka';
@@ -11,7 +11,7 @@ import { RELEASE_RULE_ID } from './hold.release.js';
 import { loadEnginePolicy } from './policy-engine.adapter.js';
 import { loadGateSettings } from './policy-gate.config.js';
 import { PolicyGateModule } from './policy-gate.module.js';
-import { PolicyGateRunner } from './policy-gate.runner.js';
+import { PolicyGateRuntime } from './policy-gate.runtime.js';
 import { GateTestWorld } from './testing/gate-test.harness.js';
 
 jest.setTimeout(180_000);
@@ -31,13 +31,17 @@ describe('releasing held alerts (real broker, PostgreSQL and HTTP)', () => {
     w = await GateTestWorld.create(registry);
     const logger = createLogger('policy-gate', process.env['TEST_LOG_LEVEL'] ?? 'fatal');
     const settings = loadGateSettings({ GATE_INSTANCE_ID: `release-${randomUUID()}`, GATE_GROUP_ID: w.groupId });
-    app = await startHttpService({
-      module: PolicyGateModule.forRoot({ logger, kafka: KafkaConfig.of(testKafkaConnection('admin'), w.prefix), settings: { ...settings, DATABASE_URL: db.url }, policy }),
-      logger,
-      port: 0,
-    });
+    app = (
+      await startService({
+        name: 'policy-gate',
+        module: PolicyGateModule.forRoot({ kafka: KafkaConfig.of(testKafkaConnection('admin'), w.prefix), settings: { ...settings, DATABASE_URL: db.url }, policy }),
+        logger,
+        port: 0,
+        shutdownHooks: false,
+      })
+    ).app;
     url = await app.getUrl();
-    token = (await app.get(PolicyGateRunner).running.repository.issueReviewer('rev.one')).token;
+    token = (await app.get(PolicyGateRuntime).running.repository.issueReviewer('rev.one')).token;
   });
 
   afterAll(async () => {
@@ -112,7 +116,7 @@ describe('releasing held alerts (real broker, PostgreSQL and HTTP)', () => {
       if (hold.redactedGroups.includes('VICTIM_DETAILS')) expect(subject.victim).toBeNull();
       if (hold.redactedGroups.includes('BIOMETRICS')) expect(subject.biometrics).toBeNull();
     }
-    const repo = app.get(PolicyGateRunner).running.repository;
+    const repo = app.get(PolicyGateRuntime).running.repository;
     expect((await repo.pendingHolds(1000)).filter((h) => h.alertId === a.alertId)).toEqual([]);
     expect((await repo.recipientsOf(a.alertId)).map((r) => r.agency).sort()).toEqual(heldAgencies);
 
@@ -140,7 +144,7 @@ describe('releasing held alerts (real broker, PostgreSQL and HTTP)', () => {
     const a = diffusion({ expires: new Date(Date.now() + 3_000) });
     await w.submit(a);
     await w.waitForGateCommitted();
-    const repo = app.get(PolicyGateRunner).running.repository;
+    const repo = app.get(PolicyGateRuntime).running.repository;
     expect((await repo.pendingHolds(1000)).filter((h) => h.alertId === a.alertId).length).toBeGreaterThan(0);
     // Only ask once the expiry has passed (the gate runs on this clock): an earlier release would succeed.
     const res = await pollUntil(async () => (Date.now() > a.expires!.getTime() ? release(a.alertId, token) : undefined), {

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { bearerFrom } from '@backbone/auth';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
 import { isUuid } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
 import type { HeldAlert, Reviewer } from './gate.repository.js';
 import { HoldExpiredError, HoldSupersededError } from './hold.release.js';
 import { NoHoldError, type ReleaseResult } from './hold.releaser.js';
-import { PolicyGateRunner } from './policy-gate.runner.js';
+import { PolicyGateRuntime } from './policy-gate.runtime.js';
 
 /** Parses a release body: `{"agencies"?: string[], "version"?: int >= 1}`; a problem names the bad field. */
 export function parseReleaseBody(body: unknown): { agencies?: string[]; version?: number } {
@@ -32,20 +32,12 @@ export function parseReleaseBody(body: unknown): { agencies?: string[]; version?
 
 /** Pending review holds, and their release by an authenticated reviewer. */
 @Controller('holds')
+@Roles('hold-reviewer')
 export class HoldsController {
-  constructor(private readonly runner: PolicyGateRunner) {}
-
-  private async reviewer(authorization: string | undefined): Promise<Reviewer> {
-    const token = bearerFrom(authorization);
-    if (token === null) throw problem(401, 'unauthenticated', 'A reviewer bearer token is required');
-    const reviewer = await this.runner.running.repository.reviewerByToken(token);
-    if (reviewer === null) throw problem(401, 'unauthenticated', 'Unknown or revoked reviewer token');
-    return reviewer;
-  }
+  constructor(private readonly runner: PolicyGateRuntime) {}
 
   @Get()
-  async list(@Headers('authorization') authorization: string | undefined, @Query('limit') limit?: string): Promise<{ holds: HeldAlert[] }> {
-    await this.reviewer(authorization);
+  async list(@Query('limit') limit?: string): Promise<{ holds: HeldAlert[] }> {
     const n = limit === undefined ? 100 : Number(limit);
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw problem(400, 'invalid-limit', 'Invalid limit', { detail: 'limit must be an integer from 1 to 1000' });
     return { holds: await this.runner.running.repository.pendingHolds(n) };
@@ -55,10 +47,10 @@ export class HoldsController {
   @HttpCode(200)
   async release(
     @Param('alertId') alertId: string,
-    @Headers('authorization') authorization: string | undefined,
+    @Req() request: AuthenticatedRequest,
     @Body() body: unknown,
   ): Promise<ReleaseResult & { releasedBy: string }> {
-    const reviewer = await this.reviewer(authorization);
+    const reviewer = principalOf<Reviewer>(request).details;
     if (!isUuid(alertId)) throw problem(400, 'invalid-alert-id', 'Invalid alert id', { detail: `${alertId} is not a UUID` });
     const req = parseReleaseBody(body);
     try {

@@ -1,4 +1,4 @@
-import { createLogger, describeConfig, loadServiceSettings, runMain, startHttpService } from '@backbone/bootstrap';
+import { createLogger, describeConfig, loadServiceSettings, runMain, startService } from '@backbone/bootstrap';
 import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
 import { resolveDatabase } from '@backbone/persistence';
 import { GATE_SETTINGS, loadGateSettings } from './policy-gate.config.js';
@@ -8,27 +8,16 @@ import { loadEnginePolicy } from './policy-engine.adapter.js';
 runMain('policy-gate', async () => {
   const service = loadServiceSettings(process.env, 8081);
   const logger = createLogger('policy-gate', service.LOG_LEVEL);
-  const kafka = KafkaConfig.fromEnv(process.env);
   const gate = loadGateSettings(process.env);
   const consumerSafety = loadConsumerSafetySettings(process.env);
   const policy = loadEnginePolicy(gate.POLICIES_DIR, gate.POLICY_VERSION);
   const database = await resolveDatabase();
   logger.info({ config: describeConfig(GATE_SETTINGS, gate), policyVersion: policy.policyVersion, database: database.detail }, 'policy gate configured');
-  await startHttpService({
-    module: PolicyGateModule.forRoot({
-      logger,
-      kafka,
-      settings: { ...gate, DATABASE_URL: database.url },
-      policy,
-      consumerSafety,
-      // SIGTERM runs the ordinary graceful shutdown; the non-zero exit tells the orchestrator to restart us.
-      onFatal: () => {
-        process.exitCode = 1;
-        process.kill(process.pid, 'SIGTERM');
-      },
-    }),
-    logger,
-    port: service.PORT,
-    host: service.HOST,
-  });
+  // SIGTERM runs the ordinary graceful shutdown; the non-zero exit tells the orchestrator to restart us.
+  const onFatal = (): void => {
+    process.exitCode = 1;
+    process.kill(process.pid, 'SIGTERM');
+  };
+  const module = PolicyGateModule.forRoot({ kafka: KafkaConfig.fromEnv(process.env), settings: { ...gate, DATABASE_URL: database.url }, policy, onFatal, consumerSafety });
+  await startService({ name: 'policy-gate', module, logger, port: service.PORT, host: service.HOST });
 });

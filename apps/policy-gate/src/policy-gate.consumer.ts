@@ -46,18 +46,24 @@ export interface PolicyGateConsumerOptions {
   maxPermanentAttempts?: number;
   /** Shared consumer series (parked by reason, retries by reason); the gate's own series stay in GateMetrics. */
   consumerMetrics?: ConsumerMetrics;
-  /**
-   * Test seam: awaited after a batch's records and offsets are in the open transaction, just
-   * before commit. Throwing SimulatedCrash makes the instance behave as if its process died
-   * there: no abort, no commit, nothing more from it.
-   */
-  beforeCommit?: (batch: { records: number; partition: number }) => Promise<void>;
   /** Called once when the instance stops for good (fenced, or KafkaJS gave up restarting). */
   onFatal?: (err: Error) => void;
+  /** Optional port awaited just before each commit (see CommitHook). */
+  commitHook?: CommitHook;
 }
 
-export class SimulatedCrash extends Error {
-  override readonly name = 'SimulatedCrash';
+/**
+ * A port awaited after a batch's records and offsets are in the open transaction, just before
+ * commit. Fault tests plug one in to fail a transaction there (by throwing) or to stop the
+ * instance as if its process died (by answering 'vanish': no abort, no commit, nothing more).
+ */
+export interface CommitHook {
+  beforeCommit(batch: { records: number; partition: number }): Promise<'commit' | 'vanish'>;
+}
+
+/** The instance stopped as if its process had died (CommitHook answered 'vanish'). */
+class InstanceVanished extends Error {
+  override readonly name = 'InstanceVanished';
 }
 
 class FencedError extends Error {
@@ -172,7 +178,7 @@ export class PolicyGateConsumer {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, resolveOffset, isRunning, isStale } = payload;
-    if (this.dead) throw new SimulatedCrash('instance is dead');
+    if (this.dead) throw new InstanceVanished('instance is dead');
     const { maxBatchRecords } = this.o;
     for (let start = 0; start < batch.messages.length; start += maxBatchRecords) {
       if (!isRunning() || isStale() || this.dead) return;
@@ -278,12 +284,14 @@ export class PolicyGateConsumer {
       try {
         if (topicMessages.length > 0) await txn.sendBatch({ topicMessages });
         await txn.sendOffsets({ consumerGroupId: this.o.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
-        if (this.o.beforeCommit) await this.o.beforeCommit({ records, partition });
+        if ((await this.o.commitHook?.beforeCommit({ records, partition })) === 'vanish') {
+          throw new InstanceVanished('the commit hook stopped this instance between send and commit');
+        }
         committing = true;
         await txn.commit();
         return;
       } catch (err) {
-        if (err instanceof SimulatedCrash) {
+        if (err instanceof InstanceVanished) {
           // A dead process neither aborts nor commits; its successor's InitProducerId aborts.
           this.dead = true;
           throw err;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createLogger, startHttpService } from '@backbone/bootstrap';
+import { createLogger, startService } from '@backbone/bootstrap';
 import { auditEventCodec } from '@backbone/codec';
 import { sampleAlert } from '@backbone/codec/testing';
 import { KafkaConfig } from '@backbone/kafka';
@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { testKafkaConnection } from '@backbone/testing';
 import { loadGateSettings } from './policy-gate.config.js';
 import { PolicyGateModule } from './policy-gate.module.js';
-import { PolicyGateRunner } from './policy-gate.runner.js';
+import { PolicyGateRuntime } from './policy-gate.runtime.js';
 import { addressingTestPolicy } from './testing/addressing.test-policy.js';
 import { GateTestWorld } from './testing/gate-test.harness.js';
 
@@ -21,23 +21,29 @@ describe('policy gate service (Nest, HTTP)', () => {
   let w: GateTestWorld;
   let app: NestFastifyApplication;
   let url: string;
+  let reviewer: Record<string, string>;
 
   beforeAll(async () => {
     db = await createTestDatabase({ label: 'policy_gate_http' });
     w = await GateTestWorld.create(AGENCIES);
     const logger = createLogger('policy-gate', 'fatal');
     const settings = loadGateSettings({ GATE_INSTANCE_ID: `http-${randomUUID()}`, GATE_GROUP_ID: w.groupId });
-    app = await startHttpService({
-      module: PolicyGateModule.forRoot({
+    app = (
+      await startService({
+        name: 'policy-gate',
+        module: PolicyGateModule.forRoot({
+          kafka: KafkaConfig.of(testKafkaConnection('admin'), w.prefix),
+          settings: { ...settings, DATABASE_URL: db.url },
+          policy: addressingTestPolicy(AGENCIES, { version: 'http-1' }),
+        }),
         logger,
-        kafka: KafkaConfig.of(testKafkaConnection('admin'), w.prefix),
-        settings: { ...settings, DATABASE_URL: db.url },
-        policy: addressingTestPolicy(AGENCIES, { version: 'http-1' }),
-      }),
-      logger,
-      port: 0,
-    });
+        port: 0,
+        shutdownHooks: false,
+      })
+    ).app;
     url = await app.getUrl();
+    // GET /decisions names senders and recipients: reviewers only.
+    reviewer = { authorization: `Bearer ${(await app.get(PolicyGateRuntime).running.repository.issueReviewer('http.reviewer')).token}` };
   });
 
   afterAll(async () => {
@@ -54,14 +60,14 @@ describe('policy gate service (Nest, HTTP)', () => {
     const a = sampleAlert({ alertId: randomUUID(), neverTo: ['NL-NCB'] });
     await w.submit(a);
     await w.waitForGateCommitted();
-    const res = await fetch(`${url}/decisions/${a.alertId}?agency=NL-NCB`);
+    const res = await fetch(`${url}/decisions/${a.alertId}?agency=NL-NCB`, { headers: reviewer });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { versions: { policyVersion: string; outcomes: { outcome: string; ruleId: string; delivered: boolean }[] }[] };
     expect(body.versions[0]!.policyVersion).toBe('http-1');
     expect(body.versions[0]!.outcomes).toEqual([expect.objectContaining({ outcome: 'DENY', ruleId: 'deny.never-to', delivered: false })]);
 
-    expect((await fetch(`${url}/decisions/${randomUUID()}`)).status).toBe(404);
-    expect((await fetch(`${url}/decisions/not-a-uuid`)).status).toBe(400);
+    expect((await fetch(`${url}/decisions/${randomUUID()}`, { headers: reviewer })).status).toBe(404);
+    expect((await fetch(`${url}/decisions/not-a-uuid`, { headers: reviewer })).status).toBe(400);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/gate_deliveries_total 1/);
   });
@@ -70,7 +76,7 @@ describe('policy gate service (Nest, HTTP)', () => {
     const held = sampleAlert({ alertId: randomUUID(), noticeType: 'PURPLE' });
     await w.submit(held);
     await w.waitForGateCommitted();
-    const repo = app.get(PolicyGateRunner).running.repository;
+    const repo = app.get(PolicyGateRuntime).running.repository;
     const holds = (await repo.pendingHolds()).filter((h) => h.alertId === held.alertId);
     expect(holds.map((h) => [h.agency, h.ruleId, h.policyVersion]).sort()).toEqual([
       ['DE-NCB', 'review.hold', 'http-1'],

@@ -7,10 +7,8 @@ import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { pollUntil, testKafkaConnection } from '@backbone/testing';
 import { RECALL_RULE_ID } from './batch.assembler.js';
 import { loadEnginePolicy } from './policy-engine.adapter.js';
-import { SimulatedCrash } from './policy-gate.consumer.js';
-import { startPolicyGate, type RunningPolicyGate, type StartPolicyGateOptions } from './policy-gate.starter.js';
 import { addressingTestPolicy } from './testing/addressing.test-policy.js';
-import { GateTestWorld } from './testing/gate-test.harness.js';
+import { GateTestWorld, startTestGate, type TestGate, type TestGateOptions } from './testing/gate-test.harness.js';
 
 const AGENCIES = ['FR-NCB', 'DE-NCB', 'NL-NCB', 'US-NCB'];
 // A real broker on a shared 2-core machine: group joins and transactions take seconds, not milliseconds.
@@ -19,7 +17,7 @@ const logger = createLogger('policy-gate', process.env['TEST_LOG_LEVEL'] ?? 'fat
 
 let db: TestDatabase;
 const worlds: GateTestWorld[] = [];
-const gates: RunningPolicyGate[] = [];
+const gates: TestGate[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase({ label: 'policy_gate' });
@@ -40,8 +38,8 @@ async function world(agencies: readonly string[] = AGENCIES): Promise<GateTestWo
   return w;
 }
 
-async function gate(w: GateTestWorld, opts: Partial<StartPolicyGateOptions> = {}): Promise<RunningPolicyGate> {
-  const g = await startPolicyGate({
+async function gate(w: GateTestWorld, opts: Partial<TestGateOptions> = {}): Promise<TestGate> {
+  const g = await startTestGate({
     kafka: testKafkaConnection('admin'),
     databaseUrl: db.url,
     prefix: w.prefix,
@@ -163,8 +161,10 @@ describe('policy gate (real broker and PostgreSQL)', () => {
         commits++;
         if (commits === 3) {
           crashed.value = true;
-          throw new SimulatedCrash('killed between send and commit');
+          // Killed between send and commit: the instance neither aborts nor commits.
+          return 'vanish';
         }
+        return 'commit';
       },
     });
     const alerts = Array.from({ length: 40 }, () => alert());
@@ -195,6 +195,7 @@ describe('policy gate (real broker and PostgreSQL)', () => {
         calls++;
         if (calls === 1) throw Object.assign(new Error('simulated coordinator move'), { type: 'CONCURRENT_TRANSACTIONS' });
         if (calls === 2) throw new Error('simulated fatal error');
+        return 'commit';
       },
     });
     const alerts = Array.from({ length: 10 }, () => alert({ addressing: { mode: 'EXPLICIT', regions: [], agencies: ['DE-NCB'] } }));

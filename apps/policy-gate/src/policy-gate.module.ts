@@ -1,14 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ObservabilityModule, type Logger } from '@backbone/bootstrap';
+import { CREDENTIAL_VERIFIER } from '@backbone/auth';
 import { DEFAULT_CONSUMER_SAFETY, KafkaModule, type ConsumerSafetySettings, type KafkaConfig } from '@backbone/kafka';
 import { DecisionsController } from './decisions.controller.js';
 import { HoldsController } from './holds.controller.js';
 import type { GatePolicy } from './gate-policy.port.js';
+import type { CommitHook } from './policy-gate.consumer.js';
 import type { GateSettings } from './policy-gate.config.js';
-import { GATE_CONSUMER_SAFETY, GATE_ON_FATAL, GATE_POLICY, GATE_SETTINGS_TOKEN, PolicyGateRunner } from './policy-gate.runner.js';
+import { GATE_COMMIT_HOOK, GATE_CONSUMER_SAFETY, GATE_ON_FATAL, GATE_POLICY, GATE_SETTINGS_TOKEN, PolicyGateRuntime } from './policy-gate.runtime.js';
+import { ReviewerCredentialVerifier } from './reviewer-credential.verifier.js';
 
 export interface PolicyGateDeps {
-  logger: Logger;
   kafka: KafkaConfig;
   /** Validated gate settings, DATABASE_URL resolved. */
   settings: GateSettings & { DATABASE_URL: string };
@@ -19,23 +20,28 @@ export interface PolicyGateDeps {
    * shuts the process down so the orchestrator restarts it; default: readiness fails only.
    */
   onFatal?: (err: Error) => void;
+  /** Fault tests only: a port awaited before each commit. */
+  commitHook?: CommitHook;
   /** CONSUMER_* settings (docs/operator.md); default: their defaults. */
   consumerSafety?: ConsumerSafetySettings;
 }
 
+/** policy-gate: the transactional decide-and-route consumer, hold releases and the reviewers' API. */
 @Module({})
 export class PolicyGateModule {
   static forRoot(deps: PolicyGateDeps): DynamicModule {
     return {
       module: PolicyGateModule,
-      imports: [ObservabilityModule.forService('policy-gate', deps.logger), KafkaModule.forRoot(deps.kafka, 'policy-gate')],
+      imports: [KafkaModule.forRoot(deps.kafka, 'policy-gate')],
       controllers: [DecisionsController, HoldsController],
       providers: [
         { provide: GATE_SETTINGS_TOKEN, useValue: deps.settings },
         { provide: GATE_POLICY, useValue: deps.policy },
         { provide: GATE_ON_FATAL, useValue: deps.onFatal ?? ((): void => undefined) },
         { provide: GATE_CONSUMER_SAFETY, useValue: deps.consumerSafety ?? DEFAULT_CONSUMER_SAFETY },
-        PolicyGateRunner,
+        ...(deps.commitHook ? [{ provide: GATE_COMMIT_HOOK, useValue: deps.commitHook }] : []),
+        PolicyGateRuntime,
+        { provide: CREDENTIAL_VERIFIER, useClass: ReviewerCredentialVerifier },
       ],
     };
   }

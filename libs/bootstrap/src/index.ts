@@ -4,5 +4,5 @@ export { HealthRegistry, type ReadinessCheck, type ReadinessReport } from './hea
 export { MetricsService } from './metrics.service.js';
 export { ObservabilityModule, LOGGER, SERVICE_NAME } from './observability.module.js';
 export { ProblemDetailsFilter, ProblemException, problem, type ProblemDetails, type FieldProblem } from './problem-details.filter.js';
-export { startHttpService, runMain, type HttpServiceOptions } from './service.bootstrap.js';
+export { startService, runMain, type ServiceOptions, type RunningService } from './service.bootstrap.js';
 export { SERVICE_SETTINGS, loadServiceSettings, type ServiceSettings } from './service.config.js';

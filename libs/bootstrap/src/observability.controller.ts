@@ -1,8 +1,11 @@
-import { Controller, Get, Header, HttpException, HttpStatus } from '@nestjs/common';
+import { Controller, Get, Header, HttpException, HttpStatus, Req } from '@nestjs/common';
+import { Public, type AuthenticatedRequest } from '@backbone/auth';
 import { HealthRegistry, type ReadinessReport } from './health.registry.js';
 import { MetricsService } from './metrics.service.js';
 
+/** Health and metrics: public, so probes and scrapers need no credential; errors are shown to operators only. */
 @Controller()
+@Public()
 export class ObservabilityController {
   constructor(
     private readonly health: HealthRegistry,
@@ -15,8 +18,10 @@ export class ObservabilityController {
   }
 
   @Get('health/ready')
-  async ready(): Promise<ReadinessReport> {
-    const report = await this.health.readiness();
+  async ready(@Req() req: AuthenticatedRequest): Promise<ReadinessReport> {
+    const full = await this.health.readiness();
+    // A dependency's error text (host names, database and role names) is for operators, not the network.
+    const report = req.principal?.roles.includes('operator') ? full : { ...full, checks: full.checks.map(({ name, ok }) => ({ name, ok })) };
     if (report.status !== 'ready') throw new HttpException(report, HttpStatus.SERVICE_UNAVAILABLE);
     return report;
   }

@@ -65,9 +65,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const response = exception.getResponse();
       if (typeof response === 'object' && response !== null && !('message' in response && 'statusCode' in response)) {
-        // Readiness reports and similar structured bodies pass through; the HTTP status stays
-        // numeric (a readiness report's own `status` is 'not-ready', which Fastify cannot send).
-        return { type: PROBLEM_BASE + slug(status), title: exception.message, ...(response as object), status };
+        // Readiness reports, the roles guard's refusals and similar structured bodies pass through;
+        // a `type` given as a slug becomes a problem URI like the others.
+        // The HTTP status stays numeric: a readiness report's own `status` is 'not-ready', which Fastify cannot send.
+        const body = { type: PROBLEM_BASE + slug(status), title: exception.message, instance, ...(response as object), status } as ProblemDetails;
+        if (!body.type.includes('://')) body.type = PROBLEM_BASE + body.type;
+        return body;
       }
       return { type: PROBLEM_BASE + slug(status), title: exception.message, status, instance };
     }

@@ -1,36 +1,76 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { DynamicModule, Type } from '@nestjs/common';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
+import { assertEveryRouteDeclaresRoles, CREDENTIAL_VERIFIER, RolesGuard, type CredentialVerifier, type RouteEntry } from '@backbone/auth';
 import { PinoNestLogger } from './logger.js';
+import { ObservabilityModule } from './observability.module.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 
-export interface HttpServiceOptions {
-  /** The app's root module (a class or a dynamic module). */
+export interface ServiceOptions {
+  /** The service's name: logs, metrics and health carry it. */
+  name: string;
+  /** The app's root module (`<app>.module.ts`); it provides CREDENTIAL_VERIFIER. */
   module: Type<unknown> | DynamicModule;
   logger: Logger;
   port: number;
   host?: string;
   /** Largest accepted request body in bytes; larger ones get 413. */
   bodyLimit?: number;
+  /** Nest transports started with the service (the subscriber's Kafka feed consumer). */
+  microservices?: MicroserviceOptions[];
+  /** Close on SIGTERM/SIGINT; on by default, off for several services in one test process. */
+  shutdownHooks?: boolean;
+}
+
+export interface RunningService {
+  readonly app: NestFastifyApplication;
+  /** Base URL, IPv4 loopback spelled out. */
+  readonly url: string;
+  /** Every HTTP route and what it admits, as checked at start-up. */
+  readonly routes: readonly RouteEntry[];
+  /** Graceful stop (idempotent): HTTP, then the modules' shutdown hooks in order. */
+  close(): Promise<void>;
 }
 
 /**
- * Starts an app the way every Backbone service starts: Fastify, JSON logs, problem+json
- * errors, SIGTERM/SIGINT closing modules in order so consumers commit and producers flush.
+ * The one way every Backbone service starts: JSON logs, health/readiness/metrics, problem+json
+ * errors, the roles guard on every route (a route that declares no roles stops start-up), the
+ * service's Kafka transports, graceful shutdown on SIGTERM/SIGINT, then HTTP.
  */
-export async function startHttpService(opts: HttpServiceOptions): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(
-    opts.module,
-    new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024 }),
-    { logger: new PinoNestLogger(opts.logger), bufferLogs: false, abortOnError: false },
-  );
-  app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  await app.listen(opts.port, opts.host ?? '127.0.0.1');
-  opts.logger.info({ url: await app.getUrl() }, 'service listening');
-  return app;
+export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  @Module({ imports: [ObservabilityModule.forService(opts.name, opts.logger), opts.module] })
+  class ServiceRootModule {}
+
+  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024 }), {
+    logger: new PinoNestLogger(opts.logger),
+    bufferLogs: false,
+    abortOnError: false,
+  });
+  try {
+    let verifier: CredentialVerifier;
+    try {
+      verifier = app.get<CredentialVerifier>(CREDENTIAL_VERIFIER, { strict: false });
+    } catch {
+      throw new Error(`${opts.name} provides no CREDENTIAL_VERIFIER: every service authenticates its callers`);
+    }
+    app.useGlobalGuards(new RolesGuard(app.get(Reflector), verifier));
+    app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
+    const routes = assertEveryRouteDeclaresRoles(app);
+    if (opts.shutdownHooks ?? true) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+    for (const m of opts.microservices ?? []) app.connectMicroservice<MicroserviceOptions>(m);
+    if ((opts.microservices ?? []).length > 0) await app.startAllMicroservices();
+    await app.listen(opts.port, opts.host ?? '127.0.0.1');
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    opts.logger.info({ url, routes: routes.length }, 'service listening');
+    let closing: Promise<void> | undefined;
+    return { app, url, routes, close: () => (closing ??= app.close()) };
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Runs a service's main(), turning a start-up failure (bad config, unreachable dependency) into a clear exit. */

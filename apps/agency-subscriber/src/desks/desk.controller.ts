@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Roles } from '@backbone/auth';
 import { problem } from '@backbone/bootstrap';
 import { DESK_STORE } from '../subscriber.tokens.js';
-import { AgencyAdminGuard } from './desk-auth.guard.js';
 import { DeskFilterError, type DeskFilterInput } from './desk.filter.js';
 import { assertDeskName, DeskExistsError, type Desk, type DeskStore } from './desk.store.js';
 
@@ -12,7 +12,7 @@ interface CreateDeskBody {
 
 /** POST/GET/DELETE /desks: the agency admin manages its desks; the token is in the POST answer only. */
 @Controller('desks')
-@UseGuards(AgencyAdminGuard)
+@Roles('operator')
 export class DeskController {
   constructor(@Inject(DESK_STORE) private readonly desks: DeskStore) {}
 

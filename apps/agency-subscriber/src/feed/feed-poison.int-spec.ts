@@ -6,8 +6,7 @@ import { deadLetterCodec, deliveryCodec, type DeadLetter } from '@backbone/codec
 import { CONSUMER_PROGRESS_CHECK, DEFAULT_CONSUMER_SAFETY, PARKING_SERVICES, topicNames, type ConsumerSafetySettings } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { startAgencySubscriber, type RunningAgencySubscriber } from '../subscriber.bootstrap.js';
-import { alertOf, deliveryOf, produceDeliveries } from '../subscriber.test-kit.js';
+import { alertOf, deliveryOf, produceDeliveries, startTestSubscriber, type RunningAgencySubscriber } from '../subscriber.test-kit.js';
 
 jest.setTimeout(120_000);
 
@@ -41,7 +40,7 @@ class World {
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     this.db = await createTestDatabase({ label: 'poison' });
-    this.sub = await startAgencySubscriber({ agency: DE, kafka: testKafkaConnection('admin'), prefix: this.prefix, databaseUrl: this.db.url, logger, consumerSafety: FAST });
+    this.sub = await startTestSubscriber({ agency: DE, kafka: testKafkaConnection('admin'), prefix: this.prefix, databaseUrl: this.db.url, logger, consumerSafety: FAST });
     return this;
   }
 

@@ -1,7 +1,7 @@
-import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
 import { NOTICE_TYPES, isUuid } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
-import { DeskAuthGuard, type DeskRequest } from '../desks/desk-auth.guard.js';
 import type { Desk } from '../desks/desk.store.js';
 import { INBOX_STORE } from '../subscriber.tokens.js';
 import { BadCursorError, type InboxStore } from './inbox.store.js';
@@ -11,13 +11,13 @@ const DEFAULT_PAGE = 50;
 
 /** The desk's inbox: list and search, one alert with its history, acknowledge. */
 @Controller('inbox')
-@UseGuards(DeskAuthGuard)
+@Roles('desk')
 export class InboxController {
   constructor(@Inject(INBOX_STORE) private readonly inbox: InboxStore) {}
 
   @Get()
   async list(
-    @Req() req: DeskRequest,
+    @Req() req: AuthenticatedRequest,
     @Query('q') q?: string,
     @Query('noticeType') noticeType?: string,
     @Query('since') since?: string,
@@ -49,7 +49,7 @@ export class InboxController {
   }
 
   @Get(':alertId')
-  async get(@Req() req: DeskRequest, @Param('alertId') alertId: string): Promise<InboxDetail> {
+  async get(@Req() req: AuthenticatedRequest, @Param('alertId') alertId: string): Promise<InboxDetail> {
     assertAlertId(alertId);
     const found = await this.inbox.get(deskOf(req), alertId);
     if (!found) throw notFound(alertId);
@@ -62,7 +62,7 @@ export class InboxController {
   @Post(':alertId/ack')
   @HttpCode(200)
   async acknowledge(
-    @Req() req: DeskRequest,
+    @Req() req: AuthenticatedRequest,
     @Param('alertId') alertId: string,
   ): Promise<{ alertId: string; version: number; acknowledgedAt: string; newlyAcknowledged: boolean }> {
     assertAlertId(alertId);
@@ -72,10 +72,9 @@ export class InboxController {
   }
 }
 
-export function deskOf(req: DeskRequest): Desk {
-  // DeskAuthGuard always sets it; a missing desk here is a wiring bug, not a client error.
-  if (!req.desk) throw new Error('desk guard did not run');
-  return req.desk;
+/** The desk of a request the roles guard admitted as `desk`. */
+export function deskOf(req: AuthenticatedRequest): Desk {
+  return principalOf<Desk>(req).details;
 }
 
 function assertAlertId(alertId: string): void {

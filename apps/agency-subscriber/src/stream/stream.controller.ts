@@ -1,7 +1,7 @@
-import { Controller, Get, Inject, Query, Req, Res, UseGuards, type OnModuleDestroy } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Inject, Query, Req, Res, type OnModuleDestroy } from '@nestjs/common';
+import { Roles, type AuthenticatedRequest } from '@backbone/auth';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LOGGER, problem, type Logger } from '@backbone/bootstrap';
-import { DeskAuthGuard, type DeskRequest } from '../desks/desk-auth.guard.js';
 import { deskOf } from '../inbox/inbox.controller.js';
 import type { InboxStore } from '../inbox/inbox.store.js';
 import { INBOX_NOTIFIER, INBOX_STORE, SUBSCRIBER_OPTIONS } from '../subscriber.tokens.js';
@@ -25,8 +25,8 @@ export class StreamController implements OnModuleDestroy {
   ) {}
 
   @Get('stream')
-  @UseGuards(DeskAuthGuard)
-  stream(@Req() req: DeskRequest, @Res() reply: FastifyReply, @Query('lastEventId') lastEventIdQuery?: string): void {
+  @Roles('desk')
+  stream(@Req() req: FastifyRequest & AuthenticatedRequest, @Res() reply: FastifyReply, @Query('lastEventId') lastEventIdQuery?: string): void {
     const desk = deskOf(req);
     // EventSource sends Last-Event-ID on reconnect; the query parameter serves clients that cannot set headers.
     const header = req.headers['last-event-id'];

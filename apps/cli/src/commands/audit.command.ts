@@ -9,7 +9,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import pg from 'pg';
 import { resolveDatabase } from '@backbone/persistence';
-import { defaultSigningKeyFile } from '../../../audit-logger/src/audit-logger.start.js';
+import { defaultSigningKeyFile } from '../../../audit-logger/src/audit-ledger.runtime.js';
 import { loadSigningKey } from '../../../audit-logger/src/checkpoint-signer.js';
 import { issueComplianceUser } from '../../../audit-logger/src/compliance-users.store.js';
 import { appRolePassword, migrateLedger } from '../../../audit-logger/src/ledger.schema.js';
@@ -184,7 +184,7 @@ export function registerAuditCommands(program: Command): void {
   users
     .command('issue')
     .argument('<name>', 'the user')
-    .option('--role <role>', 'role; only "compliance" may use the compliance API', 'compliance')
+    .option('--role <role>', 'role: "compliance" reads the ledger; "compliance-replayer" also replays feeds', 'compliance')
     .description('Issue a bearer token (shown once; only its hash is stored)')
     .action(async (name: string, opts: { role: string }) => {
       const database = await resolveDatabase();

@@ -1,12 +1,13 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { Roles } from '@backbone/auth';
 import { problem } from '@backbone/bootstrap';
-import { CurrentOffice, OfficeAuthGuard, type Office } from '../auth/office-auth.guard.js';
+import { CurrentOffice, type Office } from '../auth/office-credential.verifier.js';
 import { AlertsService, ProblemWithHeaders, type AlertStatus, type ApiResult, type PublishedVersion } from './alerts.service.js';
 
 /** The liaison-office API; openapi/openapi.document.ts describes exactly these routes. */
 @Controller('alerts')
-@UseGuards(OfficeAuthGuard)
+@Roles('office')
 export class AlertsController {
   constructor(private readonly alerts: AlertsService) {}
 

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module.js';
 import { AlertsController } from './alerts.controller.js';
 import { AlertsService } from './alerts.service.js';
 
 /** Create, update, cancel, status and listing of a liaison office's alerts. */
-@Module({ imports: [AuthModule], controllers: [AlertsController], providers: [AlertsService] })
+@Module({ controllers: [AlertsController], providers: [AlertsService] })
 export class AlertsModule {}

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, jest } from '@jest/globals';
 import { createLogger, MetricsService } from '@backbone/bootstrap';
 import type { TopicNames } from '@backbone/kafka';
-import type { Office } from '../auth/office-auth.guard.js';
+import type { Office } from '../auth/office-credential.verifier.js';
 import type { PublisherConfig } from '../config/publisher.config.js';
 import type { AlertRow, AlertStore } from '../persistence/alert.store.js';
 import type { IdempotencyStore, Reservation } from '../persistence/idempotency.store.js';

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { alertCodec, auditEventCodec, isUuid, type Alert, type MsgType } from '@backbone/codec';
 import { LOGGER, MetricsService, problem, type Logger, type ProblemException } from '@backbone/bootstrap';
 import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
-import type { Office } from '../auth/office-auth.guard.js';
+import type { Office } from '../auth/office-credential.verifier.js';
 import type { PublisherConfig } from '../config/publisher.config.js';
 import { AlertStore, type AlertRow } from '../persistence/alert.store.js';
 import { IdempotencyStore } from '../persistence/idempotency.store.js';

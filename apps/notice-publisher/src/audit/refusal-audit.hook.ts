@@ -6,7 +6,7 @@ import { LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
 import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
 import { GroupCommitPublisher } from '../publishing/group-commit.publisher.js';
 import { SERVICE } from '../publisher.tokens.js';
-import type { OfficeRequest } from '../auth/office-auth.guard.js';
+import type { AuthenticatedRequest } from '@backbone/auth';
 
 /**
  * Every refusal (401, 403, 404 of an alert, 409, 413, 415, 422, validation 400) becomes a REJECTED
@@ -34,12 +34,12 @@ export class RefusalAuditHook implements OnModuleInit {
       const body = parseProblem(payload);
       const reason = body.reason ?? body.type?.split('/').pop() ?? `http-${status}`;
       refusals.inc({ reason });
-      this.emit(req as OfficeRequest, status, reason, body);
+      this.emit(req as FastifyRequest & AuthenticatedRequest, status, reason, body);
       return payload;
     });
   }
 
-  private emit(req: OfficeRequest, status: number, reason: string, body: ProblemBody): void {
+  private emit(req: FastifyRequest & AuthenticatedRequest, status: number, reason: string, body: ProblemBody): void {
     const alertId = (req.params as { id?: string } | undefined)?.id;
     const details: Record<string, string> = {
       status: String(status),
@@ -50,8 +50,8 @@ export class RefusalAuditHook implements OnModuleInit {
       details['fields'] = body.errors.map((e) => `${e.field}:${e.code}`).join(',').slice(0, 4000);
     }
     const event = auditEvent('REJECTED', SERVICE, {
-      actor: req.office?.agency.code ?? null,
-      originator: req.office?.agency.code ?? null,
+      actor: req.principal?.agency ?? null,
+      originator: req.principal?.agency ?? null,
       alertId: alertId !== undefined && isUuid(alertId) ? alertId : null,
       reason,
       details,

@@ -1,7 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { Public } from '@backbone/auth';
 import { openApiDocument } from './openapi.document.js';
 
 @Controller()
+@Public()
 export class OpenApiController {
   private readonly document = openApiDocument();
 

@@ -6,6 +6,7 @@ import { PUBLISHER_DATA_SOURCE } from '../publisher.tokens.js';
 import { AlertStore } from './alert.store.js';
 import { CredentialStore } from './credential.store.js';
 import { IdempotencyStore } from './idempotency.store.js';
+import { openPublisherDatabase, publisherDatabaseUrl } from './publisher.database.js';
 
 @Injectable()
 class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -31,15 +32,15 @@ class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
 @Global()
 @Module({})
 export class PublisherPersistenceModule {
-  /** `dataSource` is initialised and migrated by the caller (main or a test). */
-  static forRoot(dataSource: DataSource): DynamicModule {
+  /** Opens (and migrates) the publisher's database at start-up: the URL given, else the one @backbone/persistence finds. */
+  static forRoot(databaseUrl: string | null): DynamicModule {
     return {
       module: PublisherPersistenceModule,
       providers: [
-        { provide: PUBLISHER_DATA_SOURCE, useValue: dataSource },
-        { provide: CredentialStore, useValue: new CredentialStore(dataSource) },
-        { provide: IdempotencyStore, useValue: new IdempotencyStore(dataSource) },
-        { provide: AlertStore, useValue: new AlertStore(dataSource) },
+        { provide: PUBLISHER_DATA_SOURCE, useFactory: async () => openPublisherDatabase(await publisherDatabaseUrl(databaseUrl)) },
+        { provide: CredentialStore, inject: [PUBLISHER_DATA_SOURCE], useFactory: (ds: DataSource) => new CredentialStore(ds) },
+        { provide: IdempotencyStore, inject: [PUBLISHER_DATA_SOURCE], useFactory: (ds: DataSource) => new IdempotencyStore(ds) },
+        { provide: AlertStore, inject: [PUBLISHER_DATA_SOURCE], useFactory: (ds: DataSource) => new AlertStore(ds) },
         DatabaseLifecycle,
       ],
       exports: [PUBLISHER_DATA_SOURCE, CredentialStore, IdempotencyStore, AlertStore],

@@ -2,6 +2,14 @@ import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { alertCodec, deliveryCodec, type Alert, type Delivery } from '@backbone/codec';
 import { SUBMITTED_PARTITIONS, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTopics, deleteTopics, pollUntil, testKafka, uniqueName } from '@backbone/testing';
+import { createLogger, startService, type Logger, type RunningService } from '@backbone/bootstrap';
+import { KafkaConfig, type KafkaConnection } from '@backbone/kafka';
+import type { GatePolicy } from '../gate-policy.port.js';
+import { loadEnginePolicy } from '../policy-engine.adapter.js';
+import type { CommitHook } from '../policy-gate.consumer.js';
+import { loadGateSettings } from '../policy-gate.config.js';
+import { PolicyGateModule } from '../policy-gate.module.js';
+import { PolicyGateRuntime, type RunningPolicyGate } from '../policy-gate.runtime.js';
 
 /**
  * createTopics from @backbone/testing, tolerating KafkaJS's waitForLeaders giving up with
@@ -124,4 +132,50 @@ export class GateTestWorld {
     await deleteTopics(this.admin, this.created).catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
   }
+}
+
+export interface TestGateOptions {
+  kafka: KafkaConnection;
+  databaseUrl: string;
+  /** Topic prefix of the test's world. */
+  prefix: string;
+  groupId?: string;
+  instanceId?: string;
+  /** Default: the engine over `policiesDir` (default `policies`). */
+  policy?: GatePolicy;
+  policiesDir?: string;
+  logger?: Logger;
+  maxBatchRecords?: number;
+  onFatal?: (err: Error) => void;
+  /** The fault seam: awaited before each commit. */
+  beforeCommit?: CommitHook['beforeCommit'];
+}
+
+export interface TestGate extends RunningPolicyGate {
+  readonly service: RunningService;
+  close(): Promise<void>;
+}
+
+/** Starts a whole gate service (HTTP on a free port) through the one start-up function, as main.ts does. */
+export async function startTestGate(o: TestGateOptions): Promise<TestGate> {
+  const settings = loadGateSettings({
+    GATE_INSTANCE_ID: o.instanceId ?? '0',
+    GATE_GROUP_ID: o.groupId ?? 'policy-gate',
+    ...(o.maxBatchRecords !== undefined ? { GATE_MAX_BATCH_RECORDS: String(o.maxBatchRecords) } : {}),
+  });
+  const policy = o.policy ?? loadEnginePolicy(o.policiesDir ?? 'policies');
+  const service = await startService({
+    name: 'policy-gate',
+    module: PolicyGateModule.forRoot({
+      kafka: KafkaConfig.of(o.kafka, o.prefix),
+      settings: { ...settings, DATABASE_URL: o.databaseUrl },
+      policy,
+      ...(o.onFatal ? { onFatal: o.onFatal } : {}),
+      ...(o.beforeCommit ? { commitHook: { beforeCommit: o.beforeCommit } } : {}),
+    }),
+    logger: o.logger ?? createLogger('policy-gate', 'warn'),
+    port: 0,
+    shutdownHooks: false,
+  });
+  return { ...service.app.get(PolicyGateRuntime).running, service, close: () => service.close() };
 }

@@ -5,12 +5,13 @@ import { createLogger } from '@backbone/bootstrap';
 import { sampleAlert, sampleSubject } from '@backbone/codec/testing';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { testKafkaConnection } from '@backbone/testing';
-import { registerPolicyCommands } from '../../cli/src/commands/policy.command.js';
-import { loadEnginePolicy } from './policy-engine.adapter.js';
-import { startPolicyGate, type RunningPolicyGate } from './policy-gate.starter.js';
-import { GateTestWorld } from './testing/gate-test.harness.js';
+import { registerPolicyCommands } from '../apps/cli/src/commands/policy.command.js';
+import { loadEnginePolicy } from '../apps/policy-gate/src/policy-engine.adapter.js';
+import { GateTestWorld, startTestGate, type TestGate } from '../apps/policy-gate/src/testing/gate-test.harness.js';
 
 jest.setTimeout(120_000);
+
+// Crosses two apps (the CLI reading what the gate stored), so it lives with the whole-repo tests.
 
 /** Runs `backbone <args>` in-process and returns what it printed. */
 async function backbone(...args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
@@ -36,7 +37,7 @@ async function backbone(...args: string[]): Promise<{ out: string; err: string; 
 describe('backbone policy (CLI against what the gate stored)', () => {
   let db: TestDatabase;
   let w: GateTestWorld;
-  let gate: RunningPolicyGate;
+  let gate: TestGate;
   const savedUrl = process.env['DATABASE_URL'];
 
   beforeAll(async () => {
@@ -44,7 +45,7 @@ describe('backbone policy (CLI against what the gate stored)', () => {
     process.env['DATABASE_URL'] = db.url;
     const policy = loadEnginePolicy('policies');
     w = await GateTestWorld.create(policy.decide(sampleAlert(), new Date()).outcomes.map((o) => o.agency));
-    gate = await startPolicyGate({
+    gate = await startTestGate({
       kafka: testKafkaConnection('admin'),
       databaseUrl: db.url,
       prefix: w.prefix,

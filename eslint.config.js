@@ -21,6 +21,15 @@ export default tseslint.config(
     },
   },
   {
+    // The console's web app runs in the browser (apps/console/web, built by Vite).
+    files: ['apps/console/web/**/*.tsx'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      'no-console': 'error',
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
   },

@@ -30,5 +30,13 @@ export default {
       testMatch: ['<rootDir>/{apps,test}/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
     },
+    {
+      ...shared,
+      displayName: 'faults',
+      // Its own 3-broker cluster (test/faults/fault.cluster.ts), started here and stopped at the end.
+      testMatch: ['<rootDir>/{apps,test}/**/*.fault-spec.ts'],
+      globalSetup: '<rootDir>/test/faults/faults.global-setup.ts',
+      globalTeardown: '<rootDir>/test/faults/faults.global-teardown.ts',
+    },
   ],
 };

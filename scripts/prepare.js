@@ -18,8 +18,11 @@ export function run(label, cmd, args, opts = {}) {
 export function installIfNeeded() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
-  if (existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs)) return true;
-  return run('install npm packages', 'npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+  const installed =
+    (existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs)) ||
+    run('install npm packages', 'npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+  // Also for a node_modules installed before the patch existed (postinstall runs only on install).
+  return installed && run('patch kafkajs (scripts/patch-kafkajs.js)', process.execPath, [join(root, 'scripts', 'patch-kafkajs.js')]);
 }
 
 function newestMtime(dir) {
@@ -58,4 +61,26 @@ export function ensureAncestorsTraversable() {
       process.stdout.write(`granted o+x on ${dir} so the postgres OS user can reach the embedded PostgreSQL binaries\n`);
     }
   }
+}
+
+/**
+ * A Debian package a test tier needs (its binary looked up on PATH), installed as root when missing:
+ * a fresh machine has neither Chromium (console browser tests) nor iptables (the fault tier's
+ * network partition).
+ */
+export function ensureDebianPackage(binary, pkg, why) {
+  if (spawnSync('which', [binary], { stdio: 'ignore' }).status === 0) return true;
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    process.stdout.write(`${binary} is missing and this is not root: run \`sudo apt-get update && sudo apt-get install -y ${pkg}\`\n`);
+    return false;
+  }
+  return run(`install ${pkg} (Debian package, ${why})`, 'bash', ['-c', `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${pkg}`]);
+}
+
+export function ensureChromium() {
+  return ensureDebianPackage('chromium', 'chromium', 'for the console browser tests');
+}
+
+export function ensureIptables() {
+  return ensureDebianPackage('iptables', 'iptables', 'for the fault tier network partition');
 }

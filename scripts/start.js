@@ -5,7 +5,7 @@
 // credentials into .backbone/credentials/ and publishes the example alerts.
 // `npm start -- --agencies FR-NCB,DE-NCB` runs subscribers for those agencies only.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildIfStale, installIfNeeded, root } from './prepare.js';
@@ -42,9 +42,9 @@ const kafkaEnv = (principal) => {
 };
 
 const children = [];
-function service(name, app, port, env) {
+function service(name, app, port, env, entry = 'main.js') {
   const logFile = join(home, 'logs', `${name}.log`);
-  const child = spawn('bash', ['-c', `exec node "${join(root, 'dist', 'apps', app, 'src', 'main.js')}" >>"${logFile}" 2>&1`], {
+  const child = spawn('bash', ['-c', `exec node "${join(root, 'dist', 'apps', app, 'src', entry)}" >>"${logFile}" 2>&1`], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: db.url, POLICIES_DIR: join(root, 'policies'), PORT: String(port), ...env },
     stdio: 'ignore',
@@ -72,6 +72,17 @@ async function waitReady(name, url, deadlineMs = 90_000) {
   throw new Error(`${name} not ready at ${url} within ${deadlineMs / 1000} s (${last})`);
 }
 
+const cliAsync = (args) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'backbone.js'), ...args], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`backbone ${args.join(' ')} failed:\n${err}`))));
+  });
+
 let stopping = false;
 function stopAll() {
   stopping = true;
@@ -87,15 +98,36 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 try {
   say('▶ services');
-  const publisher = service('notice-publisher', 'notice-publisher', 8080, kafkaEnv('notice-publisher'));
-  const gate = service('policy-gate', 'policy-gate', 8081, { ...kafkaEnv('policy-gate'), GATE_INSTANCE_ID: '1' });
-  const audit = service('audit-logger', 'audit-logger', 8082, { ...kafkaEnv('audit-logger'), AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem') });
-  const subscribers = agencies.map((agency, i) => [agency, service(`subscriber-${agency}`, 'agency-subscriber', 8100 + i, { ...kafkaEnv(`subscriber-${agency}`), AGENCY_CODE: agency })]);
-  for (const c of children) await waitReady(c.name, c.url);
+  // BACKBONE_PORT_BASE moves every port (the bench starts a second stack beside a running one).
+  const base = Number(process.env.BACKBONE_PORT_BASE || 8080);
+  const publisher = service('notice-publisher', 'notice-publisher', base, kafkaEnv('notice-publisher'));
+  const gate = service('policy-gate', 'policy-gate', base + 1, { ...kafkaEnv('policy-gate'), GATE_INSTANCE_ID: '1' });
+  const audit = service('audit-logger', 'audit-logger', base + 2, { ...kafkaEnv('audit-logger'), AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem') });
+  // Every agency's subscriber in ONE process (ADR 0005): each keeps its own principal, consumer
+  // group, schema and port, but start-up and idle cost no longer grow by a Node runtime per agency.
+  const hostFile = join(home, 'run', 'subscribers.json');
+  mkdirSync(join(home, 'run'), { recursive: true, mode: 0o700 });
+  const hosted = agencies.map((agency, i) => ({ agency, port: base + 20 + i, kafkaUsername: `subscriber-${agency}`, kafkaPassword: kafkaEnv(`subscriber-${agency}`).KAFKA_SASL_PASSWORD }));
+  writeFileSync(hostFile, JSON.stringify(hosted, null, 2) + '\n', { mode: 0o600 });
+  const waitFor = [...children];
+  service('subscribers', 'agency-subscriber', base + 20, { KAFKA_BROKERS: info.brokers.join(','), KAFKA_CA_FILE: info.caFile, SUBSCRIBER_HOST_FILE: hostFile }, 'host.main.js');
+  const subscribers = hosted.map((h) => [h.agency, `http://127.0.0.1:${h.port}`]);
+  waitFor.push(...subscribers.map(([agency, url]) => ({ name: `subscriber-${agency}`, url })));
+  // The web console in front of them all (apps/console): one origin for the browser.
+  const consoleUrl = service('console', 'console', base + 10, {
+    CONSOLE_PUBLISHER_URL: publisher,
+    CONSOLE_GATE_URL: gate,
+    CONSOLE_AUDIT_URL: audit,
+    CONSOLE_SUBSCRIBERS: subscribers.map(([a, u]) => `${a}=${u}`).join(','),
+  });
+  waitFor.push({ name: 'console', url: consoleUrl });
+  // Waited for together, so one slow service does not hide the others' progress.
+  await Promise.all(waitFor.map((c) => waitReady(c.name, c.url, 300_000)));
 
   say('▶ demo credentials');
-  for (const agency of agencies) cli(['credentials', 'issue', agency, '--save'], { DATABASE_URL: db.url });
-  for (const [agency] of subscribers) cli(['desks', 'add', '--agency', agency, '--name', 'all', '--save'], { DATABASE_URL: db.url });
+  // One CLI process for all agencies (a Node start-up per agency and command was most of npm start).
+  cli(['credentials', 'issue', ...agencies, '--save'], { DATABASE_URL: db.url });
+  cli(['desks', 'add', '--agency', subscribers.map(([agency]) => agency).join(','), '--name', 'all', '--save'], { DATABASE_URL: db.url });
   const complianceToken = cli(['audit', 'users', 'issue', `demo-compliance-${Date.now()}`], { DATABASE_URL: db.url }).trim();
   mkdirSync(join(home, 'credentials'), { recursive: true });
   writeFileSync(join(home, 'credentials', 'compliance.token'), complianceToken + '\n', { mode: 0o600 });
@@ -103,24 +135,40 @@ try {
   say('▶ demo alerts');
   const examples = join(root, 'examples', 'alerts');
   const files = existsSync(examples) ? readdirSync(examples).filter((f) => /\.(ya?ml|json)$/.test(f)).sort() : [];
-  files.forEach((file, i) => {
-    const sender = agencies[i % agencies.length];
-    try {
-      cli(['publish', join(examples, file), '--as', sender, '--url', publisher]);
-      say(`  ${file} published as ${sender}`);
-    } catch (err) {
-      say(`  ${file} as ${sender}: ${err.message.split('\n').slice(0, 3).join(' ')}`);
-    }
-  });
+  // Published concurrently (each is its own CLI process); reported in file order.
+  const published = await Promise.all(
+    files.map((file, i) => {
+      const sender = agencies[i % agencies.length];
+      return cliAsync(['publish', join(examples, file), '--as', sender, '--url', publisher]).then(
+        () => `  ${file} published as ${sender}`,
+        (err) => `  ${file} as ${sender}: ${err.message.split('\n').slice(0, 3).join(' ')}`,
+      );
+    }),
+  );
+  for (const line of published) say(line);
+
+  // Demo sign-ins for the console: one per role, from the credentials just issued.
+  const readJson = (file) => JSON.parse(readFileSync(join(home, 'credentials', file), 'utf8'));
+  const offices = readJson('offices.json');
+  const desks = readJson('desks.json');
+  const office = Object.keys(offices).sort()[0];
+  const deskAgency = subscribers[0]?.[0];
+  const deskToken = deskAgency ? Object.values(desks[deskAgency] ?? {})[0] : undefined;
 
   say(`
 Backbone is running.
+  console            ${consoleUrl}   ← open in a browser
   notice-publisher   ${publisher}   (OpenAPI: ${publisher}/openapi.json)
   policy-gate        ${gate}
   audit-logger       ${audit}
   subscribers        ${subscribers.map(([a, u]) => `${a} ${u}`).join('\n                     ')}
   logs               ${join(home, 'logs')}
   demo credentials   ${join(home, 'credentials')} (offices.json, desks.json, compliance.token)
+
+Console demo sign-ins (tokens stay in the browser tab; sign out to drop them):
+  liaison office     ${office}: ${offices[office] ?? '(none issued)'}
+  regional desk      ${deskAgency ?? '—'}, desk "all": ${deskToken ?? '(none issued)'}
+  compliance         ${complianceToken}
 
 Try:  npx backbone publish examples/alerts/<file> --as FR-NCB
       npx backbone feed tail --agency ${subscribers[0]?.[0] ?? 'FR-NCB'} --desk all --url ${subscribers[0]?.[1] ?? ''}

@@ -1,27 +1,29 @@
 #!/usr/bin/env node
 // `npm test`: installs what is missing, builds, lints, type-checks, then runs every test tier
-// (unit, integration, e2e) and closes with one "tests: N passed, N failed" line.
+// (unit, integration, e2e, faults) and closes with one "tests: N passed, N failed" line.
 // `npm test -- unit int` runs only the named tiers (checks are skipped with --no-checks).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureAncestorsTraversable, installIfNeeded, root, run } from './prepare.js';
+import { ensureAncestorsTraversable, ensureChromium, ensureIptables, installIfNeeded, root, run } from './prepare.js';
 
 const args = process.argv.slice(2);
-const tiers = args.filter((a) => ['unit', 'int', 'e2e'].includes(a));
-const selected = tiers.length > 0 ? tiers : ['unit', 'int', 'e2e'];
+const tiers = args.filter((a) => ['unit', 'int', 'e2e', 'faults'].includes(a));
+const selected = tiers.length > 0 ? tiers : ['unit', 'int', 'e2e', 'faults'];
 const runChecks = !args.includes('--no-checks');
 
 if (!installIfNeeded()) process.exit(1);
 ensureAncestorsTraversable();
 
-let ok = true;
 const failedChecks = [];
+// The e2e tier's console tests need a browser; a missing one fails the check, not silently the tests.
+if (selected.includes('e2e') && !ensureChromium()) failedChecks.push('chromium');
+if (selected.includes('faults') && !ensureIptables()) failedChecks.push('iptables');
 if (runChecks) {
   for (const [label, script] of [['build', 'build'], ['type-check', 'typecheck'], ['lint (zero warnings)', 'lint']]) {
     if (!run(label, 'npm', ['run', '--silent', script])) failedChecks.push(label);
   }
-  ok = failedChecks.length === 0;
 }
+let ok = failedChecks.length === 0;
 
 const resultsDir = join(root, '.backbone', 'test-results');
 mkdirSync(resultsDir, { recursive: true });
@@ -38,7 +40,8 @@ for (const tier of selected) {
     '--ci',
     '--json',
     `--outputFile=${out}`,
-    ...(tier === 'unit' ? [] : ['--maxWorkers=2']),
+    // The fault tier kills brokers of its own cluster: one scenario file at a time.
+    ...(tier === 'unit' ? [] : tier === 'faults' ? ['--runInBand'] : ['--maxWorkers=2']),
   ]);
   ok = tierOk && ok;
   // A tier that failed without a failing test (global setup, a suite that would not load) still counts once.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { createKafka, type KafkaConnection } from '@backbone/kafka';
+import { createKafka, createTopicsAndWait, type KafkaConnection } from '@backbone/kafka';
 
 /** What every benchmark section shares: the broker, the database and a unique namespace for this run. */
 export interface BenchContext {
@@ -39,7 +39,8 @@ export function createBenchContext(opts: {
       const admin = ctx.kafka('bench-admin').admin();
       await admin.connect();
       try {
-        await admin.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+        // Not KafkaJS's waitForLeaders: on a just-formatted broker it fails with UNKNOWN_TOPIC_OR_PARTITION.
+        await createTopicsAndWait(admin, names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })));
         created.push(...names);
       } finally {
         await admin.disconnect();

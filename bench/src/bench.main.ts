@@ -9,6 +9,8 @@ import { alertRecordSize, benchCodec } from './codec.bench.js';
 import { notMeasured, renderMarkdown, writeResults, type Figures } from './figures.js';
 import { benchPolicy } from './policy.bench.js';
 import { benchServices } from './services.bench.js';
+import { benchStack } from './stack.bench.js';
+import { STAGES } from './stage.breakdown.js';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -31,7 +33,11 @@ async function main(): Promise<void> {
 
   const figures: Figures = {};
   const failures: string[] = [];
+  // `--only a,b` runs just those sections (a targeted measurement; the other figures show as not measured).
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt > 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : null;
   const section = async (name: string, fn: () => Promise<Figures> | Figures): Promise<void> => {
+    if (only && !only.has(name)) return;
     const t0 = Date.now();
     try {
       Object.assign(figures, await fn());
@@ -52,6 +58,8 @@ async function main(): Promise<void> {
   await section('codec', () => benchCodec(quick));
   await section('policy', () => benchPolicy(root, quick));
   await section('services', () => benchServices(ctx, ceilings));
+  // Last: the whole npm start stack, its start-up time and its idle cost (--no-stack skips it).
+  if (!process.argv.includes('--no-stack')) await section('stack', () => benchStack(ctx, quick ? 20 : 60));
   await ctx.deleteRunTopics().catch((err: unknown) => log(`could not delete bench topics: ${(err as Error).message}`));
 
   for (const name of EXPECTED) {
@@ -77,6 +85,7 @@ const EXPECTED = [
   'codec.json.encode_per_s',
   'codec.json.decode_per_s',
   'policy.engine.alert196_median_us',
+  'policy.engine.alert2000_median_us',
   'policy.engine.alert196_p99_us',
   'policy.cedar.pair_median_us',
   'gate.deliveries_per_s',
@@ -86,17 +95,26 @@ const EXPECTED = [
   'e2e.p50_ms',
   'e2e.p95_ms',
   'e2e.p99_ms',
+  'e2e.at100.p50_ms',
+  'e2e.at100.p99_ms',
+  ...STAGES.flatMap((s) => [`e2e.stage.${s}.p50_ms`, `e2e.stage.${s}.p99_ms`]),
+  'e2e.sustained_alerts_per_s',
+  'gate.alerts_per_s',
   'audit.ingest_per_s',
   'audit.verify_rows_per_s',
   'audit.export_rows_per_s',
   'ceiling.kafkajs.roundtrip_p99_ms',
   'ceiling.pg.insert_rows_per_s',
   'ceiling.pg.scan_rows_per_s',
+  'ceiling.pg.copy_rows_per_s',
+  'ceiling.pg.stream_rows_per_s',
   'ceiling.node.idle_rss_mb',
   'rss.notice-publisher_mb',
   'rss.policy-gate_mb',
   'rss.agency-subscriber_mb',
   'rss.audit-logger_mb',
+  'start.ready_s',
+  'idle.cpu_percent',
 ];
 
 export type { BenchContext };

@@ -7,8 +7,11 @@ export class LatencyMatcher {
   private readonly sent = new Map<string, number>();
   private readonly arrived = new Map<string, number>();
   private readonly samples: number[] = [];
+  /** Every key sent, in order (to find their spans). */
+  readonly keys: string[] = [];
 
   send(key: string, at: number): void {
+    this.keys.push(key);
     const arrival = this.arrived.get(key);
     if (arrival !== undefined) {
       this.arrived.delete(key);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { auditEventCodec } from '@backbone/codec';
+import { copyFrom, copyTo, csvField } from './pg.copy.js';
 
 /** Columns of the audit ledger (apps/audit-logger/src/ledger.schema.ts), with the same keys and indexes. */
 const TABLE_DDL = (t: string): string[] => [
@@ -23,7 +24,17 @@ const COLUMNS = 22;
  * scan of every column (how verify and export read). Rows come from the same encoded events the
  * audit logger ingests, decoded once up front (the ceiling has no decode or hash work).
  */
-export async function pgCeilings(databaseUrl: string, records: readonly Buffer[], batch = 500): Promise<{ insertRowsPerS: number; scanRowsPerS: number; rows: number }> {
+export interface PgCeilings {
+  insertRowsPerS: number;
+  scanRowsPerS: number;
+  /** COPY FROM STDIN of the same rows, one COPY and transaction per batch. */
+  copyRowsPerS: number;
+  /** One COPY (SELECT * … ORDER BY seq) TO STDOUT of every row: a single stream, no pages. */
+  streamRowsPerS: number;
+  rows: number;
+}
+
+export async function pgCeilings(databaseUrl: string, records: readonly Buffer[], batch = 500): Promise<PgCeilings> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'bench-pg-ceiling' });
   await client.connect();
   const table = 'bench_pg_ceiling';
@@ -55,8 +66,32 @@ export async function pgCeilings(databaseUrl: string, records: readonly Buffer[]
       after = Number(page.rows[page.rows.length - 1]!.seq);
     }
     const scanMs = performance.now() - t1;
-    return { insertRowsPerS: (rows.length * 1000) / insertMs, scanRowsPerS: (scanned * 1000) / scanMs, rows: scanned };
+
+    const t2 = performance.now();
+    const streamed = await copyTo(client, `COPY (SELECT * FROM ${table} ORDER BY seq) TO STDOUT`);
+    const streamMs = performance.now() - t2;
+
+    // The same rows again, into an empty twin table, by COPY (CSV) in the same batches.
+    const copyTable = `${table}_copy`;
+    await client.query(`DROP TABLE IF EXISTS ${copyTable}`);
+    for (const sql of TABLE_DDL(copyTable)) await client.query(sql);
+    const csv = rows.map((r) => Buffer.from(r.map(csvField).join(',') + '\n'));
+    const t3 = performance.now();
+    for (let i = 0; i < csv.length; i += batch) {
+      await client.query('BEGIN');
+      await copyFrom(client, `COPY ${copyTable} FROM STDIN (FORMAT csv)`, csv.slice(i, i + batch));
+      await client.query('COMMIT');
+    }
+    const copyMs = performance.now() - t3;
+    return {
+      insertRowsPerS: (rows.length * 1000) / insertMs,
+      scanRowsPerS: (scanned * 1000) / scanMs,
+      copyRowsPerS: (rows.length * 1000) / copyMs,
+      streamRowsPerS: (streamed * 1000) / streamMs,
+      rows: scanned,
+    };
   } finally {
+    await client.query(`DROP TABLE IF EXISTS ${table}_copy`).catch(() => undefined);
     await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
     await client.end();
   }

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
 import { CREDENTIAL_VERIFIER } from '@backbone/auth';
 import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
 import {
+  CONSUMER_GROUP_TIMING,
   ConsumerSafety,
   createKafka,
   DEFAULT_CONSUMER_SAFETY,
@@ -23,6 +24,7 @@ import { DeskController } from './desks/desk.controller.js';
 import { DeskStore } from './desks/desk.store.js';
 import { SubscriberCredentialVerifier } from './desks/subscriber-credential.verifier.js';
 import { feedConsumerFor } from './feed/feed.consumer.js';
+import { ResilientServerKafka } from './feed/resilient-kafka.server.js';
 import { InboxController } from './inbox/inbox.controller.js';
 import { InboxStore } from './inbox/inbox.store.js';
 import { RetentionService } from './retention/retention.service.js';
@@ -80,31 +82,35 @@ export function subscriberWiring(opts: AgencySubscriberOptions): SubscriberWirin
 }
 
 /**
- * The feed consumer on Nest's Kafka transport, started by startService with the HTTP API.
+ * The feed consumer on Nest's Kafka transport (restarted in-process after a non-retriable crash,
+ * see ResilientServerKafka), started by startService with the HTTP API.
  * Nest appends '-server' to the group and client ids unless postfixId is set; the broker ACL
  * allows exactly `subscriber-<AGENCY>`, hence postfixId ''.
  */
-export function subscriberTransport(w: SubscriberWiring): MicroserviceOptions {
+export function subscriberTransport(w: SubscriberWiring, logger?: Logger): MicroserviceOptions {
   const c = w.kafka.connection;
   return {
-    transport: Transport.KAFKA,
-    options: {
-      postfixId: '',
-      client: {
-        clientId: w.clientId,
-        brokers: c.brokers,
-        ...(c.ssl !== undefined ? { ssl: c.ssl } : {}),
-        ...(c.sasl ? { sasl: c.sasl } : {}),
-        connectionTimeout: 5000,
-        authenticationTimeout: 5000,
-        retry: { initialRetryTime: 200, retries: 8 },
+    strategy: new ResilientServerKafka(
+      {
+        postfixId: '',
+        client: {
+          clientId: w.clientId,
+          brokers: c.brokers,
+          ...(c.ssl !== undefined ? { ssl: c.ssl } : {}),
+          ...(c.sasl ? { sasl: c.sasl } : {}),
+          connectionTimeout: 5000,
+          authenticationTimeout: 5000,
+          retry: { initialRetryTime: 200, retries: 8 },
+        },
+        // read_committed: only what the gate's transactions committed. Group timing shared by
+        // every consumer: a restarted subscriber is back within seconds.
+        consumer: { groupId: w.groupId, readUncommitted: false, allowAutoTopicCreation: false, ...CONSUMER_GROUP_TIMING },
+        subscribe: { fromBeginning: true },
+        // The value stays the raw Avro bytes; the handler decodes it with the codec.
+        parser: { keepBinary: true },
       },
-      // read_committed: only what the gate's transactions committed.
-      consumer: { groupId: w.groupId, readUncommitted: false, allowAutoTopicCreation: false },
-      subscribe: { fromBeginning: true },
-      // The value stays the raw Avro bytes; the handler decodes it with the codec.
-      parser: { keepBinary: true },
-    },
+      logger,
+    ),
   };
 }
 

@@ -19,5 +19,5 @@ runMain('agency-subscriber', async () => {
   };
   const wiring = subscriberWiring(opts);
   const module = AgencySubscriberModule.forRoot(opts, wiring);
-  await startService({ name: 'agency-subscriber', module, logger, port: config.PORT, host: config.HOST, bodyLimit: 64 * 1024, microservices: [subscriberTransport(wiring)] });
+  await startService({ name: 'agency-subscriber', module, logger, port: config.PORT, host: config.HOST, bodyLimit: 64 * 1024, microservices: [subscriberTransport(wiring, logger)] });
 });

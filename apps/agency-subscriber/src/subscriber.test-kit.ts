@@ -31,13 +31,14 @@ export interface RunningAgencySubscriber {
 
 export async function startTestSubscriber(opts: StartAgencySubscriberOptions): Promise<RunningAgencySubscriber> {
   const wiring = subscriberWiring(opts);
+  const logger = (opts.logger ?? createLogger('agency-subscriber')).child({ agency: opts.agency });
   const service = await startService({
     name: 'agency-subscriber',
     module: AgencySubscriberModule.forRoot(opts, wiring),
-    logger: (opts.logger ?? createLogger('agency-subscriber')).child({ agency: opts.agency }),
+    logger,
     port: opts.port ?? 0,
     bodyLimit: 64 * 1024,
-    microservices: [subscriberTransport(wiring)],
+    microservices: [subscriberTransport(wiring, logger)],
     shutdownHooks: false,
   });
   const runtime = service.app.get<SubscriberRuntime>(SUBSCRIBER_RUNTIME);

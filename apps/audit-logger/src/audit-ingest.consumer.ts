@@ -1,7 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from '@backbone/bootstrap';
-import { ConsumerStoppingError, type RecordGuard } from '@backbone/kafka';
+import { CONSUMER_GROUP_TIMING, ConsumerStoppingError, RestartBackoff, superviseCrashes, type RecordGuard } from '@backbone/kafka';
+import { inSpan, SPAN_ATTR, SPANS } from '@backbone/telemetry';
 import { planResume, type ResumePlan } from './ledger.positions.js';
 import type { AppendResult, LedgerWriter } from './ledger.writer.js';
 
@@ -28,6 +29,8 @@ export interface IngestStats {
 export class AuditIngestConsumer {
   private consumer: Consumer | undefined;
   private plan: ResumePlan | undefined;
+  private stopped = false;
+  private readonly backoff = new RestartBackoff();
   readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0, parked: 0 };
 
   constructor(
@@ -65,8 +68,22 @@ export class AuditIngestConsumer {
       this.logger.warn({ topic: this.topic, generation: this.plan.generation, ledgerTopic: this.plan.ledgerTopic }, 'audit topic was recreated; new ledger generation');
     }
     this.logger.info({ topic: this.topic, partitions: this.plan.partitions }, 'audit ingest resumes from the ledger positions');
-    const consumer = this.kafka.consumer({ groupId: this.groupId, maxBytesPerPartition: 4 * 1024 * 1024, readUncommitted: false });
+    this.stopped = false;
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      readUncommitted: false,
+      ...CONSUMER_GROUP_TIMING,
+    });
     this.consumer = consumer;
+    // A broker or PostgreSQL outage that outlasts KafkaJS's retries restarts ingest in-process.
+    superviseCrashes(consumer, {
+      name: 'audit-ingest',
+      logger: this.logger,
+      backoff: this.backoff,
+      stopped: () => this.stopped,
+      restart: () => this.start(),
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
@@ -81,7 +98,7 @@ export class AuditIngestConsumer {
     const records = batch.messages.map((m) => ({ offset: m.offset, key: m.key ?? null, value: m.value }));
     let result: AppendResult | undefined;
     try {
-      result = await this.writer.append(this.ledgerTopic, batch.partition, records);
+      result = await inSpan(SPANS.auditIngested, { [SPAN_ATTR.records]: records.length }, () => this.writer.append(this.ledgerTopic, batch.partition, records));
       this.count(result);
     } catch (err) {
       this.logger.warn({ err, partition: batch.partition, records: records.length }, 'audit batch failed; appending its records one at a time');
@@ -125,6 +142,7 @@ export class AuditIngestConsumer {
 
   async stop(): Promise<void> {
     this.guard.stop();
+    this.stopped = true;
     await this.consumer?.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'consumer disconnect failed'));
     this.consumer = undefined;
   }

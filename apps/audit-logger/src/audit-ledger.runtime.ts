@@ -80,6 +80,10 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
 
   // The service's own login: INSERT/SELECT on the ledger, nothing more.
   const pool = new pg.Pool({ connectionString: appDatabaseUrl(opts.databaseUrl, role, password), max: 8, application_name: 'audit-logger' });
+  // An idle connection killed by the server (restart, pg_terminate_backend, failover) is an
+  // 'error' event on the pool; unhandled, it would end the process. The pool replaces the
+  // connection on next use, and a query in flight fails and is retried by the ingest.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle PostgreSQL connection lost; the pool reconnects'));
   const cleanups: (() => Promise<unknown>)[] = [() => pool.end()];
   const closeAll = async (): Promise<void> => {
     for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'));

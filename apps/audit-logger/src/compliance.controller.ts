@@ -7,6 +7,7 @@ import { problem } from '@backbone/bootstrap';
 import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-logger.context.js';
 import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, setAsideRecords, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
 import type { ComplianceUser } from './compliance-users.store.js';
+import { cooperationMetrics, type CooperationMetrics } from './cooperation.metrics.js';
 import { verifyLedger } from './ledger.verifier.js';
 import { replayToAgency } from './replay.service.js';
 import { whatIf } from './what-if.service.js';
@@ -133,6 +134,17 @@ export class ComplianceController {
     const f = filterOf(agency, b);
     await recordAccess(this.ctx, user, 'replay', stringParams(b), { agency });
     return replayToAgency(this.ctx.pool, this.ctx.producer, this.ctx.topics, { agency, since: f.since, until: f.until, actor: user.name });
+  }
+
+  /** Cooperation metrics (counts and durations only) for the console's charts; default: the last 30 days. */
+  @Get('metrics')
+  async metrics(@Req() req: AuthenticatedRequest, @Query() q: Record<string, string | undefined>): Promise<CooperationMetrics> {
+    const user = userOf(req);
+    const until = parseTime('until', q['until'], new Date(Date.now() + 60_000));
+    const since = parseTime('since', q['since'], new Date(until.getTime() - 30 * 86_400_000));
+    if (until <= since) throw problem(400, 'bad-request', 'until must be after since');
+    await recordAccess(this.ctx, user, 'metrics', stringParams(q));
+    return cooperationMetrics(this.ctx.pool, this.ctx.policiesDir, since, until);
   }
 
   @Post('what-if')

@@ -107,6 +107,19 @@ describe('ledger (real PostgreSQL)', () => {
     expect((await verifyLedger(pool, keys())).rows).toBe(5);
   });
 
+  it('stores an event re-sent at another position (an outbox re-send, same eventId) once, inside and across batches', async () => {
+    const { pool, writer } = await ledgerOf(1);
+    const resent = auditEventCodec.encode(sampleAuditEvent({ eventId: randomUUID(), actor: 'DESK-resent' }));
+    const first = await writer.append(TOPIC, 0, [
+      { offset: '1', value: resent },
+      { offset: '2', value: resent },
+    ]);
+    expect(first).toMatchObject({ inserted: 1, duplicates: 1 });
+    const later = await writer.append(TOPIC, 1, [{ offset: '7', value: resent }]);
+    expect(later).toMatchObject({ inserted: 0, duplicates: 1 });
+    expect((await verifyLedger(pool, keys())).rows).toBe(2);
+  });
+
   it('records an undecodable event as UNKNOWN rather than losing or blocking on it', async () => {
     const { pool, writer } = await ledgerOf(0);
     await writer.append(TOPIC, 0, [{ offset: '0', value: Buffer.from('not avro') }]);

@@ -38,6 +38,8 @@ const DDL = [
      hash            bytea NOT NULL CHECK (octet_length(hash) = 32),
      CONSTRAINT ledger_kafka_position UNIQUE (topic, kafka_partition, kafka_offset)
    )`,
+  // The writer skips an event already in the ledger (re-sent by an outbox); this finds it.
+  `CREATE INDEX IF NOT EXISTS ledger_event_idx ON ${AUDIT_SCHEMA}.ledger (event_id)`,
   `CREATE INDEX IF NOT EXISTS ledger_alert_idx ON ${AUDIT_SCHEMA}.ledger (alert_id, seq)`,
   `CREATE INDEX IF NOT EXISTS ledger_agency_idx ON ${AUDIT_SCHEMA}.ledger (agency, occurred_at)`,
   `CREATE INDEX IF NOT EXISTS ledger_occurred_idx ON ${AUDIT_SCHEMA}.ledger (occurred_at)`,

@@ -18,7 +18,7 @@ export interface IncomingRecord {
 
 export interface AppendResult {
   inserted: number;
-  /** Positions already in the ledger (redelivery after a crash or a rewind). */
+  /** Positions or events already in the ledger (redelivery after a crash or a rewind, an event re-sent). */
   duplicates: number;
   headSeq: string;
   checkpointed: boolean;
@@ -99,14 +99,21 @@ export class LedgerWriter {
         [topic, partition, events.map((e) => e.offset)],
       );
       const seen = new Set(existing.rows.map((r) => String(r.kafka_offset)));
+      // The same event can reach the topic twice at different positions: the subscriber's audit
+      // outbox re-sends an event (same eventId) when it died before recording the send. The
+      // ledger keeps each event once; the later copy counts as a duplicate.
+      const ids = events.map((e) => e.event.eventId);
+      const known = await client.query<{ event_id: string }>(`SELECT event_id FROM ${AUDIT_SCHEMA}.ledger WHERE event_id = ANY($1::text[])`, [ids]);
+      const seenIds = new Set(known.rows.map((r) => r.event_id));
       const head = await this.head(client);
       const recordedAt = new Date();
       let next = BigInt(head.seq);
       const fresh: LedgerEntry[] = [];
       for (const e of events) {
         // A batch never repeats an offset, but guard anyway: the position is the identity.
-        if (seen.has(e.offset)) continue;
+        if (seen.has(e.offset) || seenIds.has(e.event.eventId)) continue;
         seen.add(e.offset);
+        seenIds.add(e.event.eventId);
         next += 1n;
         fresh.push({ seq: next.toString(), topic, partition, offset: e.offset, recordedAt, event: e.event });
       }
@@ -167,6 +174,14 @@ export class LedgerWriter {
 
   private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A connection killed while checked out (server restart, pg_terminate_backend) emits 'error'
+    // on the client between queries; unhandled, that would end the process. The next query then
+    // fails, the append throws and the batch is redelivered; the client is discarded.
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       await client.query(LEDGER_LOCK_SQL);
@@ -174,10 +189,13 @@ export class LedgerWriter {
       await client.query('COMMIT');
       return out;
     } catch (err) {
+      // After any failure the connection is not trusted again (cheap: the pool opens another).
+      broken ??= err instanceof Error ? err : new Error(String(err));
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 }

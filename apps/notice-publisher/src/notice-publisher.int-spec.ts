@@ -279,7 +279,9 @@ describe('notice-publisher against the real broker and database', () => {
     const reasons = await pollUntil(
       () => {
         const r = audit.filter((e) => e.type === 'REJECTED').map((e) => `${e.reason}:${e.actor ?? '-'}`);
-        return ['missing-credential:-', 'unknown-credential:-', 'malformed-credential:-', 'revoked-credential:-', 'not-owner:DE-NCB'].every((x) => r.includes(x)) ? r : undefined;
+        // The refusals are audited after their answers, possibly in separate commits: wait for all three 403s.
+        const all = ['missing-credential:-', 'unknown-credential:-', 'malformed-credential:-', 'revoked-credential:-'].every((x) => r.includes(x));
+        return all && r.filter((x) => x === 'not-owner:DE-NCB').length >= 3 ? r : undefined;
       },
       { description: 'REJECTED audit events', timeoutMs: 15_000 },
     );

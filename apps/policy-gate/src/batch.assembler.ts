@@ -3,6 +3,7 @@ import type { Alert, AuditEvent, DeadLetter, DeadLetterReason, Delivery, FieldGr
 import { FIELD_GROUPS } from '@backbone/codec';
 import { auditEvent, deadLetterFor, type FailedRecord, type TopicNames } from '@backbone/kafka';
 import { GATE_RULE_IDS } from '@backbone/policy';
+import type { KafkaHeaders } from '@backbone/telemetry';
 import type { GateDecision, GateOutcome, GatePolicy } from './gate-policy.port.js';
 
 // The pure heart of the gate: one consumed batch in, everything the batch must write out.
@@ -14,6 +15,8 @@ export const RECALL_RULE_ID = GATE_RULE_IDS.recallPastRecipient;
 
 export interface InboundRecord extends FailedRecord {
   readonly timestamp?: string;
+  /** The record's Kafka headers (the publisher's W3C trace context among them). */
+  readonly headers?: KafkaHeaders;
 }
 
 /** A consumed record after decoding: the alert, or why it is poison. */

@@ -1,12 +1,14 @@
+import { hostname } from 'node:os';
 import { loadConfig, settings, type ConfigOf } from '@backbone/bootstrap';
 
 /** The gate's own settings (HOST/PORT/LOG_LEVEL come from SERVICE_SETTINGS, Kafka from KAFKA_SETTINGS). */
 export const GATE_SETTINGS = {
   GATE_INSTANCE_ID: settings.string({
     description:
-      'Stable id of this gate instance; the transactional id is policy-gate-<id>, so a restarted instance fences its zombie. Never share one id between two live instances.',
-    default: '0',
-    pattern: /^[A-Za-z0-9._-]{1,100}$/,
+      'Id of this gate instance, naming only the hold-release producer (policy-gate-<id>-release); unset: the host name. ' +
+      'The consumer loop uses one transactional id per input partition, so instances never fence each other over it.',
+    default: '',
+    pattern: /^[A-Za-z0-9._-]{0,100}$/,
   }),
   GATE_GROUP_ID: settings.string({
     description: 'Consumer group shared by every gate instance',
@@ -47,4 +49,20 @@ export function loadGateSettings(env: NodeJS.ProcessEnv = process.env): GateSett
 
 export function transactionalIdFor(instanceId: string): string {
   return `policy-gate-${instanceId}`;
+}
+
+/** GATE_INSTANCE_ID, or the host name (distinct per pod or machine) made to fit the id pattern. */
+export function gateInstanceId(configured: string, host: string = hostname()): string {
+  if (configured !== '') return configured;
+  return (host.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100) || 'gate');
+}
+
+/**
+ * The transactional id of the gate's producer for one input partition: stable across instances,
+ * so whichever instance owns the partition holds it, and taking the partition over fences the
+ * previous owner (the pre-KIP-447 pattern; KafkaJS has no KIP-447). Starts with policy-gate-,
+ * the prefix the gate principal's ACL allows.
+ */
+export function partitionTransactionalIdFor(groupId: string, topic: string, partition: number): string {
+  return `policy-gate-${groupId}-${topic}-${partition}`;
 }

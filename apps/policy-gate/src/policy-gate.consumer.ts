@@ -1,12 +1,21 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
-import { classifyFailure, type ClassifiedFailure, type ConsumerMetrics, type TopicNames } from '@backbone/kafka';
+import {
+  classifyFailure,
+  CONSUMER_GROUP_TIMING,
+  RestartBackoff,
+  superviseCrashes,
+  type ClassifiedFailure,
+  type ConsumerMetrics,
+  type TopicNames,
+} from '@backbone/kafka';
+import { contextFromHeaders, SPAN_ATTR, SPANS, trace, traceHeaders, tracer, type Span } from '@backbone/telemetry';
 import { alertIdsOf, assembleBatch, type AssembledBatch, type DecodedRecord, type InboundRecord } from './batch.assembler.js';
 import { decodeInbound, gateCodecs } from './gate.codecs.js';
 import type { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { GateRepository } from './gate.repository.js';
-import { transactionalIdFor } from './policy-gate.config.js';
+import { partitionTransactionalIdFor } from './policy-gate.config.js';
 import { createTransactionalProducer, startTransactionalProducer, topicMessagesOf } from './transactional-producer.js';
 
 export const SERVICE = 'policy-gate';
@@ -27,7 +36,11 @@ const RETRIABLE_TXN_ERRORS = new Set([
   'UNKNOWN_TOPIC_OR_PARTITION',
 ]);
 
-/** Another instance took over this transactional id: this one is a zombie and must stop. */
+/**
+ * Another instance took over this partition's transactional id (the partition moved to it in a
+ * rebalance): this instance's producer for the partition is a zombie. Not fatal: the producer is
+ * dropped, and the partition's next batch here (if it ever comes back) starts a new one.
+ */
 const FENCED_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
 export interface PolicyGateConsumerOptions {
@@ -37,7 +50,6 @@ export interface PolicyGateConsumerOptions {
   repository: GateRepository;
   metrics: GateMetrics;
   logger: Logger;
-  instanceId: string;
   groupId: string;
   maxBatchRecords: number;
   maxBytesPerPartition: number;
@@ -46,7 +58,7 @@ export interface PolicyGateConsumerOptions {
   maxPermanentAttempts?: number;
   /** Shared consumer series (parked by reason, retries by reason); the gate's own series stay in GateMetrics. */
   consumerMetrics?: ConsumerMetrics;
-  /** Called once when the instance stops for good (fenced, or KafkaJS gave up restarting). */
+  /** Called once if the instance stops for good (only a commit hook's 'vanish' does that now). */
   onFatal?: (err: Error) => void;
   /** Optional port awaited just before each commit (see CommitHook). */
   commitHook?: CommitHook;
@@ -88,52 +100,77 @@ export function kafkaErrorType(err: unknown): string | undefined {
  * event and dead letter together with the consumed offsets in ONE Kafka transaction.
  */
 export class PolicyGateConsumer {
-  private readonly consumer: Consumer;
-  private producer: Producer;
+  private consumer: Consumer | undefined;
+  private admin: Admin | undefined;
+  /**
+   * One transactional producer per input partition this instance owns (the pattern Kafka used
+   * before KIP-447): the transactional id follows the partition, not the instance. When a
+   * partition moves, its new owner's InitProducerId fences the old owner's producer for it and
+   * aborts (or completes) whatever transaction that one left open, before the new owner reads the
+   * partition's committed offset (see verifiedStart). So a slow old owner can never commit a
+   * partition's records after the new owner has started on them, and two instances never fence
+   * each other for anything but the partition that actually moved.
+   */
+  private readonly producers = new Map<number, Promise<Producer>>();
+  /**
+   * Per partition, this generation: the committed offset re-read after the partition's producer
+   * was registered. Records below it were handled by a previous owner and are skipped.
+   */
+  private readonly floors = new Map<number, bigint>();
+  private readonly backoff = new RestartBackoff();
   private running = false;
   private dead = false;
   private fatal: Error | undefined;
 
-  constructor(private readonly o: PolicyGateConsumerOptions) {
-    this.consumer = o.kafka.consumer({
-      groupId: o.groupId,
+  constructor(private readonly o: PolicyGateConsumerOptions) {}
+
+  private createConsumer(): Consumer {
+    return this.o.kafka.consumer({
+      groupId: this.o.groupId,
       // Only committed alerts: the publisher writes alerts.submitted transactionally too.
       readUncommitted: false,
-      maxBytesPerPartition: o.maxBytesPerPartition,
-      sessionTimeout: 30_000,
-      rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      maxBytesPerPartition: this.o.maxBytesPerPartition,
+      ...CONSUMER_GROUP_TIMING,
       allowAutoTopicCreation: false,
     });
-    this.producer = this.createProducer();
   }
 
-  private createProducer(): Producer {
-    return createTransactionalProducer(this.o.kafka, transactionalIdFor(this.o.instanceId));
-  }
-
-  /**
-   * After a failed commit or an unexpected error, KafkaJS's transaction state may be stuck
-   * (e.g. still COMMITTING). A fresh producer with the same transactional id gets a new epoch
-   * from InitProducerId, which also aborts whatever the old one left open.
-   */
-  private async resetProducer(): Promise<void> {
-    const old = this.producer;
-    await old.disconnect().catch(() => undefined);
-    this.producer = this.createProducer();
-    await this.connectProducer();
+  /** The transactional id of the producer for one input partition. */
+  transactionalIdFor(partition: number): string {
+    return partitionTransactionalIdFor(this.o.groupId, this.o.topics.submitted, partition);
   }
 
   /**
-   * Registers the transactional id before anything is consumed (see startTransactionalProducer):
-   * the broker aborts whatever a previous incarnation of this instance left open and fences it.
+   * The partition's producer, created and registered on first use. Registering (InitProducerId)
+   * is what fences the partition's previous owner and settles its open transaction.
    */
-  private async connectProducer(): Promise<void> {
-    await startTransactionalProducer(this.producer);
+  private producerFor(partition: number): Promise<Producer> {
+    let p = this.producers.get(partition);
+    if (!p) {
+      const producer = createTransactionalProducer(this.o.kafka, this.transactionalIdFor(partition));
+      p = startTransactionalProducer(producer).then(
+        () => producer,
+        async (err: unknown) => {
+          this.producers.delete(partition);
+          await producer.disconnect().catch(() => undefined);
+          throw err;
+        },
+      );
+      this.producers.set(partition, p);
+    }
+    return p;
   }
 
-  get transactionalId(): string {
-    return transactionalIdFor(this.o.instanceId);
+  /**
+   * Drops a partition's producer: after a failed commit its transaction state may be stuck (e.g.
+   * still COMMITTING), after fencing it is a zombie. The next use creates a fresh one, whose
+   * InitProducerId gets a new epoch and aborts whatever the old one left open.
+   */
+  private async dropProducer(partition: number): Promise<void> {
+    const p = this.producers.get(partition);
+    this.producers.delete(partition);
+    this.floors.delete(partition);
+    if (p) await p.then((producer) => producer.disconnect()).catch(() => undefined);
   }
 
   /** Why the consumer stopped for good, if it did (readiness reports it). */
@@ -148,17 +185,34 @@ export class PolicyGateConsumer {
   }
 
   async start(): Promise<void> {
-    await this.connectProducer();
-    await this.consumer.connect();
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      if (!event.payload.restart && !this.dead) {
-        this.o.logger.fatal({ err: event.payload.error }, 'gate consumer crashed and will not restart');
-        this.setFatal(event.payload.error);
-      }
-    });
-    await this.consumer.subscribe({ topic: this.o.topics.submitted, fromBeginning: true });
+    this.admin = this.o.kafka.admin();
+    await this.admin.connect();
     this.running = true;
-    await this.consumer.run({
+    try {
+      await this.runConsumer();
+    } catch (err) {
+      this.running = false;
+      await this.admin.disconnect().catch(() => undefined);
+      throw err;
+    }
+    this.o.logger.info({ groupId: this.o.groupId, topic: this.o.topics.submitted }, 'policy gate consuming');
+  }
+
+  /** Creates, subscribes and runs a consumer; called at start and by the crash supervisor. */
+  private async runConsumer(): Promise<void> {
+    const consumer = this.createConsumer();
+    this.consumer = consumer;
+    superviseCrashes(consumer, {
+      name: 'policy-gate',
+      logger: this.o.logger,
+      backoff: this.backoff,
+      stopped: () => !this.running || this.dead,
+      restart: () => this.runConsumer(),
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.o.topics.submitted, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       // KafkaJS would otherwise resolve the whole fetched batch after eachBatch returns, even
       // the records a failed transaction did not cover; offsets move only through sendOffsets.
@@ -166,23 +220,54 @@ export class PolicyGateConsumer {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
-    this.o.logger.info({ transactionalId: this.transactionalId, groupId: this.o.groupId, topic: this.o.topics.submitted }, 'policy gate consuming');
+  }
+
+  /** A new generation: every partition's start is re-verified; producers of lost partitions go. */
+  private onAssignment(assignment: Record<string, number[]>): void {
+    this.floors.clear();
+    const owned = new Set(assignment[this.o.topics.submitted] ?? []);
+    for (const partition of [...this.producers.keys()]) if (!owned.has(partition)) void this.dropProducer(partition);
   }
 
   async close(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    await this.consumer.disconnect().catch((err: unknown) => this.o.logger.warn({ err }, 'consumer disconnect failed'));
-    await this.producer.disconnect().catch((err: unknown) => this.o.logger.warn({ err }, 'producer disconnect failed'));
+    await this.consumer?.disconnect().catch((err: unknown) => this.o.logger.warn({ err }, 'consumer disconnect failed'));
+    for (const partition of [...this.producers.keys()]) await this.dropProducer(partition);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * KafkaJS fetched this partition's committed offset when the group was joined, which may be
+   * before the previous owner's last transaction was settled. Once this instance's producer for
+   * the partition is registered (so that transaction is committed or aborted), the committed
+   * offset is read again; records below it were already handled by the previous owner.
+   */
+  private async floorOf(topic: string, partition: number): Promise<bigint> {
+    await this.producerFor(partition);
+    const known = this.floors.get(partition);
+    if (known !== undefined) return known;
+    const [offsets] = await this.admin!.fetchOffsets({ groupId: this.o.groupId, topics: [topic] });
+    const committed = BigInt(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1');
+    this.floors.set(partition, committed);
+    return committed;
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, resolveOffset, isRunning, isStale } = payload;
     if (this.dead) throw new InstanceVanished('instance is dead');
     const { maxBatchRecords } = this.o;
-    for (let start = 0; start < batch.messages.length; start += maxBatchRecords) {
+    let messages: KafkaMessage[] = batch.messages;
+    const floor = await this.floorOf(batch.topic, batch.partition);
+    const already = messages.filter((m) => BigInt(m.offset) < floor);
+    if (already.length > 0) {
+      this.o.logger.warn({ partition: batch.partition, skipped: already.length, committed: floor.toString() }, 'records committed by the previous owner skipped');
+      resolveOffset(already[already.length - 1]!.offset);
+      messages = messages.filter((m) => BigInt(m.offset) >= floor);
+    }
+    for (let start = 0; start < messages.length; start += maxBatchRecords) {
       if (!isRunning() || isStale() || this.dead) return;
-      const slice = batch.messages.slice(start, start + maxBatchRecords);
+      const slice = messages.slice(start, start + maxBatchRecords);
       const records: InboundRecord[] = slice.map((m) => ({
         topic: batch.topic,
         partition: batch.partition,
@@ -190,6 +275,7 @@ export class PolicyGateConsumer {
         key: m.key ?? null,
         value: m.value ?? null,
         timestamp: m.timestamp,
+        headers: m.headers,
       }));
       const last = slice[slice.length - 1]!;
       await this.processSliceSafely(records, batch.topic, batch.partition, (BigInt(last.offset) + 1n).toString());
@@ -247,6 +333,30 @@ export class PolicyGateConsumer {
     const decoded: DecodedRecord[] = poison
       ? records.map((record) => ({ record, failure: { reason: poison.parkReason, detail: poison.detail } }))
       : records.map(decodeInbound);
+    // One span per alert (child of the publisher's, from the record's traceparent) from the start
+    // of its batch to the commit; its context goes on every record the gate writes for the alert.
+    const spans = new Map<string, Span>();
+    for (const d of decoded) {
+      if (!('alert' in d)) continue;
+      const attributes = { [SPAN_ATTR.alertId]: d.alert.alertId, [SPAN_ATTR.alertVersion]: d.alert.version, [SPAN_ATTR.records]: records.length };
+      spans.set(d.alert.alertId, tracer().startSpan(SPANS.gateCommitted, { attributes }, contextFromHeaders(d.record.headers)));
+    }
+    try {
+      await this.decideAndCommit(records, decoded, spans, topic, partition, nextOffset, decideTimer);
+    } finally {
+      for (const span of spans.values()) span.end();
+    }
+  }
+
+  private async decideAndCommit(
+    records: InboundRecord[],
+    decoded: DecodedRecord[],
+    spans: ReadonlyMap<string, Span>,
+    topic: string,
+    partition: number,
+    nextOffset: string,
+    decideTimer: () => number,
+  ): Promise<void> {
     const past = await this.o.repository.pastRecipients(alertIdsOf(decoded));
     const assembled = assembleBatch(decoded, {
       service: SERVICE,
@@ -264,7 +374,11 @@ export class PolicyGateConsumer {
     // nothing doubles. The other order could lose history of a committed delivery, and a later
     // Update or Cancel would then miss a recipient that holds the alert.
     await this.o.repository.recordBatch(assembled);
-    await this.commitTransaction(assembled, records.length, topic, partition, nextOffset);
+    const headersOf = (key: string | Buffer | null): Record<string, string> | undefined => {
+      const span = key === null ? undefined : spans.get(key.toString());
+      return span ? traceHeaders(trace.setSpan(contextFromHeaders(undefined), span)) : undefined;
+    };
+    await this.commitTransaction(assembled, records.length, topic, partition, nextOffset, headersOf);
     txnTimer();
     this.o.metrics.batchSize.observe(records.length);
     this.o.metrics.committed(assembled.stats);
@@ -276,12 +390,15 @@ export class PolicyGateConsumer {
     topic: string,
     partition: number,
     nextOffset: string,
+    headersOf?: (key: string | Buffer | null) => Record<string, string> | undefined,
   ): Promise<void> {
-    const topicMessages = topicMessagesOf(assembled.messages);
+    const topicMessages = topicMessagesOf(assembled.messages, headersOf);
     for (let attempt = 0; ; attempt++) {
-      const txn = await this.producer.transaction();
       let committing = false;
+      let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
       try {
+        const producer = await this.producerFor(partition);
+        txn = await producer.transaction();
         if (topicMessages.length > 0) await txn.sendBatch({ topicMessages });
         await txn.sendOffsets({ consumerGroupId: this.o.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
         if ((await this.o.commitHook?.beforeCommit({ records, partition })) === 'vanish') {
@@ -294,25 +411,25 @@ export class PolicyGateConsumer {
         if (err instanceof InstanceVanished) {
           // A dead process neither aborts nor commits; its successor's InitProducerId aborts.
           this.dead = true;
+          this.setFatal(err);
           throw err;
         }
         const type = kafkaErrorType(err);
         if (type !== undefined && FENCED_ERRORS.has(type)) {
-          const fenced = new FencedError(`fenced by a newer instance with transactional id ${this.transactionalId}`);
-          this.o.logger.fatal({ err, transactionalId: this.transactionalId }, 'producer fenced; stopping this instance');
-          this.dead = true;
-          this.setFatal(fenced);
-          void this.close();
-          throw fenced;
+          this.o.metrics.retried('FENCED');
+          this.o.logger.warn({ err, partition, transactionalId: this.transactionalIdFor(partition) }, 'partition taken over by another instance; its batch is theirs');
+          await this.dropProducer(partition);
+          throw new FencedError(`partition ${partition} fenced by a newer owner of ${this.transactionalIdFor(partition)}`, { cause: err });
         }
-        if (!committing) await txn.abort().catch((abortErr: unknown) => this.o.logger.warn({ err: abortErr }, 'abort failed'));
+        if (!committing && txn) await txn.abort().catch((abortErr: unknown) => this.o.logger.warn({ err: abortErr }, 'abort failed'));
         // A failed commit is not retried in place: it may have succeeded on the broker. The
-        // error goes to KafkaJS, which fetches again from the committed offsets, so a batch
-        // that did commit is not redone and one that did not is.
+        // error goes to KafkaJS, which fetches again, and the partition's start is re-verified
+        // against the committed offset, so a batch that did commit is not redone and one that
+        // did not is.
         const retriable = !committing && type !== undefined && RETRIABLE_TXN_ERRORS.has(type);
         if (!retriable || attempt >= this.o.txnRetries) {
           this.o.logger.error({ err, type, attempt, topic, partition }, 'transaction failed; batch left for redelivery');
-          await this.resetProducer().catch((resetErr: unknown) => this.o.logger.error({ err: resetErr }, 'producer reset failed'));
+          await this.dropProducer(partition);
           throw err;
         }
         this.o.metrics.retried(type);

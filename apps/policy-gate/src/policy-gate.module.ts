@@ -2,12 +2,13 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CREDENTIAL_VERIFIER } from '@backbone/auth';
 import { DEFAULT_CONSUMER_SAFETY, KafkaModule, type ConsumerSafetySettings, type KafkaConfig } from '@backbone/kafka';
 import { DecisionsController } from './decisions.controller.js';
+import { PreviewController } from './preview/preview.controller.js';
 import { HoldsController } from './holds.controller.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { CommitHook } from './policy-gate.consumer.js';
 import type { GateSettings } from './policy-gate.config.js';
 import { GATE_COMMIT_HOOK, GATE_CONSUMER_SAFETY, GATE_ON_FATAL, GATE_POLICY, GATE_SETTINGS_TOKEN, PolicyGateRuntime } from './policy-gate.runtime.js';
-import { ReviewerCredentialVerifier } from './reviewer-credential.verifier.js';
+import { GateCredentialVerifier } from './gate-credential.verifier.js';
 
 export interface PolicyGateDeps {
   kafka: KafkaConfig;
@@ -33,7 +34,7 @@ export class PolicyGateModule {
     return {
       module: PolicyGateModule,
       imports: [KafkaModule.forRoot(deps.kafka, 'policy-gate')],
-      controllers: [DecisionsController, HoldsController],
+      controllers: [DecisionsController, HoldsController, PreviewController],
       providers: [
         { provide: GATE_SETTINGS_TOKEN, useValue: deps.settings },
         { provide: GATE_POLICY, useValue: deps.policy },
@@ -41,7 +42,7 @@ export class PolicyGateModule {
         { provide: GATE_CONSUMER_SAFETY, useValue: deps.consumerSafety ?? DEFAULT_CONSUMER_SAFETY },
         ...(deps.commitHook ? [{ provide: GATE_COMMIT_HOOK, useValue: deps.commitHook }] : []),
         PolicyGateRuntime,
-        { provide: CREDENTIAL_VERIFIER, useClass: ReviewerCredentialVerifier },
+        { provide: CREDENTIAL_VERIFIER, useClass: GateCredentialVerifier },
       ],
     };
   }

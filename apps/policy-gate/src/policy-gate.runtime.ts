@@ -7,7 +7,7 @@ import type { GatePolicy } from './gate-policy.port.js';
 import { GateRepository } from './gate.repository.js';
 import { HoldReleaser } from './hold.releaser.js';
 import { PolicyGateConsumer, type CommitHook } from './policy-gate.consumer.js';
-import type { GateSettings } from './policy-gate.config.js';
+import { gateInstanceId, type GateSettings } from './policy-gate.config.js';
 
 export const GATE_SETTINGS_TOKEN = Symbol('GATE_SETTINGS');
 export const GATE_POLICY = Symbol('GATE_POLICY');
@@ -20,7 +20,8 @@ export const GATE_CONSUMER_SAFETY = Symbol('GATE_CONSUMER_SAFETY');
 
 export interface RunningPolicyGate {
   readonly topics: TopicNames;
-  readonly transactionalId: string;
+  /** The transactional id of the gate's producer for one input partition. */
+  transactionalIdFor(partition: number): string;
   readonly metrics: GateMetrics;
   readonly consumerMetrics: ConsumerMetrics;
   readonly repository: GateRepository;
@@ -70,7 +71,6 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       repository,
       metrics,
       logger: this.logger,
-      instanceId: s.GATE_INSTANCE_ID,
       groupId: s.GATE_GROUP_ID,
       maxBatchRecords: s.GATE_MAX_BATCH_RECORDS,
       maxBytesPerPartition: s.GATE_MAX_BYTES_PER_PARTITION,
@@ -87,8 +87,17 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       await repository.close();
       throw err;
     }
-    const releaser = new HoldReleaser({ kafka: this.kafka, topics: this.topics, policy: this.policy, repository, logger: this.logger, instanceId: s.GATE_INSTANCE_ID });
-    const gate: RunningPolicyGate = { topics: this.topics, transactionalId: consumer.transactionalId, metrics, consumerMetrics, repository, policy: this.policy, consumer, releaser };
+    const releaser = new HoldReleaser({ kafka: this.kafka, topics: this.topics, policy: this.policy, repository, logger: this.logger, instanceId: gateInstanceId(s.GATE_INSTANCE_ID) });
+    const gate: RunningPolicyGate = {
+      topics: this.topics,
+      transactionalIdFor: (partition: number) => consumer.transactionalIdFor(partition),
+      metrics,
+      consumerMetrics,
+      repository,
+      policy: this.policy,
+      consumer,
+      releaser,
+    };
     this.gate = gate;
     this.health.register({ name: 'postgres', check: () => gate.repository.ping() });
     this.health.register({

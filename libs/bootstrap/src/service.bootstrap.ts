@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { assertEveryRouteDeclaresRoles, CREDENTIAL_VERIFIER, RolesGuard, type CredentialVerifier, type RouteEntry } from '@backbone/auth';
+import { startTracing } from '@backbone/telemetry';
 import { PinoNestLogger } from './logger.js';
 import { ObservabilityModule } from './observability.module.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
@@ -75,6 +76,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
 /** Runs a service's main(), turning a start-up failure (bad config, unreachable dependency) into a clear exit. */
 export function runMain(service: string, main: () => Promise<unknown>): void {
+  // Tracing first, so every span of the service has a provider; off unless OTEL_EXPORTER_OTLP_* is set.
+  const tracing = startTracing(service);
+  if (tracing.enabled) {
+    // Nest closes the app on these signals; the spans still buffered go out with it.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void tracing.shutdown().catch(() => undefined));
+  }
   main().catch((err: unknown) => {
     // The logger may not exist yet when config fails, so stderr is the one place that always works.
     process.stderr.write(`${service}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

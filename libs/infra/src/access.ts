@@ -4,6 +4,7 @@ import { join } from 'node:path';
 // kafkajs is CommonJS whose exports Node's ESM loader cannot list: named value imports fail outside jest.
 import kafkajs from 'kafkajs';
 import type { AclEntry, AclFilter, Admin } from 'kafkajs';
+import { createTopicsAndWait } from '@backbone/kafka';
 
 import { accessPlan, aclKey, isManagedPrincipal, type AccessPlan, type AclRule } from './access-plan.js';
 import { brokerCommand, type BrokerOptions } from './broker.js';
@@ -100,10 +101,11 @@ async function ensureTopics(admin: Admin, plan: AccessPlan): Promise<string[]> {
   const missing = plan.topics.filter((t) => !existing.has(t.name));
   if (missing.length > 0) {
     // Replication factor and min ISR come from the broker defaults, so 1-node and 3-node clusters differ only there.
-    await admin.createTopics({
-      topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions })),
-      waitForLeaders: true,
-    });
+    // Our own wait for leaders: KafkaJS's fails on a just-formatted broker (UNKNOWN_TOPIC_OR_PARTITION).
+    await createTopicsAndWait(
+      admin,
+      missing.map((t) => ({ topic: t.name, numPartitions: t.partitions })),
+    );
   }
   const present = plan.topics.filter((t) => existing.has(t.name));
   if (present.length > 0) {

@@ -16,31 +16,49 @@ export class AuditRelay {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private lastPassAt = -Infinity;
+  /** The queued pass came from the timer only: check for rows before opening a transaction. */
+  private checkFirst = false;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly db: DataSource,
     private readonly topic: string,
     private readonly logger: Logger,
-    private readonly retryIntervalMs = 1000,
+    // Every store kicks the relay, so the timer is only the fallback (failed sends, acks and other
+    // replicas' rows): once a second it was most of an idle subscriber's PostgreSQL traffic.
+    private readonly retryIntervalMs = 5000,
+    /** Kicks closer together than this share one pass: one outbox transaction per burst, not per record. */
+    private readonly minGapMs = 20,
   ) {}
 
   async start(): Promise<void> {
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
     // The timer retries what a failed flush left behind and picks up purge/ack events of other replicas.
-    this.timer = setInterval(() => this.kick(), this.retryIntervalMs);
+    this.timer = setInterval(() => this.kick(true), this.retryIntervalMs);
     this.kick();
   }
 
-  /** Asks for a flush; concurrent kicks coalesce into at most one more pass. */
-  kick(): void {
+  /**
+   * Asks for a flush; concurrent kicks coalesce into at most one more pass. The timer's pass first
+   * asks whether anything is queued at all (one query, no transaction): idle, that is all it does.
+   */
+  kick(fromTimer = false): void {
     if (this.closed || !this.producer) return;
-    if (this.again) return;
+    if (this.again) {
+      if (!fromTimer) this.checkFirst = false;
+      return;
+    }
     this.again = true;
+    this.checkFirst = fromTimer;
     this.running = this.running.then(async () => {
+      const wait = this.lastPassAt + this.minGapMs - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       this.again = false;
+      this.lastPassAt = performance.now();
       try {
+        if (this.checkFirst && !(await this.anyQueued())) return;
         await this.flush();
       } catch (err) {
         this.logger.warn({ err: (err as Error).message }, 'audit relay: send failed, will retry');
@@ -52,6 +70,11 @@ export class AuditRelay {
   async drain(): Promise<void> {
     this.kick();
     await this.running;
+  }
+
+  private async anyQueued(): Promise<boolean> {
+    const rows = (await this.db.query(`SELECT EXISTS (SELECT 1 FROM audit_outbox) AS any`)) as { any: boolean }[];
+    return rows[0]?.any === true;
   }
 
   async pending(): Promise<number> {

@@ -3,6 +3,7 @@ import { Ctx, EventPattern, Payload, type KafkaContext } from '@nestjs/microserv
 import { LOGGER, type Logger } from '@backbone/bootstrap';
 import { alertCodec, deliveryCodec, type Alert, type Delivery } from '@backbone/codec';
 import { PermanentRecordError, type ConsumerSafety } from '@backbone/kafka';
+import { contextFromHeaders, inSpan, SPAN_ATTR, SPANS, type KafkaHeaders } from '@backbone/telemetry';
 import type { AuditRelay } from '../audit/audit.relay.js';
 import type { InboxStore } from '../inbox/inbox.store.js';
 import { AUDIT_RELAY, CONSUMER_SAFETY, INBOX_STORE } from '../subscriber.tokens.js';
@@ -38,10 +39,11 @@ export function feedConsumerFor(topic: string): Type<unknown> {
       const rawKey: unknown = message.key;
       const key = Buffer.isBuffer(rawKey) ? rawKey : typeof rawKey === 'string' ? Buffer.from(rawKey) : null;
       const record = { topic: ctx.getTopic(), partition: ctx.getPartition(), offset: message.offset, key, value: bytes };
-      await this.safety.guard.process(record, () => this.store(record.topic, record.partition, record.offset, bytes), { heartbeat: ctx.getHeartbeat() });
+      const headers = message.headers as KafkaHeaders | undefined;
+      await this.safety.guard.process(record, () => this.store(record.topic, record.partition, record.offset, bytes, headers), { heartbeat: ctx.getHeartbeat() });
     }
 
-    private async store(topic: string, partition: number, offset: string, bytes: Buffer | null): Promise<void> {
+    private async store(topic: string, partition: number, offset: string, bytes: Buffer | null, headers: KafkaHeaders | undefined): Promise<void> {
       const where = { topic, partition, offset };
       if (!bytes) throw new PermanentRecordError('UNDECODABLE', 'record has no value');
       const delivery: Delivery = deliveryCodec.decode(bytes);
@@ -52,7 +54,10 @@ export function feedConsumerFor(topic: string): Type<unknown> {
           `alert ${alert.alertId} v${alert.version} does not match delivery ${delivery.alertId} v${delivery.alertVersion}`,
         );
       }
-      const outcome = await this.inbox.storeDelivery(delivery, alert);
+      // Child of the gate's span, from the record's traceparent header.
+      const attributes = { [SPAN_ATTR.alertId]: delivery.alertId, [SPAN_ATTR.alertVersion]: delivery.alertVersion, [SPAN_ATTR.agency]: delivery.recipient };
+      const parent = contextFromHeaders(headers);
+      const outcome = await inSpan(SPANS.subscriberStored, attributes, () => this.inbox.storeDelivery(delivery, alert), parent);
       if (outcome.stored) {
         this.logger.info({ ...where, alertId: delivery.alertId, version: delivery.alertVersion, seq: outcome.seq, effect: outcome.effect }, 'delivery stored');
         this.relay.kick();

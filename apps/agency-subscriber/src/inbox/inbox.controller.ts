@@ -3,7 +3,8 @@ import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
 import { NOTICE_TYPES, isUuid } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
 import type { Desk } from '../desks/desk.store.js';
-import { INBOX_STORE } from '../subscriber.tokens.js';
+import type { AuditRelay } from '../audit/audit.relay.js';
+import { AUDIT_RELAY, INBOX_STORE } from '../subscriber.tokens.js';
 import { BadCursorError, type InboxStore } from './inbox.store.js';
 import type { InboxDetail, InboxPage } from './inbox.types.js';
 
@@ -13,7 +14,10 @@ const DEFAULT_PAGE = 50;
 @Controller('inbox')
 @Roles('desk')
 export class InboxController {
-  constructor(@Inject(INBOX_STORE) private readonly inbox: InboxStore) {}
+  constructor(
+    @Inject(INBOX_STORE) private readonly inbox: InboxStore,
+    @Inject(AUDIT_RELAY) private readonly relay: AuditRelay,
+  ) {}
 
   @Get()
   async list(
@@ -68,6 +72,8 @@ export class InboxController {
     assertAlertId(alertId);
     const outcome = await this.inbox.acknowledge(deskOf(req), alertId);
     if (!outcome.found) throw notFound(alertId);
+    // The ACKNOWLEDGED event is in the outbox now: send it without waiting for the relay's timer.
+    if (outcome.newlyAcknowledged) this.relay.kick();
     return { alertId, version: outcome.version, acknowledgedAt: outcome.at, newlyAcknowledged: outcome.newlyAcknowledged };
   }
 }

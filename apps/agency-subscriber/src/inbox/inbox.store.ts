@@ -91,10 +91,18 @@ export class InboxStore {
     if (delivery.recipient !== this.agency) return { stored: false, reason: 'WRONG_RECIPIENT' };
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':inbox-writer'))`);
-      const dup = (await tx.query(`SELECT 1 FROM alert_versions WHERE alert_id = $1 AND version = $2`, [delivery.alertId, delivery.alertVersion])) as unknown[];
-      if (dup.length > 0) return { stored: false, reason: 'DUPLICATE' } as const;
-
-      const current = ((await tx.query(`SELECT version, state FROM alerts WHERE alert_id = $1 FOR UPDATE`, [delivery.alertId])) as { version: number; state: AlertState }[])[0];
+      // One round trip for "already stored?", the alert's current row (locked) and the next inbox
+      // sequence number: the store runs once per delivered record, under the writer lock, so each
+      // round trip here is paid by every record of the feed (a gap in seq after a duplicate is fine:
+      // readers only ever ask for "after the last id seen").
+      const head = ((await tx.query(
+        `SELECT EXISTS (SELECT 1 FROM alert_versions WHERE alert_id = $1 AND version = $2) AS dup, cur.version, cur.state,
+                CASE WHEN EXISTS (SELECT 1 FROM alert_versions WHERE alert_id = $1 AND version = $2) THEN NULL ELSE nextval('inbox_seq') END AS seq
+           FROM (SELECT 1) AS one LEFT JOIN (SELECT version, state FROM alerts WHERE alert_id = $1 FOR UPDATE) AS cur ON true`,
+        [delivery.alertId, delivery.alertVersion],
+      )) as { dup: boolean; version: number | null; state: AlertState | null; seq: string | null }[])[0]!;
+      if (head.dup) return { stored: false, reason: 'DUPLICATE' } as const;
+      const current = head.version === null || head.state === null ? undefined : { version: head.version, state: head.state };
       const isCancel = delivery.msgType === 'Cancel';
       // Content is kept only while the alert is live: a Cancel removes it, and nothing resurrects
       // a cancelled or purged alert's content.
@@ -103,7 +111,7 @@ export class InboxStore {
       const description = keepContent ? alert.description : null;
       // The decoded (already redacted) alert as JSON, serialised once: exactly what arrived, nothing added.
       const contentJson = keepContent ? JSON.stringify(alert) : null;
-      const seq = Number(((await tx.query(`SELECT nextval('inbox_seq') AS seq`)) as { seq: string }[])[0]!.seq);
+      const seq = Number(head.seq);
 
       await tx.query(
         `INSERT INTO alert_versions (alert_id, version, seq, delivery_id, msg_type, sender_region, notice_type, urgency, severity, tlp,

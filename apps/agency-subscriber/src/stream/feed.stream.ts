@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '@backbone/bootstrap';
+import { SPAN_ATTR, SPANS, tracer } from '@backbone/telemetry';
 import type { DeskFilter } from '../desks/desk.filter.js';
 import type { InboxStore } from '../inbox/inbox.store.js';
 import type { FeedEvent } from '../inbox/inbox.types.js';
@@ -65,11 +66,15 @@ export class FeedStreamSession {
       try {
         for (;;) {
           if (this.closed) return;
+          const readAt = Date.now();
           const events = await this.inbox.feedAfter(this.filter, this.lastSent, BATCH);
           for (const event of events) {
             if (this.closed) return;
             if (event.seq <= this.lastSent) continue;
             const ok = this.write(formatEvent(event));
+            // The last stage of an alert's path: from the inbox read to the event written to the desk.
+            const attributes = { [SPAN_ATTR.alertId]: event.alertId, [SPAN_ATTR.alertVersion]: event.version };
+            tracer().startSpan(SPANS.deskSent, { attributes, startTime: readAt }).end();
             this.lastSent = event.seq;
             if (!ok) await this.drained();
           }

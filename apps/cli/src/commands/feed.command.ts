@@ -177,7 +177,7 @@ export function registerFeedCommands(program: Command): void {
   desks
     .command('add')
     .description("Create a desk with its filter; prints the desk's bearer token once")
-    .requiredOption('--agency <code>', 'agency the desk belongs to')
+    .requiredOption('--agency <code>', 'agency the desk belongs to (a comma-separated list creates the same desk for each)')
     .requiredOption('--name <name>', 'desk name, e.g. europe-red')
     .option('--regions <list>', 'sender regions, comma-separated (AFRICA, AMERICAS, ASIA_SOUTH_PACIFIC, EUROPE, MIDDLE_EAST_NORTH_AFRICA)', list)
     .option('--notice-types <list>', 'notice types, comma-separated (RED, YELLOW, ...)', list)
@@ -198,15 +198,17 @@ export function registerFeedCommands(program: Command): void {
           ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}),
           ...(opts.tlp ? { tlps: opts.tlp } : {}),
         };
-        const created = await withDesks(opts.agency, (store) => store.create(opts.name, filter));
-        console.log(`desk ${created.desk.name} of ${opts.agency} created (${created.desk.deskId})`);
-        console.log(`filter: ${JSON.stringify(created.desk.filter)}`);
-        console.log(`token (shown once): ${created.token}`);
-        if (opts.save) {
-          const tokens = readDeskTokens();
-          tokens[opts.agency] = { ...(tokens[opts.agency] ?? {}), [opts.name]: created.token };
-          writeDeskTokens(tokens);
-          console.log(`saved to ${desksFile()}`);
+        for (const agency of list(opts.agency)) {
+          const created = await withDesks(agency, (store) => store.create(opts.name, filter));
+          console.log(`desk ${created.desk.name} of ${agency} created (${created.desk.deskId})`);
+          console.log(`filter: ${JSON.stringify(created.desk.filter)}`);
+          console.log(`token (shown once): ${created.token}`);
+          if (opts.save) {
+            const tokens = readDeskTokens();
+            tokens[agency] = { ...(tokens[agency] ?? {}), [opts.name]: created.token };
+            writeDeskTokens(tokens);
+            console.log(`saved to ${desksFile()}`);
+          }
         }
       },
     );

@@ -122,17 +122,20 @@ export function registerPublisherCommands(program: Command): void {
   credentials
     .command('issue')
     .description('Issue a new credential for an office; the token is printed once and only its hash is stored')
-    .argument('<agency>', 'agency code of the registry')
+    .argument('<agencies...>', 'agency code(s) of the registry (several: one token each, one line each, in order)')
     .option('--save', `also write it to ${officesFile()} (demo use)`)
-    .action(async (agency: string, opts: { save?: boolean }) => {
-      const { token, tokenId } = await issueOfficeCredential(adminOptions(), agency);
-      if (opts.save) {
-        writeOffices({ ...readOffices(), [agency]: token });
-        console.error(`issued ${tokenId} for ${agency}; saved to ${officesFile()}`);
-      } else {
-        console.error(`issued ${tokenId} for ${agency}; it is shown only once:`);
+    .action(async (agencies: string[], opts: { save?: boolean }) => {
+      // One after another in one process: npm start issues every demo agency's token in one call.
+      for (const agency of agencies) {
+        const { token, tokenId } = await issueOfficeCredential(adminOptions(), agency);
+        if (opts.save) {
+          writeOffices({ ...readOffices(), [agency]: token });
+          console.error(`issued ${tokenId} for ${agency}; saved to ${officesFile()}`);
+        } else {
+          console.error(`issued ${tokenId} for ${agency}; it is shown only once:`);
+        }
+        console.log(token);
       }
-      console.log(token);
     });
   credentials
     .command('revoke')

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import type { FastifyReply } from 'fastify';
 import { Roles } from '@backbone/auth';
 import { problem } from '@backbone/bootstrap';
+import { inSpan, SPAN_ATTR, SPANS } from '@backbone/telemetry';
 import { CurrentOffice, type Office } from '../auth/office-credential.verifier.js';
 import { AlertsService, ProblemWithHeaders, type AlertStatus, type ApiResult, type PublishedVersion } from './alerts.service.js';
 
@@ -63,7 +64,17 @@ export class AlertsController {
   }
 }
 
-async function answer<T>(reply: FastifyReply, work: () => Promise<ApiResult<T>>): Promise<T> {
+/** Every publishing route's answer, in one span (the first stage of an alert's path: HTTP accepted). */
+function answer<T>(reply: FastifyReply, work: () => Promise<ApiResult<T>>): Promise<T> {
+  return inSpan(SPANS.publisherHttp, {}, async (span) => {
+    const body = await answerWithin(reply, work);
+    const alertId = (body as { alertId?: unknown } | null)?.alertId;
+    if (typeof alertId === 'string') span.setAttribute(SPAN_ATTR.alertId, alertId);
+    return body;
+  });
+}
+
+async function answerWithin<T>(reply: FastifyReply, work: () => Promise<ApiResult<T>>): Promise<T> {
   try {
     const result = await work();
     void reply.status(result.statusCode);

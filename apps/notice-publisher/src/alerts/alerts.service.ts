@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { alertCodec, auditEventCodec, isUuid, type Alert, type MsgType } from '@backbone/codec';
 import { LOGGER, MetricsService, problem, type Logger, type ProblemException } from '@backbone/bootstrap';
 import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
+import { inSpan, SPAN_ATTR, SPANS, traceHeaders } from '@backbone/telemetry';
 import type { Office } from '../auth/office-credential.verifier.js';
 import type { PublisherConfig } from '../config/publisher.config.js';
 import { AlertStore, type AlertRow } from '../persistence/alert.store.js';
@@ -208,10 +209,19 @@ export class AlertsService {
     let acks;
     attempt.mayHaveCommitted = true;
     try {
-      acks = await this.publisher.publish([
-        { topic: this.topics.submitted, partition, key: alert.alertId, value: encoded, headers: { 'content-type': 'application/vnd.apache.avro+single-object' } },
-        { topic: this.topics.audit, key: alert.alertId, value: auditEventCodec.encode(audit) },
-      ]);
+      // The alert record carries this span's W3C trace context (traceparent) to the gate and on.
+      acks = await inSpan(SPANS.publisherCommit, { [SPAN_ATTR.alertId]: alert.alertId, [SPAN_ATTR.alertVersion]: alert.version }, (_span, ctx) =>
+        this.publisher.publish([
+          {
+            topic: this.topics.submitted,
+            partition,
+            key: alert.alertId,
+            value: encoded,
+            headers: { 'content-type': 'application/vnd.apache.avro+single-object', ...traceHeaders(ctx) },
+          },
+          { topic: this.topics.audit, key: alert.alertId, value: auditEventCodec.encode(audit) },
+        ]),
+      );
     } catch (err) {
       if (err instanceof PublishUnavailableError) {
         // The publisher guarantees nothing was (or will be) committed.

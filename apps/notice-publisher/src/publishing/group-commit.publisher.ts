@@ -58,7 +58,10 @@ export interface GroupCommitOptions {
   flushIntervalMs: number;
   /** A batch is flushed at once when it holds this many records. */
   maxBatchRecords: number;
-  /** Whole-transaction attempts for retriable errors (CONCURRENT_TRANSACTIONS, leader moves...). */
+  /**
+   * Whole-transaction attempts for retriable errors (CONCURRENT_TRANSACTIONS, leader moves...).
+   * Default: as many as fit before the deadline (publishTimeoutMs), else 3.
+   */
   maxAttempts?: number;
   /**
    * Longest time from publish() to the commit; past it the request is rejected with
@@ -209,7 +212,12 @@ export class GroupCommitPublisher {
   }
 
   private async sendInTransaction(records: OutboundRecord[], state: Attempt): Promise<RecordAck[]> {
-    const maxAttempts = this.opts.maxAttempts ?? 3;
+    // On a cluster, KafkaJS registers a transaction's partitions with one AddPartitionsToTxn per
+    // partition leader, sent concurrently; the coordinator answers all but one with
+    // CONCURRENT_TRANSACTIONS while it replicates the first to its transaction log. Those clear in
+    // a replication round-trip, so with a deadline the transaction is retried (jittered back-off)
+    // until the deadline abandons it, rather than failing the request after three quick tries.
+    const maxAttempts = this.opts.maxAttempts ?? (this.opts.publishTimeoutMs !== undefined ? Number.POSITIVE_INFINITY : 3);
     for (let attempt = 1; ; attempt++) {
       const producer = await this.ready();
       // Connected only after the deadline: nothing was sent, the producer stays for the next batch.
@@ -232,7 +240,7 @@ export class GroupCommitPublisher {
           throw err;
         }
         this.opts.logger.info({ attempt, err: (err as Error).message }, 'retrying transaction');
-        await new Promise((r) => setTimeout(r, 50 * attempt));
+        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempt) * (0.5 + Math.random())));
       }
     }
   }
@@ -249,7 +257,9 @@ export class GroupCommitPublisher {
         transactionTimeout: 30_000,
         // Bounded retries: a request waits a few seconds at most before it gets 503. The whole
         // transaction is aborted on failure, so exactly-once does not rest on infinite retries.
-        retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+        // CONCURRENT_TRANSACTIONS right after the previous commit clears within milliseconds (the
+        // commit markers): a 20 ms first back-off, as Kafka's Java producer, not 100 ms after every batch.
+        retry: { retries: 5, initialRetryTime: 20, maxRetryTime: 1000 },
         createPartitioner: Partitioners.DefaultPartitioner,
       });
       try {

@@ -1,4 +1,4 @@
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, Kafka, Producer } from 'kafkajs';
 import { alertCodec, deliveryCodec, type Alert, type Delivery } from '@backbone/codec';
 import { SUBMITTED_PARTITIONS, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTopics, deleteTopics, pollUntil, testKafka, uniqueName } from '@backbone/testing';
@@ -86,8 +86,8 @@ export class GateTestWorld {
    * offset reaching the high watermark: KafkaJS commits past trailing transaction markers and
    * aborted records too, which a count of seen data records cannot tell apart from a gap.
    */
-  async readCommitted(topics: readonly string[], timeoutMs = 30_000): Promise<Map<string, { value: Buffer; offset: string }[]>> {
-    const out = new Map<string, { value: Buffer; offset: string }[]>(topics.map((t) => [t, []]));
+  async readCommitted(topics: readonly string[], timeoutMs = 30_000): Promise<Map<string, { value: Buffer; offset: string; headers?: IHeaders }[]>> {
+    const out = new Map<string, { value: Buffer; offset: string; headers?: IHeaders }[]>(topics.map((t) => [t, []]));
     const groupId = uniqueName('reader');
     const reader = this.kafka.consumer({ groupId, readUncommitted: false });
     this.readers.push(reader);
@@ -97,7 +97,7 @@ export class GateTestWorld {
       // Commit after every batch, including batches of nothing but markers or aborted records.
       autoCommitThreshold: 1,
       eachMessage: async ({ topic, message }) => {
-        out.get(topic)!.push({ value: message.value!, offset: message.offset });
+        out.get(topic)!.push({ value: message.value!, offset: message.offset, ...(message.headers ? { headers: message.headers } : {}) });
       },
     });
     try {

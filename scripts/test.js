@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: installs what is missing, builds, lints, type-checks, then runs every test tier
+// `npm test`: installs what is missing, builds, lints, type-checks, checks formatting, then runs every test tier
 // (unit, integration, e2e, faults) and closes with one "tests: N passed, N failed" line.
 // `npm test -- unit int` runs only the named tiers (checks are skipped with --no-checks).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const failedChecks = [];
 if (selected.includes('e2e') && !ensureChromium()) failedChecks.push('chromium');
 if (selected.includes('faults') && !ensureIptables()) failedChecks.push('iptables');
 if (runChecks) {
-  for (const [label, script] of [['build', 'build'], ['type-check', 'typecheck'], ['lint (zero warnings)', 'lint']]) {
+  for (const [label, script] of [['build', 'build'], ['type-check', 'typecheck'], ['lint (zero warnings)', 'lint'], ['format (prettier --check)', 'format:check']]) {
     if (!run(label, 'npm', ['run', '--silent', script])) failedChecks.push(label);
   }
 }

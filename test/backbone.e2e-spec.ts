@@ -18,8 +18,7 @@ import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.r
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
 import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser } from '../apps/audit-logger/src/compliance-users.store.js';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
-import { CredentialStore } from '../apps/notice-publisher/src/persistence/credential.store.js';
-import { openPublisherDatabase } from '../apps/notice-publisher/src/persistence/publisher.database.js';
+import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
 import { startTestGate, type TestGate } from '../apps/policy-gate/src/testing/gate-test.harness.js';
 

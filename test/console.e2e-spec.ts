@@ -24,8 +24,7 @@ import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit
 import { issueComplianceUser } from '../apps/audit-logger/src/compliance-users.store.js';
 import { startConsoleServer, type ConsoleTargets, type RunningConsole } from '../apps/console/src/index.js';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
-import { CredentialStore } from '../apps/notice-publisher/src/persistence/credential.store.js';
-import { openPublisherDatabase } from '../apps/notice-publisher/src/persistence/publisher.database.js';
+import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
 import { startTestGate, type TestGate } from '../apps/policy-gate/src/testing/gate-test.harness.js';
 

@@ -11,12 +11,10 @@ import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { compilePolicy, decide, loadPolicy, loadRegistry } from '@backbone/policy';
 import { SPAN_ATTR } from '@backbone/telemetry';
 // The services' own helpers, from their compiled code (as the CLI uses them): credentials, desks, ledger.
-import { openSubscriberDatabase } from '../../apps/agency-subscriber/src/db/subscriber.database.js';
-import { DeskStore } from '../../apps/agency-subscriber/src/desks/desk.store.js';
+import { openSubscriberDatabase, DeskStore } from '@backbone/inbox-store';
 import { issueComplianceUser } from '../../apps/audit-logger/src/compliance-users.store.js';
 import { syntheticAuditRecords } from '../../apps/audit-logger/src/ledger.benchmark.js';
-import { CredentialStore } from '../../apps/notice-publisher/src/persistence/credential.store.js';
-import { openPublisherDatabase } from '../../apps/notice-publisher/src/persistence/publisher.database.js';
+import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { submittedPartition } from '../../apps/notice-publisher/src/publishing/region.partitioner.js';
 import type { BenchContext } from './bench.context.js';
 import type { Ceilings } from './ceilings.bench.js';

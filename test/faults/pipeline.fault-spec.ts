@@ -15,10 +15,9 @@ import { AUDIT_PARTITIONS, DEAD_LETTER_PARTITIONS, FEED_PARTITIONS } from '@back
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { compilePolicy, decide, loadPolicy, loadRegistry, type CompiledPolicy } from '@backbone/policy';
 import { createTopics, pollUntil, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { subscriberSchemaFor } from '../../apps/agency-subscriber/src/index.js';
+import { subscriberSchemaFor } from '@backbone/inbox-store';
 import { issueComplianceUser } from '../../apps/audit-logger/src/compliance-users.store.js';
-import { CredentialStore } from '../../apps/notice-publisher/src/persistence/credential.store.js';
-import { openPublisherDatabase } from '../../apps/notice-publisher/src/persistence/publisher.database.js';
+import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { AlertLoad } from './alert.load.js';
 import { brokerPid, busiestLeader, healNode, iptablesUsable, partitionNode, signalBroker } from './broker.chaos.js';
 import { faultCluster } from './fault.cluster.js';

@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, hasServicePrincipals, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { queueAuditEvent } from './audit/audit.outbox.js';
 import { AuditRelay } from './audit/audit.relay.js';
-import { openSubscriberDatabase } from './db/subscriber.database.js';
+import { openSubscriberDatabase } from '@backbone/inbox-store';
 import {
   alertOf,
   deliveryOf,

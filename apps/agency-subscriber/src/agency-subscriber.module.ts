@@ -19,9 +19,8 @@ import {
 } from '@backbone/kafka';
 import { AuditRelay } from './audit/audit.relay.js';
 import { AGENCY_CODE_PATTERN } from './config/subscriber.config.js';
-import { openSubscriberDatabase, subscriberSchemaFor } from './db/subscriber.database.js';
+import { openSubscriberDatabase, subscriberSchemaFor, DeskStore } from '@backbone/inbox-store';
 import { DeskController } from './desks/desk.controller.js';
-import { DeskStore } from './desks/desk.store.js';
 import { SubscriberCredentialVerifier } from './desks/subscriber-credential.verifier.js';
 import { feedConsumerFor } from './feed/feed.consumer.js';
 import { ResilientServerKafka } from './feed/resilient-kafka.server.js';
@@ -197,7 +196,10 @@ export class AgencySubscriberModule {
         { provide: INBOX_NOTIFIER, ...fromRuntime('notifier') },
         { provide: AUDIT_RELAY, ...fromRuntime('relay') },
         { provide: RETENTION, ...fromRuntime('retention') },
-        { provide: SUBSCRIBER_OPTIONS, useValue: { agency: w.agency, adminTokenHash: opts.adminTokenHash ?? null, heartbeatMs: opts.heartbeatMs ?? 15_000 } },
+        {
+          provide: SUBSCRIBER_OPTIONS,
+          useValue: { agency: w.agency, adminTokenHash: opts.adminTokenHash ?? null, heartbeatMs: opts.heartbeatMs ?? 15_000 },
+        },
         {
           provide: CONSUMER_SAFETY,
           inject: [KAFKA, MetricsService, HealthRegistry, LOGGER, SUBSCRIBER_RUNTIME],

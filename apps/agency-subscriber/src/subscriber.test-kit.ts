@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLogger, startService, type Logger } from '@backbone/bootstrap';
 import { AgencySubscriberModule, SUBSCRIBER_RUNTIME, subscriberTransport, subscriberWiring, type AgencySubscriberOptions, type SubscriberRuntime } from './agency-subscriber.module.js';
-import type { DeskStore } from './desks/desk.store.js';
+import type { DeskStore } from '@backbone/inbox-store';
 import type { AuditRelay } from './audit/audit.relay.js';
 import type { InboxStore, PurgeResult } from './inbox/inbox.store.js';
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Producer } from 'kafkajs';
@@ -13,6 +14,7 @@ import {
   type ConsumerSafetySettings,
   type KafkaConnection,
 } from '@backbone/kafka';
+import { AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX } from '@backbone/infra';
 import { backboneHome } from '@backbone/persistence';
 import type { AuditLoggerContext } from './audit-logger.context.js';
 import { AuditIngestConsumer } from './audit-ingest.consumer.js';
@@ -95,6 +97,14 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
+    const replayProducer = kafka.producer({
+      transactionalId: `${AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX}${randomUUID()}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await replayProducer.connect();
+    cleanups.push(() => replayProducer.disconnect());
 
     const groupId = opts.groupId ?? 'audit-logger';
     const parkedTopic = topics.parkedFor(PARKING_SERVICES.auditLogger);
@@ -130,6 +140,7 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
     const context: AuditLoggerContext = {
       pool,
       producer,
+      replayProducer,
       topics,
       trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]),
       policiesDir: resolve(opts.policiesDir ?? process.env['POLICIES_DIR'] ?? 'policies'),

@@ -3,12 +3,20 @@ import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import { auditEventCodec } from '@backbone/codec';
 import { auditEvent, type TopicNames } from '@backbone/kafka';
-import type { ComplianceUser } from './compliance-users.store.js';
+
+/** A compliance user as its verified token shows it (compliance-users.store.ts). */
+export interface ComplianceUser {
+  tokenId: string;
+  name: string;
+  role: string;
+}
 
 /** Everything the compliance API needs, provided to Nest as one value. */
 export interface AuditLoggerContext {
   pool: pg.Pool;
   producer: Producer;
+  /** Transactional: each replayed delivery commits with its REPLAYED audit event. */
+  replayProducer: Producer;
   topics: TopicNames;
   trustedKeys: ReadonlyMap<string, KeyObject>;
   policiesDir: string;

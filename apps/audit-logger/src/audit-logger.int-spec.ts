@@ -64,7 +64,7 @@ beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
   await createTopics(admin, [topics.audit], 3);
-  await createTopics(admin, [topics.feedFor('DE-NCB')], 1);
+  await createTopics(admin, [topics.feedFor('DE-NCB'), topics.feedFor('NL-NCB')], 1);
   producer = kafka.producer();
   await producer.connect();
   db = await createTestDatabase({ label: 'audit_logger' });
@@ -75,7 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await running?.close();
   await producer?.disconnect();
-  await deleteTopics(admin, [topics.audit, topics.feedFor('DE-NCB')]).catch(() => undefined);
+  await deleteTopics(admin, [topics.audit, topics.feedFor('DE-NCB'), topics.feedFor('NL-NCB')]).catch(() => undefined);
   await admin?.disconnect();
   await db?.drop();
 }, 60_000);
@@ -109,6 +109,8 @@ describe('audit logger against the real broker and PostgreSQL', () => {
     let bob: string;
     let rita: string;
     const alertId = randomUUID();
+    /** Cancelled (version 2) inside the range: a replay must deliver the Cancel, never version 1 as active. */
+    const cancelledId = randomUUID();
     const since = new Date(Date.now() - 3_600_000).toISOString();
     const until = new Date(Date.now() + 3_600_000).toISOString();
 
@@ -118,6 +120,15 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       alice = (await issueComplianceUser(r.pool, 'alice')).token;
       bob = (await issueComplianceUser(r.pool, 'bob', 'desk')).token;
       rita = (await issueComplianceUser(r.pool, 'rita', COMPLIANCE_REPLAYER_ROLE)).token;
+      const original = sampleFullAlert({ alertId: cancelledId, version: 1, msgType: 'Alert', references: [] });
+      const cancel = { ...original, version: 2, msgType: 'Cancel' as const, references: [{ alertId: cancelledId, version: 1 }] };
+      const allowNl = [{ agency: 'NL-NCB', outcome: 'ALLOW' as const, ruleId: 'default.allow', redactedGroups: [], executionFlags: [] }];
+      for (const a of [original, cancel]) {
+        await send([
+          auditEvent('SUBMITTED', 'notice-publisher', { alertId: cancelledId, alertVersion: a.version, originator: 'FR-NCB', noticeType: 'YELLOW', actor: 'FR-NCB', payload: alertCodec.encode(a) }),
+          auditEvent('DECIDED', 'policy-gate', { alertId: cancelledId, alertVersion: a.version, originator: 'FR-NCB', noticeType: 'YELLOW', policyVersion: '2026-11-01', decisions: allowNl, details: { msgType: a.msgType } }),
+        ]);
+      }
       const alert = sampleFullAlert({ alertId, version: 1, msgType: 'Alert', references: [] });
       await send([
         auditEvent('SUBMITTED', 'notice-publisher', { alertId, alertVersion: 1, originator: 'FR-NCB', noticeType: 'YELLOW', actor: 'FR-NCB', payload: alertCodec.encode(alert) }),
@@ -134,7 +145,10 @@ describe('audit logger against the real broker and PostgreSQL', () => {
         }),
         auditEvent('DELIVERED', 'agency-subscriber', { alertId, alertVersion: 1, agency: 'DE-NCB', originator: 'FR-NCB', noticeType: 'YELLOW' }),
       ]);
-      await pollUntil(async () => (await count(r, 'alert_id = $1', [alertId])) === 3, { description: 'the alert events ingested', timeoutMs: 20_000 });
+      await pollUntil(async () => (await count(r, 'alert_id = $1', [alertId])) === 3 && (await count(r, 'alert_id = $1', [cancelledId])) === 4, {
+        description: 'the alert events ingested',
+        timeoutMs: 20_000,
+      });
     }, 60_000);
 
     const get = (path: string, token?: string): Promise<Response> => fetch(url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -193,6 +207,24 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       expect((await get(`/compliance/export?agency=DE-NCB&since=${since}&until=${until}&format=xml`, alice)).status).toBe(400);
     });
 
+    /** The first `n` deliveries of an agency's feed. */
+    const feedDeliveries = async (agency: string, n: number): Promise<Delivery[]> => {
+      const got: Delivery[] = [];
+      const consumer = kafka.consumer({ groupId: uniqueName('feed-reader') });
+      await consumer.connect();
+      await consumer.subscribe({ topic: topics.feedFor(agency), fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void got.push(deliveryCodec.decode(message.value!)) });
+      try {
+        await pollUntil(() => got.length >= n, { description: `${n} deliveries on ${agency}'s feed`, timeoutMs: 20_000 });
+      } finally {
+        await consumer.disconnect();
+      }
+      return got;
+    };
+
+    const replay = (token: string, body: Record<string, string>): Promise<Response> =>
+      fetch(`${url}/compliance/replay`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
     it('refuses a replay with a compliance read token (403): replaying needs the replayer role', async () => {
       const res = await fetch(`${url}/compliance/replay`, {
         method: 'POST',
@@ -204,14 +236,20 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       expect(await count(running!, `type = 'REPLAYED' AND alert_id = $1`, [alertId])).toBe(0);
     });
 
-    it('replays to an agency feed what it was allowed then, with the recorded redactions, marked replay', async () => {
-      const res = await fetch(`${url}/compliance/replay`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${rita}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ agency: 'DE-NCB', since, until }),
-      });
+    it('refuses a replay range beyond the bound (400 replay-range-too-long)', async () => {
+      const tooLong = await replay(rita, { agency: 'DE-NCB', since: '2020-01-01T00:00:00Z', until: '2026-01-01T00:00:00Z' });
+      expect(tooLong.status).toBe(400);
+      expect(await tooLong.json()).toMatchObject({ reason: 'replay-range-too-long' });
+    });
+
+    it('replays to an agency feed what it was allowed then, with the recorded redactions, marked replay; a cancelled alert only as its Cancel', async () => {
+      const res = await replay(rita, { agency: 'DE-NCB', since, until });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ replayed: 1, missingPayload: [] });
+      const nl = await replay(rita, { agency: 'NL-NCB', since, until });
+      expect(await nl.json()).toMatchObject({ replayed: 1, deliveries: [{ alertId: cancelledId, alertVersion: 2 }] });
+      const nlFeed = await feedDeliveries('NL-NCB', 1);
+      expect(nlFeed.map((x) => [x.alertId, x.alertVersion, x.msgType])).toEqual([[cancelledId, 2, 'Cancel']]);
 
       const received: Delivery[] = [];
       const consumer = kafka.consumer({ groupId: uniqueName('feed-reader') });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { issueToken, tokenId, tokenMatches, type CredentialVerifier, type Role, type Verification } from '@backbone/auth';
-import { AUDIT_CONTEXT, type AuditLoggerContext } from './audit-logger.context.js';
+import { AUDIT_CONTEXT, type AuditLoggerContext, type ComplianceUser } from './audit-logger.context.js';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
 
 /** Reads the ledger (verify, trails, received, export, what-if). */
@@ -9,11 +9,7 @@ export const COMPLIANCE_ROLE = 'compliance';
 /** Also replays feeds: a write towards agencies, so a read token is not enough. */
 export const COMPLIANCE_REPLAYER_ROLE = 'compliance-replayer';
 
-export interface ComplianceUser {
-  tokenId: string;
-  name: string;
-  role: string;
-}
+export type { ComplianceUser } from './audit-logger.context.js';
 
 /** Issues a bearer token for a user; only its SHA-256 is stored. The token is shown once. */
 export async function issueComplianceUser(pool: pg.Pool | pg.ClientBase, name: string, role = COMPLIANCE_ROLE): Promise<{ name: string; role: string; tokenId: string; token: string }> {

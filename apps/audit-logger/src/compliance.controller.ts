@@ -2,15 +2,15 @@ import { Readable } from 'node:stream';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
-import { isUuid } from '@backbone/codec';
+import { describeUnstorable, isUuid, unstorableTimestamp } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
 import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-logger.context.js';
 import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, setAsideRecords, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
 import type { ComplianceUser } from './compliance-users.store.js';
 import { cooperationMetrics, type CooperationMetrics } from './cooperation.metrics.js';
 import { verifyLedger } from './ledger.verifier.js';
-import { replayToAgency } from './replay.service.js';
-import { whatIf } from './what-if.service.js';
+import { checkReplayBounds, replayToAgency, ReplayRefusedError } from './replay.service.js';
+import { CandidatePolicyError, whatIf } from './what-if.service.js';
 
 const AGENCY = /^[A-Z0-9][A-Z0-9_-]{1,63}$/;
 
@@ -19,13 +19,16 @@ function parseTime(name: string, raw: string | undefined, fallback?: Date): Date
     if (fallback) return fallback;
     throw problem(400, 'bad-request', `Query parameter ${name} is required (ISO 8601 time)`);
   }
-  const d = new Date(raw);
-  if (Number.isNaN(d.getTime())) throw problem(400, 'bad-request', `Query parameter ${name} is not an ISO 8601 time: ${raw}`);
+  const d = typeof raw === 'string' ? new Date(raw) : new Date(Number.NaN);
+  if (Number.isNaN(d.getTime())) throw problem(400, 'bad-request', `Query parameter ${name} is not an ISO 8601 time: ${String(raw)}`);
+  // The shared storable rules: a time the ledger (timestamptz) cannot compare against is refused here.
+  const unstorable = unstorableTimestamp(d);
+  if (unstorable) throw problem(400, 'bad-request', `${name} ${describeUnstorable(unstorable)}`, { errors: [{ field: name, code: unstorable, message: describeUnstorable(unstorable) }] });
   return d;
 }
 
 function agencyOf(raw: string | undefined): string {
-  if (!raw || !AGENCY.test(raw)) throw problem(400, 'bad-request', 'agency must be an agency code such as FR-NCB');
+  if (!raw || typeof raw !== 'string' || !AGENCY.test(raw)) throw problem(400, 'bad-request', 'agency must be an agency code such as FR-NCB');
   return raw;
 }
 
@@ -132,8 +135,16 @@ export class ComplianceController {
     const b = body ?? {};
     const agency = agencyOf(b['agency']);
     const f = filterOf(agency, b);
-    await recordAccess(this.ctx, user, 'replay', stringParams(b), { agency });
-    return replayToAgency(this.ctx.pool, this.ctx.producer, this.ctx.topics, { agency, since: f.since, until: f.until, actor: user.name });
+    const replayReq = { agency, since: f.since, until: f.until, actor: user.name };
+    try {
+      // Refused before it is audited as accessed: nothing was replayed.
+      await checkReplayBounds(this.ctx.pool, replayReq);
+      await recordAccess(this.ctx, user, 'replay', stringParams(b), { agency });
+      return await replayToAgency(this.ctx.pool, this.ctx.replayProducer, this.ctx.topics, replayReq);
+    } catch (err) {
+      if (err instanceof ReplayRefusedError) throw problem(400, err.reason, 'Replay refused', { detail: err.message, reason: err.reason });
+      throw err;
+    }
   }
 
   /** Cooperation metrics (counts and durations only) for the console's charts; default: the last 30 days. */
@@ -152,7 +163,7 @@ export class ComplianceController {
   async whatIf(@Req() req: AuthenticatedRequest, @Body() body: Record<string, string | undefined> | undefined): Promise<unknown> {
     const user = userOf(req);
     const b = body ?? {};
-    if (!b['policy']) throw problem(400, 'bad-request', 'policy (a version or a directory) is required');
+    if (!b['policy'] || typeof b['policy'] !== 'string') throw problem(400, 'bad-request', 'policy (a version or a directory) is required');
     const since = parseTime('since', b['since']);
     const until = parseTime('until', b['until']);
     await recordAccess(this.ctx, user, 'what-if', stringParams(b));
@@ -160,6 +171,7 @@ export class ComplianceController {
       return await whatIf(this.ctx.pool, b['policy'], this.ctx.policiesDir, since, until);
     } catch (err) {
       if ((err as Error).name === 'PolicyValidationError') throw problem(400, 'bad-request', (err as Error).message);
+      if (err instanceof CandidatePolicyError) throw problem(400, 'invalid-policy', 'The candidate policy cannot be loaded', { detail: err.message });
       throw err;
     }
   }

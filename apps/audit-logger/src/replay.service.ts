@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Producer, Message } from 'kafkajs';
 import type pg from 'pg';
-import { alertCodec, auditEventCodec, deliveryCodec, type Alert, type Delivery, type FieldGroup, type RecipientDecision } from '@backbone/codec';
+import { alertCodec, auditEventCodec, deliveryCodec, unstorableFields, type Alert, type Delivery, type FieldGroup, type RecipientDecision } from '@backbone/codec';
 import { auditEvent, type TopicNames } from '@backbone/kafka';
 import { applyObligations } from '@backbone/policy';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
@@ -24,6 +24,8 @@ export interface ReplayResult {
   /** Decisions allowed in the range whose SUBMITTED payload is not in the ledger (cannot be rebuilt). */
   missingPayload: { alertId: string | null; alertVersion: number | null }[];
   deliveries: { alertId: string; alertVersion: number; deliveryId: string; redactedGroups: string[] }[];
+  /** Alerts of the range not replayed, with why (never resurrecting a cancelled or withdrawn alert). */
+  skipped: { alertId: string; alertVersion: number; reason: 'latest-version-not-allowed' | 'cancelled-after-range' | 'unstorable-record' }[];
 }
 
 /** DECIDED rows in a range, page by page (keyset on seq). */
@@ -90,25 +92,97 @@ export function replayDelivery(alert: Alert, decided: LedgerRow, d: RecipientDec
 }
 
 /**
- * Re-delivers to one agency's feed every alert version it was allowed in the range, exactly as
- * decided then (the recorded redactions and rule, not today's policy), plus a REPLAYED audit
- * event per delivery. Not transactional across the two topics: a failure part-way leaves the
- * earlier pages replayed and audited; re-running is safe for a subscriber that dedupes by
- * alertId + version.
+ * A transactional producer runs one transaction at a time: concurrent replays (found by the HTTP
+ * fuzz as 500 "already an ongoing transaction") take turns, page by page.
+ */
+const turns = new WeakMap<Producer, Promise<unknown>>();
+async function exclusively<T>(producer: Producer, work: () => Promise<T>): Promise<T> {
+  const run = (turns.get(producer) ?? Promise.resolve()).then(work);
+  turns.set(
+    producer,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
+/** Longest range one replay may cover. */
+export const REPLAY_MAX_RANGE_DAYS = 31;
+/** Most alerts one replay may re-deliver; a larger range is refused (split it). */
+export const REPLAY_MAX_ALERTS = 10_000;
+
+/** A replay request beyond the bounds, or of a record no store can hold: answered 400 with `reason`. */
+export class ReplayRefusedError extends Error {
+  override readonly name = 'ReplayRefusedError';
+  constructor(
+    readonly reason: 'replay-range-too-long' | 'replay-too-large',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The refusals a replay's size and range can meet, checked before anything is sent. */
+export async function checkReplayBounds(pool: pg.Pool, req: ReplayRequest): Promise<void> {
+  if (req.until.getTime() - req.since.getTime() > REPLAY_MAX_RANGE_DAYS * 86_400_000) {
+    throw new ReplayRefusedError('replay-range-too-long', `a replay covers at most ${REPLAY_MAX_RANGE_DAYS} days; split the range`);
+  }
+  const r = await pool.query<{ n: number }>(
+    `SELECT count(DISTINCT alert_id)::int AS n FROM ${L} WHERE type = 'DECIDED' AND occurred_at >= $1 AND occurred_at < $2 AND decisions @> $3::jsonb`,
+    [req.since, req.until, JSON.stringify([{ agency: req.agency }])],
+  );
+  const n = r.rows[0]?.n ?? 0;
+  if (n > REPLAY_MAX_ALERTS) throw new ReplayRefusedError('replay-too-large', `${n} alerts in the range; a replay re-delivers at most ${REPLAY_MAX_ALERTS}`);
+}
+
+/** Alerts (of those given) with a Cancel decided after `until`: replaying an earlier state would resurrect them. */
+async function cancelledAfter(pool: pg.Pool, alertIds: string[], until: Date): Promise<Set<string>> {
+  if (alertIds.length === 0) return new Set();
+  const r = await pool.query<{ alert_id: string }>(
+    `SELECT DISTINCT alert_id FROM ${L} WHERE type = 'DECIDED' AND occurred_at >= $2 AND alert_id = ANY($1::text[]) AND details->>'msgType' = 'Cancel'`,
+    [alertIds, until],
+  );
+  return new Set(r.rows.map((row) => row.alert_id));
+}
+
+/**
+ * Re-delivers to one agency's feed the latest state, in the range, of each alert it was decided
+ * for, exactly as decided then (the recorded redactions and rule, not today's policy), Cancels
+ * included. An alert is never resurrected: when its latest version in the range was not allowed
+ * for the agency, or it was cancelled after the range, nothing of it is replayed (listed in
+ * `skipped`). Each page's deliveries and their REPLAYED audit events commit in one Kafka
+ * transaction, so a delivery is never replayed unaudited (or audited unreplayed).
  */
 export async function replayToAgency(pool: pg.Pool, producer: Producer, topics: TopicNames, req: ReplayRequest): Promise<ReplayResult> {
+  await checkReplayBounds(pool, req);
   const topic = topics.feedFor(req.agency);
-  const result: ReplayResult = { agency: req.agency, topic, replayed: 0, missingPayload: [], deliveries: [] };
+  const result: ReplayResult = { agency: req.agency, topic, replayed: 0, missingPayload: [], deliveries: [], skipped: [] };
+  // The latest decided version of each alert in the range (rows come in seq order, pages bounded).
+  const latest = new Map<string, LedgerRow>();
   for await (const page of decidedRows(pool, req.since, req.until, req.agency)) {
-    const wanted = page
-      .map((row) => ({ row, d: row.decisions.find((x) => x.agency === req.agency) }))
-      .filter((x): x is { row: LedgerRow; d: RecipientDecision & { outcome: 'ALLOW' | 'ALLOW_WITH_OBLIGATIONS' } } => x.d !== undefined && isAllowed(x.d));
+    for (const row of page) {
+      if (row.alert_id === null || row.alert_version === null) continue;
+      const seen = latest.get(row.alert_id);
+      if (!seen || (seen.alert_version ?? 0) < row.alert_version) latest.set(row.alert_id, row);
+    }
+  }
+  const rows = [...latest.values()];
+  for (let i = 0; i < rows.length; i += PAGE) {
+    const page = rows.slice(i, i + PAGE);
+    const laterCancels = await cancelledAfter(pool, page.map((r) => r.alert_id!), req.until);
+    const wanted: { row: LedgerRow; d: RecipientDecision & { outcome: 'ALLOW' | 'ALLOW_WITH_OBLIGATIONS' } }[] = [];
+    for (const row of page) {
+      const d = row.decisions.find((x) => x.agency === req.agency);
+      if (laterCancels.has(row.alert_id!)) result.skipped.push({ alertId: row.alert_id!, alertVersion: row.alert_version!, reason: 'cancelled-after-range' });
+      else if (d === undefined || !isAllowed(d)) result.skipped.push({ alertId: row.alert_id!, alertVersion: row.alert_version!, reason: 'latest-version-not-allowed' });
+      else wanted.push({ row, d });
+    }
     const payloads = await submittedPayloads(
       pool,
-      wanted.filter((w) => w.row.alert_id !== null && w.row.alert_version !== null).map((w) => ({ alertId: w.row.alert_id!, version: w.row.alert_version! })),
+      wanted.map((w) => ({ alertId: w.row.alert_id!, version: w.row.alert_version! })),
     );
     const feed: Message[] = [];
     const audit: Message[] = [];
+    const delivered: ReplayResult['deliveries'] = [];
     for (const { row, d } of wanted) {
       const payload = payloads.get(`${row.alert_id}/${row.alert_version}`);
       if (!payload) {
@@ -116,6 +190,11 @@ export async function replayToAgency(pool: pg.Pool, producer: Producer, topics: 
         continue;
       }
       const alert = alertCodec.decode(payload);
+      // The shared storable rules: a record no inbox can hold is not pushed into a feed.
+      if (unstorableFields(alert).length > 0) {
+        result.skipped.push({ alertId: alert.alertId, alertVersion: alert.version, reason: 'unstorable-record' });
+        continue;
+      }
       const delivery = replayDelivery(alert, row, d);
       feed.push({ key: delivery.alertId, value: deliveryCodec.encode(delivery) });
       audit.push({
@@ -130,15 +209,25 @@ export async function replayToAgency(pool: pg.Pool, producer: Producer, topics: 
             agency: req.agency,
             policyVersion: delivery.policyVersion,
             decisions: [d],
-            details: { deliveryId: delivery.deliveryId, decidedSeq: String(row.seq) },
+            details: { deliveryId: delivery.deliveryId, decidedSeq: String(row.seq), msgType: alert.msgType },
           }),
         ),
       });
-      result.deliveries.push({ alertId: delivery.alertId, alertVersion: delivery.alertVersion, deliveryId: delivery.deliveryId, redactedGroups: delivery.redactedGroups });
+      delivered.push({ alertId: delivery.alertId, alertVersion: delivery.alertVersion, deliveryId: delivery.deliveryId, redactedGroups: delivery.redactedGroups });
     }
     if (feed.length > 0) {
-      await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: feed }, { topic: topics.audit, messages: audit }] });
+      await exclusively(producer, async () => {
+        const txn = await producer.transaction();
+        try {
+          await txn.sendBatch({ topicMessages: [{ topic, messages: feed }, { topic: topics.audit, messages: audit }] });
+          await txn.commit();
+        } catch (err) {
+          await txn.abort().catch(() => undefined);
+          throw err;
+        }
+      });
       result.replayed += feed.length;
+      result.deliveries.push(...delivered);
     }
   }
   return result;

@@ -45,10 +45,20 @@ function sameDecision(a: RecipientDecision | undefined, b: { outcome: string; ru
  * (alert, agency) whose outcome, rule or redactions would differ from what was DECIDED then.
  * The candidate is evaluated as of the original decision time, so expiry behaves as it did.
  */
+/** The candidate policy could not be found, read or compiled: a 400 for the caller. */
+export class CandidatePolicyError extends Error {
+  override readonly name = 'CandidatePolicyError';
+}
+
 export async function whatIf(pool: pg.Pool, policy: string, policiesDir: string, since: Date, until: Date): Promise<WhatIfResult> {
-  const c = resolveCandidate(policy, policiesDir);
-  const document = loadPolicy(c.dir, c.version);
-  const compiled = compilePolicy(loadRegistry(c.registryPath), document);
+  let compiled: ReturnType<typeof compilePolicy>;
+  try {
+    const c = resolveCandidate(policy, policiesDir);
+    compiled = compilePolicy(loadRegistry(c.registryPath), loadPolicy(c.dir, c.version));
+  } catch (err) {
+    // Whatever the caller named (an unknown version, a missing or invalid directory) is their input, not our fault.
+    throw new CandidatePolicyError(err instanceof Error ? err.message : String(err));
+  }
   const result: WhatIfResult = { candidatePolicyVersion: '', alertsEvaluated: 0, undecided: 0, changes: [] };
   let after = '0';
   for (;;) {

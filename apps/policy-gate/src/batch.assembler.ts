@@ -3,8 +3,11 @@ import type { Alert, AuditEvent, DeadLetter, DeadLetterReason, Delivery, FieldGr
 import { FIELD_GROUPS } from '@backbone/codec';
 import { auditEvent, deadLetterFor, type FailedRecord, type TopicNames } from '@backbone/kafka';
 import { GATE_RULE_IDS } from '@backbone/policy';
+import type { BatchRows, DecisionRow, HoldRow, PastRecipient, RecipientRow } from '@backbone/gate-store';
 import type { KafkaHeaders } from '@backbone/telemetry';
 import type { GateDecision, GateOutcome, GatePolicy } from './gate-policy.port.js';
+
+export type { DecisionRow, HoldRow, PastRecipient, RecipientRow };
 
 // The pure heart of the gate: one consumed batch in, everything the batch must write out.
 // No I/O, so the rules (who gets what, recall, holds, dead letters) are unit-tested without a
@@ -37,40 +40,6 @@ export interface OutboundMessage {
 }
 
 /** An agency that has received some version of an alert, as PostgreSQL remembers it. */
-export interface PastRecipient {
-  readonly agency: string;
-  readonly firstVersion: number;
-}
-
-export interface RecipientRow {
-  readonly alertId: string;
-  readonly agency: string;
-  readonly version: number;
-  readonly recall: boolean;
-}
-
-export interface DecisionRow {
-  readonly alertId: string;
-  readonly version: number;
-  readonly msgType: string;
-  readonly sender: string;
-  readonly policyVersion: string;
-  readonly decidedAt: Date;
-  readonly alert: Buffer;
-  readonly outcomes: readonly GateOutcome[];
-  readonly recalled: readonly string[];
-}
-
-export interface HoldRow {
-  readonly alertId: string;
-  readonly version: number;
-  readonly agency: string;
-  readonly ruleId: string;
-  readonly policyVersion: string;
-  readonly heldAt: Date;
-  readonly alert: Buffer;
-}
-
 export interface BatchStats {
   alerts: number;
   deliveries: number;
@@ -79,7 +48,7 @@ export interface BatchStats {
   deadLetters: number;
 }
 
-export interface AssembledBatch {
+export interface AssembledBatch extends BatchRows {
   /** topic → messages, in consumption order within each topic. */
   readonly messages: Map<string, OutboundMessage[]>;
   readonly recipients: RecipientRow[];

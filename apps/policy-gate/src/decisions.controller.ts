@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { Roles } from '@backbone/auth';
 import { alertCodec, isUuid } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
-import { explainDecision, type DecisionExplanation } from './decision.explainer.js';
+import { explainDecision, type DecisionExplanation } from '@backbone/gate-store';
 import { PolicyGateRuntime } from './policy-gate.runtime.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CredentialVerifier, Verification } from '@backbone/auth';
-import type { Reviewer } from './gate.repository.js';
+import type { Reviewer } from '@backbone/gate-store';
 import { PolicyGateRuntime } from './policy-gate.runtime.js';
 
 /** A liaison office as the gate knows it: from the publisher's credential table, read only. */

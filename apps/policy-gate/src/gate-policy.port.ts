@@ -1,19 +1,12 @@
-import type { Alert, DecisionOutcome, FieldGroup } from '@backbone/codec';
+import type { Alert } from '@backbone/codec';
+import type { GateOutcome } from '@backbone/gate-store';
 
 // The gate depends on the policy engine through this narrow port, not on @backbone/policy's
 // types directly: the engine is written in parallel and its surface may still move, and the
 // integration tests of the gate's Kafka semantics (exactly-once, recall, dead-lettering) can
 // run against a small deterministic policy. policy-engine.adapter.ts binds the real engine.
 
-/** One agency's outcome for one alert version. */
-export interface GateOutcome {
-  readonly agency: string;
-  readonly outcome: DecisionOutcome;
-  readonly ruleId: string;
-  readonly redactedGroups: readonly FieldGroup[];
-  readonly executionFlags: readonly string[];
-  readonly noReshare: boolean;
-}
+export type { GateOutcome } from '@backbone/gate-store';
 
 /** Every registry agency's outcome for one alert version, computed at once. */
 export interface GateDecision {

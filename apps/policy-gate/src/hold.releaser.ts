@@ -1,10 +1,10 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { alertCodec } from '@backbone/codec';
+import { alertCodec, assertStorable } from '@backbone/codec';
 import type { Logger } from '@backbone/bootstrap';
 import type { TopicNames } from '@backbone/kafka';
 import { gateCodecs } from './gate.codecs.js';
 import type { GatePolicy } from './gate-policy.port.js';
-import type { GateRepository } from './gate.repository.js';
+import type { GateRepository } from '@backbone/gate-store';
 import { planRelease, type ReleasePlan } from './hold.release.js';
 import { SERVICE } from './policy-gate.consumer.js';
 import { transactionalIdFor } from './policy-gate.config.js';
@@ -31,9 +31,9 @@ export interface ReleaseRequest {
 export type ReleaseResult = Omit<ReleasePlan, 'messages' | 'recipients'>;
 
 /**
- * Releases held alerts: re-checks the policy, writes the deliveries and the DECIDED event in one
- * Kafka transaction (its own transactional producer), then marks the holds released and records
- * the recipients in PostgreSQL. The holds' rows stay locked from the read to the PostgreSQL
+ * Releases held alerts: re-checks the policy, records the recipients in PostgreSQL, writes the
+ * deliveries and the DECIDED event in one Kafka transaction (its own transactional producer),
+ * then marks the holds released. The holds' rows stay locked from the read to the PostgreSQL
  * commit, so a concurrent second release waits and then finds nothing pending.
  */
 export class HoldReleaser {
@@ -80,8 +80,11 @@ export class HoldReleaser {
       const pending = holds.filter((h) => h.releasedAt === null);
       const decisions = await repo.decisionsFor(req.alertId);
       const stored = decisions.find((d) => d.version === version);
+      const alert = alertCodec.decode(holds[0]!.alert);
+      // The shared storable rules: a held record no store can hold is not pushed into any feed.
+      assertStorable(alert);
       const plan = planRelease({
-        alert: alertCodec.decode(holds[0]!.alert),
+        alert,
         holds: pending,
         storedOutcomes: stored?.outcomes ?? [],
         newestDecidedVersion: decisions.reduce<number | null>((max, d) => (max === null || d.version > max ? d.version : max), null),
@@ -93,9 +96,14 @@ export class HoldReleaser {
         topics: this.o.topics,
         codecs: gateCodecs,
       });
-      if (plan.messages.length > 0) await this.commit(plan);
+      if (plan.messages.length > 0) {
+        // PostgreSQL first (ADR 0003): the recipients are committed before the deliveries can be
+        // seen, so a later Update or Cancel decided by the gate always reaches them.
+        await repo.recordRecipients(req.alertId, version, plan.released);
+        await this.commit(plan);
+      }
       // After the Kafka commit: if this fails, the holds stay pending and a repeated release
-      // would deliver again (at-least-once on that crash window only).
+      // delivers the same version again, which each inbox ignores ((alertId, version) is unique).
       await repo.markReleased(m, req.alertId, version, plan.released, req.releasedBy);
       this.o.logger.info({ alertId: req.alertId, version, released: plan.released, denied: plan.denied, releasedBy: req.releasedBy }, 'held alert released');
       const { messages: _m, recipients: _r, ...result } = plan;

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
-import { isUuid } from '@backbone/codec';
+import { describeUnstorable, isUuid, UnstorableRecordError } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
-import type { HeldAlert, Reviewer } from './gate.repository.js';
+import type { HeldAlert, Reviewer } from '@backbone/gate-store';
 import { HoldExpiredError, HoldSupersededError } from './hold.release.js';
 import { NoHoldError, type ReleaseResult } from './hold.releaser.js';
 import { PolicyGateRuntime } from './policy-gate.runtime.js';
@@ -24,7 +24,10 @@ export function parseReleaseBody(body: unknown): { agencies?: string[]; version?
   }
   if (b['version'] !== undefined) {
     const v = b['version'];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw problem(400, 'invalid-release', 'Invalid release request', { detail: 'version must be an integer >= 1' });
+    // Versions are PostgreSQL integers: a larger one is refused here, not overflowed in a query.
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 2_147_483_647) {
+      throw problem(400, 'invalid-release', 'Invalid release request', { detail: 'version must be an integer from 1 to 2147483647' });
+    }
     out.version = v;
   }
   return out;
@@ -60,6 +63,12 @@ export class HoldsController {
       if (err instanceof HoldExpiredError) throw problem(409, 'hold-expired', 'The held alert has expired', { detail: err.message });
       if (err instanceof HoldSupersededError) throw problem(409, 'hold-superseded', 'A newer version of the held alert has been decided', { detail: err.message });
       if (err instanceof NoHoldError) throw problem(404, 'unknown-hold', 'No such hold', { detail: err.message });
+      if (err instanceof UnstorableRecordError) {
+        throw problem(422, 'unstorable-record', 'The held alert cannot be stored by its recipients', {
+          detail: err.message,
+          errors: err.fields.map((f) => ({ field: f.field, code: f.reason, message: describeUnstorable(f.reason) })),
+        });
+      }
       throw err;
     }
   }

@@ -14,7 +14,7 @@ import { alertIdsOf, assembleBatch, type AssembledBatch, type DecodedRecord, typ
 import { decodeInbound, gateCodecs } from './gate.codecs.js';
 import type { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
-import type { GateRepository } from './gate.repository.js';
+import type { GateRepository } from '@backbone/gate-store';
 import { partitionTransactionalIdFor } from './policy-gate.config.js';
 import { createTransactionalProducer, startTransactionalProducer, topicMessagesOf } from './transactional-producer.js';
 

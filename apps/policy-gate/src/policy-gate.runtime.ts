@@ -4,7 +4,7 @@ import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/b
 import { ConsumerMetrics, ConsumerProgressMonitor, KAFKA, TOPIC_NAMES, type ConsumerSafetySettings, type TopicNames } from '@backbone/kafka';
 import { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
-import { GateRepository } from './gate.repository.js';
+import { GateRepository } from '@backbone/gate-store';
 import { HoldReleaser } from './hold.releaser.js';
 import { PolicyGateConsumer, type CommitHook } from './policy-gate.consumer.js';
 import { gateInstanceId, type GateSettings } from './policy-gate.config.js';

@@ -45,7 +45,8 @@ export class RolesGuard implements CanActivate {
       }
       return true;
     }
-    if (admitted.length === 0) throw refusal(reply, { ok: false, status: 403, reason: 'route-without-roles', title: 'This route admits no one' });
+    if (admitted.length === 0)
+      throw refusal(reply, { ok: false, status: 403, reason: 'route-without-roles', title: 'This route admits no one' });
     if (token === null) {
       throw refusal(reply, { ok: false, status: 401, reason: 'missing-credential', detail: 'Send Authorization: Bearer <token>.' });
     }

@@ -4,8 +4,9 @@ import { HealthRegistry } from './health.registry.js';
 import { MetricsService } from './metrics.service.js';
 import { ObservabilityController } from './observability.controller.js';
 
-export const LOGGER = Symbol('LOGGER');
-export const SERVICE_NAME = Symbol('SERVICE_NAME');
+import { LOGGER, SERVICE_NAME } from './observability.tokens.js';
+
+export { LOGGER, SERVICE_NAME };
 
 /** Health, readiness, metrics and the JSON logger, shared by every app. */
 @Global()

@@ -30,7 +30,8 @@ export class ProblemException extends HttpException {
 }
 
 export function problem(status: number, type: string, title: string, extra: Partial<ProblemDetails> = {}): ProblemException {
-  return new ProblemException({ ...extra, type, title, status });
+  // Every refusal names a reason clients can switch on; the problem type is the default one.
+  return new ProblemException({ reason: type, ...extra, type, title, status });
 }
 
 @Catch()
@@ -67,15 +68,36 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (typeof response === 'object' && response !== null && !('message' in response && 'statusCode' in response)) {
         // Readiness reports, the roles guard's refusals and similar structured bodies pass through;
         // a `type` given as a slug becomes a problem URI like the others.
-        // The HTTP status stays numeric: a readiness report's own `status` is 'not-ready', which Fastify cannot send.
-        const body = { type: PROBLEM_BASE + slug(status), title: exception.message, instance, ...(response as object), status } as ProblemDetails;
+        // The HTTP status always wins: a readiness report's own `status` ('not-ready') would otherwise
+        // replace it and Fastify would answer 500 (found by the HTTP fuzz); the report's word is kept.
+        const own = (response as { status?: unknown }).status;
+        const body = {
+          type: PROBLEM_BASE + slug(status),
+          title: exception.message,
+          instance,
+          reason: slug(status),
+          ...(response as object),
+          status,
+          ...(typeof own === 'string' ? { readiness: own } : {}),
+        } as ProblemDetails;
         if (!body.type.includes('://')) body.type = PROBLEM_BASE + body.type;
         return body;
       }
-      return { type: PROBLEM_BASE + slug(status), title: exception.message, status, instance };
+      // Nest's own refusals (an unknown route or method: 404) name their reason like every other.
+      return { type: PROBLEM_BASE + slug(status), title: exception.message, status, instance, reason: slug(status) };
     }
-    return { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, instance };
+    return { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, instance, reason: 'internal' };
   }
+}
+
+/**
+ * Fastify's own routing errors (a URL that does not decode, e.g. invalid UTF-8 in a path segment)
+ * are answered before any Nest filter runs: this handler, given to the adapter as
+ * `frameworkErrors`, answers them as problem+json with a reason like every other refusal.
+ */
+export function frameworkErrorProblem(error: { statusCode?: number; code?: string; message?: string }, url: string): ProblemDetails {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  return { type: PROBLEM_BASE + 'malformed-request', title: error.message ?? 'Bad request', status, instance: url, code: error.code, reason: 'malformed-request' };
 }
 
 function slug(status: number): string {

@@ -2,13 +2,16 @@ import 'reflect-metadata';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { MicroserviceOptions } from '@nestjs/microservices';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { assertEveryRouteDeclaresRoles, CREDENTIAL_VERIFIER, RolesGuard, type CredentialVerifier, type RouteEntry } from '@backbone/auth';
 import { startTracing } from '@backbone/telemetry';
 import { PinoNestLogger } from './logger.js';
 import { ObservabilityModule } from './observability.module.js';
-import { ProblemDetailsFilter } from './problem-details.filter.js';
+import { frameworkErrorProblem, ProblemDetailsFilter } from './problem-details.filter.js';
+import { refuseUnstorableInput } from './storable-input.hook.js';
 
 export interface ServiceOptions {
   /** The service's name: logs, metrics and health carry it. */
@@ -45,7 +48,14 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   @Module({ imports: [ObservabilityModule.forService(opts.name, opts.logger), opts.module] })
   class ServiceRootModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024 }), {
+  const adapter = new FastifyAdapter({
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // A URL Fastify cannot route (invalid UTF-8 in a segment) is refused before Nest sees it.
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      void reply.status(400).header('content-type', 'application/problem+json').send(frameworkErrorProblem(error, req.url));
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, {
     logger: new PinoNestLogger(opts.logger),
     bufferLogs: false,
     abortOnError: false,
@@ -59,7 +69,18 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     }
     app.useGlobalGuards(new RolesGuard(app.get(Reflector), verifier));
     app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
+    refuseUnstorableInput(app.getHttpAdapter().getInstance());
     const routes = assertEveryRouteDeclaresRoles(app);
+    // Fastify's router is the truth of what is reachable: every route it registers must be one the
+    // check above saw (a route added some other way would bypass the declared roles).
+    const registered: { method: string; url: string }[] = [];
+    (app.getHttpAdapter().getInstance() as FastifyInstance).addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) registered.push({ method: String(method), url: r.url });
+    });
+    await app.init();
+    const known = new Set(routes.map((r) => `${r.method} ${r.path}`));
+    const unknown = registered.filter((r) => r.method !== 'HEAD' && !known.has(`${r.method} ${r.url}`));
+    if (unknown.length > 0) throw new Error(`routes outside the roles check: ${unknown.map((r) => `${r.method} ${r.url}`).join(', ')}`);
     if (opts.shutdownHooks ?? true) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
     for (const m of opts.microservices ?? []) app.connectMicroservice<MicroserviceOptions>(m);
     if ((opts.microservices ?? []).length > 0) await app.startAllMicroservices();

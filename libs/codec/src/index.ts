@@ -32,3 +32,17 @@ export {
   type RecordName,
   type RecordTypes,
 } from './record.codecs.js';
+export {
+  assertStorable,
+  describeUnstorable,
+  STORABLE_TIME_MAX_MS,
+  STORABLE_TIME_MIN_MS,
+  storableText,
+  UNSTORABLE_REASONS,
+  UnstorableRecordError,
+  unstorableFields,
+  unstorableString,
+  unstorableTimestamp,
+  type UnstorableField,
+  type UnstorableReason,
+} from './storable.rules.js';

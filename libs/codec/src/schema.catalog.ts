@@ -11,6 +11,7 @@ import { parsingCanonicalForm, type AvroSchemaJson } from './canonical-form.sche
 import { crc64Avro } from './crc64-avro.fingerprint.js';
 import { CheckedIntType, ExactLongType } from './exact-integers.type.js';
 import { LOGICAL_TYPES } from './logical-types.avro.js';
+import type { SchemaLookup, SchemaVersion } from './schema-version.types.js';
 import { RecordCodec, type RecordCodecOptions } from './single-object.codec.js';
 
 export const SCHEMAS_DIR_ENV = 'BACKBONE_SCHEMAS_DIR';
@@ -25,23 +26,7 @@ export interface SchemaSource {
   readonly origin: string;
 }
 
-/** One version of one record schema, parsed and fingerprinted. */
-export interface SchemaVersion {
-  readonly subject: string;
-  readonly version: number;
-  /** Full name of the top-level record, e.g. `org.backbone.alert.Alert`. */
-  readonly fullName: string;
-  /** Its short name, e.g. `Alert`: what `codecFor` takes. */
-  readonly recordName: string;
-  readonly origin: string;
-  readonly schema: AvroSchemaJson;
-  readonly canonicalForm: string;
-  /** CRC-64-AVRO of the canonical form, 8 bytes little-endian, as in single-object encoding. */
-  readonly fingerprint: Buffer;
-  /** The same as 16 hex digits, for maps and logs. */
-  readonly fingerprintHex: string;
-  readonly type: Type;
-}
+export type { SchemaVersion } from './schema-version.types.js';
 
 export class SchemaCatalogError extends Error {
   override readonly name = 'SchemaCatalogError';
@@ -163,7 +148,7 @@ function parse(source: SchemaSource): SchemaVersion {
   };
 }
 
-export class SchemaCatalog {
+export class SchemaCatalog implements SchemaLookup {
   private static defaultCatalog: SchemaCatalog | undefined;
 
   /** Versions of each record, oldest first, keyed by short record name. */

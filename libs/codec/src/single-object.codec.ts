@@ -5,7 +5,7 @@ import avro from 'avsc';
 import type { Type } from 'avsc';
 import { BlockCountError } from './bounded-reads.guard.js';
 import { CodecError } from './codec.error.js';
-import type { SchemaCatalog, SchemaVersion } from './schema.catalog.js';
+import type { SchemaLookup, SchemaVersion } from './schema-version.types.js';
 
 export const SINGLE_OBJECT_MARKER: readonly [number, number] = [0xc3, 0x01];
 export const SINGLE_OBJECT_HEADER_LENGTH = 10;
@@ -62,7 +62,7 @@ export class RecordCodec<T> implements SingleObjectCodec<T> {
   private scratch: Buffer;
 
   constructor(
-    private readonly catalog: SchemaCatalog,
+    private readonly catalog: SchemaLookup,
     recordName: string,
     options: RecordCodecOptions = {},
   ) {

@@ -32,9 +32,11 @@ describe('accessPlan', () => {
     expect(plan.topics.every((t) => t.partitions >= 1)).toBe(true);
   });
 
-  it('lets the publisher only write the inbound and audit topics', () => {
+  it('lets the publisher only write the inbound and audit topics, and read the inbound one to reconcile', () => {
     expect(rulesOf('notice-publisher')).toEqual(sorted([
       `DESCRIBE TOPIC:LITERAL:${names.audit}`,
+      'READ GROUP:PREFIXED:notice-publisher-reconcile-',
+      `READ TOPIC:LITERAL:${names.submitted}`,
       `DESCRIBE TOPIC:LITERAL:${names.submitted}`,
       'DESCRIBE TRANSACTIONAL_ID:PREFIXED:notice-publisher-',
       'IDEMPOTENT_WRITE CLUSTER:LITERAL:kafka-cluster',

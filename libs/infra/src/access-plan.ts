@@ -24,6 +24,10 @@ export const CONSUMER_GROUPS = {
 export const GATE_TRANSACTIONAL_ID_PREFIX = 'policy-gate';
 /** The publisher commits each alert with its SUBMITTED audit event in one transaction, per replica id. */
 export const PUBLISHER_TRANSACTIONAL_ID_PREFIX = 'notice-publisher-';
+/** The audit logger's replay commits deliveries with their REPLAYED events in one transaction, per process. */
+export const AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX = 'audit-logger-replay-';
+/** The publisher's reconciler reads alerts.submitted (read_committed) with throw-away groups of this prefix. */
+export const PUBLISHER_RECONCILE_GROUP_PREFIX = 'notice-publisher-reconcile-';
 
 export const FEED_PARTITIONS = 3;
 export const AUDIT_PARTITIONS = 6;
@@ -73,6 +77,9 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
   allow(publisher, 'TOPIC', names.audit, 'LITERAL', 'WRITE', 'DESCRIBE');
   allow(publisher, 'CLUSTER', CLUSTER, 'LITERAL', 'IDEMPOTENT_WRITE');
   allow(publisher, 'TRANSACTIONAL_ID', PUBLISHER_TRANSACTIONAL_ID_PREFIX, 'PREFIXED', 'WRITE', 'DESCRIBE');
+  // The reconciler asks Kafka whether a version left pending by a crash was committed.
+  allow(publisher, 'TOPIC', names.submitted, 'LITERAL', 'READ');
+  allow(publisher, 'GROUP', PUBLISHER_RECONCILE_GROUP_PREFIX, 'PREFIXED', 'READ');
 
   allow(gate, 'TOPIC', names.submitted, 'LITERAL', 'READ', 'DESCRIBE');
   allow(gate, 'TOPIC', names.feedPrefix, 'PREFIXED', 'WRITE', 'DESCRIBE');
@@ -90,6 +97,8 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
   allow(auditLogger, 'TOPIC', names.audit, 'LITERAL', 'WRITE');
   // Records the ledger can never store are parked on the audit logger's own dead-letter topic.
   allow(auditLogger, 'TOPIC', names.parkedFor(PARKING_SERVICES.auditLogger), 'LITERAL', 'WRITE', 'DESCRIBE');
+  allow(auditLogger, 'TRANSACTIONAL_ID', AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX, 'PREFIXED', 'WRITE', 'DESCRIBE');
+  allow(auditLogger, 'CLUSTER', CLUSTER, 'LITERAL', 'IDEMPOTENT_WRITE');
 
   const topics: TopicSpec[] = [
     { name: names.submitted, partitions: SUBMITTED_PARTITIONS },

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { backboneHome } from '@backbone/infra';
+import { backboneHome } from '@backbone/workspace';
 import { createDatabaseIfMissing, ensureDatabaseOf } from './database.admin.js';
 import { parseDatabaseUrl, redactDatabaseUrl, withDatabase } from './database-url.js';
 import { startEmbeddedPostgres } from './embedded-postgres.launcher.js';

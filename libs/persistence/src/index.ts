@@ -9,7 +9,7 @@ export {
   type ResolveDatabaseOptions,
 } from './database.resolver.js';
 // The single definition of the state folder lives with the broker harness; re-exported for callers here.
-export { backboneHome } from '@backbone/infra';
+export { backboneHome } from '@backbone/workspace';
 export {
   createDatabaseIfMissing,
   dropDatabase,
@@ -29,3 +29,4 @@ export {
 export { pingDatabase, type PingResult } from './database.ping.js';
 export { createAppendOnlyRole, type AppendOnlyOptions, type SqlQueryable } from './append-only.grants.js';
 export { parseDatabaseUrl, redactDatabaseUrl, withDatabase, databaseNameOf } from './database-url.js';
+export { sqlRows, sqlAffected, type SqlTarget } from './sql.query.js';

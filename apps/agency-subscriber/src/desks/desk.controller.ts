@@ -2,8 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@n
 import { Roles } from '@backbone/auth';
 import { problem } from '@backbone/bootstrap';
 import { DESK_STORE } from '../subscriber.tokens.js';
-import { DeskFilterError, type DeskFilterInput } from './desk.filter.js';
-import { assertDeskName, DeskExistsError, type Desk, type DeskStore } from './desk.store.js';
+import { DeskFilterError, type DeskFilterInput, assertDeskName, DeskExistsError, type Desk, type DeskStore } from '@backbone/inbox-store';
 
 interface CreateDeskBody {
   name?: unknown;

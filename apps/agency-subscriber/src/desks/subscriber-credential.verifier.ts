@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { tokenMatches, type CredentialVerifier, type Verification } from '@backbone/auth';
 import { DESK_STORE, SUBSCRIBER_OPTIONS } from '../subscriber.tokens.js';
-import type { Desk, DeskStore } from './desk.store.js';
+import type { Desk, DeskStore } from '@backbone/inbox-store';
 
 export interface VerifierOptions {
   agency: string;
@@ -53,6 +53,12 @@ export class SubscriberCredentialVerifier implements CredentialVerifier {
         detail: `Only the agency admin of ${agency} manages its desks.`,
       };
     }
-    return { ok: false, status: 401, reason: 'unknown-credential', detail: `the token is not a desk token of ${agency}`, extra: { realm: agency } };
+    return {
+      ok: false,
+      status: 401,
+      reason: 'unknown-credential',
+      detail: `the token is not a desk token of ${agency}`,
+      extra: { realm: agency },
+    };
   }
 }

@@ -1,8 +1,8 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { principalOf, Roles, type AuthenticatedRequest } from '@backbone/auth';
-import { NOTICE_TYPES, isUuid } from '@backbone/codec';
+import { NOTICE_TYPES, describeUnstorable, isUuid, unstorableTimestamp } from '@backbone/codec';
 import { problem } from '@backbone/bootstrap';
-import type { Desk } from '../desks/desk.store.js';
+import type { Desk } from '@backbone/inbox-store';
 import type { AuditRelay } from '../audit/audit.relay.js';
 import { AUDIT_RELAY, INBOX_STORE } from '../subscriber.tokens.js';
 import { BadCursorError, type InboxStore } from './inbox.store.js';
@@ -34,6 +34,8 @@ export class InboxController {
     }
     const sinceDate = since === undefined ? undefined : new Date(since);
     if (sinceDate && Number.isNaN(sinceDate.getTime())) errors.push({ field: 'since', code: 'invalid', message: 'must be an ISO 8601 date-time' });
+    // The shared storable rules: a time PostgreSQL cannot compare against is refused, not a 500 (HTTP fuzz).
+    else if (sinceDate && unstorableTimestamp(sinceDate)) errors.push({ field: 'since', code: unstorableTimestamp(sinceDate)!, message: describeUnstorable(unstorableTimestamp(sinceDate)!) });
     const size = limit === undefined ? DEFAULT_PAGE : Number(limit);
     if (!Number.isInteger(size) || size < 1 || size > 200) errors.push({ field: 'limit', code: 'invalid', message: 'must be an integer 1-200' });
     if (q !== undefined && q.length > 200) errors.push({ field: 'q', code: 'invalid', message: 'at most 200 characters' });

@@ -1,8 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Alert, Delivery, MsgType } from '@backbone/codec';
 import { queueAuditEvent } from '../audit/audit.outbox.js';
-import { filterConditions, type DeskFilter } from '../desks/desk.filter.js';
-import type { Desk } from '../desks/desk.store.js';
+import { filterConditions, type DeskFilter, type Desk } from '@backbone/inbox-store';
 import type { AlertState, FeedEvent, InboxDetail, InboxItem, InboxPage, InboxQuery, InboxVersion, StoreOutcome } from './inbox.types.js';
 
 interface AlertRow {

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '@backbone/bootstrap';
 import { SPAN_ATTR, SPANS, tracer } from '@backbone/telemetry';
-import type { DeskFilter } from '../desks/desk.filter.js';
+import type { DeskFilter } from '@backbone/inbox-store';
 import type { InboxStore } from '../inbox/inbox.store.js';
 import type { FeedEvent } from '../inbox/inbox.types.js';
 import type { InboxNotifier } from './inbox.notifier.js';

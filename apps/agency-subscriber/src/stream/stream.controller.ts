@@ -44,6 +44,12 @@ export class StreamController implements OnModuleDestroy {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // HEAD (Fastify answers it with the GET route): the head is the whole answer. Node sends no
+    // body for HEAD, so without end() the client would wait for ever (found by the HTTP fuzz).
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     res.write('retry: 2000\n\n');
     const session = new FeedStreamSession(res, this.inbox, this.notifier, desk.filter, lastEventId, this.logger, this.options.heartbeatMs, (s) =>
       this.registry.remove(s),

@@ -4,9 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { backboneHome, ensureDatabase } from '@backbone/persistence';
-import { openSubscriberDatabase } from '../../../agency-subscriber/src/db/subscriber.database.js';
-import type { DeskFilterInput } from '../../../agency-subscriber/src/desks/desk.filter.js';
-import { DeskStore } from '../../../agency-subscriber/src/desks/desk.store.js';
+import { openSubscriberDatabase, type DeskFilterInput, DeskStore } from '@backbone/inbox-store';
 
 type DeskTokens = Record<string, Record<string, string>>;
 

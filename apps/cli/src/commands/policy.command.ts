@@ -5,8 +5,7 @@ import type { Command } from 'commander';
 import { alertCodec, isUuid } from '@backbone/codec';
 import { resolveDatabase } from '@backbone/persistence';
 import { checkPolicyDir, compilePolicy, explain, formatIssue, loadPolicy, loadRegistry } from '@backbone/policy';
-import { explainDecision } from '../../../policy-gate/src/decision.explainer.js';
-import { GateRepository } from '../../../policy-gate/src/gate.repository.js';
+import { explainDecision, GateRepository } from '@backbone/gate-store';
 
 export function registerPolicyCommands(program: Command): void {
   const policy = program.command('policy').description('Sovereignty policy: validate documents, explain past decisions, issue hold reviewers');

@@ -5,8 +5,8 @@ import { dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { backboneHome } from '@backbone/persistence';
-import { PUBLISHER_SETTINGS } from '../../../notice-publisher/src/config/publisher.config.js';
-import { issueOfficeCredential, revokeOfficeCredentials } from '../../../notice-publisher/src/credentials.admin.js';
+import { issueOfficeCredential, revokeOfficeCredentials } from '@backbone/office-store';
+import { defaultPoliciesDir } from '@backbone/workspace';
 
 /** `.backbone/credentials/offices.json`: {"<AGENCY>": "<token>"} — demo tokens, git-ignored, mode 600. */
 export function officesFile(): string {
@@ -83,7 +83,7 @@ function printProblem(status: number, body: unknown, retryAfter: string | null):
 
 function adminOptions(): { databaseUrl: string | null; policiesDir: string } {
   const databaseUrl = process.env['DATABASE_URL'] || null;
-  return { databaseUrl, policiesDir: process.env['POLICIES_DIR'] || PUBLISHER_SETTINGS.POLICIES_DIR.defaultValue! };
+  return { databaseUrl, policiesDir: process.env['POLICIES_DIR'] || defaultPoliciesDir() };
 }
 
 export function registerPublisherCommands(program: Command): void {

@@ -11,6 +11,7 @@ import type { PublisherConfig } from '../config/publisher.config.js';
 import type { AlertRow, AlertStore } from '../persistence/alert.store.js';
 import type { IdempotencyStore, Reservation } from '../persistence/idempotency.store.js';
 import { PublishUnavailableError, type GroupCommitPublisher } from '../publishing/group-commit.publisher.js';
+import type { PublicationReconciler } from '../reconcile/publication.reconciler.js';
 import { agencyDirectoryOf } from '../registry/agency-directory.js';
 import { validateAlertContent } from '../validation/alert-input.validator.js';
 import { AlertsService } from './alerts.service.js';
@@ -55,7 +56,9 @@ function fixture(opts: { publish?: () => Promise<unknown>; reservation?: Reserva
     reserve: jest.fn(async (): Promise<Reservation> => opts.reservation ?? { kind: 'reserved' }),
     complete: jest.fn(async () => undefined),
     release: jest.fn<(agency: string, key: string) => Promise<void>>(async () => undefined),
+    attach: jest.fn(async (_agency: string, _key: string, _alertId: string, _version: number) => true),
   };
+  const reconciler = { track: () => () => undefined, settleMs: 5000, settleVersion: jest.fn(async () => 'pending') };
   const publisher = { publish: jest.fn(opts.publish ?? (async () => [{ partition: 0, offset: '7' }, { partition: 0, offset: '3' }])) };
   const config = { settings: { RETRY_AFTER_SECONDS: 5 } } as unknown as PublisherConfig;
   const topics = { submitted: 'alerts.submitted', audit: 'audit.events' } as unknown as TopicNames;
@@ -67,22 +70,35 @@ function fixture(opts: { publish?: () => Promise<unknown>; reservation?: Reserva
     topics,
     config,
     createLogger('test', 'silent'),
+    reconciler as unknown as PublicationReconciler,
     new MetricsService(),
   );
   return { service, alerts, idempotency, publisher };
 }
 
 describe('AlertsService reservations', () => {
-  it('create: a failure after the broker acknowledged keeps the Idempotency-Key reserved', async () => {
+  it('create: a database failure after the broker committed answers 201 and keeps the key reserved for the reconciler', async () => {
     const f = fixture({ afterPublishFails: true });
-    await expect(f.service.create(office, redNotice(), 'k-1')).rejects.toThrow('database connection lost');
+    await expect(f.service.create(office, redNotice(), 'k-1')).resolves.toMatchObject({ statusCode: 201, body: { version: 1, partition: 0, offset: '7' } });
     expect(f.publisher.publish).toHaveBeenCalledTimes(1);
     expect(f.idempotency.release).not.toHaveBeenCalled();
+    // Version 1 was reserved before publishing and stays pending for the reconciler.
+    expect(f.alerts.reserveVersion).toHaveBeenCalledTimes(1);
+    expect(f.alerts.releaseVersion).not.toHaveBeenCalled();
+    expect(f.idempotency.attach).toHaveBeenCalledWith('FR-NCB', 'k-1', expect.any(String), 1);
   });
 
-  it('update: a failure after the broker acknowledged keeps the key and the version reserved', async () => {
+  it('a key released meanwhile (attach fails) publishes nothing and releases the version', async () => {
+    const f = fixture();
+    f.idempotency.attach.mockImplementation(async () => false);
+    await expect(f.service.create(office, redNotice(), 'k-6')).rejects.toMatchObject({ problem: { problem: { status: 409 } } });
+    expect(f.publisher.publish).not.toHaveBeenCalled();
+    expect(f.alerts.releaseVersion).toHaveBeenCalledTimes(1);
+  });
+
+  it('update: a database failure after the broker committed answers 201 and keeps the key and the version reserved', async () => {
     const f = fixture({ afterPublishFails: true });
-    await expect(f.service.update(office, ALERT_ID, redNotice(), 'k-2')).rejects.toThrow('database connection lost');
+    await expect(f.service.update(office, ALERT_ID, redNotice(), 'k-2')).resolves.toMatchObject({ statusCode: 201, body: { version: 2 } });
     expect(f.publisher.publish).toHaveBeenCalledTimes(1);
     expect(f.alerts.releaseVersion).not.toHaveBeenCalled();
     expect(f.idempotency.release).not.toHaveBeenCalled();

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { alertCodec, auditEventCodec, isUuid, type Alert, type MsgType } from '@backbone/codec';
+import { alertCodec, auditEventCodec, describeUnstorable, isUuid, unstorableFields, type Alert, type MsgType } from '@backbone/codec';
 import { LOGGER, MetricsService, problem, type Logger, type ProblemException } from '@backbone/bootstrap';
 import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
 import { inSpan, SPAN_ATTR, SPANS, traceHeaders } from '@backbone/telemetry';
@@ -8,6 +8,8 @@ import type { Office } from '../auth/office-credential.verifier.js';
 import type { PublisherConfig } from '../config/publisher.config.js';
 import { AlertStore, type AlertRow } from '../persistence/alert.store.js';
 import { IdempotencyStore } from '../persistence/idempotency.store.js';
+import { probeKey } from '../reconcile/committed-version.finder.js';
+import { PublicationReconciler } from '../reconcile/publication.reconciler.js';
 import { GroupCommitPublisher, PublishUnavailableError } from '../publishing/group-commit.publisher.js';
 import { submittedPartition } from '../publishing/region.partitioner.js';
 import { AGENCY_DIRECTORY, PUBLISHER_CONFIG, SERVICE } from '../publisher.tokens.js';
@@ -65,6 +67,8 @@ export class ProblemWithHeaders extends Error {
  */
 interface PublishAttempt {
   mayHaveCommitted: boolean;
+  /** Names the version the Idempotency-Key publishes (before Kafka is asked); false: the key is gone. */
+  bind: (alertId: string, version: number) => Promise<boolean>;
 }
 
 @Injectable()
@@ -80,6 +84,7 @@ export class AlertsService {
     @Inject(TOPIC_NAMES) private readonly topics: TopicNames,
     @Inject(PUBLISHER_CONFIG) private readonly config: PublisherConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly reconciler: PublicationReconciler,
     metrics: MetricsService,
   ) {
     this.published = metrics.counter('publisher_alert_versions_total', 'Alert versions published', ['msg_type']);
@@ -92,12 +97,18 @@ export class AlertsService {
       const content = this.validContent(body);
       const alertId = randomUUID();
       const alert = this.complete(office, content, alertId, 1, 'Alert', []);
-      const ack = await this.publishVersion(alert, attempt);
-      await this.alerts.recordCreated(
-        { alertId, sender: alert.sender, senderRegion: alert.senderRegion, noticeType: alert.noticeType, headline: alert.headline, content: JSON.stringify(content) },
-        alert.sent,
-        ack.partition,
-        ack.offset,
+      // Version 1 is reserved like any other, so a crash after the Kafka commit leaves a row the
+      // reconciler completes (the office would otherwise get 404 for an alert it published).
+      const ack = await this.publishReserved(alert, attempt, () => {
+        throw new Error(`fresh alert id ${alertId} already reserved`);
+      });
+      await this.recordCommitted(ack, () =>
+        this.alerts.recordCreated(
+          { alertId, sender: alert.sender, senderRegion: alert.senderRegion, noticeType: alert.noticeType, headline: alert.headline, content: JSON.stringify(content) },
+          alert.sent,
+          ack.partition,
+          ack.offset,
+        ),
       );
       return { statusCode: 201, body: ack };
     });
@@ -162,29 +173,91 @@ export class AlertsService {
     return a;
   }
 
-  private async nextVersion(office: Office, current: AlertRow, msgType: MsgType, content: AlertContent, attempt: PublishAttempt): Promise<{ statusCode: number; body: PublishedVersion }> {
+  private async nextVersion(
+    office: Office,
+    current: AlertRow,
+    msgType: MsgType,
+    content: AlertContent,
+    attempt: PublishAttempt,
+    healed = false,
+  ): Promise<{ statusCode: number; body: PublishedVersion }> {
     const version = current.latestVersion + 1;
     const alert = this.complete(office, content, current.alertId, version, msgType, [{ alertId: current.alertId, version: current.latestVersion }]);
-    // Reserve version n+1 first: a concurrent change of the same alert loses here, before Kafka.
-    if (!(await this.alerts.reserveVersion(current.alertId, version, msgType, alert.sent))) {
-      throw new ProblemWithHeaders(
-        problem(409, 'concurrent-change', 'Concurrent change', { detail: `Version ${version} of this alert is being published by another request; reload its status and retry.`, reason: 'concurrent-change' }),
-        { 'Retry-After': '1' },
-      );
-    }
+    let settled: 'completed' | 'released' | 'pending' | 'gone' = 'pending';
     try {
-      const ack = await this.publishVersion(alert, attempt);
-      await this.alerts.recordVersion(current.alertId, version, msgType, JSON.stringify(content), content.noticeType, content.headline, ack.partition, ack.offset);
+      const ack = await this.publishReserved(alert, attempt, async () => {
+        // Version n+1 is taken. A reservation left pending by a crash is settled now, not answered 409 for ever.
+        if (!healed) settled = await this.reconciler.settleVersion(current.alertId, version);
+        if (settled === 'pending' || healed) {
+          throw new ProblemWithHeaders(
+            problem(409, 'concurrent-change', 'Concurrent change', { detail: `Version ${version} of this alert is being published by another request; reload its status and retry.`, reason: 'concurrent-change' }),
+            { 'Retry-After': '1' },
+          );
+        }
+      });
+      await this.recordCommitted(ack, () =>
+        this.alerts.recordVersion(current.alertId, version, msgType, JSON.stringify(content), content.noticeType, content.headline, ack.partition, ack.offset),
+      );
       return { statusCode: 201, body: ack };
     } catch (err) {
-      // Released only when nothing reached the broker: otherwise version n+1 stays reserved (pending).
-      if (!attempt.mayHaveCommitted) {
-        await this.alerts.releaseVersion(current.alertId, version).catch((e: unknown) => this.logger.error({ err: e }, 'could not release a version reservation'));
-      } else {
-        this.logger.error({ err, alertId: current.alertId, version }, 'version failed after publishing; its reservation stays pending');
-      }
-      throw err;
+      if (settled === 'pending' || healed) throw err;
+      // Healed: the alert moved on (a committed version recorded) or the slot is free again.
+      return this.nextVersion(office, await this.ownAlert(office, current.alertId), msgType, content, attempt, true);
     }
+  }
+
+  /**
+   * Reserves the alert's version (with its encoded record), names it on the Idempotency-Key, then
+   * publishes. `taken` runs when the version is already reserved and must throw. The reservation
+   * is released only when nothing reached the broker; otherwise it stays pending for the reconciler.
+   */
+  private async publishReserved(alert: Alert, attempt: PublishAttempt, taken: () => Promise<void> | never): Promise<PublishedVersion> {
+    const encoded = this.encodeStorable(alert);
+    const done = this.reconciler.track(probeKey(alert.alertId, alert.version));
+    try {
+      if (!(await this.alerts.reserveVersion(alert.alertId, alert.version, alert.msgType, alert.sent, encoded))) {
+        await taken();
+        throw new Error(`version ${alert.version} of ${alert.alertId} is taken`);
+      }
+      try {
+        if (!(await attempt.bind(alert.alertId, alert.version))) {
+          throw new ProblemWithHeaders(
+            problem(409, 'idempotency-key-in-progress', 'Request in progress', { detail: 'This Idempotency-Key was reconciled meanwhile; retry to learn its outcome.', reason: 'idempotency-key-in-progress' }),
+            { 'Retry-After': '1' },
+          );
+        }
+        return await this.publishVersion(alert, encoded, attempt);
+      } catch (err) {
+        // Released only when nothing reached the broker: otherwise the version stays reserved (pending).
+        if (!attempt.mayHaveCommitted) {
+          await this.alerts.releaseVersion(alert.alertId, alert.version).catch((e: unknown) => this.logger.error({ err: e }, 'could not release a version reservation'));
+        } else {
+          this.logger.error({ err, alertId: alert.alertId, version: alert.version }, 'version failed after publishing; its reservation stays pending for the reconciler');
+        }
+        throw err;
+      }
+    } finally {
+      done();
+    }
+  }
+
+  /**
+   * Records a version Kafka has committed. The office is answered 201 whatever happens here: the
+   * alert is published. A failed write leaves the reservation pending; the reconciler records it.
+   */
+  private async recordCommitted(ack: PublishedVersion, record: () => Promise<void>): Promise<void> {
+    try {
+      await record();
+    } catch (err) {
+      this.logger.error({ err, alertId: ack.alertId, version: ack.version }, 'committed version not recorded; the reconciler will record it');
+    }
+  }
+
+  /** Defence in depth behind the validator: the completed record, server fields included, must be storable by every consumer. */
+  private encodeStorable(alert: Alert): Buffer {
+    const unstorable = unstorableFields(alert);
+    if (unstorable.length > 0) throw validationProblem(unstorable.map((u) => ({ field: u.field, code: u.reason, message: describeUnstorable(u.reason) })));
+    return alertCodec.encode(alert);
   }
 
   /** The server's part: identity, region, version, references and time; never from the body. */
@@ -193,9 +266,8 @@ export class AlertsService {
   }
 
   /** The alert and its SUBMITTED audit event (carrying the encoded alert) in one transaction. */
-  private async publishVersion(alert: Alert, attempt: PublishAttempt): Promise<PublishedVersion> {
+  private async publishVersion(alert: Alert, encoded: Buffer, attempt: PublishAttempt): Promise<PublishedVersion> {
     const started = performance.now();
-    const encoded = alertCodec.encode(alert);
     const partition = submittedPartition(alert.senderRegion, alert.alertId);
     const audit = auditEvent('SUBMITTED', SERVICE, {
       actor: alert.sender,
@@ -244,20 +316,39 @@ export class AlertsService {
     return { alertId: alert.alertId, version: alert.version, msgType: alert.msgType, sent: alert.sent.toISOString(), partition: ack.partition, offset: ack.offset };
   }
 
+  /**
+   * A pending key old enough to be settled (its request cannot still be publishing): its version is
+   * reconciled against Kafka, or the key released when no version was ever attached (nothing was
+   * published). True when something changed and the reservation should be read again.
+   */
+  private async settleKey(agency: string, key: string): Promise<boolean> {
+    const p = await this.idempotency.pending(agency, key);
+    if (!p || p.ageMs < this.reconciler.settleMs) return p === undefined;
+    if (p.alertId === null || p.version === null) {
+      await this.idempotency.release(agency, key);
+      return true;
+    }
+    const settled = await this.reconciler.settleVersion(p.alertId, p.version);
+    if (settled === 'gone') await this.idempotency.settleOrphans(this.reconciler.settleMs, { agency, key });
+    return settled !== 'pending';
+  }
+
   private async idempotent<T>(
     office: Office,
     key: string | undefined,
     request: () => string,
     work: (attempt: PublishAttempt) => Promise<{ statusCode: number; body: T }>,
   ): Promise<ApiResult<T>> {
-    const attempt: PublishAttempt = { mayHaveCommitted: false };
-    if (key === undefined) return { ...(await work(attempt)), replayed: false };
+    if (key === undefined) return { ...(await work({ mayHaveCommitted: false, bind: async () => true })), replayed: false };
     if (!IDEMPOTENCY_KEY.test(key)) {
       throw validationProblem([{ field: 'header:Idempotency-Key', code: 'invalid-format', message: 'must be 1-200 visible ASCII characters' }]);
     }
     const agency = office.agency.code;
+    const attempt: PublishAttempt = { mayHaveCommitted: false, bind: (alertId, version) => this.idempotency.attach(agency, key, alertId, version) };
     const hash = createHash('sha256').update(request()).digest('hex');
-    const r = await this.idempotency.reserve(agency, key, hash);
+    let r = await this.idempotency.reserve(agency, key, hash);
+    // A key left pending by a crash or a failed write: settle it now, so the retry gets one definitive answer.
+    if (r.kind === 'in-progress' && (await this.settleKey(agency, key))) r = await this.idempotency.reserve(agency, key, hash);
     if (r.kind === 'replay') return { statusCode: r.response.statusCode, body: r.response.body as T, replayed: true };
     if (r.kind === 'in-progress') {
       throw new ProblemWithHeaders(
@@ -270,7 +361,8 @@ export class AlertsService {
     }
     try {
       const result = await work(attempt);
-      await this.idempotency.complete(agency, key, result);
+      // Committed: a failure to store the answer leaves the key pending; the reconciler answers it.
+      await this.idempotency.complete(agency, key, result).catch((err: unknown) => this.logger.error({ err }, 'answer not stored on its key; the reconciler will'));
       return { ...result, replayed: false };
     } catch (err) {
       // Released when nothing reached the broker, so that a later retry (Kafka back) publishes

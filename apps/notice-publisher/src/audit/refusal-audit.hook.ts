@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditEventCodec, isUuid } from '@backbone/codec';
+import { auditEventCodec, isUuid, storableText } from '@backbone/codec';
 import { LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
 import { auditEvent, TOPIC_NAMES, type TopicNames } from '@backbone/kafka';
 import { GroupCommitPublisher } from '../publishing/group-commit.publisher.js';
@@ -47,7 +47,8 @@ export class RefusalAuditHook implements OnModuleInit {
       route: req.routeOptions.url ?? req.url.split('?')[0] ?? '',
     };
     if (body.errors?.length) {
-      details['fields'] = body.errors.map((e) => `${e.field}:${e.code}`).join(',').slice(0, 4000);
+      // storableText: the ledger must be able to hold whatever a refused body named.
+      details['fields'] = storableText(body.errors.map((e) => `${e.field}:${e.code}`).join(',').slice(0, 4000));
     }
     const event = auditEvent('REJECTED', SERVICE, {
       actor: req.principal?.agency ?? null,

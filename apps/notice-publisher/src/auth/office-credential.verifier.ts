@@ -1,6 +1,6 @@
 import { createParamDecorator, Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { principalOf, type AuthenticatedRequest, type CredentialVerifier, type Verification } from '@backbone/auth';
-import { CredentialStore } from '../persistence/credential.store.js';
+import { CredentialStore } from '@backbone/office-store';
 import { AGENCY_DIRECTORY } from '../publisher.tokens.js';
 import type { AgencyDirectory, AgencyEntry } from '../registry/agency-directory.js';
 
@@ -23,7 +23,12 @@ export class OfficeCredentialVerifier implements CredentialVerifier {
     const agency = this.agencies.get(check.agency);
     // A credential of an agency removed from the registry no longer authorises anything.
     if (!agency) {
-      return { ok: false, status: 401, reason: 'agency-not-in-registry', detail: 'The credential belongs to an agency that is no longer a member.' };
+      return {
+        ok: false,
+        status: 401,
+        reason: 'agency-not-in-registry',
+        detail: 'The credential belongs to an agency that is no longer a member.',
+      };
     }
     return { ok: true, principal: { subject: agency.code, roles: ['office'], agency: agency.code, details: { agency } } };
   }

@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadConfig, settings, type ConfigOf, ConfigError } from '@backbone/bootstrap';
-
-/** <repo>/policies, found from this file so the service works from any working directory. */
-function defaultPoliciesDir(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'policies', 'registry.yaml'))) return join(dir, 'policies');
-  }
-  return join(process.cwd(), 'policies');
-}
+import { defaultPoliciesDir } from '@backbone/workspace';
 
 /** Everything notice-publisher reads from the environment besides KAFKA_* (KafkaConfig) and HOST/LOG_LEVEL. */
 export const PUBLISHER_SETTINGS = {
@@ -35,12 +27,35 @@ export const PUBLISHER_SETTINGS = {
     max: 60_000,
   }),
   RETRY_AFTER_SECONDS: settings.int({ description: 'Retry-After sent with 503 when Kafka is unreachable', default: 5, min: 1, max: 3600 }),
+  RECONCILE_INTERVAL_MS: settings.int({
+    description: 'How often the reconciler heals versions and Idempotency-Keys left pending by a crash or a failed database write (also at start-up)',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+  }),
+  RECONCILE_SETTLE_MS: settings.int({
+    description: 'Age before a pending reservation is reconciled: a request may still be finishing it before then (at least PUBLISH_TIMEOUT_MS + 1 s is used)',
+    default: 10_000,
+    min: 0,
+    max: 3_600_000,
+  }),
+  IDEMPOTENCY_RETENTION_HOURS: settings.int({
+    description: 'How long an answered Idempotency-Key is remembered; a reuse after that is a new request',
+    default: 72,
+    min: 1,
+    max: 24 * 365,
+  }),
 } as const;
 
 export type PublisherSettings = ConfigOf<typeof PUBLISHER_SETTINGS>;
 
 export class PublisherConfig {
   private constructor(readonly settings: PublisherSettings) {}
+
+  /** A pending reservation younger than this may still be finished by its request; never before its publish deadline. */
+  get reconcileSettleMs(): number {
+    return Math.max(this.settings.RECONCILE_SETTLE_MS, this.settings.PUBLISH_TIMEOUT_MS + 1000);
+  }
 
   /** Validates every setting at start-up; a bad one stops the service with its name. */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): PublisherConfig {

@@ -11,12 +11,16 @@ const idemParam = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Retries with the same key return the first answer instead of publishing again (scope: the office).',
+  description:
+    'Retries with the same key return the first answer instead of publishing again (scope: the office). After a crash, a retry gets the committed alert ' +
+    '(201, Idempotent-Replayed) or publishes it once; keys are remembered for IDEMPOTENCY_RETENTION_HOURS (default 72).',
   schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]{1,200}$' },
 };
 const publishResponses = {
   '201': { description: 'Published: the broker acknowledged (acks=all) the version', content: { 'application/json': { schema: { $ref: '#/components/schemas/PublishedVersion' } } } },
-  '400': problemResponse('Validation failed: `errors` names each field (JSON pointer) and code'),
+  '400': problemResponse(
+    'Validation failed (`validation-failed`), or a value no store can hold (`unstorable-value`: NUL, lone surrogate, time out of range): `errors` names each field (JSON pointer) and code',
+  ),
   '401': problemResponse('Missing, malformed, unknown or revoked credential'),
   '403': problemResponse("Another office's alert"),
   '409': problemResponse('Same Idempotency-Key still in progress, concurrent change, or alert already cancelled (Retry-After when retrying helps)'),
@@ -27,7 +31,9 @@ const publishResponses = {
 };
 /** POST /alerts has no existing alert to own, change concurrently or find cancelled: no 403, and 409 only for the key. */
 const createResponses: Record<string, unknown> = Object.fromEntries(Object.entries(publishResponses).filter(([status]) => status !== '403'));
-createResponses['409'] = problemResponse('Same Idempotency-Key still in progress (retry after Retry-After seconds)');
+createResponses['409'] = problemResponse(
+  'Same Idempotency-Key still in progress, or its outcome after a crash not yet known (retry after Retry-After seconds with the same key)',
+);
 
 export function openApiDocument(): Record<string, unknown> {
   return {

@@ -41,6 +41,16 @@ interface RawAlert {
 
 const UNIQUE_VIOLATION = '23505';
 
+/** A reservation left pending; `record` is the encoded Avro alert it tried to publish (null: reserved before it was kept). */
+export interface PendingVersion {
+  alertId: string;
+  version: number;
+  sent: Date;
+  record: Buffer | null;
+  /** From the alert's row; null for an original (version 1) that was never recorded. */
+  senderRegion: Region | null;
+}
+
 function toAlert(r: RawAlert): AlertRow {
   return {
     alertId: r.alert_id,
@@ -85,13 +95,15 @@ export class AlertStore {
    * Reserves version `version` of an existing alert before publishing it. False when another
    * request holds or has published that version (a concurrent update).
    */
-  async reserveVersion(alertId: string, version: number, msgType: MsgType, sent: Date): Promise<boolean> {
+  async reserveVersion(alertId: string, version: number, msgType: MsgType, sent: Date, record: Buffer): Promise<boolean> {
     try {
-      await this.ds.query(`INSERT INTO alert_versions (alert_id, version, msg_type, state, sent) VALUES ($1, $2, $3, 'pending', $4)`, [
+      // The encoded record is kept until the version is recorded, so the reconciler can complete it.
+      await this.ds.query(`INSERT INTO alert_versions (alert_id, version, msg_type, state, sent, record) VALUES ($1, $2, $3, 'pending', $4, $5)`, [
         alertId,
         version,
         msgType,
         sent,
+        record,
       ]);
       return true;
     } catch (err) {
@@ -104,20 +116,41 @@ export class AlertStore {
     await this.ds.query(`DELETE FROM alert_versions WHERE alert_id = $1 AND version = $2 AND state = 'pending'`, [alertId, version]);
   }
 
+  /** Whether (alertId, version) is reserved and not yet recorded, and for how long. */
+  async pendingVersion(alertId: string, version: number): Promise<{ ageMs: number } | undefined> {
+    const rows = (await this.ds.query(
+      `SELECT (extract(epoch FROM now() - reserved_at) * 1000)::float8 AS age_ms FROM alert_versions WHERE alert_id = $1 AND version = $2 AND state = 'pending'`,
+      [alertId, version],
+    )) as { age_ms: number }[];
+    return rows[0] ? { ageMs: rows[0].age_ms } : undefined;
+  }
+
+  /** Reservations older than `olderThanMs` still pending: a crash or a failed write left them. */
+  async pendingVersions(olderThanMs: number, limit: number, only?: { alertId: string; version: number }): Promise<PendingVersion[]> {
+    const rows = (await this.ds.query(
+      `SELECT v.alert_id, v.version, v.sent, v.record, a.sender_region FROM alert_versions v LEFT JOIN alerts a ON a.alert_id = v.alert_id
+        WHERE v.state = 'pending' AND v.reserved_at < now() - make_interval(secs => $1::float8 / 1000)
+          AND ($3::uuid IS NULL OR (v.alert_id = $3::uuid AND v.version = $4::int))
+        ORDER BY v.reserved_at LIMIT $2`,
+      [olderThanMs, limit, only?.alertId ?? null, only?.version ?? null],
+    )) as { alert_id: string; version: number; sent: Date; record: Buffer | null; sender_region: Region | null }[];
+    return rows.map((r) => ({ alertId: r.alert_id, version: r.version, sent: r.sent, record: r.record, senderRegion: r.sender_region }));
+  }
+
   /** Records a published original: the alert row and its version 1, in one transaction. `content` is JSON text. */
   async recordCreated(a: Omit<AlertRow, 'createdAt' | 'updatedAt' | 'state' | 'latestVersion' | 'content'> & { content: string }, sent: Date, partition: number, offset: string): Promise<void> {
+    // Idempotent: the request and the reconciler may both record the same committed version.
     await this.ds.transaction(async (m) => {
       await m.query(
         `INSERT INTO alerts (alert_id, sender, sender_region, notice_type, headline, state, latest_version, content)
-         VALUES ($1, $2, $3, $4, $5, 'active', 1, $6)`,
+         VALUES ($1, $2, $3, $4, $5, 'active', 1, $6) ON CONFLICT (alert_id) DO NOTHING`,
         [a.alertId, a.sender, a.senderRegion, a.noticeType, a.headline, a.content],
       );
-      await m.query(`INSERT INTO alert_versions (alert_id, version, msg_type, state, partition, "offset", sent) VALUES ($1, 1, 'Alert', 'published', $2, $3, $4)`, [
-        a.alertId,
-        partition,
-        offset,
-        sent,
-      ]);
+      await m.query(
+        `INSERT INTO alert_versions (alert_id, version, msg_type, state, partition, "offset", sent) VALUES ($1, 1, 'Alert', 'published', $2, $3, $4)
+         ON CONFLICT (alert_id, version) DO UPDATE SET state = 'published', partition = EXCLUDED.partition, "offset" = EXCLUDED."offset", record = NULL`,
+        [a.alertId, partition, offset, sent],
+      );
     });
   }
 
@@ -133,7 +166,7 @@ export class AlertStore {
     offset: string,
   ): Promise<void> {
     await this.ds.transaction(async (m) => {
-      await m.query(`UPDATE alert_versions SET state = 'published', partition = $3, "offset" = $4 WHERE alert_id = $1 AND version = $2`, [
+      await m.query(`UPDATE alert_versions SET state = 'published', partition = $3, "offset" = $4, record = NULL WHERE alert_id = $1 AND version = $2`, [
         alertId,
         version,
         partition,

@@ -4,9 +4,8 @@ import { HealthRegistry } from '@backbone/bootstrap';
 import { pingDatabase } from '@backbone/persistence';
 import { PUBLISHER_DATA_SOURCE } from '../publisher.tokens.js';
 import { AlertStore } from './alert.store.js';
-import { CredentialStore } from './credential.store.js';
+import { CredentialStore, openPublisherDatabase, publisherDatabaseUrl } from '@backbone/office-store';
 import { IdempotencyStore } from './idempotency.store.js';
-import { openPublisherDatabase, publisherDatabaseUrl } from './publisher.database.js';
 
 @Injectable()
 class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { agencyDirectoryOf } from '../registry/agency-directory.js';
 import { validateAlertContent, validateCancelBody } from './alert-input.validator.js';
 
@@ -106,6 +107,31 @@ describe('validateAlertContent', () => {
   it('refuses a body that is not an object', () => {
     expect(errorsOf([1, 2])).toEqual([{ field: '/', code: 'invalid-type' }]);
   });
+
+  it('refuses NUL or a lone surrogate in any free-text field, naming the field (the storable rules)', () => {
+    const fields: [string, (b: Record<string, unknown>, v: string) => void][] = [
+      ['/headline', (b, v) => (b['headline'] = v)],
+      ['/description', (b, v) => (b['description'] = v)],
+      ['/area/description', (b, v) => (b['area'] = { description: v, countries: [] })],
+      ['/subject/forenames', (b, v) => (b['subject'] = { forenames: v })],
+      ['/subject/victim/details', (b, v) => (b['subject'] = { victim: { category: 'MISSING_MINOR', details: v } })],
+      ['/subject/biometrics/photoRefs/0', (b, v) => (b['subject'] = { biometrics: { photoRefs: [v] } })],
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...fields),
+        fc.string({ minLength: 1, maxLength: 30 }).filter((s) => s.trim().length > 0 && !s.includes('\0')),
+        fc.constantFrom(['\0', 'nul-character'], ['\ud800', 'lone-surrogate'], ['\udc00', 'lone-surrogate']),
+        fc.nat(),
+        ([field, set], text, [bad, code], at) => {
+          const b = valid();
+          const i = at % (text.length + 1);
+          set(b, `${text.slice(0, i)}${bad}${text.slice(i)}`);
+          expect(errorsOf(b)).toEqual([{ field, code }]);
+        },
+      ),
+    );
+  });
 });
 
 describe('validateCancelBody', () => {
@@ -114,5 +140,7 @@ describe('validateCancelBody', () => {
     expect(validateCancelBody({ note: 'Subject arrested' })).toEqual({ ok: true, note: 'Subject arrested' });
     const r = validateCancelBody({ sender: 'DE-NCB' });
     expect(r.ok).toBe(false);
+    const nul = validateCancelBody({ note: 'arrested\0' });
+    expect(nul.ok ? [] : nul.errors.map((e) => [e.field, e.code])).toEqual([['/note', 'nul-character']]);
   });
 });

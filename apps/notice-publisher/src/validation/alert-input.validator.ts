@@ -16,6 +16,10 @@ import {
   TLPS,
   URGENCIES,
   VICTIM_CATEGORIES,
+  describeUnstorable,
+  storableText,
+  unstorableString,
+  unstorableTimestamp,
   type Alert,
 } from '@backbone/codec';
 import type { FieldProblem } from '@backbone/bootstrap';
@@ -155,7 +159,9 @@ const CONTENT_FIELDS: Readonly<Record<string, Field>> = {
 
 /** RFC 6901: `~` and `/` inside a key are escaped. */
 function pointer(parent: string, key: string | number): string {
-  return `${parent}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  // A key that no store can hold is named with the bad code units replaced: the pointer itself is
+  // written to the audit log (REJECTED events) and must stay storable.
+  return `${parent}/${storableText(String(key)).replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -175,7 +181,7 @@ class Walker {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(obj)) {
       if (forbidden.includes(key)) this.fail(pointer(at, key), VALIDATION_CODES.forbiddenField, `${key} is assigned by the server and must not be sent`);
-      else if (!Object.hasOwn(fields, key)) this.fail(pointer(at, key), VALIDATION_CODES.unknownField, `unknown field ${key}`);
+      else if (!Object.hasOwn(fields, key)) this.fail(pointer(at, key), VALIDATION_CODES.unknownField, `unknown field ${storableText(key)}`);
     }
     for (const [key, field] of Object.entries(fields)) {
       const here = pointer(at, key);
@@ -199,6 +205,9 @@ class Walker {
     switch (spec.t) {
       case 'string': {
         if (typeof raw !== 'string') return this.fail(at, VALIDATION_CODES.type, 'must be a string');
+        // The shared storable rules (libs/codec): what no downstream store could hold is refused here.
+        const unstorable = unstorableString(raw);
+        if (unstorable) return this.fail(at, unstorable, describeUnstorable(unstorable));
         if (spec.min !== undefined && raw.trim().length < spec.min) return this.fail(at, VALIDATION_CODES.length, `must have at least ${spec.min} non-blank character(s)`);
         if (spec.max !== undefined && raw.length > spec.max) return this.fail(at, VALIDATION_CODES.length, `must have at most ${spec.max} characters`);
         if (spec.pattern && !spec.pattern.test(raw)) return this.fail(at, VALIDATION_CODES.format, `must be ${spec.patternHint ?? String(spec.pattern)}`);
@@ -218,6 +227,8 @@ class Walker {
         if (typeof raw !== 'string' || !RFC3339.test(raw)) return this.fail(at, VALIDATION_CODES.format, 'must be an RFC 3339 date-time with a time zone, e.g. 2026-12-31T23:59:59Z');
         const date = new Date(raw);
         if (Number.isNaN(date.getTime())) return this.fail(at, VALIDATION_CODES.format, 'is not a valid date-time');
+        const unstorable = unstorableTimestamp(date);
+        if (unstorable) return this.fail(at, unstorable, describeUnstorable(unstorable));
         return date;
       }
       case 'agency':

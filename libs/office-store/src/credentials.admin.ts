@@ -1,8 +1,9 @@
 // Management operations on office credentials, run by the CLI directly against the database
 // (like a management command): no HTTP endpoint can mint credentials.
-import { loadAgencyDirectory } from './registry/agency-directory.js';
-import { CredentialStore } from './persistence/credential.store.js';
-import { openPublisherDatabase, publisherDatabaseUrl } from './persistence/publisher.database.js';
+import { join } from 'node:path';
+import { loadRegistry } from '@backbone/policy';
+import { CredentialStore } from './credential.store.js';
+import { openPublisherDatabase, publisherDatabaseUrl } from './publisher.database.js';
 
 export interface CredentialAdminOptions {
   databaseUrl: string | null;
@@ -10,7 +11,7 @@ export interface CredentialAdminOptions {
 }
 
 async function withStore<T>(opts: CredentialAdminOptions, agency: string, work: (store: CredentialStore) => Promise<T>): Promise<T> {
-  if (!loadAgencyDirectory(opts.policiesDir).has(agency)) throw new Error(`${agency} is not an agency of ${opts.policiesDir}/registry.yaml`);
+  if (!loadRegistry(join(opts.policiesDir, 'registry.yaml')).agencies.some((a) => a.code === agency)) throw new Error(`${agency} is not an agency of ${opts.policiesDir}/registry.yaml`);
   const ds = await openPublisherDatabase(await publisherDatabaseUrl(opts.databaseUrl), 2);
   try {
     return await work(new CredentialStore(ds));

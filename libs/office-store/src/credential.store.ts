@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { issueToken, tokenId, tokenMatches } from '@backbone/auth';
+import { sqlAffected } from '@backbone/persistence';
 
 export type CredentialCheck = { ok: true; agency: string; tokenId: string } | { ok: false; reason: 'malformed-credential' | 'unknown-credential' | 'revoked-credential' };
 
@@ -16,13 +17,7 @@ export class CredentialStore {
 
   /** Revokes every active credential of the agency; returns how many. */
   async revoke(agency: string): Promise<number> {
-    const rows: unknown[] = await this.ds.query(
-      'UPDATE office_credentials SET revoked_at = now() WHERE agency = $1 AND revoked_at IS NULL RETURNING token_id',
-      [agency],
-    );
-    // TypeORM's postgres driver returns [rows, count] for UPDATE ... RETURNING.
-    const returned = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
-    return returned.length;
+    return sqlAffected(this.ds, 'UPDATE office_credentials SET revoked_at = now() WHERE agency = $1 AND revoked_at IS NULL', [agency]);
   }
 
   async verify(token: string): Promise<CredentialCheck> {

@@ -1,8 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { issueToken, tokenId, tokenMatches } from '@backbone/auth';
 import { createDataSource, pingDatabase, runMigrations, schemaNameFor } from '@backbone/persistence';
-import type { AssembledBatch, PastRecipient } from './batch.assembler.js';
-import type { GateOutcome } from './gate-policy.port.js';
+import type { BatchRows, GateOutcome, PastRecipient } from './gate-rows.types.js';
 import { GateReviewers1764100000000 } from './gate-reviewers.migration.js';
 import { GateTables1764000000000 } from './gate-tables.migration.js';
 
@@ -98,7 +97,7 @@ export class GateRepository {
    * a superset of what was delivered, and the redelivered batch re-upserts the same rows
    * (every statement here is idempotent).
    */
-  async recordBatch(batch: AssembledBatch): Promise<void> {
+  async recordBatch(batch: BatchRows): Promise<void> {
     const recipients = new Map<string, { alert_id: string; agency: string; first: number; last: number }>();
     for (const r of batch.recipients) {
       const key = `${r.alertId}\u0000${r.agency}`;
@@ -227,6 +226,26 @@ export class GateRepository {
   }
 
   /** Marks holds released and adds the agencies to the recipient history (so recall reaches them). */
+  /**
+   * Records released agencies as recipients of the alert, committed on its own BEFORE the release's
+   * Kafka transaction (ADR 0003, the consumer's order): an Update or Cancel the gate decides from
+   * then on reaches them as past recipients, so an agency that gets the released version always
+   * gets what follows. A crash before the Kafka commit leaves a superset, which recall tolerates.
+   */
+  async recordRecipients(alertId: string, version: number, agencies: readonly string[]): Promise<void> {
+    if (agencies.length === 0) return;
+    const now = new Date().toISOString();
+    await this.dataSource.query(
+      `INSERT INTO alert_recipients (alert_id, agency, first_version, last_version, first_delivered_at, last_delivered_at)
+       SELECT $1::uuid, a, $2, $2, $4::timestamptz, $4::timestamptz FROM unnest($3::text[]) AS a
+       ON CONFLICT (alert_id, agency) DO UPDATE SET
+         first_version = LEAST(alert_recipients.first_version, EXCLUDED.first_version),
+         last_version = GREATEST(alert_recipients.last_version, EXCLUDED.last_version),
+         last_delivered_at = EXCLUDED.last_delivered_at`,
+      [alertId, version, agencies, now],
+    );
+  }
+
   async markReleased(m: EntityManager, alertId: string, version: number, agencies: readonly string[], releasedBy: string): Promise<void> {
     if (agencies.length === 0) return;
     const now = new Date().toISOString();

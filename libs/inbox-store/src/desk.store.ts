@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { issueToken, tokenId, tokenMatches } from '@backbone/auth';
+import { sqlAffected } from '@backbone/persistence';
 import { normaliseDeskFilter, type DeskFilter, type DeskFilterInput } from './desk.filter.js';
 
 export interface Desk {
@@ -73,13 +74,7 @@ export class DeskStore {
 
   /** Removes the desk and with it its token and acknowledgements; true when there was one. */
   async remove(nameOrId: string): Promise<boolean> {
-    // TypeORM answers a bare DELETE … RETURNING with [rows, affectedCount], not the rows; wrapping
-    // it in a CTE makes the statement a SELECT, whose result is always the row list.
-    const rows = (await this.db.query(
-      `WITH gone AS (DELETE FROM desks WHERE name = $1 OR desk_id::text = $1 RETURNING name) SELECT count(*)::int AS n FROM gone`,
-      [nameOrId],
-    )) as { n: number }[];
-    return rows[0]!.n > 0;
+    return (await sqlAffected(this.db, `DELETE FROM desks WHERE name = $1 OR desk_id::text = $1`, [nameOrId])) > 0;
   }
 
   /** The desk a bearer token belongs to, or null: malformed, unknown (e.g. another agency's) or wrong secret. */

@@ -1,0 +1,1 @@
+export { backboneHome, defaultPoliciesDir, repoRoot } from './workspace.paths.js';

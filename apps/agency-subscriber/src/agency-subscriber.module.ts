@@ -1,9 +1,22 @@
-import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
 import { CREDENTIAL_VERIFIER } from '@backbone/auth';
-import { HealthRegistry, LOGGER, type Logger } from '@backbone/bootstrap';
-import { CONSUMER_GROUP_TIMING, createKafka, KafkaConfig, KafkaModule, topicNames, type KafkaConnection } from '@backbone/kafka';
+import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
+import {
+  CONSUMER_GROUP_TIMING,
+  ConsumerSafety,
+  createKafka,
+  DEFAULT_CONSUMER_SAFETY,
+  KAFKA,
+  KafkaConfig,
+  KafkaModule,
+  PARKING_SERVICES,
+  topicNames,
+  type ConsumerSafetySettings,
+  type KafkaConnection,
+} from '@backbone/kafka';
 import { AuditRelay } from './audit/audit.relay.js';
 import { AGENCY_CODE_PATTERN } from './config/subscriber.config.js';
 import { openSubscriberDatabase, subscriberSchemaFor, DeskStore } from '@backbone/inbox-store';
@@ -16,7 +29,7 @@ import { InboxStore } from './inbox/inbox.store.js';
 import { RetentionService } from './retention/retention.service.js';
 import { InboxNotifier } from './stream/inbox.notifier.js';
 import { StreamController } from './stream/stream.controller.js';
-import { AUDIT_RELAY, DESK_STORE, INBOX_NOTIFIER, INBOX_STORE, RETENTION, SUBSCRIBER_OPTIONS } from './subscriber.tokens.js';
+import { AUDIT_RELAY, CONSUMER_SAFETY, DESK_STORE, INBOX_NOTIFIER, INBOX_STORE, RETENTION, SUBSCRIBER_OPTIONS } from './subscriber.tokens.js';
 
 export interface AgencySubscriberOptions {
   agency: string;
@@ -38,6 +51,8 @@ export interface AgencySubscriberOptions {
   maxStreamsPerDesk?: number;
   /** How often open streams re-check their desk's credential, ms (default 2000). */
   streamRevalidateMs?: number;
+  /** Retry, parking and stall settings (CONSUMER_* in docs/operator.md); default: their defaults. */
+  consumerSafety?: ConsumerSafetySettings;
 }
 
 /** What the options resolve to before anything connects: names the module and the Kafka transport share. */
@@ -45,6 +60,8 @@ export interface SubscriberWiring {
   readonly agency: string;
   readonly kafka: KafkaConfig;
   readonly feedTopic: string;
+  /** Where records this subscriber can never store are parked. */
+  readonly parkedTopic: string;
   readonly auditTopic: string;
   readonly groupId: string;
   readonly clientId: string;
@@ -60,6 +77,7 @@ export function subscriberWiring(opts: AgencySubscriberOptions): SubscriberWirin
     agency,
     kafka: KafkaConfig.of(base.connection, prefix, base.eventSigner),
     feedTopic: topics.feedFor(agency),
+    parkedTopic: topics.parkedFor(PARKING_SERVICES.subscriber(agency)),
     auditTopic: topics.audit,
     groupId: opts.groupId ?? `${prefix}subscriber-${agency}`,
     clientId: `agency-subscriber-${agency}`,
@@ -132,9 +150,10 @@ async function openRuntime(w: SubscriberWiring, opts: AgencySubscriberOptions, l
 
 /** Starts the purge timer and closes the subscriber's own resources after Nest has stopped HTTP and the consumer. */
 @Injectable()
-class SubscriberLifecycle implements OnModuleInit, OnApplicationShutdown {
+class SubscriberLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(SUBSCRIBER_RUNTIME) private readonly runtime: SubscriberRuntime,
+    @Inject(CONSUMER_SAFETY) private readonly safety: ConsumerSafety,
     @Inject(SUBSCRIBER_OPTIONS) private readonly options: { agency: string },
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -146,7 +165,13 @@ class SubscriberLifecycle implements OnModuleInit, OnApplicationShutdown {
     this.runtime.retention.start();
   }
 
+  /** Before the transport disconnects: a record retrying through an outage must let go of its partition. */
+  beforeApplicationShutdown(): void {
+    this.safety.stopRetrying();
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    await this.safety.close();
     this.runtime.retention.stop();
     await this.runtime.relay.close();
     await this.runtime.notifier.close();
@@ -184,6 +209,24 @@ export class AgencySubscriberModule {
             maxStreamsPerDesk: opts.maxStreamsPerDesk ?? 4,
             streamRevalidateMs: opts.streamRevalidateMs ?? 2000,
           },
+        },
+        {
+          provide: CONSUMER_SAFETY,
+          inject: [KAFKA, MetricsService, HealthRegistry, LOGGER, SUBSCRIBER_RUNTIME],
+          useFactory: (kafka: Kafka, metrics: MetricsService, health: HealthRegistry, logger: Logger, runtime: SubscriberRuntime) =>
+            new ConsumerSafety({
+              kafka,
+              service: PARKING_SERVICES.subscriber(w.agency),
+              groupId: w.groupId,
+              topics: [w.feedTopic],
+              parkedTopic: w.parkedTopic,
+              settings: opts.consumerSafety ?? DEFAULT_CONSUMER_SAFETY,
+              logger,
+              metrics,
+              health,
+              // Also kept in the agency's own database, next to the inbox it could not enter.
+              afterPark: (record, letter) => runtime.inbox.reject(record.topic, record.partition, record.offset, record.value, `${letter.reason}: ${letter.detail}`),
+            }),
         },
         { provide: CREDENTIAL_VERIFIER, useClass: SubscriberCredentialVerifier },
         SubscriberLifecycle,

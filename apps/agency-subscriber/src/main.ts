@@ -1,5 +1,5 @@
 import { createLogger, describeConfig, runMain, startService } from '@backbone/bootstrap';
-import { KafkaConfig } from '@backbone/kafka';
+import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
 import { ensureDatabase } from '@backbone/persistence';
 import { AgencySubscriberModule, subscriberTransport, subscriberWiring } from './agency-subscriber.module.js';
 import { loadSubscriberConfig, SUBSCRIBER_SETTINGS } from './config/subscriber.config.js';
@@ -17,6 +17,7 @@ runMain('agency-subscriber', async () => {
     adminTokenHash: config.ADMIN_TOKEN_HASH,
     maxStreamsPerDesk: config.STREAM_MAX_PER_DESK,
     streamRevalidateMs: config.STREAM_REVALIDATE_MS,
+    consumerSafety: loadConsumerSafetySettings(process.env),
   };
   const wiring = subscriberWiring(opts);
   const module = AgencySubscriberModule.forRoot(opts, wiring);

@@ -5,3 +5,5 @@ export const AUDIT_RELAY = Symbol('AUDIT_RELAY');
 export const INBOX_NOTIFIER = Symbol('INBOX_NOTIFIER');
 export const SUBSCRIBER_OPTIONS = Symbol('SUBSCRIBER_OPTIONS');
 export const RETENTION = Symbol('RETENTION');
+/** The feed consumer's failure policy, lag metrics and stall readiness (@backbone/kafka ConsumerSafety). */
+export const CONSUMER_SAFETY = Symbol('CONSUMER_SAFETY');

@@ -1,10 +1,12 @@
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type pg from 'pg';
 import type { Logger } from '@backbone/bootstrap';
 import { auditEventCodec, type AuditEvent, type EventKeyring } from '@backbone/codec';
-import { CONSUMER_GROUP_TIMING, RestartBackoff, superviseCrashes } from '@backbone/kafka';
+import { CONSUMER_GROUP_TIMING, ConsumerStoppingError, RestartBackoff, superviseCrashes, type RecordGuard } from '@backbone/kafka';
 import { inSpan, SPAN_ATTR, SPANS } from '@backbone/telemetry';
 import { forgeryOf, parkForged, type ForgedRecord } from './event.screen.js';
-import { decodeAuditRecord, type IncomingRecord, type LedgerWriter } from './ledger.writer.js';
+import { planResume, type ResumePlan } from './ledger.positions.js';
+import { decodeAuditRecord, type AppendResult, type IncomingRecord, type LedgerWriter } from './ledger.writer.js';
 
 /** Signature checking: the public event keys and where forged events are parked. */
 export interface IngestScreen {
@@ -21,19 +23,28 @@ export interface IngestStats {
   batches: number;
   /** Parked as forged, never entered in the ledger. */
   forged: number;
+  /** Records parked (a placeholder row holds their position in the ledger). */
+  parked: number;
 }
 
 /**
  * Consumes audit.events with eachBatch. Each KafkaJS batch (one partition) becomes one PG
  * transaction; the Kafka offset is committed only after that transaction commits. A crash in
  * between redelivers the batch, and the UNIQUE (topic, partition, offset) position — checked
- * under the ledger lock — makes the redelivery add nothing. Hence no seek from PG is needed.
+ * under the ledger lock — makes the redelivery add nothing.
+ *
+ * When a batch fails, its records go one at a time through the shared RecordGuard: a transient
+ * failure (PostgreSQL down) is retried in place, in order; a record PostgreSQL can never store
+ * (e.g. a NUL in a string, SQLSTATE 22P05) is parked on the audit logger's dead-letter topic and
+ * a placeholder row with its original bytes takes its position in the chain, so the ledger has
+ * no hole, compliance sees it (verify counts it) and the partition goes on.
  */
 export class AuditIngestConsumer {
   private consumer: Consumer | undefined;
+  private plan: ResumePlan | undefined;
   private stopped = false;
   private readonly backoff = new RestartBackoff();
-  readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0, forged: 0 };
+  readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0, forged: 0, parked: 0 };
 
   constructor(
     private readonly kafka: Kafka,
@@ -41,11 +52,37 @@ export class AuditIngestConsumer {
     private readonly groupId: string,
     private readonly writer: LedgerWriter,
     private readonly logger: Logger,
+    private readonly guard: RecordGuard,
+    private readonly pool: pg.Pool,
     /** Without it every decodable event is entered (tests of the ledger alone); services always pass one. */
     private readonly screen?: IngestScreen,
   ) {}
 
+  /** The `topic` new ledger rows carry (the Kafka topic, or `<topic>#g<n>` after the topic was recreated). */
+  get ledgerTopic(): string {
+    return this.plan?.ledgerTopic ?? this.topic;
+  }
+
+  /** Where this start resumed (tests, logs). */
+  get resumePlan(): ResumePlan | undefined {
+    return this.plan;
+  }
+
   async start(): Promise<void> {
+    // Positions come from the ledger (see ledger.positions.ts); the group's committed offsets are
+    // overwritten with them before the consumer joins, so Kafka can neither skip nor repeat.
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      this.plan = await planResume(this.pool, admin, this.topic);
+      await admin.setOffsets({ groupId: this.groupId, topic: this.topic, partitions: this.plan.partitions });
+    } finally {
+      await admin.disconnect();
+    }
+    if (this.plan.recreated) {
+      this.logger.warn({ topic: this.topic, generation: this.plan.generation, ledgerTopic: this.plan.ledgerTopic }, 'audit topic was recreated; new ledger generation');
+    }
+    this.logger.info({ topic: this.topic, partitions: this.plan.partitions }, 'audit ingest resumes from the ledger positions');
     this.stopped = false;
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
@@ -67,23 +104,65 @@ export class AuditIngestConsumer {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const rows = await this.screenBatch(batch.topic, batch.partition, batch.messages);
-        const result = await inSpan(SPANS.auditIngested, { [SPAN_ATTR.records]: rows.length }, () => this.writer.append(batch.topic, batch.partition, rows));
-        this.stats.inserted += result.inserted;
-        this.stats.duplicates += result.duplicates;
-        this.stats.batches++;
-        if (result.duplicates > 0) this.logger.info({ partition: batch.partition, duplicates: result.duplicates }, 'skipped redelivered audit events');
-        // Resolve (KafkaJS's in-memory position, else it fetches the batch again) and commit,
-        // both only after the PG commit.
-        resolveOffset(batch.lastOffset());
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        // After the PG commit: the committed offset never runs ahead of the ledger.
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-        await heartbeat();
-      },
+      eachBatch: (payload) => this.onBatch(consumer, payload),
     });
+  }
+
+  private async onBatch(consumer: Consumer, { batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    // Forged events are parked (before the commit) and never reach the ledger; the rest are decoded once.
+    const records = await this.screenBatch(batch.topic, batch.partition, batch.messages);
+    if (records.length === 0) {
+      resolveOffset(batch.lastOffset());
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+      await heartbeat();
+      return;
+    }
+    let result: AppendResult | undefined;
+    try {
+      result = await inSpan(SPANS.auditIngested, { [SPAN_ATTR.records]: records.length }, () => this.writer.append(this.ledgerTopic, batch.partition, records));
+      this.count(result);
+    } catch (err) {
+      this.logger.warn({ err, partition: batch.partition, records: records.length }, 'audit batch failed; appending its records one at a time');
+    }
+    if (!result) {
+      for (const r of records) {
+        if (!isRunning() || isStale()) return;
+        try {
+          const outcome = await this.guard.process(
+            { topic: batch.topic, partition: batch.partition, offset: r.offset, key: r.key ?? null, value: r.value },
+            async () => this.count(await this.writer.append(this.ledgerTopic, batch.partition, [r])),
+            { heartbeat, isRunning: () => isRunning() && !isStale() },
+          );
+          if (!outcome.processed) this.stats.parked++;
+        } catch (err) {
+          // Stopping or rebalancing: what is done is committed below, the rest is fetched again.
+          if (err instanceof ConsumerStoppingError) return;
+          throw err;
+        }
+        resolveOffset(r.offset);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(r.offset) + 1n).toString() }]);
+      }
+      // Past any forged records after the last accepted one (already parked above).
+      resolveOffset(batch.lastOffset());
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+      this.stats.batches++;
+      await heartbeat();
+      return;
+    }
+    this.stats.batches++;
+    if (result.duplicates > 0) this.logger.info({ partition: batch.partition, duplicates: result.duplicates }, 'skipped redelivered audit events');
+    // Resolve (KafkaJS's in-memory position, else it fetches the batch again) and commit,
+    // both only after the PG commit: the committed offset never runs ahead of the ledger.
+    resolveOffset(batch.lastOffset());
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    await heartbeat();
+  }
+
+  private count(result: AppendResult): void {
+    this.stats.inserted += result.inserted;
+    this.stats.duplicates += result.duplicates;
   }
 
   /** Parks forged events (before the commit) and returns the rest, decoded once. */
@@ -91,9 +170,9 @@ export class AuditIngestConsumer {
     topic: string,
     partition: number,
     messages: readonly { offset: string; key: Buffer | null; value: Buffer | null }[],
-  ): Promise<IncomingRecord[]> {
+  ): Promise<(IncomingRecord & { key: Buffer | null })[]> {
     const screen = this.screen;
-    const accepted: IncomingRecord[] = [];
+    const accepted: (IncomingRecord & { key: Buffer | null })[] = [];
     const forged: ForgedRecord[] = [];
     for (const m of messages) {
       let event: AuditEvent;
@@ -107,7 +186,7 @@ export class AuditIngestConsumer {
         event = decodeAuditRecord(m.value);
       }
       const why = screen && !undecodable ? forgeryOf(event, screen.keyring) : null;
-      if (why === null) accepted.push({ offset: m.offset, value: m.value, event });
+      if (why === null) accepted.push({ offset: m.offset, key: m.key, value: m.value, event });
       else forged.push({ topic, partition, offset: m.offset, key: m.key, value: m.value, why });
     }
     if (screen && forged.length > 0) {
@@ -122,6 +201,7 @@ export class AuditIngestConsumer {
   }
 
   async stop(): Promise<void> {
+    this.guard.stop();
     this.stopped = true;
     await this.consumer?.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'consumer disconnect failed'));
     this.consumer = undefined;

@@ -3,9 +3,18 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Producer } from 'kafkajs';
 import pg from 'pg';
-import type { Logger, MetricsService } from '@backbone/bootstrap';
+import type { HealthRegistry, Logger, MetricsService } from '@backbone/bootstrap';
 import type { EventKeyring, EventSigningKey } from '@backbone/codec';
-import { createKafka, KafkaConfig, topicNames, type KafkaConnection } from '@backbone/kafka';
+import {
+  ConsumerSafety,
+  createKafka,
+  DEFAULT_CONSUMER_SAFETY,
+  KafkaConfig,
+  PARKING_SERVICES,
+  topicNames,
+  type ConsumerSafetySettings,
+  type KafkaConnection,
+} from '@backbone/kafka';
 import { AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX } from '@backbone/infra';
 import { backboneHome } from '@backbone/persistence';
 import type { AuditLoggerContext } from './audit-logger.context.js';
@@ -41,6 +50,14 @@ export interface AuditLoggerOptions {
    * appended to `file`. Verify then compares the ledger with the anchors.
    */
   anchors?: { topic: boolean; file?: string | null; maxUnanchoredTail?: number };
+  /** Retry, parking and stall settings (CONSUMER_* in docs/operator.md); default: their defaults. */
+  consumerSafety?: ConsumerSafetySettings;
+}
+
+/** The service's registries the ingest reports to (lag, parked and retry metrics; stall readiness). */
+export interface AuditObservability {
+  metrics: MetricsService;
+  health: HealthRegistry;
 }
 
 /** The ledger side of the audit logger: what the compliance API reads and what the tests inspect. */
@@ -49,6 +66,9 @@ export interface AuditLedgerRuntime {
   pool: pg.Pool;
   writer: LedgerWriter;
   consumer: AuditIngestConsumer;
+  safety: ConsumerSafety;
+  /** Where records the ledger can never store are parked. */
+  parkedTopic: string;
   producer: Producer;
   signingKey: SigningKey;
   close(): Promise<void>;
@@ -66,7 +86,7 @@ export function ensureSigningKey(path: string): SigningKey {
  * Opens the ledger (migrated, as the app role), the signing key, the ingest consumer and the
  * checkpoint timer; the module calls it at start-up and `close()` on shutdown, in reverse order.
  */
-export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, metrics?: MetricsService): Promise<AuditLedgerRuntime> {
+export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, observe: AuditObservability): Promise<AuditLedgerRuntime> {
   const config = opts.kafka instanceof KafkaConfig ? opts.kafka : KafkaConfig.of(opts.kafka, opts.prefix ?? '');
   const topics = topicNames(config.settings.KAFKA_TOPIC_PREFIX);
   const role = opts.appRole ?? DEFAULT_APP_ROLE;
@@ -112,14 +132,31 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
     await replayProducer.connect();
     cleanups.push(() => replayProducer.disconnect());
 
-    const forged = metrics?.counter('audit_forged_events_total', 'Audit events parked as forged (bad signature or emitter)');
+    const groupId = opts.groupId ?? 'audit-logger';
+    const parkedTopic = topics.parkedFor(PARKING_SERVICES.auditLogger);
+    const safety = new ConsumerSafety({
+      kafka,
+      service: PARKING_SERVICES.auditLogger,
+      groupId,
+      topics: [topics.audit],
+      parkedTopic,
+      settings: opts.consumerSafety ?? DEFAULT_CONSUMER_SAFETY,
+      logger,
+      metrics: observe.metrics,
+      health: observe.health,
+      // The placeholder goes where the record would have: the consumer's current ledger topic label.
+      afterPark: async (record, letter) => void (await writer.appendParked(consumer.ledgerTopic, record.partition, record.offset, record.value, letter)),
+    });
+    cleanups.push(() => safety.close());
+    const forged = observe.metrics.counter('audit_forged_events_total', 'Audit events parked as forged (bad signature or emitter)');
     const screen = opts.eventKeyring
-      ? { keyring: opts.eventKeyring, producer, deadLetterTopic: topics.deadLetter, onForged: () => forged?.inc() }
+      ? { keyring: opts.eventKeyring, producer, deadLetterTopic: topics.deadLetter, onForged: () => forged.inc() }
       : undefined;
     if (!screen) logger.warn('no event public keys: audit event signatures are not checked');
-    const consumer = new AuditIngestConsumer(kafka, topics.audit, opts.groupId ?? 'audit-logger', writer, logger, screen);
-    await consumer.start();
+    const consumer: AuditIngestConsumer = new AuditIngestConsumer(kafka, topics.audit, groupId, writer, logger, safety.guard, pool, screen);
+    // Closed before the safety net and the producer (cleanups run in reverse).
     cleanups.push(() => consumer.stop());
+    await consumer.start();
 
     const timer = setInterval(() => {
       writer.checkpointNow().catch((err: unknown) => logger.error({ err }, 'checkpoint failed'));
@@ -147,7 +184,7 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
         return { anchors: mergeAnchors(fromFile, fromTopic), maxUnanchoredTail: anchoring.maxUnanchoredTail };
       },
     };
-    return { context, pool, writer, consumer, producer, signingKey, close: closeAll };
+    return { context, pool, writer, consumer, safety, parkedTopic, producer, signingKey, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

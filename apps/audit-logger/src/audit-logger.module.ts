@@ -37,8 +37,8 @@ export class AuditLoggerModule {
       providers: [
         {
           provide: AUDIT_RUNTIME,
-          inject: [LOGGER, MetricsService],
-          useFactory: (logger: Logger, metrics: MetricsService) => openAuditLedger({ ...opts, kafka }, logger, metrics),
+          inject: [LOGGER, MetricsService, HealthRegistry],
+          useFactory: (logger: Logger, metrics: MetricsService, health: HealthRegistry) => openAuditLedger({ ...opts, kafka }, logger, { metrics, health }),
         },
         { provide: AUDIT_CONTEXT, inject: [AUDIT_RUNTIME], useFactory: (runtime: AuditLedgerRuntime) => runtime.context },
         { provide: CREDENTIAL_VERIFIER, useClass: ComplianceCredentialVerifier },

@@ -7,7 +7,7 @@ import { problem } from '@backbone/bootstrap';
 import { POLICY_VERSION, PolicyValidationError } from '@backbone/policy';
 import { resolve } from 'node:path';
 import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-logger.context.js';
-import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
+import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, setAsideRecords, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
 import type { ComplianceUser } from './compliance-users.store.js';
 import { cooperationMetrics, type CooperationMetrics } from './cooperation.metrics.js';
 import { verifyLedger } from './ledger.verifier.js';
@@ -103,6 +103,20 @@ export class ComplianceController {
       ...(this.ctx.eventKeyring ? { eventKeyring: this.ctx.eventKeyring } : {}),
       ...(anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
     });
+  }
+
+  /** Records the ingest set aside: parked (refused by PostgreSQL, also on the dead-letter topic) and undecodable. */
+  @Get('parked')
+  async parked(@Req() req: AuthenticatedRequest, @Query() q: Record<string, string | undefined>): Promise<unknown> {
+    const user = userOf(req);
+    const after = q['after'] ?? '0';
+    if (!/^\d{1,18}$/.test(after)) throw problem(400, 'bad-request', 'after must be a ledger sequence number');
+    const rawLimit = q['limit'] ?? '100';
+    if (!/^\d{1,5}$/.test(rawLimit) || Number(rawLimit) < 1 || Number(rawLimit) > 1000) throw problem(400, 'bad-request', 'limit must be 1..1000');
+    const limit = Number(rawLimit);
+    await recordAccess(this.ctx, user, 'parked', stringParams(q));
+    const items = await setAsideRecords(this.ctx.pool, after, limit);
+    return { items, next: items.length >= limit ? items[items.length - 1]!.seq : null };
   }
 
   @Get('alerts/:id/trail')

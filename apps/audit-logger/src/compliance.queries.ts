@@ -198,3 +198,41 @@ export async function* exportChunks(pool: pg.Pool, f: AgencyFilter, format: Expo
   if (buf) yield buf;
   onRows?.(n % 500);
 }
+
+export interface SetAsideRecord {
+  seq: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  recordedAt: string;
+  /** PARKED (PostgreSQL refused it; also on the dead-letter topic) or UNDECODABLE. */
+  kind: string;
+  /** The dead-letter reason (UNSTORABLE, FORGED, …) of a parked record. */
+  parkReason: string | null;
+  deadLetterId: string | null;
+  detail: string | null;
+  /** The original record bytes, base64. */
+  value: string | null;
+}
+
+/** Records the ingest set aside (parked or undecodable), oldest first, with a keyset cursor on seq. */
+export async function setAsideRecords(pool: pg.Pool, afterSeq: string, limit: number): Promise<SetAsideRecord[]> {
+  const rows = (
+    await pool.query<LedgerRow>(
+      `SELECT ${LEDGER_SELECT} FROM ${L} WHERE type = 'UNKNOWN' AND reason IN ('PARKED', 'UNDECODABLE') AND seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit],
+    )
+  ).rows;
+  return rows.map((r) => ({
+    seq: String(r.seq),
+    topic: r.topic,
+    partition: r.kafka_partition,
+    offset: String(r.kafka_offset),
+    recordedAt: r.recorded_at.toISOString(),
+    kind: r.reason ?? 'UNKNOWN',
+    parkReason: r.details['parkReason'] ?? null,
+    deadLetterId: r.details['deadLetterId'] ?? null,
+    detail: r.details['detail'] ?? r.details['error'] ?? null,
+    value: r.payload ? r.payload.toString('base64') : null,
+  }));
+}

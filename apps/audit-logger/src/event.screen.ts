@@ -33,8 +33,7 @@ export async function parkForged(producer: Producer, deadLetterTopic: string, re
     topic: deadLetterTopic,
     acks: -1,
     messages: records.map((r) => {
-      // The dead-letter schema has no FORGED symbol yet; the named reason leads the detail.
-      const letter = deadLetterFor('audit-logger', r, 'INVALID_RECORD', `${FORGED_REASON}: ${r.why}`);
+      const letter = deadLetterFor('audit-logger', r, 'FORGED', `${FORGED_REASON}: ${r.why}`);
       return { key: r.key, value: deadLetterCodec.encode(letter), headers: { reason: FORGED_REASON } };
     }),
   });

@@ -7,6 +7,7 @@ import type { Anchor } from './checkpoint.anchor.js';
 import { entryHash, GENESIS_HASH } from './hash-chain.js';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
 import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
+import { PARKED_REASON, UNDECODABLE_REASON } from './ledger.writer.js';
 
 export type BreakKind =
   /** The row's content no longer hashes to its stored hash: a field was modified (or the row forged). */
@@ -54,6 +55,10 @@ export interface VerifyReport {
   /** Checkpoints anchored outside the database that were compared (0: none given). */
   anchors: number;
   latestAnchorSeq: number | null;
+  /** Records the ingest could not store and parked; a placeholder row holds each position (GET /compliance/parked). */
+  parked: number;
+  /** Records that did not decode, kept whole as UNKNOWN rows. */
+  undecodable: number;
   durationMs: number;
 }
 
@@ -214,6 +219,11 @@ export async function verifyLedger(
   const headSeq = Number(expectedSeq - 1n);
   if (!result.firstBreak && anchors.length > 0) checkAnchors(anchors, cps, chainAt, trustedKeys, BigInt(headSeq), options.maxUnanchoredTail, fail);
   const latestAnchor = anchors.length > 0 ? anchors.reduce((a, b) => (BigInt(b.seq) > BigInt(a.seq) ? b : a)) : null;
+  const setAside = await pool.query<{ reason: string; n: string }>(
+    `SELECT reason, count(*)::text AS n FROM ${AUDIT_SCHEMA}.ledger WHERE type = 'UNKNOWN' AND reason = ANY($1) GROUP BY reason`,
+    [[PARKED_REASON, UNDECODABLE_REASON]],
+  );
+  const countOf = (reason: string): number => Number(setAside.rows.find((r) => r.reason === reason)?.n ?? 0);
   return {
     ok: result.firstBreak === null,
     rows,
@@ -227,6 +237,8 @@ export async function verifyLedger(
     unsignedEvents,
     anchors: anchors.length,
     latestAnchorSeq: latestAnchor ? Number(latestAnchor.seq) : null,
+    parked: countOf(PARKED_REASON),
+    undecodable: countOf(UNDECODABLE_REASON),
     durationMs: Math.round(performance.now() - started),
   };
 }

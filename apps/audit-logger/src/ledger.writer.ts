@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { auditEventCodec, type AuditEvent } from '@backbone/codec';
+import { auditEventCodec, type AuditEvent, type DeadLetter } from '@backbone/codec';
 import { auditEvent } from '@backbone/kafka';
 import { rowsPerStatement } from '@backbone/persistence';
 import type { LedgerEntry } from './canonical-event.serializer.js';
@@ -44,11 +44,29 @@ export function decodeAuditRecord(value: Buffer | null): AuditEvent {
     return auditEventCodec.decode(value);
   } catch (err) {
     return auditEvent('UNKNOWN', 'audit-logger', {
-      reason: 'UNDECODABLE',
+      reason: UNDECODABLE_REASON,
       details: { error: (err as Error).message.slice(0, 500) },
       payload: value,
     });
   }
+}
+
+/** Ledger `reason` of the placeholder row that stands for a parked record (type UNKNOWN). */
+export const PARKED_REASON = 'PARKED';
+/** Ledger `reason` of a record that did not decode, kept whole as type UNKNOWN. */
+export const UNDECODABLE_REASON = 'UNDECODABLE';
+
+/**
+ * The placeholder for a record PostgreSQL refused: the original bytes as payload (bytea takes any
+ * bytes), the dead letter that holds it and why. The position stays in the chain, so the ledger
+ * has no hole and compliance sees what was parked.
+ */
+export function parkedPlaceholder(value: Buffer | null, letter: DeadLetter): AuditEvent {
+  return auditEvent('UNKNOWN', 'audit-logger', {
+    reason: PARKED_REASON,
+    details: { parkReason: letter.reason, deadLetterId: letter.deadLetterId, detail: letter.detail.slice(0, 500) },
+    payload: value,
+  });
 }
 
 /**
@@ -71,7 +89,15 @@ export class LedgerWriter {
   }
 
   async append(topic: string, partition: number, records: readonly IncomingRecord[]): Promise<AppendResult> {
-    const events = records.map((r) => ({ offset: r.offset, event: r.event ?? decodeAuditRecord(r.value) }));
+    return this.appendEvents(topic, partition, records.map((r) => ({ offset: r.offset, event: r.event ?? decodeAuditRecord(r.value) })));
+  }
+
+  /** Records the placeholder of a parked record at its position (idempotent like any append). */
+  async appendParked(topic: string, partition: number, offset: string, value: Buffer | null, letter: DeadLetter): Promise<AppendResult> {
+    return this.appendEvents(topic, partition, [{ offset, event: parkedPlaceholder(value, letter) }]);
+  }
+
+  private async appendEvents(topic: string, partition: number, events: readonly { offset: string; event: AuditEvent }[]): Promise<AppendResult> {
     const { result, signed } = await this.inTransaction(async (client) => {
       const existing = await client.query<{ kafka_offset: string }>(
         `SELECT kafka_offset FROM ${AUDIT_SCHEMA}.ledger WHERE topic = $1 AND kafka_partition = $2 AND kafka_offset = ANY($3::bigint[])`,

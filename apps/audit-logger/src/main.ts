@@ -1,5 +1,5 @@
 import { createLogger, loadServiceSettings, runMain, startService } from '@backbone/bootstrap';
-import { KafkaConfig, readEventKeyring } from '@backbone/kafka';
+import { KafkaConfig, loadConsumerSafetySettings, readEventKeyring } from '@backbone/kafka';
 import { resolveDatabase } from '@backbone/persistence';
 import { defaultSigningKeyFile } from './audit-ledger.runtime.js';
 import { loadAuditLoggerSettings } from './audit-logger.config.js';
@@ -21,6 +21,7 @@ runMain(
       groupId: settings.AUDIT_CONSUMER_GROUP,
       appRole: settings.AUDIT_DB_APP_ROLE,
       appPassword: settings.AUDIT_DB_APP_PASSWORD,
+      consumerSafety: loadConsumerSafetySettings(process.env),
       anchors: { topic: settings.AUDIT_ANCHOR_TOPIC, file: settings.AUDIT_ANCHOR_FILE, maxUnanchoredTail: settings.AUDIT_MAX_UNANCHORED_TAIL },
       // Only public keys: the audit logger can check every emitter but impersonate none.
       ...(settings.EVENT_PUBLIC_KEYS_FILE ? { eventKeyring: readEventKeyring(settings.EVENT_PUBLIC_KEYS_FILE) } : {}),

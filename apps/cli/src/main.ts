@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAuditCommands, registerWhatIfCommand } from './commands/audit.command.js';
 import { registerFeedCommands } from './commands/feed.command.js';
 import { registerInfraCommands } from './commands/infra.command.js';
+import { registerParkedCommands } from './commands/parked.command.js';
 import { registerPolicyCommands } from './commands/policy.command.js';
 import { registerPublisherCommands } from './commands/publish.command.js';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   if (!policy) throw new Error('the policy command must be registered before what-if');
   registerWhatIfCommand(policy);
   registerAuditCommands(program);
+  registerParkedCommands(program);
   return program;
 }
 

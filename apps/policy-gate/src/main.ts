@@ -1,5 +1,5 @@
 import { createLogger, describeConfig, loadServiceSettings, runMain, startService } from '@backbone/bootstrap';
-import { KafkaConfig } from '@backbone/kafka';
+import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
 import { resolveDatabase } from '@backbone/persistence';
 import { GATE_SETTINGS, loadGateSettings } from './policy-gate.config.js';
 import { PolicyGateModule } from './policy-gate.module.js';
@@ -9,6 +9,7 @@ runMain('policy-gate', async () => {
   const service = loadServiceSettings(process.env, 8081);
   const logger = createLogger('policy-gate', service.LOG_LEVEL);
   const gate = loadGateSettings(process.env);
+  const consumerSafety = loadConsumerSafetySettings(process.env);
   const policy = loadEnginePolicy(gate.POLICIES_DIR, gate.POLICY_VERSION);
   const database = await resolveDatabase();
   logger.info({ config: describeConfig(GATE_SETTINGS, gate), policyVersion: policy.policyVersion, database: database.detail }, 'policy gate configured');
@@ -17,6 +18,6 @@ runMain('policy-gate', async () => {
     process.exitCode = 1;
     process.kill(process.pid, 'SIGTERM');
   };
-  const module = PolicyGateModule.forRoot({ kafka: KafkaConfig.fromEnv(process.env), settings: { ...gate, DATABASE_URL: database.url }, policy, onFatal });
+  const module = PolicyGateModule.forRoot({ kafka: KafkaConfig.fromEnv(process.env), settings: { ...gate, DATABASE_URL: database.url }, policy, onFatal, consumerSafety });
   await startService({ name: 'policy-gate', module, logger, port: service.PORT, host: service.HOST });
 });

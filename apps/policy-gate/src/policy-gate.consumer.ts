@@ -1,7 +1,15 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
 import type { EventSigningKey } from '@backbone/codec';
-import { CONSUMER_GROUP_TIMING, RestartBackoff, superviseCrashes, type TopicNames } from '@backbone/kafka';
+import {
+  classifyFailure,
+  CONSUMER_GROUP_TIMING,
+  RestartBackoff,
+  superviseCrashes,
+  type ClassifiedFailure,
+  type ConsumerMetrics,
+  type TopicNames,
+} from '@backbone/kafka';
 import { contextFromHeaders, SPAN_ATTR, SPANS, trace, traceHeaders, tracer, type Span } from '@backbone/telemetry';
 import { alertIdsOf, assembleBatch, type AssembledBatch, type DecodedRecord, type GateCodecs, type InboundRecord } from './batch.assembler.js';
 import { decodeInbound, gateCodecsFor } from './gate.codecs.js';
@@ -49,6 +57,10 @@ export interface PolicyGateConsumerOptions {
   maxBatchRecords: number;
   maxBytesPerPartition: number;
   txnRetries: number;
+  /** Attempts of a record PostgreSQL refuses (SQLSTATE class 22/23) before it is dead-lettered in the batch's transaction. */
+  maxPermanentAttempts?: number;
+  /** Shared consumer series (parked by reason, retries by reason); the gate's own series stay in GateMetrics. */
+  consumerMetrics?: ConsumerMetrics;
   /** Called once if the instance stops for good (only a commit hook's 'vanish' does that now). */
   onFatal?: (err: Error) => void;
   /** Optional port awaited just before each commit (see CommitHook). */
@@ -273,7 +285,7 @@ export class PolicyGateConsumer {
         headers: m.headers,
       }));
       const last = slice[slice.length - 1]!;
-      await this.processSlice(records, batch.topic, batch.partition, (BigInt(last.offset) + 1n).toString());
+      await this.processSliceSafely(records, batch.topic, batch.partition, (BigInt(last.offset) + 1n).toString());
       // Only now is the slice covered by a committed transaction: tell KafkaJS to fetch past it.
       resolveOffset(last.offset);
       // Keeps the group membership alive across long batches. A rebalance surfacing here is
@@ -282,9 +294,52 @@ export class PolicyGateConsumer {
     }
   }
 
-  private async processSlice(records: InboundRecord[], topic: string, partition: number, nextOffset: string): Promise<void> {
+  /**
+   * A transient failure (PostgreSQL or the broker down) goes to KafkaJS, which fetches the same
+   * records again from the committed offsets: order kept, nothing lost. A permanent one (a record
+   * PostgreSQL refuses, SQLSTATE class 22/23) would fail the same way for ever: the slice is then
+   * split and each record tried alone; one that still fails after maxPermanentAttempts is
+   * dead-lettered with reason UNSTORABLE in its own transaction (dead letter, DEAD_LETTERED audit
+   * event and offset together: exactly once), and the partition goes on.
+   */
+  private async processSliceSafely(records: InboundRecord[], topic: string, partition: number, nextOffset: string): Promise<void> {
+    try {
+      await this.processSlice(records, topic, partition, nextOffset);
+      return;
+    } catch (err) {
+      const failure = classifyFailure(err);
+      this.o.consumerMetrics?.retried(topic, failure.label);
+      if (failure.kind !== 'permanent') throw err;
+      this.o.logger.warn({ topic, partition, records: records.length, reason: failure.label }, 'slice refused by PostgreSQL; processing its records one at a time');
+    }
+    const maxAttempts = this.o.maxPermanentAttempts ?? 3;
+    for (const record of records) {
+      const next = (BigInt(record.offset) + 1n).toString();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.processSlice([record], topic, partition, next);
+          break;
+        } catch (err) {
+          const failure = classifyFailure(err);
+          if (failure.kind !== 'permanent') throw err;
+          if (attempt < maxAttempts) {
+            this.o.consumerMetrics?.retried(topic, failure.label);
+            continue;
+          }
+          this.o.logger.error({ topic, partition, offset: record.offset, reason: failure.parkReason, detail: failure.detail }, 'record refused by PostgreSQL; dead-lettered');
+          await this.processSlice([record], topic, partition, next, failure);
+          this.o.consumerMetrics?.parked(topic, failure.parkReason);
+          break;
+        }
+      }
+    }
+  }
+
+  private async processSlice(records: InboundRecord[], topic: string, partition: number, nextOffset: string, poison?: ClassifiedFailure): Promise<void> {
     const decideTimer = this.o.metrics.decisionSeconds.startTimer();
-    const decoded = records.map(decodeInbound);
+    const decoded: DecodedRecord[] = poison
+      ? records.map((record) => ({ record, failure: { reason: poison.parkReason, detail: poison.detail } }))
+      : records.map(decodeInbound);
     // One span per alert (child of the publisher's, from the record's traceparent) from the start
     // of its batch to the commit; its context goes on every record the gate writes for the alert.
     const spans = new Map<string, Span>();

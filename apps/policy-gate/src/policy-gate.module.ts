@@ -1,13 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CREDENTIAL_VERIFIER } from '@backbone/auth';
-import { KafkaModule, type KafkaConfig } from '@backbone/kafka';
+import { DEFAULT_CONSUMER_SAFETY, KafkaModule, type ConsumerSafetySettings, type KafkaConfig } from '@backbone/kafka';
 import { DecisionsController } from './decisions.controller.js';
 import { PreviewController } from './preview/preview.controller.js';
 import { HoldsController } from './holds.controller.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { CommitHook } from './policy-gate.consumer.js';
 import type { GateSettings } from './policy-gate.config.js';
-import { GATE_COMMIT_HOOK, GATE_ON_FATAL, GATE_POLICY, GATE_SETTINGS_TOKEN, PolicyGateRuntime } from './policy-gate.runtime.js';
+import { GATE_COMMIT_HOOK, GATE_CONSUMER_SAFETY, GATE_ON_FATAL, GATE_POLICY, GATE_SETTINGS_TOKEN, PolicyGateRuntime } from './policy-gate.runtime.js';
 import { GateCredentialVerifier } from './gate-credential.verifier.js';
 
 export interface PolicyGateDeps {
@@ -23,6 +23,8 @@ export interface PolicyGateDeps {
   onFatal?: (err: Error) => void;
   /** Fault tests only: a port awaited before each commit. */
   commitHook?: CommitHook;
+  /** CONSUMER_* settings (docs/operator.md); default: their defaults. */
+  consumerSafety?: ConsumerSafetySettings;
 }
 
 /** policy-gate: the transactional decide-and-route consumer, hold releases and the reviewers' API. */
@@ -37,6 +39,7 @@ export class PolicyGateModule {
         { provide: GATE_SETTINGS_TOKEN, useValue: deps.settings },
         { provide: GATE_POLICY, useValue: deps.policy },
         { provide: GATE_ON_FATAL, useValue: deps.onFatal ?? ((): void => undefined) },
+        { provide: GATE_CONSUMER_SAFETY, useValue: deps.consumerSafety ?? DEFAULT_CONSUMER_SAFETY },
         ...(deps.commitHook ? [{ provide: GATE_COMMIT_HOOK, useValue: deps.commitHook }] : []),
         PolicyGateRuntime,
         { provide: CREDENTIAL_VERIFIER, useClass: GateCredentialVerifier },

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
-import { KAFKA, KAFKA_CONFIG, TOPIC_NAMES, type KafkaConfig, type TopicNames } from '@backbone/kafka';
+import { ConsumerMetrics, ConsumerProgressMonitor, KAFKA, KAFKA_CONFIG, TOPIC_NAMES, type ConsumerSafetySettings, type KafkaConfig, type TopicNames } from '@backbone/kafka';
 import { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import { GateRepository } from '@backbone/gate-store';
@@ -15,12 +15,15 @@ export const GATE_POLICY = Symbol('GATE_POLICY');
 export const GATE_ON_FATAL = Symbol('GATE_ON_FATAL');
 /** Optional port called before each commit: the fault tests' seam (see CommitHook); production provides none. */
 export const GATE_COMMIT_HOOK = Symbol('GATE_COMMIT_HOOK');
+/** Retry, parking and stall settings shared by every consumer (CONSUMER_*). */
+export const GATE_CONSUMER_SAFETY = Symbol('GATE_CONSUMER_SAFETY');
 
 export interface RunningPolicyGate {
   readonly topics: TopicNames;
   /** The transactional id of the gate's producer for one input partition. */
   transactionalIdFor(partition: number): string;
   readonly metrics: GateMetrics;
+  readonly consumerMetrics: ConsumerMetrics;
   readonly repository: GateRepository;
   readonly policy: GatePolicy;
   readonly consumer: PolicyGateConsumer;
@@ -36,6 +39,7 @@ export interface RunningPolicyGate {
 @Injectable()
 export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
   private gate: RunningPolicyGate | undefined;
+  private progress: ConsumerProgressMonitor | undefined;
 
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
@@ -45,6 +49,7 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
     @Inject(GATE_POLICY) private readonly policy: GatePolicy,
     @Inject(GATE_ON_FATAL) private readonly onFatal: (err: Error) => void,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(GATE_CONSUMER_SAFETY) private readonly safety: ConsumerSafetySettings,
     private readonly metricsService: MetricsService,
     private readonly health: HealthRegistry,
     @Optional() @Inject(GATE_COMMIT_HOOK) private readonly commitHook?: CommitHook,
@@ -58,6 +63,7 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
   async onApplicationBootstrap(): Promise<void> {
     const s = this.settings;
     const metrics = new GateMetrics(this.metricsService);
+    const consumerMetrics = new ConsumerMetrics(this.metricsService);
     const repository = await GateRepository.open(s.DATABASE_URL);
     const consumer = new PolicyGateConsumer({
       kafka: this.kafka,
@@ -70,6 +76,8 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       maxBatchRecords: s.GATE_MAX_BATCH_RECORDS,
       maxBytesPerPartition: s.GATE_MAX_BYTES_PER_PARTITION,
       txnRetries: s.GATE_TXN_RETRIES,
+      maxPermanentAttempts: this.safety.CONSUMER_MAX_ATTEMPTS,
+      consumerMetrics,
       onFatal: this.onFatal,
       eventSigner: this.kafkaConfig.eventSigner,
       ...(this.commitHook ? { commitHook: this.commitHook } : {}),
@@ -82,7 +90,16 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       throw err;
     }
     const releaser = new HoldReleaser({ kafka: this.kafka, topics: this.topics, policy: this.policy, repository, logger: this.logger, instanceId: gateInstanceId(s.GATE_INSTANCE_ID), eventSigner: this.kafkaConfig.eventSigner });
-    const gate: RunningPolicyGate = { topics: this.topics, transactionalIdFor: (partition: number) => consumer.transactionalIdFor(partition), metrics, repository, policy: this.policy, consumer, releaser };
+    const gate: RunningPolicyGate = {
+      topics: this.topics,
+      transactionalIdFor: (partition: number) => consumer.transactionalIdFor(partition),
+      metrics,
+      consumerMetrics,
+      repository,
+      policy: this.policy,
+      consumer,
+      releaser,
+    };
     this.gate = gate;
     this.health.register({ name: 'postgres', check: () => gate.repository.ping() });
     this.health.register({
@@ -91,9 +108,23 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
         if (gate.consumer.failure) throw gate.consumer.failure;
       },
     });
+    // Lag per partition and the stalled-partition readiness check, from the broker's view of the group.
+    this.progress = new ConsumerProgressMonitor({
+      kafka: this.kafka,
+      groupId: s.GATE_GROUP_ID,
+      topics: [this.topics.submitted],
+      stallAfterMs: this.safety.CONSUMER_STALL_AFTER_MS,
+      intervalMs: this.safety.CONSUMER_PROGRESS_INTERVAL_MS,
+      metrics: consumerMetrics,
+      logger: this.logger,
+    });
+    this.health.register(this.progress);
+    this.progress.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.progress?.close();
+    this.progress = undefined;
     const gate = this.gate;
     this.gate = undefined;
     if (!gate) return;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One Prometheus registry per service instance (not the global one), so tests can run several services in one process. */
 @Injectable()
@@ -7,6 +7,7 @@ export class MetricsService {
   readonly registry = new Registry();
   private readonly counters = new Map<string, Counter>();
   private readonly histograms = new Map<string, Histogram>();
+  private readonly gauges = new Map<string, Gauge>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -28,5 +29,14 @@ export class MetricsService {
       this.histograms.set(name, h);
     }
     return h;
+  }
+
+  gauge(name: string, help: string, labelNames: string[] = []): Gauge {
+    let g = this.gauges.get(name);
+    if (!g) {
+      g = new Gauge({ name, help, labelNames, registers: [this.registry] });
+      this.gauges.set(name, g);
+    }
+    return g;
   }
 }

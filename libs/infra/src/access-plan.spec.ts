@@ -17,14 +17,17 @@ describe('accessPlan', () => {
     expect(plan.principals).toEqual(['notice-publisher', 'policy-gate', 'audit-logger', 'subscriber-FR-NCB', 'subscriber-DE-NCB']);
   });
 
-  it('creates the shared topics and one feed per agency', () => {
+  it('creates the shared topics, one feed per agency and one dead-letter topic per consuming service', () => {
     expect(plan.topics.map((t) => t.name)).toEqual([
       names.submitted,
       names.deadLetter,
       names.audit,
       names.checkpoints,
+      names.parkedFor('audit-logger'),
       names.feedFor('FR-NCB'),
+      names.parkedFor('subscriber-FR-NCB'),
       names.feedFor('DE-NCB'),
+      names.parkedFor('subscriber-DE-NCB'),
     ]);
     expect(plan.topics[0]?.partitions).toBe(SUBMITTED_PARTITIONS);
     expect(plan.topics.every((t) => t.partitions >= 1)).toBe(true);
@@ -50,13 +53,15 @@ describe('accessPlan', () => {
     ]));
   });
 
-  it('lets a subscriber read only its own feed, with its own group, and write audit events', () => {
+  it('lets a subscriber read only its own feed, with its own group, write audit events and park on its own dead-letter topic', () => {
     expect(rulesOf('subscriber-FR-NCB')).toEqual(sorted([
       `DESCRIBE TOPIC:LITERAL:${names.audit}`,
       `DESCRIBE TOPIC:LITERAL:${names.feedFor('FR-NCB')}`,
+      `DESCRIBE TOPIC:LITERAL:${names.parkedFor('subscriber-FR-NCB')}`,
       'READ GROUP:LITERAL:subscriber-FR-NCB',
       `READ TOPIC:LITERAL:${names.feedFor('FR-NCB')}`,
       `WRITE TOPIC:LITERAL:${names.audit}`,
+      `WRITE TOPIC:LITERAL:${names.parkedFor('subscriber-FR-NCB')}`,
     ]));
   });
 

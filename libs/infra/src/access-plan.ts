@@ -1,4 +1,4 @@
-import { SUBMITTED_PARTITIONS, topicNames, type TopicNames } from '@backbone/kafka';
+import { PARKING_SERVICES, SUBMITTED_PARTITIONS, topicNames, type TopicNames } from '@backbone/kafka';
 
 /** Kafka principals (SCRAM user names) of the services. */
 export const SERVICE_PRINCIPALS = {
@@ -100,6 +100,8 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
   // Checkpoint anchors: the audit logger alone writes them, and reads them back to verify.
   allow(auditLogger, 'TOPIC', names.checkpoints, 'LITERAL', 'WRITE', 'READ', 'DESCRIBE');
   allow(auditLogger, 'GROUP', CONSUMER_GROUPS.auditLoggerAnchors, 'PREFIXED', 'READ');
+  // Records the ledger can never store are parked on the audit logger's own dead-letter topic.
+  allow(auditLogger, 'TOPIC', names.parkedFor(PARKING_SERVICES.auditLogger), 'LITERAL', 'WRITE', 'DESCRIBE');
   allow(auditLogger, 'TRANSACTIONAL_ID', AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX, 'PREFIXED', 'WRITE', 'DESCRIBE');
   allow(auditLogger, 'CLUSTER', CLUSTER, 'LITERAL', 'IDEMPOTENT_WRITE');
 
@@ -109,6 +111,7 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
     { name: names.audit, partitions: AUDIT_PARTITIONS },
     // One partition: anchors are read back in order.
     { name: names.checkpoints, partitions: 1 },
+    { name: names.parkedFor(PARKING_SERVICES.auditLogger), partitions: DEAD_LETTER_PARTITIONS },
   ];
   const principals: string[] = [publisher, gate, auditLogger];
   for (const code of agencyCodes) {
@@ -118,6 +121,9 @@ export function accessPlan(agencyCodes: readonly string[], names: TopicNames = t
     allow(sub, 'TOPIC', names.feedFor(code), 'LITERAL', 'READ', 'DESCRIBE');
     allow(sub, 'GROUP', CONSUMER_GROUPS.subscriber(code), 'LITERAL', 'READ');
     allow(sub, 'TOPIC', names.audit, 'LITERAL', 'WRITE', 'DESCRIBE');
+    // Its own dead-letter topic only: one agency's parked records are not another's to read or write.
+    topics.push({ name: names.parkedFor(PARKING_SERVICES.subscriber(code)), partitions: DEAD_LETTER_PARTITIONS });
+    allow(sub, 'TOPIC', names.parkedFor(PARKING_SERVICES.subscriber(code)), 'LITERAL', 'WRITE', 'DESCRIBE');
   }
   return { principals, topics, acls: dedupe(acls) };
 }

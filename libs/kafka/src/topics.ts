@@ -9,7 +9,17 @@ export interface TopicNames {
   readonly checkpoints: string;
   feedFor(agency: string): string;
   readonly feedPrefix: string;
+  /** Where a consuming service parks records it can never process (the gate keeps alerts.dead-letter). */
+  parkedFor(service: string): string;
+  readonly parkedPrefix: string;
 }
+
+/** Consumer service names as they appear in parked-topic names. */
+export const PARKING_SERVICES = {
+  gate: 'policy-gate',
+  auditLogger: 'audit-logger',
+  subscriber: (agency: string): string => `subscriber-${agency}`,
+} as const;
 
 export function topicNames(prefix = ''): TopicNames {
   return {
@@ -19,6 +29,8 @@ export function topicNames(prefix = ''): TopicNames {
     checkpoints: `${prefix}audit.checkpoints`,
     feedPrefix: `${prefix}alerts.feed.`,
     feedFor: (agency: string) => `${prefix}alerts.feed.${agency}`,
+    parkedPrefix: `${prefix}parked.`,
+    parkedFor: (service: string) => (service === PARKING_SERVICES.gate ? `${prefix}alerts.dead-letter` : `${prefix}parked.${service}`),
   };
 }
 

@@ -64,6 +64,9 @@ function isoTime(name: string, raw: string): string {
 function printVerify(r: VerifyReport): void {
   if (r.ok) {
     process.stdout.write(`ledger OK: ${r.rows} rows, head ${r.headSeq} ${r.headHash ?? '(empty)'}; ${r.checkpointsVerified}/${r.checkpoints} checkpoints verified; ${r.unsignedTail} rows after the last checkpoint (${r.durationMs} ms)\n`);
+    if (r.parked > 0 || r.undecodable > 0) {
+      process.stdout.write(`  set aside by the ingest: ${r.parked} parked, ${r.undecodable} undecodable (backbone audit parked)\n`);
+    }
   } else {
     process.stdout.write(`ledger BROKEN at row ${r.firstBreak!.seq} (${r.firstBreak!.kind}): ${r.firstBreak!.message}\n  ${r.rows} rows verified before it, ${r.checkpointsVerified} checkpoints\n`);
     process.exitCode = 2;
@@ -115,6 +118,25 @@ export function registerAuditCommands(program: Command): void {
         const withheld = r.withheld ? `; withheld ${r.withheld.what} (${r.withheld.why})` : '';
         const when = r.deliveredAt ? `delivered ${r.deliveredAt}` : 'not delivered';
         process.stdout.write(`  v${r.alertVersion} ${r.agency.padEnd(10)} ${r.outcome.padEnd(22)} rule ${r.ruleId} policy ${r.policyVersion}; ${when}${r.acknowledgedAt ? `, acknowledged ${r.acknowledgedAt}` : ''}${withheld}\n`);
+      }
+    });
+
+  withApi(audit.command('parked'))
+    .option('--json', 'one JSON object per line', false)
+    .description('Records the ingest set aside (parked because PostgreSQL refused them, or undecodable), with the original bytes')
+    .action(async (opts: ApiOptions & { json: boolean }) => {
+      let after = '0';
+      for (;;) {
+        const page = (await (await api(opts, `/compliance/parked?after=${after}&limit=1000`)).json()) as {
+          items: { seq: string; topic: string; partition: number; offset: string; kind: string; parkReason: string | null; deadLetterId: string | null; detail: string | null }[];
+          next: string | null;
+        };
+        for (const i of page.items) {
+          if (opts.json) process.stdout.write(`${JSON.stringify(i)}\n`);
+          else process.stdout.write(`#${i.seq} ${i.kind.padEnd(11)} ${i.parkReason ?? ''} ${i.topic}@${i.partition}/${i.offset} ${i.deadLetterId ?? ''} ${i.detail ?? ''}\n`);
+        }
+        if (!page.next) break;
+        after = page.next;
       }
     });
 

@@ -139,7 +139,10 @@ export class ComplianceController {
     const agency = agencyOf(code);
     const f = filterOf(agency, q, true);
     const limit = Math.min(Math.max(Number(q['limit'] ?? 1000) || 1000, 1), 10_000);
-    const after = Math.max(Number(q['after'] ?? 0) || 0, 0);
+    // A ledger sequence number: digits only (1e309, -1 or 0x10 would reach PostgreSQL as bigint text).
+    const afterRaw = q['after'] ?? '0';
+    if (!/^\d{1,18}$/.test(afterRaw)) throw problem(400, 'bad-request', 'after must be a ledger sequence number');
+    const after = Number(afterRaw);
     await recordAccess(this.ctx, user, 'received', stringParams(q), { agency });
     const items: Record<string, unknown>[] = [];
     for await (const row of agencyRows(this.ctx.pool, f, Math.min(limit, 2000), after)) {

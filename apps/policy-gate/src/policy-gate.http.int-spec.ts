@@ -55,7 +55,7 @@ describe('policy gate service (Nest, HTTP)', () => {
   it('is ready when Kafka and PostgreSQL answer, and explains a decision it made', async () => {
     const ready = await fetch(`${url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { checks: { name: string }[] }).checks.map((c) => c.name).sort()).toEqual(['gate-consumer', 'kafka', 'postgres']);
+    expect(((await ready.json()) as { checks: { name: string }[] }).checks.map((c) => c.name).sort()).toEqual(['consumer-progress', 'gate-consumer', 'kafka', 'postgres']);
 
     const a = sampleAlert({ alertId: randomUUID(), neverTo: ['NL-NCB'] });
     await w.submit(a);

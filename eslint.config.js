@@ -26,15 +26,7 @@ export default tseslint.config(
     plugins: { backbone },
     rules: {
       // docs/architecture.md: apps never import apps, libs import only lower libs, no cycles.
-      'backbone/boundaries': [
-        'error',
-        {
-          // Known debt: the CLI still reaches into these apps; each goes once its code moves to a lib.
-          allowAppImports: [
-            'apps/cli/src/commands/audit.command.ts',
-          ],
-        },
-      ],
+      'backbone/boundaries': 'error',
     },
   },
   {

@@ -13,7 +13,7 @@ import { testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
-import { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser } from '../apps/audit-logger/src/compliance-users.store.js';
+import { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser } from '@backbone/ledger';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';

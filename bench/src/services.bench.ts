@@ -12,7 +12,7 @@ import { compilePolicy, decide, loadPolicy, loadRegistry } from '@backbone/polic
 import { SPAN_ATTR } from '@backbone/telemetry';
 // The services' own helpers, from their compiled code (as the CLI uses them): credentials, desks, ledger.
 import { openSubscriberDatabase, DeskStore } from '@backbone/inbox-store';
-import { issueComplianceUser } from '../../apps/audit-logger/src/compliance-users.store.js';
+import { issueComplianceUser } from '@backbone/ledger';
 import { syntheticAuditRecords } from '../../apps/audit-logger/src/ledger.benchmark.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { submittedPartition } from '../../apps/notice-publisher/src/publishing/region.partitioner.js';

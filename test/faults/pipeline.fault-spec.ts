@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { compilePolicy, decide, loadPolicy, loadRegistry, type CompiledPolicy } from '@backbone/policy';
 import { createTopics, pollUntil, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { subscriberSchemaFor } from '@backbone/inbox-store';
-import { issueComplianceUser } from '../../apps/audit-logger/src/compliance-users.store.js';
+import { issueComplianceUser } from '@backbone/ledger';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { AlertLoad } from './alert.load.js';
 import { brokerPid, busiestLeader, healNode, iptablesUsable, partitionNode, signalBroker } from './broker.chaos.js';

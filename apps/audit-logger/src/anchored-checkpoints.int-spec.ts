@@ -11,10 +11,17 @@ import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, 
 import { createLogger, startService } from '@backbone/bootstrap';
 import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
-import { readAnchorsFromFile, readAnchorsFromKafka } from './checkpoint.anchor.js';
-import { entryHash, GENESIS_HASH } from './hash-chain.js';
-import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
-import { verifyLedger, type VerifyReport } from './ledger.verifier.js';
+import {
+  entryHash,
+  GENESIS_HASH,
+  LEDGER_SELECT,
+  readAnchorsFromFile,
+  readAnchorsFromKafka,
+  rowToEntry,
+  verifyLedger,
+  type LedgerRow,
+  type VerifyReport,
+} from '@backbone/ledger';
 
 // Attacker side: database owner rights. The checkpoints live in the database they protect, so the
 // owner deletes them, rewrites the chain consistently and lets the logger sign the forged head.

@@ -4,7 +4,8 @@ import type { Logger } from '@backbone/bootstrap';
 import { auditEventCodec, type AuditEvent, type EventKeyring } from '@backbone/codec';
 import { CONSUMER_GROUP_TIMING, ConsumerStoppingError, RestartBackoff, superviseCrashes, type RecordGuard } from '@backbone/kafka';
 import { inSpan, SPAN_ATTR, SPANS } from '@backbone/telemetry';
-import { forgeryOf, parkForged, type ForgedRecord } from './event.screen.js';
+import { forgeryOf } from '@backbone/ledger';
+import { parkForged, type ForgedRecord } from './event.screen.js';
 import { planResume, type ResumePlan } from './ledger.positions.js';
 import { decodeAuditRecord, type AppendResult, type IncomingRecord, type LedgerWriter } from './ledger.writer.js';
 

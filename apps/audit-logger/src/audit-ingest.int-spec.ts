@@ -10,9 +10,8 @@ import { auditEvent, DEFAULT_CONSUMER_SAFETY, PARKING_SERVICES, topicNames, type
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startTestAuditLogger, type RunningAuditLogger } from './audit-logger.test-kit.js';
-import { issueComplianceUser } from './compliance-users.store.js';
+import { issueComplianceUser, verifyLedger } from '@backbone/ledger';
 import { LedgerPositionConflict } from './ledger.positions.js';
-import { verifyLedger } from './ledger.verifier.js';
 
 jest.setTimeout(120_000);
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Producer } from 'kafkajs';
 import pg from 'pg';
 import type { HealthRegistry, Logger, MetricsService } from '@backbone/bootstrap';
@@ -16,13 +16,24 @@ import {
   type KafkaConnection,
 } from '@backbone/kafka';
 import { AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX } from '@backbone/infra';
-import { backboneHome } from '@backbone/persistence';
 import type { AuditLoggerContext } from './audit-logger.context.js';
 import { AuditIngestConsumer } from './audit-ingest.consumer.js';
-import { generateSigningKey, loadSigningKey, type SigningKey } from './checkpoint-signer.js';
-import { appDatabaseUrl, appRolePassword, DEFAULT_APP_ROLE, migrateLedger } from './ledger.schema.js';
+import {
+  ANCHOR_READER_GROUP_PREFIX,
+  appDatabaseUrl,
+  appRolePassword,
+  CheckpointAnchor,
+  DEFAULT_APP_ROLE,
+  defaultSigningKeyFile,
+  generateSigningKey,
+  loadSigningKey,
+  mergeAnchors,
+  migrateLedger,
+  readAnchorsFromFile,
+  readAnchorsFromKafka,
+  type SigningKey,
+} from '@backbone/ledger';
 import { LedgerWriter } from './ledger.writer.js';
-import { ANCHOR_READER_GROUP_PREFIX, CheckpointAnchor, mergeAnchors, readAnchorsFromFile, readAnchorsFromKafka } from './checkpoint.anchor.js';
 
 export interface AuditLoggerOptions {
   /** A connection (then `prefix` applies) or a full KafkaConfig (its own prefix). */
@@ -72,10 +83,6 @@ export interface AuditLedgerRuntime {
   producer: Producer;
   signingKey: SigningKey;
   close(): Promise<void>;
-}
-
-export function defaultSigningKeyFile(): string {
-  return join(backboneHome(), 'audit', 'signing-key.pem');
 }
 
 export function ensureSigningKey(path: string): SigningKey {

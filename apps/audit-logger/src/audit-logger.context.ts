@@ -3,14 +3,7 @@ import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { EventKeyring, EventSigningKey } from '@backbone/codec';
 import { auditEvent, encodeAuditEvent, type TopicNames } from '@backbone/kafka';
-import type { Anchor } from './checkpoint.anchor.js';
-
-/** A compliance user as its verified token shows it (compliance-users.store.ts). */
-export interface ComplianceUser {
-  tokenId: string;
-  name: string;
-  role: string;
-}
+import type { Anchor, ComplianceUser } from '@backbone/ledger';
 
 /** Everything the compliance API needs, provided to Nest as one value. */
 export interface AuditLoggerContext {

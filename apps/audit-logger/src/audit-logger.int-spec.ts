@@ -12,8 +12,7 @@ import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, 
 import { createLogger, startService } from '@backbone/bootstrap';
 import type { AuditLedgerRuntime } from './audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
-import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser } from './compliance-users.store.js';
-import { verifyLedger } from './ledger.verifier.js';
+import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser, verifyLedger } from '@backbone/ledger';
 
 const kafka = testKafka('admin', uniqueName('audit-logger-test'));
 let admin: Admin;

@@ -8,11 +8,9 @@ import { POLICY_VERSION, PolicyValidationError } from '@backbone/policy';
 import { resolve } from 'node:path';
 import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-logger.context.js';
 import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, setAsideRecords, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
-import type { ComplianceUser } from './compliance-users.store.js';
+import { CandidatePolicyError, verifyLedger, whatIf, type ComplianceUser, type PolicyCandidate } from '@backbone/ledger';
 import { cooperationMetrics, type CooperationMetrics } from './cooperation.metrics.js';
-import { verifyLedger } from './ledger.verifier.js';
 import { checkReplayBounds, replayToAgency, ReplayRefusedError } from './replay.service.js';
-import { CandidatePolicyError, whatIf, type PolicyCandidate } from './what-if.service.js';
 
 const AGENCY = /^[A-Z0-9][A-Z0-9_-]{1,63}$/;
 

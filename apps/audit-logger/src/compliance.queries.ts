@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type { RecipientDecision } from '@backbone/codec';
-import { AUDIT_SCHEMA } from './ledger.schema.js';
-import { LEDGER_SELECT, rowToJson, type LedgerRow } from './ledger-row.mapper.js';
+import { AUDIT_SCHEMA, LEDGER_SELECT, rowToJson, type LedgerRow } from '@backbone/ledger';
 
 const L = `${AUDIT_SCHEMA}.ledger`;
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type pg from 'pg';
 import { loadRegistry } from '@backbone/policy';
-import { AUDIT_SCHEMA } from './ledger.schema.js';
+import { AUDIT_SCHEMA } from '@backbone/ledger';
 
 // Cooperation metrics for the console's charts, computed from the ledger alone (the seed
 // documents ask for "metrics for evaluating effectiveness" of cross-border cooperation).

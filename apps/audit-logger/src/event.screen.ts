@@ -1,18 +1,9 @@
 import type { Producer } from 'kafkajs';
-import { auditSignatureProblem, deadLetterCodec, type AuditEvent, type EventKeyring } from '@backbone/codec';
+import { deadLetterCodec } from '@backbone/codec';
 import { deadLetterFor } from '@backbone/kafka';
-import { emitterRefusal } from './emitter.rules.js';
 
 /** The named reason forged audit events are parked with (detail: `forged: <why>`). */
 export const FORGED_REASON = 'forged';
-
-/**
- * Why an event is not what it claims: a missing/unknown/invalid signature, or a signer that may
- * not state it (emitter rules). Null for a genuine event.
- */
-export function forgeryOf(e: AuditEvent, keyring: EventKeyring): string | null {
-  return auditSignatureProblem(e, keyring) ?? emitterRefusal(e.signature!.signer, e);
-}
 
 export interface ForgedRecord {
   topic: string;

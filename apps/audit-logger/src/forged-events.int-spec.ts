@@ -13,9 +13,7 @@ import { createTopics, deleteTopics, hasServicePrincipals, pollUntil, testKafka,
 import { createLogger, startService } from '@backbone/bootstrap';
 import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
-import { entryHash, GENESIS_HASH } from './hash-chain.js';
-import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
-import { verifyLedger } from './ledger.verifier.js';
+import { entryHash, GENESIS_HASH, LEDGER_SELECT, rowToEntry, verifyLedger, type LedgerRow } from '@backbone/ledger';
 
 // Attacker side: the Kafka credentials (and event key) of one agency's subscriber. Kafka lets it
 // write audit.events, because subscribers record deliveries. It tries to write a gate decision

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { auditEventCodec } from '@backbone/codec';
 import { auditEvent } from '@backbone/kafka';
 import { exportChunks, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
-import { verifyLedger } from './ledger.verifier.js';
+import { verifyLedger } from '@backbone/ledger';
 import type { LedgerWriter } from './ledger.writer.js';
 
 export interface Rate {

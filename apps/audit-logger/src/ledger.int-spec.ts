@@ -7,13 +7,21 @@ import pg from 'pg';
 import { alertCodec, auditEventCodec } from '@backbone/codec';
 import { sampleAlert, sampleAuditEvent } from '@backbone/codec/testing';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
-import { generateSigningKey, type SigningKey } from './checkpoint-signer.js';
-import { entryHash } from './hash-chain.js';
-import { appDatabaseUrl, appRolePassword, DEFAULT_APP_ROLE, migrateLedger } from './ledger.schema.js';
-import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
-import { verifyLedger } from './ledger.verifier.js';
+import {
+  appDatabaseUrl,
+  appRolePassword,
+  DEFAULT_APP_ROLE,
+  entryHash,
+  generateSigningKey,
+  LEDGER_SELECT,
+  migrateLedger,
+  rowToEntry,
+  verifyLedger,
+  whatIf,
+  type LedgerRow,
+  type SigningKey,
+} from '@backbone/ledger';
 import { LedgerWriter } from './ledger.writer.js';
-import { whatIf } from './what-if.service.js';
 
 const TOPIC = 'audit.events';
 let key: SigningKey;

@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type pg from 'pg';
-import { AUDIT_SCHEMA } from './ledger.schema.js';
+import { AUDIT_SCHEMA } from '@backbone/ledger';
 
 /**
  * Where the ingest resumes, decided from the ledger (PostgreSQL), not from Kafka's committed

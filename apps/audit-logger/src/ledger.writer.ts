@@ -2,12 +2,19 @@ import type pg from 'pg';
 import { auditEventCodec, type AuditEvent, type DeadLetter } from '@backbone/codec';
 import { auditEvent } from '@backbone/kafka';
 import { rowsPerStatement } from '@backbone/persistence';
-import type { LedgerEntry } from './canonical-event.serializer.js';
-import type { SignedCheckpoint } from './checkpoint.anchor.js';
-import { signCheckpoint, type SigningKey } from './checkpoint-signer.js';
-import { chainEntries, GENESIS_HASH } from './hash-chain.js';
-import { AUDIT_SCHEMA } from './ledger.schema.js';
-import { entryToParams, LEDGER_COLUMNS } from './ledger-row.mapper.js';
+import {
+  AUDIT_SCHEMA,
+  chainEntries,
+  entryToParams,
+  GENESIS_HASH,
+  LEDGER_COLUMNS,
+  PARKED_REASON,
+  signCheckpoint,
+  UNDECODABLE_REASON,
+  type LedgerEntry,
+  type SignedCheckpoint,
+  type SigningKey,
+} from '@backbone/ledger';
 
 /** One advisory lock for the whole ledger: exactly one writer extends the chain at a time. */
 export const LEDGER_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('backbone:audit:ledger'))`;
@@ -51,10 +58,6 @@ export function decodeAuditRecord(value: Buffer | null): AuditEvent {
   }
 }
 
-/** Ledger `reason` of the placeholder row that stands for a parked record (type UNKNOWN). */
-export const PARKED_REASON = 'PARKED';
-/** Ledger `reason` of a record that did not decode, kept whole as type UNKNOWN. */
-export const UNDECODABLE_REASON = 'UNDECODABLE';
 
 /**
  * The placeholder for a record PostgreSQL refused: the original bytes as payload (bytea takes any

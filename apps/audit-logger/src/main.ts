@@ -1,7 +1,7 @@
 import { createLogger, loadServiceSettings, runMain, startService } from '@backbone/bootstrap';
 import { KafkaConfig, loadConsumerSafetySettings, readEventKeyring } from '@backbone/kafka';
 import { resolveDatabase } from '@backbone/persistence';
-import { defaultSigningKeyFile } from './audit-ledger.runtime.js';
+import { defaultSigningKeyFile } from '@backbone/ledger';
 import { loadAuditLoggerSettings } from './audit-logger.config.js';
 import { AuditLoggerModule } from './audit-logger.module.js';
 

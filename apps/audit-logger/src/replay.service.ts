@@ -4,8 +4,7 @@ import type pg from 'pg';
 import { alertCodec, deliveryCodec, unstorableFields, type Alert, type Delivery, type EventSigningKey, type FieldGroup, type RecipientDecision } from '@backbone/codec';
 import { auditEvent, encodeAuditEvent, type TopicNames } from '@backbone/kafka';
 import { applyObligations } from '@backbone/policy';
-import { AUDIT_SCHEMA } from './ledger.schema.js';
-import { LEDGER_SELECT, type LedgerRow } from './ledger-row.mapper.js';
+import { AUDIT_SCHEMA, LEDGER_SELECT, type LedgerRow } from '@backbone/ledger';
 
 const L = `${AUDIT_SCHEMA}.ledger`;
 const PAGE = 500;

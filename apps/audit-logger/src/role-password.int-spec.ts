@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import { createTestDatabase, scramSha256Verifier, type TestDatabase } from '@backbone/persistence';
-import { migrateLedger } from './ledger.schema.js';
+import { migrateLedger } from '@backbone/ledger';
 
 // No password is ever sent inside an SQL statement PostgreSQL could log: the migration that sets
 // the audit logger's login role is watched statement by statement, then the role logs in.

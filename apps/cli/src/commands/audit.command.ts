@@ -10,12 +10,18 @@ import type { Command } from 'commander';
 import pg from 'pg';
 import { resolveDatabase } from '@backbone/persistence';
 import { loadPolicy } from '@backbone/policy';
-import { defaultSigningKeyFile } from '../../../audit-logger/src/audit-ledger.runtime.js';
-import { loadSigningKey } from '../../../audit-logger/src/checkpoint-signer.js';
-import { issueComplianceUser } from '../../../audit-logger/src/compliance-users.store.js';
-import { appRolePassword, migrateLedger } from '../../../audit-logger/src/ledger.schema.js';
-import { verifyLedger, type VerifyReport } from '../../../audit-logger/src/ledger.verifier.js';
-import { cliCandidate, whatIf, type WhatIfResult } from '../../../audit-logger/src/what-if.service.js';
+import {
+  appRolePassword,
+  cliCandidate,
+  defaultSigningKeyFile,
+  issueComplianceUser,
+  loadSigningKey,
+  migrateLedger,
+  verifyLedger,
+  whatIf,
+  type VerifyReport,
+  type WhatIfResult,
+} from '@backbone/ledger';
 
 interface ApiOptions {
   url: string;

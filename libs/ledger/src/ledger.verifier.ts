@@ -2,12 +2,11 @@ import type { KeyObject } from 'node:crypto';
 import type pg from 'pg';
 import type { EventKeyring } from '@backbone/codec';
 import { verifyCheckpoint } from './checkpoint-signer.js';
-import { forgeryOf } from './event.screen.js';
+import { forgeryOf } from './emitter.rules.js';
 import type { Anchor } from './checkpoint.anchor.js';
 import { entryHash, GENESIS_HASH } from './hash-chain.js';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
-import { LEDGER_SELECT, rowToEntry, type LedgerRow } from './ledger-row.mapper.js';
-import { PARKED_REASON, UNDECODABLE_REASON } from './ledger.writer.js';
+import { LEDGER_SELECT, PARKED_REASON, rowToEntry, UNDECODABLE_REASON, type LedgerRow } from './ledger-row.mapper.js';
 
 export type BreakKind =
   /** The row's content no longer hashes to its stored hash: a field was modified (or the row forged). */

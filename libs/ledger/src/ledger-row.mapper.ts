@@ -2,6 +2,11 @@ import type { AuditEvent, AuditEventType, RecipientDecision } from '@backbone/co
 import type { LedgerEntry } from './canonical-event.serializer.js';
 
 /** Column order of audit.ledger as the writer inserts it. */
+/** Ledger `reason` of the placeholder row that stands for a parked record (type UNKNOWN). */
+export const PARKED_REASON = 'PARKED';
+/** Ledger `reason` of a record that did not decode, kept whole as type UNKNOWN. */
+export const UNDECODABLE_REASON = 'UNDECODABLE';
+
 export const LEDGER_COLUMNS = [
   'seq',
   'topic',

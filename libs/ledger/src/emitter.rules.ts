@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditEventType } from '@backbone/codec';
+import { auditSignatureProblem, type AuditEvent, type AuditEventType, type EventKeyring } from '@backbone/codec';
 
 // Who may emit which audit event about whom. A valid signature proves which principal wrote an
 // event; these rules decide whether that principal may state it. A subscriber's credentials can
@@ -32,4 +32,12 @@ export function emitterRefusal(signer: string, e: AuditEvent): string | null {
     return `${signer} may emit events only about its own agency ${subscriberOf}, not ${JSON.stringify(e.agency)}`;
   }
   return null;
+}
+
+/**
+ * Why an event is not what it claims: a missing/unknown/invalid signature, or a signer that may
+ * not state it (emitter rules). Null for a genuine event.
+ */
+export function forgeryOf(e: AuditEvent, keyring: EventKeyring): string | null {
+  return auditSignatureProblem(e, keyring) ?? emitterRefusal(e.signature!.signer, e);
 }

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { backboneHome } from '@backbone/persistence';
 
 /** Ed25519 key that signs chain heads; the key id is derived from the public key so it cannot lie. */
 export interface SigningKey {
@@ -15,6 +16,11 @@ export function keyIdOf(publicKey: KeyObject): string {
 }
 
 /** Writes a new PKCS#8 PEM Ed25519 key (mode 0600) unless one exists; returns the key either way. */
+/** Where the audit logger keeps its checkpoint key unless told otherwise (the CLI's verify reads it too). */
+export function defaultSigningKeyFile(): string {
+  return join(backboneHome(), 'audit', 'signing-key.pem');
+}
+
 export function generateSigningKey(path: string): SigningKey {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const { privateKey } = generateKeyPairSync('ed25519');

@@ -1,14 +1,14 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Logger } from '@backbone/bootstrap';
 
-// The console's own small server: the built web app as static files, and a reverse proxy to
-// the services' HTTP APIs so the browser talks to one origin under a strict CSP. The proxy adds
-// nothing and decides nothing: the signed-in user's bearer token goes through to the service,
-// which authenticates and authorises it. Only the routes the console uses are forwarded.
+// The console's HTTP edge, a Nest service started by startService like every other: the built
+// web app as static files, and a reverse proxy to the services' HTTP APIs so the browser talks to
+// one origin under a strict CSP. The proxy adds nothing and decides nothing: the signed-in user's
+// bearer token goes through to the service, which authenticates and authorises it. Only the
+// routes the console uses are forwarded. Health, readiness and metrics come from startService.
 
 /** Every response carries these; script-src 'self' forbids inline and foreign scripts. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -52,17 +52,11 @@ export interface ConsoleTargets {
   subscribers: ReadonlyMap<string, string>;
 }
 
-export interface ConsoleServerOptions {
+/** What the console's request handling needs (the ConsoleModule's options). */
+export interface ConsoleOptions {
   targets: ConsoleTargets;
   webDir: string;
   logger: Logger;
-  port: number;
-  host?: string;
-}
-
-export interface RunningConsole {
-  readonly url: string;
-  close(): Promise<void>;
 }
 
 /** Maps a console API path to the service URL it is forwarded to, or null (404). Exported for tests. */
@@ -130,35 +124,20 @@ function serveStatic(req: IncomingMessage, res: ServerResponse, webDir: string, 
   createReadStream(file).pipe(res);
 }
 
-/** Starts the console server; resolves once it listens. */
-export async function startConsoleServer(opts: ConsoleServerOptions): Promise<RunningConsole> {
+/** Answers one console request on the raw Node request/response: the API proxy or the web app. */
+export function handleConsoleRequest(req: IncomingMessage, res: ServerResponse, opts: ConsoleOptions): void {
   const { targets, logger } = opts;
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://console.invalid');
-    // Paths only: query strings may carry filters, never tokens, but are not needed to debug.
-    logger.debug({ method: req.method, path: url.pathname }, 'console request');
-    if (url.pathname === '/health/ready' || url.pathname === '/health/live') return sendJson(res, 200, { status: 'ok' });
-    if (url.pathname === '/api/agencies') return sendJson(res, 200, { agencies: [...targets.subscribers.keys()].sort() });
-    if (url.pathname.startsWith('/api/')) {
-      const target = routeApi(url.pathname, targets);
-      if (target === null) return sendJson(res, 404, { title: 'Not found', status: 404, reason: 'unknown-route' }, 'application/problem+json');
-      return proxy(req, res, new URL(target + url.search), logger);
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { title: 'Method not allowed', status: 405 }, 'application/problem+json');
-    return serveStatic(req, res, opts.webDir, url.pathname);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
-  return {
-    url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const url = new URL(req.url ?? '/', 'http://console.invalid');
+  // Paths only: query strings may carry filters, never tokens, but are not needed to debug.
+  logger.debug({ method: req.method, path: url.pathname }, 'console request');
+  if (url.pathname === '/api/agencies') return sendJson(res, 200, { agencies: [...targets.subscribers.keys()].sort() });
+  if (url.pathname.startsWith('/api/')) {
+    const target = routeApi(url.pathname, targets);
+    if (target === null)
+      return sendJson(res, 404, { title: 'Not found', status: 404, reason: 'unknown-route' }, 'application/problem+json');
+    return proxy(req, res, new URL(target + url.search), logger);
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return sendJson(res, 405, { title: 'Method not allowed', status: 405 }, 'application/problem+json');
+  return serveStatic(req, res, opts.webDir, url.pathname);
 }

@@ -137,8 +137,8 @@ describe('broker harness and access bootstrap (private broker)', () => {
     const report = await bootstrapAccess(registry('AA-NCB', 'CC-NCB'), opts);
     expect(report.principalsCreated).toEqual(['subscriber-CC-NCB']);
     expect(report.principalsDeleted).toEqual(['subscriber-BB-NCB']);
-    expect(report.topicsCreated).toEqual([T.feedFor('CC-NCB')]);
-    expect(report.aclsDeleted).toBe(5);
+    expect(report.topicsCreated).toEqual([T.feedFor('CC-NCB'), T.parkedFor('subscriber-CC-NCB')]);
+    expect(report.aclsDeleted).toBe(7); // 5 as before, plus WRITE and DESCRIBE on its parked topic
     expect(readCredentials({ home }).principals['subscriber-BB-NCB']).toBeUndefined();
 
     const cc = client('subscriber-CC-NCB').consumer({ groupId: 'subscriber-CC-NCB' });

@@ -18,7 +18,12 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       'no-console': 'error',
       // Libraries are reached only through their public index (the @backbone/<lib> alias).
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/libs/*/src/*', '../../libs/**', '../../../libs/**'], message: 'Import libs through @backbone/<lib>.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['**/libs/*/src/*', '../../libs/**', '../../../libs/**'], message: 'Import libs through @backbone/<lib>.' }],
+        },
+      ],
     },
   },
   {

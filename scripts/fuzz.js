@@ -16,7 +16,14 @@ rmSync(resultFile, { force: true });
 const seed = process.env.FUZZ_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
 const jest = spawnSync(
   process.execPath,
-  ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', join(root, 'node_modules', 'jest', 'bin', 'jest.js'), 'test/fuzz/fuzz.int-spec.ts', '--selectProjects', 'int'],
+  [
+    '--experimental-vm-modules',
+    '--no-warnings=ExperimentalWarning',
+    join(root, 'node_modules', 'jest', 'bin', 'jest.js'),
+    'test/fuzz/fuzz.int-spec.ts',
+    '--selectProjects',
+    'int',
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, FUZZ_FULL: '1', FUZZ_SEED: seed, FUZZ_RESULT_FILE: resultFile } },
 );
 let result = null;

@@ -10,7 +10,9 @@ export function run(label, cmd, args, opts = {}) {
   const started = Date.now();
   process.stdout.write(`\n▶ ${label}\n`);
   const r = spawnSync(cmd, args, { cwd: root, stdio: opts.stdio ?? 'inherit', env: { ...process.env, ...opts.env } });
-  process.stdout.write(`◀ ${label}: ${r.status === 0 ? 'ok' : `failed (exit ${r.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `◀ ${label}: ${r.status === 0 ? 'ok' : `failed (exit ${r.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   return r.status === 0;
 }
 
@@ -74,7 +76,10 @@ export function ensureDebianPackage(binary, pkg, why) {
     process.stdout.write(`${binary} is missing and this is not root: run \`sudo apt-get update && sudo apt-get install -y ${pkg}\`\n`);
     return false;
   }
-  return run(`install ${pkg} (Debian package, ${why})`, 'bash', ['-c', `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${pkg}`]);
+  return run(`install ${pkg} (Debian package, ${why})`, 'bash', [
+    '-c',
+    `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${pkg}`,
+  ]);
 }
 
 export function ensureChromium() {

@@ -18,7 +18,11 @@ const persistence = await dist('libs/persistence/src/index.js');
 const say = (line) => process.stdout.write(`${line}\n`);
 
 const cli = (args, extraEnv = {}) => {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'backbone.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...extraEnv } });
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'backbone.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...extraEnv },
+  });
   if (r.status !== 0) throw new Error(`backbone ${args.join(' ')} failed:\n${r.stderr}`);
   return r.stdout;
 };
@@ -29,8 +33,14 @@ const db = await persistence.ensureDatabase();
 const info = infra.connectionInfo();
 const credentials = infra.readCredentials().principals;
 const flagAt = process.argv.indexOf('--agencies');
-const agencyArg = process.argv.find((a) => a.startsWith('--agencies='))?.split('=')[1] ?? (flagAt > 0 ? process.argv[flagAt + 1] : undefined);
-const agencies = agencyArg ? agencyArg.split(',').map((a) => a.trim()).filter(Boolean) : infra.readAgencyCodes(join(root, 'policies', 'registry.yaml'));
+const agencyArg =
+  process.argv.find((a) => a.startsWith('--agencies='))?.split('=')[1] ?? (flagAt > 0 ? process.argv[flagAt + 1] : undefined);
+const agencies = agencyArg
+  ? agencyArg
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean)
+  : infra.readAgencyCodes(join(root, 'policies', 'registry.yaml'));
 const home = infra.backboneHome();
 mkdirSync(join(home, 'audit'), { recursive: true });
 mkdirSync(join(home, 'logs'), { recursive: true });
@@ -81,7 +91,11 @@ async function waitReady(name, url, deadlineMs = 90_000) {
 
 const cliAsync = (args) =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'backbone.js'), ...args], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'bin', 'backbone.js'), ...args], {
+      cwd: root,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -109,15 +123,31 @@ try {
   const base = Number(process.env.BACKBONE_PORT_BASE || 8080);
   const publisher = service('notice-publisher', 'notice-publisher', base, kafkaEnv('notice-publisher'));
   const gate = service('policy-gate', 'policy-gate', base + 1, { ...kafkaEnv('policy-gate'), GATE_INSTANCE_ID: '1' });
-  const audit = service('audit-logger', 'audit-logger', base + 2, { ...kafkaEnv('audit-logger'), AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem'), EVENT_PUBLIC_KEYS_FILE: infra.eventPublicKeysFile() });
+  const audit = service('audit-logger', 'audit-logger', base + 2, {
+    ...kafkaEnv('audit-logger'),
+    AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem'),
+    EVENT_PUBLIC_KEYS_FILE: infra.eventPublicKeysFile(),
+  });
   // Every agency's subscriber in ONE process (ADR 0005): each keeps its own principal, consumer
   // group, schema and port, but start-up and idle cost no longer grow by a Node runtime per agency.
   const hostFile = join(home, 'run', 'subscribers.json');
   mkdirSync(join(home, 'run'), { recursive: true, mode: 0o700 });
-  const hosted = agencies.map((agency, i) => ({ agency, port: base + 20 + i, kafkaUsername: `subscriber-${agency}`, kafkaPassword: kafkaEnv(`subscriber-${agency}`).KAFKA_SASL_PASSWORD, eventSigningKeyFile: infra.eventKeyFile(`subscriber-${agency}`) }));
+  const hosted = agencies.map((agency, i) => ({
+    agency,
+    port: base + 20 + i,
+    kafkaUsername: `subscriber-${agency}`,
+    kafkaPassword: kafkaEnv(`subscriber-${agency}`).KAFKA_SASL_PASSWORD,
+    eventSigningKeyFile: infra.eventKeyFile(`subscriber-${agency}`),
+  }));
   writeFileSync(hostFile, JSON.stringify(hosted, null, 2) + '\n', { mode: 0o600 });
   const waitFor = [...children];
-  service('subscribers', 'agency-subscriber', base + 20, { KAFKA_BROKERS: info.brokers.join(','), KAFKA_CA_FILE: info.caFile, SUBSCRIBER_HOST_FILE: hostFile }, 'host.main.js');
+  service(
+    'subscribers',
+    'agency-subscriber',
+    base + 20,
+    { KAFKA_BROKERS: info.brokers.join(','), KAFKA_CA_FILE: info.caFile, SUBSCRIBER_HOST_FILE: hostFile },
+    'host.main.js',
+  );
   const subscribers = hosted.map((h) => [h.agency, `http://127.0.0.1:${h.port}`]);
   waitFor.push(...subscribers.map(([agency, url]) => ({ name: `subscriber-${agency}`, url })));
   // The web console in front of them all (apps/console): one origin for the browser.
@@ -141,7 +171,11 @@ try {
 
   say('▶ demo alerts');
   const examples = join(root, 'examples', 'alerts');
-  const files = existsSync(examples) ? readdirSync(examples).filter((f) => /\.(ya?ml|json)$/.test(f)).sort() : [];
+  const files = existsSync(examples)
+    ? readdirSync(examples)
+        .filter((f) => /\.(ya?ml|json)$/.test(f))
+        .sort()
+    : [];
   // Published concurrently (each is its own CLI process); reported in file order.
   const published = await Promise.all(
     files.map((file, i) => {

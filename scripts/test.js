@@ -19,7 +19,12 @@ const failedChecks = [];
 if (selected.includes('e2e') && !ensureChromium()) failedChecks.push('chromium');
 if (selected.includes('faults') && !ensureIptables()) failedChecks.push('iptables');
 if (runChecks) {
-  for (const [label, script] of [['build', 'build'], ['type-check', 'typecheck'], ['lint (zero warnings)', 'lint'], ['format (prettier --check)', 'format:check']]) {
+  for (const [label, script] of [
+    ['build', 'build'],
+    ['type-check', 'typecheck'],
+    ['lint (zero warnings)', 'lint'],
+    ['format (prettier --check)', 'format:check'],
+  ]) {
     if (!run(label, 'npm', ['run', '--silent', script])) failedChecks.push(label);
   }
 }

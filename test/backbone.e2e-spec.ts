@@ -38,7 +38,9 @@ describe('backbone end to end', () => {
   const prefix = `${uniqueName('e2e')}.`;
   const topics = topicNames(prefix);
   // Every registry agency has a feed topic, as `infra up` creates them: the gate writes every allowed one.
-  const registryCodes = loadRegistry(join(fileURLToPath(new URL('..', import.meta.url)), 'policies', 'registry.yaml')).agencies.map((a) => a.code);
+  const registryCodes = loadRegistry(join(fileURLToPath(new URL('..', import.meta.url)), 'policies', 'registry.yaml')).agencies.map(
+    (a) => a.code,
+  );
   const allTopics = [topics.submitted, topics.audit, topics.deadLetter, ...registryCodes.map((a) => topics.feedFor(a))];
   const logger = createLogger('e2e', 'warn');
   const admin = testKafka('admin', uniqueName('e2e-admin')).admin();
@@ -55,7 +57,11 @@ describe('backbone end to end', () => {
   beforeAll(async () => {
     await admin.connect();
     await createTopics(admin, [topics.submitted], SUBMITTED_PARTITIONS);
-    await createTopics(admin, allTopics.filter((t) => t !== topics.submitted), 3);
+    await createTopics(
+      admin,
+      allTopics.filter((t) => t !== topics.submitted),
+      3,
+    );
     db = await createTestDatabase({ label: 'e2e' });
     const connection = testKafkaConnection('admin');
 
@@ -75,7 +81,15 @@ describe('backbone end to end', () => {
     });
     publisherUrl = publisher.url;
 
-    gate = await startTestGate({ kafka: connection, databaseUrl: db.url, prefix, policiesDir: POLICIES, instanceId: uniqueName('e2e'), groupId: uniqueName('e2e-gate'), logger });
+    gate = await startTestGate({
+      kafka: connection,
+      databaseUrl: db.url,
+      prefix,
+      policiesDir: POLICIES,
+      instanceId: uniqueName('e2e'),
+      groupId: uniqueName('e2e-gate'),
+      logger,
+    });
     audit = await startService({
       name: 'audit-logger',
       module: AuditLoggerModule.forRoot({
@@ -91,10 +105,20 @@ describe('backbone end to end', () => {
       shutdownHooks: false,
     });
     // Trail and replay: the replayer role also reads.
-    complianceToken = (await issueComplianceUser(audit.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME).pool, 'e2e-compliance', COMPLIANCE_REPLAYER_ROLE)).token;
+    complianceToken = (
+      await issueComplianceUser(audit.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME).pool, 'e2e-compliance', COMPLIANCE_REPLAYER_ROLE)
+    ).token;
 
     for (const agency of AGENCIES) {
-      const sub = await startTestSubscriber({ agency, kafka: connection, databaseUrl: db.url, prefix, groupId: uniqueName(`e2e-${agency}`), port: 0, logger });
+      const sub = await startTestSubscriber({
+        agency,
+        kafka: connection,
+        databaseUrl: db.url,
+        prefix,
+        groupId: uniqueName(`e2e-${agency}`),
+        port: 0,
+        logger,
+      });
       subscribers.set(agency, sub);
       // Every agency has a catch-all desk and a Europe/RED desk; DE also has a desk that must not match.
       for (const [name, filter] of [
@@ -102,7 +126,9 @@ describe('backbone end to end', () => {
         ['europe-red', { regions: ['EUROPE'], noticeTypes: ['RED'] }],
         ...(agency === 'DE-NCB' ? [['americas-yellow', { regions: ['AMERICAS'], noticeTypes: ['YELLOW'] }] as const] : []),
       ] as const) {
-        const created = await sub.desks.create(name, { ...('regions' in filter ? { regions: [...filter.regions], noticeTypes: [...filter.noticeTypes] } : {}) });
+        const created = await sub.desks.create(name, {
+          ...('regions' in filter ? { regions: [...filter.regions], noticeTypes: [...filter.noticeTypes] } : {}),
+        });
         desks.push({ agency, name, token: created.token, filter });
       }
     }
@@ -148,7 +174,11 @@ describe('backbone end to end', () => {
           if (d.replay && d.alertId === id) found.push({ partition, offset: Number(message.offset) });
         },
       });
-      await pollUntil(async () => found.length > 0, { description: `a replayed delivery of ${id} on ${feed}`, timeoutMs: 30_000, intervalMs: 100 });
+      await pollUntil(async () => found.length > 0, {
+        description: `a replayed delivery of ${id} on ${feed}`,
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
     } finally {
       await reader.disconnect();
     }
@@ -176,7 +206,13 @@ describe('backbone end to end', () => {
       addressing: { mode: 'ALL' },
       expires: new Date(Date.now() + 7 * 86_400_000).toISOString(),
       area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-      subject: { familyName: 'DUPONT', forenames: 'Jean', nationalities: ['FR'], biometrics: { fingerprintRefs: ['FP-1'], photoRefs: [] }, identityDocuments: [{ kind: 'PASSPORT', number: '12AB34567', issuingCountry: 'FR' }] },
+      subject: {
+        familyName: 'DUPONT',
+        forenames: 'Jean',
+        nationalities: ['FR'],
+        biometrics: { fingerprintRefs: ['FP-1'], photoRefs: [] },
+        identityDocuments: [{ kind: 'PASSPORT', number: '12AB34567', issuingCountry: 'FR' }],
+      },
     });
     alertId = published.alertId;
 
@@ -198,13 +234,22 @@ describe('backbone end to end', () => {
     expect(expectedAgencies.length).toBeLessThan(AGENCIES.length);
 
     const shouldSee = (d: DeskUnderTest): boolean =>
-      expectedAgencies.includes(d.agency) && (d.filter.regions?.includes('EUROPE') ?? true) && (d.filter.noticeTypes?.includes('RED') ?? true);
+      expectedAgencies.includes(d.agency) &&
+      (d.filter.regions?.includes('EUROPE') ?? true) &&
+      (d.filter.noticeTypes?.includes('RED') ?? true);
     for (const desk of desks.filter(shouldSee)) {
-      await pollUntil(async () => (await inboxOf(desk)).some((i) => i.alertId === alertId), { description: `${desk.agency}/${desk.name} receives the alert`, timeoutMs: 60_000, intervalMs: 200 });
+      await pollUntil(async () => (await inboxOf(desk)).some((i) => i.alertId === alertId), {
+        description: `${desk.agency}/${desk.name} receives the alert`,
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
     }
     // The gate wrote every feed in one transaction: once the allowed ones hold it, any other would too.
     for (const desk of desks.filter((d) => !shouldSee(d))) {
-      expect({ desk: `${desk.agency}/${desk.name}`, seen: (await inboxOf(desk)).some((i) => i.alertId === alertId) }).toEqual({ desk: `${desk.agency}/${desk.name}`, seen: false });
+      expect({ desk: `${desk.agency}/${desk.name}`, seen: (await inboxOf(desk)).some((i) => i.alertId === alertId) }).toEqual({
+        desk: `${desk.agency}/${desk.name}`,
+        seen: false,
+      });
     }
     for (const agency of AGENCIES.filter((a) => !expectedAgencies.includes(a))) {
       expect(await subscribers.get(agency)!.inbox.versionCount()).toBe(0);
@@ -213,7 +258,10 @@ describe('backbone end to end', () => {
 
   it('lets compliance staff see who received it and why, and replays a feed without duplicating the inbox', async () => {
     const compliance = (path: string, init: RequestInit = {}) =>
-      fetch(`${audit.url}${path}`, { ...init, headers: { authorization: `Bearer ${complianceToken}`, 'content-type': 'application/json' } });
+      fetch(`${audit.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${complianceToken}`, 'content-type': 'application/json' },
+      });
 
     let recipients: { agency: string; outcome: string; deliveredAt: string | null }[] = [];
     await pollUntil(
@@ -235,7 +283,11 @@ describe('backbone end to end', () => {
     const before = await sub.inbox.versionCount();
     const res = await compliance('/compliance/replay', {
       method: 'POST',
-      body: JSON.stringify({ agency: target, since: new Date(Date.now() - 3_600_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString() }),
+      body: JSON.stringify({
+        agency: target,
+        since: new Date(Date.now() - 3_600_000).toISOString(),
+        until: new Date(Date.now() + 60_000).toISOString(),
+      }),
     });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { replayed: number }).replayed).toBeGreaterThanOrEqual(1);

@@ -34,7 +34,15 @@ const WEB = join(ROOT, 'dist', 'console-web');
 const SHOTS = join(ROOT, 'test-results', 'console');
 /** DE-NCB receives an EU red notice under the shipped policy; US-NCB's desk is the second subscriber. */
 const AGENCIES = ['DE-NCB', 'US-NCB'] as const;
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 function chromiumPath(): string {
   const found = spawnSync('which', ['chromium'], { encoding: 'utf8' });
@@ -70,12 +78,25 @@ describe('console in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     // The web app is built by `npm run build`; a bare jest run builds it here.
     if (!existsSync(join(WEB, 'index.html'))) {
-      const built = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(ROOT, 'apps', 'console', 'web', 'vite.config.mjs')], { cwd: ROOT, encoding: 'utf8' });
+      const built = spawnSync(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+          'build',
+          '--config',
+          join(ROOT, 'apps', 'console', 'web', 'vite.config.mjs'),
+        ],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
       if (built.status !== 0) throw new Error(`vite build failed: ${built.stderr}`);
     }
     await admin.connect();
     await createTopics(admin, [topics.submitted], SUBMITTED_PARTITIONS);
-    await createTopics(admin, allTopics.filter((t) => t !== topics.submitted), 3);
+    await createTopics(
+      admin,
+      allTopics.filter((t) => t !== topics.submitted),
+      3,
+    );
     db = await createTestDatabase({ label: 'console_e2e' });
     const connection = testKafkaConnection('admin');
 
@@ -94,7 +115,15 @@ describe('console in Chromium', () => {
     officeToken = (await new CredentialStore(publisherDb).issue('FR-NCB')).token;
     await publisherDb.destroy();
 
-    gate = await startTestGate({ kafka: connection, databaseUrl: db.url, prefix, policiesDir: POLICIES, instanceId: uniqueName('console'), groupId: uniqueName('console-gate'), logger });
+    gate = await startTestGate({
+      kafka: connection,
+      databaseUrl: db.url,
+      prefix,
+      policiesDir: POLICIES,
+      instanceId: uniqueName('console'),
+      groupId: uniqueName('console-gate'),
+      logger,
+    });
     gateUrl = gate.service.url;
     audit = await startService({
       name: 'audit-logger',
@@ -112,14 +141,35 @@ describe('console in Chromium', () => {
     });
     complianceToken = (await issueComplianceUser(audit.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME).pool, 'console-compliance')).token;
     for (const agency of AGENCIES) {
-      subscribers.set(agency, await startTestSubscriber({ agency, kafka: connection, databaseUrl: db.url, prefix, groupId: uniqueName(`console-${agency}`), port: 0, logger }));
+      subscribers.set(
+        agency,
+        await startTestSubscriber({
+          agency,
+          kafka: connection,
+          databaseUrl: db.url,
+          prefix,
+          groupId: uniqueName(`console-${agency}`),
+          port: 0,
+          logger,
+        }),
+      );
     }
     deskToken = (await subscribers.get('DE-NCB')!.desks.create('watch', {})).token;
 
     publisherUrl = publisher.url;
-    consoleTargets = { publisher: publisherUrl, gate: gateUrl, audit: audit.url, subscribers: new Map([...subscribers].map(([a, s]) => [a, s.url])) };
+    consoleTargets = {
+      publisher: publisherUrl,
+      gate: gateUrl,
+      audit: audit.url,
+      subscribers: new Map([...subscribers].map(([a, s]) => [a, s.url])),
+    };
     consoleServer = await startConsoleServer({ targets: consoleTargets, webDir: WEB, logger, port: 0 });
-    browser = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 } });
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath(),
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1280, height: 900 },
+    });
     browser.on('request', (r) => requestedUrls.push(r.url()));
     browser.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
@@ -180,10 +230,25 @@ describe('console in Chromium', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
-    const draft = { noticeType: 'RED', tlp: 'AMBER', handlingCode: 'H1', addressing: { mode: 'ALL' }, area: { description: 'x', countries: ['FR'] } };
+    const draft = {
+      noticeType: 'RED',
+      tlp: 'AMBER',
+      handlingCode: 'H1',
+      addressing: { mode: 'ALL' },
+      area: { description: 'x', countries: ['FR'] },
+    };
     const preview = (token?: string) =>
-      fetch(`${gateUrl}/preview`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(draft) });
-    for (const [who, token] of [['anonymous', undefined], ['desk', deskToken], ['compliance', complianceToken], ['forged office', `${officeToken.slice(0, -4)}AAAA`]] as const) {
+      fetch(`${gateUrl}/preview`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(draft),
+      });
+    for (const [who, token] of [
+      ['anonymous', undefined],
+      ['desk', deskToken],
+      ['compliance', complianceToken],
+      ['forged office', `${officeToken.slice(0, -4)}AAAA`],
+    ] as const) {
       const r = await preview(token);
       expect({ who, status: r.status }).toEqual({ who, status: 401 });
       expect(((await r.json()) as { reason: string }).reason).toMatch(/credential/);
@@ -198,7 +263,11 @@ describe('console in Chromium', () => {
 
   it('desk: signs in and watches the live feed', async () => {
     deskPage = await signIn('desk', deskToken, 'DE-NCB');
-    await pollUntil(async () => (await deskPage.getByTestId('feed-status').textContent()) === 'Live', { description: 'the desk feed is live', timeoutMs: 30_000, intervalMs: 200 });
+    await pollUntil(async () => (await deskPage.getByTestId('feed-status').textContent()) === 'Live', {
+      description: 'the desk feed is live',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     await expectAccessible(deskPage, 'desk (empty)');
     await shot(deskPage, 'desk-empty');
   }, 60_000);
@@ -276,17 +345,33 @@ describe('console in Chromium', () => {
     const port = Number(new URL(consoleServer.url).port);
     // Dropping the console server cuts the browser's stream mid-flight.
     await consoleServer.close();
-    await pollUntil(async () => (await feedStatus(deskPage)) === 'Reconnecting…', { description: 'the desk sees the feed drop', timeoutMs: 15_000, intervalMs: 100 });
+    await pollUntil(async () => (await feedStatus(deskPage)) === 'Reconnecting…', {
+      description: 'the desk sees the feed drop',
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
     const res = await fetch(`${publisherUrl}/alerts/${alertId}/updates`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${officeToken}`, 'content-type': 'application/json', 'idempotency-key': uniqueName('console-update') },
+      headers: {
+        authorization: `Bearer ${officeToken}`,
+        'content-type': 'application/json',
+        'idempotency-key': uniqueName('console-update'),
+      },
       body: JSON.stringify(content('Wanted for armed robbery (while you were away)')),
     });
     expect(res.status).toBe(201);
     // Stored while the desk was disconnected: only a resumed feed can bring it.
-    await pollUntil(async () => (await subscribers.get('DE-NCB')!.inbox.versionCount()) >= 2, { description: 'DE-NCB stores version 2', timeoutMs: 60_000, intervalMs: 200 });
+    await pollUntil(async () => (await subscribers.get('DE-NCB')!.inbox.versionCount()) >= 2, {
+      description: 'DE-NCB stores version 2',
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     consoleServer = await startConsoleServer({ targets: consoleTargets, webDir: WEB, logger, port });
-    await pollUntil(async () => (await feedStatus(deskPage)) === 'Live', { description: 'the desk feed reconnects', timeoutMs: 30_000, intervalMs: 200 });
+    await pollUntil(async () => (await feedStatus(deskPage)) === 'Live', {
+      description: 'the desk feed reconnects',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     await pollUntil(async () => ((await deskPage.getByTestId('feed-announce').textContent()) ?? '').includes('(while you were away)'), {
       description: 'the update stored during the drop arrives through the resumed feed',
       timeoutMs: 30_000,
@@ -340,25 +425,38 @@ describe('console in Chromium', () => {
   it('office: updates and then cancels the alert from its list; the desk sees both as such', async () => {
     const page = await signIn('office', officeToken);
     await page.getByTestId('tab-alerts').click();
-    await page.getByTestId(`my-alert-${alertId}`).getByRole('button', { name: /^Update/ }).click();
+    await page
+      .getByTestId(`my-alert-${alertId}`)
+      .getByRole('button', { name: /^Update/ })
+      .click();
     await page.getByTestId('field-headline').fill('Wanted for armed robbery (updated from the console)');
     await page.getByTestId('field-description').fill('Sought for prosecution for armed robbery committed in Lyon; new photo.');
     await page.getByTestId('field-areaDescription').fill('Schengen area');
     await page.getByTestId('field-areaCountries').fill('FR, DE');
     await page.getByTestId('publish').click();
     await page.getByTestId(`my-alert-${alertId}`).waitFor();
-    await pollUntil(async () => ((await page.getByTestId(`my-alert-${alertId}`).textContent()) ?? '').includes('(updated from the console)'), {
-      description: 'the list shows the new version',
+    await pollUntil(
+      async () => ((await page.getByTestId(`my-alert-${alertId}`).textContent()) ?? '').includes('(updated from the console)'),
+      {
+        description: 'the list shows the new version',
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      },
+    );
+    await pollUntil(
+      async () => ((await deskPage.getByTestId(`inbox-${alertId}`).textContent()) ?? '').includes('(updated from the console)'),
+      {
+        description: 'the desk sees the update live',
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      },
+    );
+    await page.getByTestId(`cancel-${alertId}`).click();
+    await pollUntil(async () => ((await page.getByTestId(`my-alert-${alertId}`).textContent()) ?? '').includes('Cancelled'), {
+      description: 'the list shows it cancelled',
       timeoutMs: 10_000,
       intervalMs: 100,
     });
-    await pollUntil(async () => ((await deskPage.getByTestId(`inbox-${alertId}`).textContent()) ?? '').includes('(updated from the console)'), {
-      description: 'the desk sees the update live',
-      timeoutMs: 60_000,
-      intervalMs: 200,
-    });
-    await page.getByTestId(`cancel-${alertId}`).click();
-    await pollUntil(async () => ((await page.getByTestId(`my-alert-${alertId}`).textContent()) ?? '').includes('Cancelled'), { description: 'the list shows it cancelled', timeoutMs: 10_000, intervalMs: 100 });
     await pollUntil(async () => ((await deskPage.getByTestId(`inbox-${alertId}`).textContent()) ?? '').includes('Cancelled'), {
       description: 'the desk sees the cancellation live',
       timeoutMs: 60_000,
@@ -375,7 +473,11 @@ describe('console in Chromium', () => {
   it('lays Arabic out right to left, in Arabic, with every page still accessible', async () => {
     const page = await signIn('compliance', complianceToken);
     await page.getByTestId('language').selectOption('ar');
-    await pollUntil(async () => (await page.evaluate('document.documentElement.dir')) === 'rtl', { description: 'the page turns rtl', timeoutMs: 5000, intervalMs: 50 });
+    await pollUntil(async () => (await page.evaluate('document.documentElement.dir')) === 'rtl', {
+      description: 'the page turns rtl',
+      timeoutMs: 5000,
+      intervalMs: 50,
+    });
     expect(await page.evaluate('document.documentElement.lang')).toBe('ar');
     expect(await page.locator('h2').first().innerText()).toBe('الامتثال');
     expect(await page.evaluate('getComputedStyle(document.body).direction')).toBe('rtl');

@@ -44,7 +44,9 @@ async function useLocalBroker(infra: Infra, log: (line: string) => void): Promis
   const broker = await infra.ensureBroker({ home, log: (l) => log(l) });
   const access = await infra.bootstrapAccess(undefined, { home, log: (l) => log(l) });
   exportBroker(broker.brokers, broker.caFile, home);
-  const what = access.skipped ? 'access unchanged' : `${access.principalsCreated.length} principals, ${access.topicsCreated.length} topics, ${access.aclsCreated} ACLs created`;
+  const what = access.skipped
+    ? 'access unchanged'
+    : `${access.principalsCreated.length} principals, ${access.topicsCreated.length} topics, ${access.aclsCreated} ACLs created`;
   log(`local broker ${broker.brokers.join(',')} ready in ${Date.now() - started} ms (${what})`);
 }
 

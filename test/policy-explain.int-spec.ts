@@ -19,7 +19,8 @@ async function backbone(...args: string[]): Promise<{ out: string; err: string; 
   registerPolicyCommands(program);
   let out = '';
   let err = '';
-  const write = (sink: (s: string) => void) => ((chunk: string | Uint8Array): boolean => (sink(String(chunk)), true)) as typeof process.stdout.write;
+  const write = (sink: (s: string) => void) =>
+    ((chunk: string | Uint8Array): boolean => (sink(String(chunk)), true)) as typeof process.stdout.write;
   const [o, e, code] = [process.stdout.write, process.stderr.write, process.exitCode];
   process.stdout.write = write((s) => (out += s));
   process.stderr.write = write((s) => (err += s));
@@ -77,7 +78,9 @@ describe('backbone policy (CLI against what the gate stored)', () => {
     const r = await backbone('policy', 'explain', a.alertId, '--agency', 'BR-NCB', '--policies', 'policies');
     expect(r.out).toContain(`v1 Alert: ${expected.outcome} by ${expected.ruleId}; policy ${gate.policy.policyVersion}`);
     expect(r.out).toContain('Rules that fired');
-    const json = JSON.parse((await backbone('policy', 'explain', a.alertId, '--agency', 'DE-NCB', '--json')).out) as { versions: { outcomes: { agency?: string; delivered: boolean }[] }[] };
+    const json = JSON.parse((await backbone('policy', 'explain', a.alertId, '--agency', 'DE-NCB', '--json')).out) as {
+      versions: { outcomes: { agency?: string; delivered: boolean }[] }[];
+    };
     expect(json.versions[0]!.outcomes).toHaveLength(1);
   });
 });

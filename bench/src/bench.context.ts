@@ -40,7 +40,10 @@ export function createBenchContext(opts: {
       await admin.connect();
       try {
         // Not KafkaJS's waitForLeaders: on a just-formatted broker it fails with UNKNOWN_TOPIC_OR_PARTITION.
-        await createTopicsAndWait(admin, names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })));
+        await createTopicsAndWait(
+          admin,
+          names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+        );
         created.push(...names);
       } finally {
         await admin.disconnect();

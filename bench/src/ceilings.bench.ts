@@ -118,21 +118,33 @@ function javaProduce(ctx: BenchContext, topic: string, count: number, size: numb
   const dir = mkdtempSync(join(tmpdir(), 'bench-java-'));
   const props = join(dir, 'producer.properties');
   const conn = ctx.connection;
-  const lines = [
-    `bootstrap.servers=${conn.brokers.join(',')}`,
-    'acks=all',
-    'enable.idempotence=true',
-    'compression.type=none',
-  ];
+  const lines = [`bootstrap.servers=${conn.brokers.join(',')}`, 'acks=all', 'enable.idempotence=true', 'compression.type=none'];
   if (conn.sasl) {
     lines.push(`security.protocol=${conn.ssl ? 'SASL_SSL' : 'SASL_PLAINTEXT'}`, `sasl.mechanism=${conn.sasl.mechanism.toUpperCase()}`);
-    lines.push(`sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${conn.sasl.username}" password="${conn.sasl.password}";`);
+    lines.push(
+      `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${conn.sasl.username}" password="${conn.sasl.password}";`,
+    );
   }
   if (ctx.caFile) lines.push('ssl.truststore.type=PEM', `ssl.truststore.location=${ctx.caFile}`, 'ssl.endpoint.identification.algorithm=');
   writeFileSync(props, lines.join('\n') + '\n', { mode: 0o600 });
   const r = spawnSync(
     'java',
-    ['-Xmx512m', '-cp', `${ctx.kafkaLibs}/*`, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(count), '--record-size', String(size), '--throughput', '-1', '--producer.config', props],
+    [
+      '-Xmx512m',
+      '-cp',
+      `${ctx.kafkaLibs}/*`,
+      'org.apache.kafka.tools.ProducerPerformance',
+      '--topic',
+      topic,
+      '--num-records',
+      String(count),
+      '--record-size',
+      String(size),
+      '--throughput',
+      '-1',
+      '--producer.config',
+      props,
+    ],
     { encoding: 'utf8', timeout: 180_000 },
   );
   const summary = /([\d.]+) records\/sec/.exec((r.stdout ?? '').trim().split('\n').at(-1) ?? '');
@@ -165,9 +177,17 @@ export async function benchCeilings(ctx: BenchContext, size: number): Promise<{ 
   return {
     ceilings: { produce, consume, java, roundTrip },
     figures: {
-      'ceiling.kafkajs.produce_per_s': figure(produce, 'records/s', java, `${size} B records, acks=all, idempotent; ceiling: Java producer`),
+      'ceiling.kafkajs.produce_per_s': figure(
+        produce,
+        'records/s',
+        java,
+        `${size} B records, acks=all, idempotent; ceiling: Java producer`,
+      ),
       'ceiling.kafkajs.consume_per_s': figure(consume, 'records/s', consume, 'the ceiling itself'),
-      'ceiling.java.produce_per_s': java === null ? figure(null, 'records/s', null, 'ProducerPerformance did not run') : figure(java, 'records/s', java, 'the ceiling itself'),
+      'ceiling.java.produce_per_s':
+        java === null
+          ? figure(null, 'records/s', null, 'ProducerPerformance did not run')
+          : figure(java, 'records/s', java, 'the ceiling itself'),
       'ceiling.kafkajs.roundtrip_p99_ms': figure(rt99, 'ms', rt99, 'single-record produce→consume, the floor of e2e latency'),
     },
   };
@@ -176,7 +196,10 @@ export async function benchCeilings(ctx: BenchContext, size: number): Promise<{ 
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms))),
+    ]);
   } finally {
     if (timer) clearTimeout(timer);
   }

@@ -16,7 +16,13 @@ export type Figures = Record<string, Figure>;
 
 export function figure(value: number | null, unit: string, ceiling: number | null = null, note?: string): Figure {
   const ratio = value !== null && ceiling !== null && ceiling !== 0 ? round(value / ceiling, 4) : null;
-  return { value: value === null ? null : round(value, 3), unit, ceiling: ceiling === null ? null : round(ceiling, 3), ratio, ...(note ? { note } : {}) };
+  return {
+    value: value === null ? null : round(value, 3),
+    unit,
+    ceiling: ceiling === null ? null : round(ceiling, 3),
+    ratio,
+    ...(note ? { note } : {}),
+  };
 }
 
 export function notMeasured(unit: string, why: string): Figure {

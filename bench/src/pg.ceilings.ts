@@ -44,7 +44,30 @@ export async function pgCeilings(databaseUrl: string, records: readonly Buffer[]
     const now = new Date();
     const rows = records.map((value, i) => {
       const e = auditEventCodec.decode(value);
-      return [i + 1, 'bench.audit.events', 0, i, now, e.eventId, e.type, e.occurredAt, e.service, e.actor, e.alertId, e.alertVersion, e.originator, e.noticeType, e.agency, e.policyVersion, JSON.stringify(e.decisions), e.reason, JSON.stringify(e.details), e.payload, randomBytes(32), randomBytes(32)];
+      return [
+        i + 1,
+        'bench.audit.events',
+        0,
+        i,
+        now,
+        e.eventId,
+        e.type,
+        e.occurredAt,
+        e.service,
+        e.actor,
+        e.alertId,
+        e.alertVersion,
+        e.originator,
+        e.noticeType,
+        e.agency,
+        e.policyVersion,
+        JSON.stringify(e.decisions),
+        e.reason,
+        JSON.stringify(e.details),
+        e.payload,
+        randomBytes(32),
+        randomBytes(32),
+      ];
     });
     const t0 = performance.now();
     for (let i = 0; i < rows.length; i += batch) {

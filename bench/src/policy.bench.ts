@@ -43,7 +43,12 @@ export function benchPolicy(repoRoot: string, quick: boolean): Figures {
   const engine2000 = sampleMicros(() => decide(bigAlert, bigCompiled, now), quick ? 300 : 3_000);
 
   return {
-    'policy.engine.alert2000_median_us': figure(median(engine2000), 'µs', 100, `one alert over a 2,000-authority synthetic registry (p99 ${percentile(engine2000, 99).toFixed(0)} µs); ceiling: the 100 µs goal`),
+    'policy.engine.alert2000_median_us': figure(
+      median(engine2000),
+      'µs',
+      100,
+      `one alert over a 2,000-authority synthetic registry (p99 ${percentile(engine2000, 99).toFixed(0)} µs); ceiling: the 100 µs goal`,
+    ),
     'policy.engine.alert196_median_us': figure(median(engine), 'µs', cedarAll196, 'ceiling: Cedar pair median × 196 (lower is better)'),
     'policy.engine.alert196_p99_us': figure(percentile(engine, 99), 'µs', cedarAll196, 'ceiling: Cedar pair median × 196'),
     'policy.cedar.pair_median_us': figure(cedarPairMedian, 'µs', null, '@cedar-policy/cedar-wasm, one alert × one agency'),

@@ -32,7 +32,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startService(opts: { name: string; app: string; repoRoot: string; logDir: string; env: Record<string, string> }): Promise<ServiceProcess> {
+export async function startService(opts: {
+  name: string;
+  app: string;
+  repoRoot: string;
+  logDir: string;
+  env: Record<string, string>;
+}): Promise<ServiceProcess> {
   const port = await freePort();
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const fd = openSync(logFile, 'a');

@@ -47,8 +47,26 @@ interface Plan {
   cannonConnections: number;
 }
 
-const QUICK: Plan = { gateAlerts: 300, auditEvents: 2000, e2eRate: 20, e2eSeconds: 8, steps: [25, 50, 100, 200], stepSeconds: 5, cannonSeconds: 5, cannonConnections: 10 };
-const FULL: Plan = { gateAlerts: 5000, auditEvents: 20_000, e2eRate: 50, e2eSeconds: 60, steps: [25, 50, 100, 150, 200, 300, 400], stepSeconds: 60, cannonSeconds: 30, cannonConnections: 20 };
+const QUICK: Plan = {
+  gateAlerts: 300,
+  auditEvents: 2000,
+  e2eRate: 20,
+  e2eSeconds: 8,
+  steps: [25, 50, 100, 200],
+  stepSeconds: 5,
+  cannonSeconds: 5,
+  cannonConnections: 10,
+};
+const FULL: Plan = {
+  gateAlerts: 5000,
+  auditEvents: 20_000,
+  e2eRate: 50,
+  e2eSeconds: 60,
+  steps: [25, 50, 100, 150, 200, 300, 400],
+  stepSeconds: 60,
+  cannonSeconds: 30,
+  cannonConnections: 20,
+};
 /** The fixed rate of e2e.at100.* (alerts/s). */
 const AT_RATE = 100;
 /** e2e.sustained_alerts_per_s: a step holds when every alert arrives and p99 stays at or under this. */
@@ -98,7 +116,10 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
     await ctx.createTopics([topics.submitted], SUBMITTED_PARTITIONS);
     await ctx.createTopics([topics.audit], AUDIT_PARTITIONS);
     await ctx.createTopics([topics.deadLetter], DEAD_LETTER_PARTITIONS);
-    await ctx.createTopics(agencies.map((a) => topics.feedFor(a)), FEED_PARTITIONS);
+    await ctx.createTopics(
+      agencies.map((a) => topics.feedFor(a)),
+      FEED_PARTITIONS,
+    );
 
     const conn = ctx.connection;
     const baseEnv: Record<string, string> = {
@@ -138,18 +159,39 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
       const now = new Date();
       const alerts = Array.from({ length: plan.gateAlerts }, (_, i) => benchAlert(i, senders, now, [E2E_AGENCY]));
       const expected = alerts.reduce((n, a) => n + deliveriesOf(decide(a, compiled, now).outcomes), 0);
-      await produce(ctx, topics.submitted, alerts.map((a) => ({ key: a.alertId, value: alertCodec.encode(a), partition: submittedPartition(a.senderRegion, a.alertId) })));
+      await produce(
+        ctx,
+        topics.submitted,
+        alerts.map((a) => ({ key: a.alertId, value: alertCodec.encode(a), partition: submittedPartition(a.senderRegion, a.alertId) })),
+      );
       const groupId = `${prefix}policy-gate`;
       const spawned = performance.now();
       const gate = await start('policy-gate', { GATE_INSTANCE_ID: ctx.runId, GATE_GROUP_ID: groupId });
-      const { assignedAt, doneAt } = await untilCommitted(admin, groupId, topics.submitted, plan.gateAlerts, ctx.quick ? 90_000 : 240_000, gate);
+      const { assignedAt, doneAt } = await untilCommitted(
+        admin,
+        groupId,
+        topics.submitted,
+        plan.gateAlerts,
+        ctx.quick ? 90_000 : 240_000,
+        gate,
+      );
       await gate.ready();
       const metrics = await scrape(gate.url);
       gateDecided = (metrics.get('gate_alerts_decided_total') ?? plan.gateAlerts) + (metrics.get('gate_dead_letters_total') ?? 0);
       const counted = metrics.get('gate_deliveries_total');
       const seconds = (doneAt - assignedAt) / 1000;
-      figures['gate.alerts_per_s'] = figure(plan.gateAlerts / seconds, 'alerts/s', null, `${plan.gateAlerts} alerts decided and committed in ${seconds.toFixed(2)} s (the gate alone, pre-produced backlog); the ceiling of e2e.sustained_alerts_per_s`);
-      const check = counted === undefined ? 'gate /metrics unreadable' : counted === expected ? 'gate_deliveries_total agrees' : `gate_deliveries_total says ${counted}`;
+      figures['gate.alerts_per_s'] = figure(
+        plan.gateAlerts / seconds,
+        'alerts/s',
+        null,
+        `${plan.gateAlerts} alerts decided and committed in ${seconds.toFixed(2)} s (the gate alone, pre-produced backlog); the ceiling of e2e.sustained_alerts_per_s`,
+      );
+      const check =
+        counted === undefined
+          ? 'gate /metrics unreadable'
+          : counted === expected
+            ? 'gate_deliveries_total agrees'
+            : `gate_deliveries_total says ${counted}`;
       figures['gate.deliveries_per_s'] = figure(
         expected / seconds,
         'deliveries/s',
@@ -164,12 +206,36 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
     const records = syntheticAuditRecords(plan.auditEvents);
     try {
       const pgc = await pgCeilings(db.url, records);
-      figures['ceiling.pg.insert_rows_per_s'] = figure(pgc.insertRowsPerS, 'rows/s', pgc.insertRowsPerS, `${records.length} ledger-like rows, 500-row INSERT per transaction, same indexes; the ceiling itself`);
-      figures['ceiling.pg.scan_rows_per_s'] = figure(pgc.scanRowsPerS, 'rows/s', pgc.scanRowsPerS, 'keyset-paged SELECT * of those rows (2,000 a page); the ceiling itself');
-      figures['ceiling.pg.copy_rows_per_s'] = figure(pgc.copyRowsPerS, 'rows/s', pgc.copyRowsPerS, 'the same rows by COPY FROM STDIN (CSV), 500 a COPY and transaction, same indexes; the ceiling of audit ingest');
-      figures['ceiling.pg.stream_rows_per_s'] = figure(pgc.streamRowsPerS, 'rows/s', pgc.streamRowsPerS, 'one COPY (SELECT * ORDER BY seq) TO STDOUT of those rows; the ceiling of verify and export');
+      figures['ceiling.pg.insert_rows_per_s'] = figure(
+        pgc.insertRowsPerS,
+        'rows/s',
+        pgc.insertRowsPerS,
+        `${records.length} ledger-like rows, 500-row INSERT per transaction, same indexes; the ceiling itself`,
+      );
+      figures['ceiling.pg.scan_rows_per_s'] = figure(
+        pgc.scanRowsPerS,
+        'rows/s',
+        pgc.scanRowsPerS,
+        'keyset-paged SELECT * of those rows (2,000 a page); the ceiling itself',
+      );
+      figures['ceiling.pg.copy_rows_per_s'] = figure(
+        pgc.copyRowsPerS,
+        'rows/s',
+        pgc.copyRowsPerS,
+        'the same rows by COPY FROM STDIN (CSV), 500 a COPY and transaction, same indexes; the ceiling of audit ingest',
+      );
+      figures['ceiling.pg.stream_rows_per_s'] = figure(
+        pgc.streamRowsPerS,
+        'rows/s',
+        pgc.streamRowsPerS,
+        'one COPY (SELECT * ORDER BY seq) TO STDOUT of those rows; the ceiling of verify and export',
+      );
     } catch (err) {
-      failed(['ceiling.pg.insert_rows_per_s', 'ceiling.pg.scan_rows_per_s', 'ceiling.pg.copy_rows_per_s', 'ceiling.pg.stream_rows_per_s'], 'rows/s', err);
+      failed(
+        ['ceiling.pg.insert_rows_per_s', 'ceiling.pg.scan_rows_per_s', 'ceiling.pg.copy_rows_per_s', 'ceiling.pg.stream_rows_per_s'],
+        'rows/s',
+        err,
+      );
     }
     const insertCeiling = figures['ceiling.pg.copy_rows_per_s']?.value ?? null;
     const scanCeiling = figures['ceiling.pg.stream_rows_per_s']?.value ?? null;
@@ -177,10 +243,17 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
     const owner = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'bench-audit-check' });
     try {
       try {
-        await produce(ctx, topics.audit, records.map((value) => ({ key: null, value })));
+        await produce(
+          ctx,
+          topics.audit,
+          records.map((value) => ({ key: null, value })),
+        );
         const expectedRows = records.length + gateDecided;
         const groupId = `${prefix}audit-logger`;
-        audit = await start('audit-logger', { AUDIT_CONSUMER_GROUP: groupId, AUDIT_SIGNING_KEY_FILE: join(logDir, 'audit-signing-key.pem') });
+        audit = await start('audit-logger', {
+          AUDIT_CONSUMER_GROUP: groupId,
+          AUDIT_SIGNING_KEY_FILE: join(logDir, 'audit-signing-key.pem'),
+        });
         const a = audit;
         const [assignedAt, doneAt] = await Promise.all([
           groupAssigned(admin, groupId, 120_000, a),
@@ -188,13 +261,19 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
           a.ready(),
         ]);
         const seconds = (doneAt - assignedAt) / 1000;
-        figures['audit.ingest_per_s'] = figure(expectedRows / seconds, 'rows/s', insertCeiling, `${expectedRows} events (${records.length} synthetic DECIDED + ${gateDecided} from the gate) from partition assignment to ledger; ceiling: PG COPY of the same rows (goal: ratio ≥ 0.8)`);
+        figures['audit.ingest_per_s'] = figure(
+          expectedRows / seconds,
+          'rows/s',
+          insertCeiling,
+          `${expectedRows} events (${records.length} synthetic DECIDED + ${gateDecided} from the gate) from partition assignment to ledger; ceiling: PG COPY of the same rows (goal: ratio ≥ 0.8)`,
+        );
       } catch (err) {
         failed(['audit.ingest_per_s'], 'rows/s', err);
       }
       let auth: Record<string, string> | null = null;
       try {
-        if (audit && !audit.exited) auth = { authorization: `Bearer ${(await issueComplianceUser(owner, `bench-${ctx.runId}`.slice(0, 100))).token}` };
+        if (audit && !audit.exited)
+          auth = { authorization: `Bearer ${(await issueComplianceUser(owner, `bench-${ctx.runId}`.slice(0, 100))).token}` };
       } catch (err) {
         failed(['audit.verify_rows_per_s', 'audit.export_rows_per_s'], 'rows/s', err);
       }
@@ -205,22 +284,35 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
           const report = (await r.json()) as { ok?: boolean; rows?: number };
           const ms = performance.now() - t0;
           if (!r.ok || typeof report.rows !== 'number') throw new Error(`GET /compliance/verify answered ${r.status}`);
-          figures['audit.verify_rows_per_s'] = figure((report.rows * 1000) / ms, 'rows/s', scanCeiling, `GET /compliance/verify over ${report.rows} rows (ok=${String(report.ok)}), HTTP included; ceiling: one PG COPY TO stream of the same rows (goal: ratio ≥ 0.8)`);
+          figures['audit.verify_rows_per_s'] = figure(
+            (report.rows * 1000) / ms,
+            'rows/s',
+            scanCeiling,
+            `GET /compliance/verify over ${report.rows} rows (ok=${String(report.ok)}), HTTP included; ceiling: one PG COPY TO stream of the same rows (goal: ratio ≥ 0.8)`,
+          );
         } catch (err) {
           failed(['audit.verify_rows_per_s'], 'rows/s', err);
         }
         try {
           // The synthetic events name agencies A0-NCB…A19-NCB: every one of them is in A3-NCB's export.
           const t0 = performance.now();
-          const r = await fetch(`${audit.url}/compliance/export?agency=A3-NCB&since=2000-01-01T00:00:00Z&until=2100-01-01T00:00:00Z&format=ndjson`, {
-            headers: auth,
-            signal: AbortSignal.timeout(120_000),
-          });
+          const r = await fetch(
+            `${audit.url}/compliance/export?agency=A3-NCB&since=2000-01-01T00:00:00Z&until=2100-01-01T00:00:00Z&format=ndjson`,
+            {
+              headers: auth,
+              signal: AbortSignal.timeout(120_000),
+            },
+          );
           if (!r.ok || !r.body) throw new Error(`GET /compliance/export answered ${r.status}`);
           let rows = 0;
           for await (const chunk of r.body as AsyncIterable<Uint8Array>) for (const byte of chunk) if (byte === 10) rows++;
           const ms = performance.now() - t0;
-          figures['audit.export_rows_per_s'] = figure((rows * 1000) / ms, 'rows/s', scanCeiling, `full GET /compliance/export (ndjson) of ${rows} rows, download included; ceiling: one PG COPY TO stream (goal: ratio ≥ 0.8)`);
+          figures['audit.export_rows_per_s'] = figure(
+            (rows * 1000) / ms,
+            'rows/s',
+            scanCeiling,
+            `full GET /compliance/export (ndjson) of ${rows} rows, download included; ceiling: one PG COPY TO stream (goal: ratio ≥ 0.8)`,
+          );
         } catch (err) {
           failed(['audit.export_rows_per_s'], 'rows/s', err);
         }
@@ -228,7 +320,12 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
     } finally {
       await owner.end().catch(() => undefined);
     }
-    failedIfMissing(figures, ['audit.verify_rows_per_s', 'audit.export_rows_per_s'], 'rows/s', 'the audit logger did not start (see audit.ingest_per_s)');
+    failedIfMissing(
+      figures,
+      ['audit.verify_rows_per_s', 'audit.export_rows_per_s'],
+      'rows/s',
+      'the audit logger did not start (see audit.ingest_per_s)',
+    );
 
     // ── 3. end to end ───────────────────────────────────────────────────────────────────
     let publisher: ServiceProcess | null = null;
@@ -271,20 +368,42 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
       const at = await endToEnd(ctx, pub.url, officeToken, sub.url, deskToken, body, { ...plan, e2eRate: AT_RATE });
       const atNote = `${at.latencies.length} of ${at.sent} alerts at ${AT_RATE}/s for ${plan.e2eSeconds} s${at.missing > 0 ? `, ${at.missing} never arrived` : ''}${at.rejected > 0 ? `, ${at.rejected} POSTs failed` : ''}`;
       if (at.latencies.length === 0) throw new Error(`no alert reached the desk at ${AT_RATE}/s (${atNote})`);
-      figures['e2e.at100.p50_ms'] = figure(percentile(at.latencies, 50), 'ms', ceilingAt(50), `${atNote}; ceiling: raw KafkaJS round-trip p50 (goal: ratio ≤ 5)`);
-      figures['e2e.at100.p99_ms'] = figure(percentile(at.latencies, 99), 'ms', ceilingAt(99), 'ceiling: raw KafkaJS round-trip p99 (goal: ratio ≤ 10)');
+      figures['e2e.at100.p50_ms'] = figure(
+        percentile(at.latencies, 50),
+        'ms',
+        ceilingAt(50),
+        `${atNote}; ceiling: raw KafkaJS round-trip p50 (goal: ratio ≤ 5)`,
+      );
+      figures['e2e.at100.p99_ms'] = figure(
+        percentile(at.latencies, 99),
+        'ms',
+        ceilingAt(99),
+        'ceiling: raw KafkaJS round-trip p99 (goal: ratio ≤ 10)',
+      );
       Object.assign(figures, await stageFigures(collector, at.keys, ceilingAt));
 
       // Stepping: the highest offered rate the whole pipeline (four subscribers) holds with p99 ≤ 1 s.
       for (const agency of EXTRA_SUBSCRIBERS) {
-        extras.push(await startService({ name: `agency-subscriber-${agency}`, app: 'agency-subscriber', repoRoot: ctx.repoRoot, logDir, env: { ...baseEnv, AGENCY_CODE: agency, PURGE_INTERVAL_MS: '0' } }));
+        extras.push(
+          await startService({
+            name: `agency-subscriber-${agency}`,
+            app: 'agency-subscriber',
+            repoRoot: ctx.repoRoot,
+            logDir,
+            env: { ...baseEnv, AGENCY_CODE: agency, PURGE_INTERVAL_MS: '0' },
+          }),
+        );
       }
       await Promise.all(extras.map((x) => x.ready()));
       const gateRate = figures['gate.alerts_per_s']?.value ?? null;
       let held: number | null = null;
       const tried: string[] = [];
       for (const rate of plan.steps) {
-        const step = await endToEnd(ctx, pub.url, officeToken, sub.url, deskToken, body, { ...plan, e2eRate: rate, e2eSeconds: plan.stepSeconds });
+        const step = await endToEnd(ctx, pub.url, officeToken, sub.url, deskToken, body, {
+          ...plan,
+          e2eRate: rate,
+          e2eSeconds: plan.stepSeconds,
+        });
         const p99 = step.latencies.length > 0 ? percentile(step.latencies, 99) : Infinity;
         const holds = step.missing === 0 && step.rejected === 0 && step.latencies.length === step.sent && p99 <= SUSTAINED_P99_MS;
         tried.push(`${rate}/s p99 ${Number.isFinite(p99) ? p99.toFixed(0) : '—'} ms${holds ? '' : ' ✗'}`);
@@ -320,7 +439,10 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
       });
       const accepted = result['2xx'];
       if (accepted === 0) throw new Error(`no request accepted (${result.non2xx} non-2xx, ${result.errors} errors)`);
-      const refused = result.non2xx + result.errors + result.timeouts > 0 ? `; ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts` : '';
+      const refused =
+        result.non2xx + result.errors + result.timeouts > 0
+          ? `; ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`
+          : '';
       const rt = ceilings?.roundTrip ?? [];
       figures['publisher.accepted_per_s'] = figure(
         accepted / result.duration,
@@ -328,8 +450,18 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
         ceilings?.produce ?? null,
         `autocannon ${plan.cannonConnections} connections × ${plan.cannonSeconds} s, POST /alerts (201 counted)${refused}; gate/subscriber/audit stopped; ceiling: raw KafkaJS produce`,
       );
-      figures['publisher.p50_ms'] = figure(result.latency.p50, 'ms', rt.length > 0 ? percentile(rt, 50) : null, 'HTTP latency under that load; ceiling: raw KafkaJS round-trip p50');
-      figures['publisher.p99_ms'] = figure(result.latency.p99, 'ms', rt.length > 0 ? percentile(rt, 99) : null, 'ceiling: raw KafkaJS round-trip p99');
+      figures['publisher.p50_ms'] = figure(
+        result.latency.p50,
+        'ms',
+        rt.length > 0 ? percentile(rt, 50) : null,
+        'HTTP latency under that load; ceiling: raw KafkaJS round-trip p50',
+      );
+      figures['publisher.p99_ms'] = figure(
+        result.latency.p99,
+        'ms',
+        rt.length > 0 ? percentile(rt, 99) : null,
+        'ceiling: raw KafkaJS round-trip p99',
+      );
     } catch (err) {
       failed(['publisher.accepted_per_s'], 'alerts/s', err);
       failed(['publisher.p50_ms', 'publisher.p99_ms'], 'ms', err);
@@ -342,7 +474,11 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
       await s.stop().catch(() => undefined);
     }
     running.clear();
-    await deleteGroups(ctx, admin, [`${prefix}policy-gate`, `${prefix}audit-logger`, ...[E2E_AGENCY, ...EXTRA_SUBSCRIBERS].map((a) => `${prefix}subscriber-${a}`)]);
+    await deleteGroups(ctx, admin, [
+      `${prefix}policy-gate`,
+      `${prefix}audit-logger`,
+      ...[E2E_AGENCY, ...EXTRA_SUBSCRIBERS].map((a) => `${prefix}subscriber-${a}`),
+    ]);
     await admin.disconnect().catch(() => undefined);
     await collector.stop().catch(() => undefined);
     if (db) await db.drop().catch((err: unknown) => ctx.log(`could not drop ${db?.name}: ${(err as Error).message}`));
@@ -354,13 +490,24 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
   for (const name of SERVICES) {
     const rss = peakRss.get(name);
     figures[`rss.${name}_mb`] =
-      rss === undefined ? notMeasured('MiB', 'the service did not run') : figure(rss, 'MiB', idle, 'peak RSS (VmHWM) of the child process, read just before it was stopped; ceiling: idle Node (ratio = multiple of it)');
+      rss === undefined
+        ? notMeasured('MiB', 'the service did not run')
+        : figure(
+            rss,
+            'MiB',
+            idle,
+            'peak RSS (VmHWM) of the child process, read just before it was stopped; ceiling: idle Node (ratio = multiple of it)',
+          );
   }
   return figures;
 }
 
 /** e2e.stage.<stage>.p50_ms / .p99_ms for the given alerts, once their spans have been exported. */
-async function stageFigures(collector: SpanCollector, alertIds: readonly string[], ceilingAt: (p: number) => number | null): Promise<Figures> {
+async function stageFigures(
+  collector: SpanCollector,
+  alertIds: readonly string[],
+  ceilingAt: (p: number) => number | null,
+): Promise<Figures> {
   // The services export every 200 ms (OTEL_BSP_SCHEDULE_DELAY); wait until the spans stop coming.
   let seen = -1;
   for (let i = 0; i < 20 && collector.spans.length !== seen; i++) {
@@ -372,11 +519,20 @@ async function stageFigures(collector: SpanCollector, alertIds: readonly string[
   const work = { gate_decided_committed: [] as number[], subscriber_stored: [] as number[] };
   for (const s of summariseStages(stageSamples(collector.spans, alertIds, work))) {
     const own = s.stage === 'gate_decided_committed' || s.stage === 'subscriber_stored' ? work[s.stage] : [];
-    const ownNote = own.length > 0 ? `; own span (work without the wait) p50 ${percentile(own, 50).toFixed(1)} ms, p99 ${percentile(own, 99).toFixed(1)} ms` : '';
+    const ownNote =
+      own.length > 0
+        ? `; own span (work without the wait) p50 ${percentile(own, 50).toFixed(1)} ms, p99 ${percentile(own, 99).toFixed(1)} ms`
+        : '';
     const note = `${s.count} of ${alertIds.length} alerts at ${AT_RATE}/s, from the services' OpenTelemetry spans${ownNote}`;
     const hop = kafkaHop.has(s.stage);
-    out[`e2e.stage.${s.stage}.p50_ms`] = s.p50 === null ? notMeasured('ms', `no spans (${note})`) : figure(s.p50, 'ms', hop ? ceilingAt(50) : null, `${note}${hop ? '; ceiling: raw round-trip p50 (one Kafka hop)' : ''}`);
-    out[`e2e.stage.${s.stage}.p99_ms`] = s.p99 === null ? notMeasured('ms', 'no spans') : figure(s.p99, 'ms', hop ? ceilingAt(99) : null, hop ? 'ceiling: raw round-trip p99 (one Kafka hop)' : '');
+    out[`e2e.stage.${s.stage}.p50_ms`] =
+      s.p50 === null
+        ? notMeasured('ms', `no spans (${note})`)
+        : figure(s.p50, 'ms', hop ? ceilingAt(50) : null, `${note}${hop ? '; ceiling: raw round-trip p50 (one Kafka hop)' : ''}`);
+    out[`e2e.stage.${s.stage}.p99_ms`] =
+      s.p99 === null
+        ? notMeasured('ms', 'no spans')
+        : figure(s.p99, 'ms', hop ? ceilingAt(99) : null, hop ? 'ceiling: raw round-trip p99 (one Kafka hop)' : '');
   }
   return out;
 }
@@ -387,7 +543,12 @@ async function deleteGroups(ctx: BenchContext, admin: Admin, groups: string[]): 
   for (let attempt = 0; attempt < 2 && left.length > 0; attempt++) {
     if (attempt > 0) await sleep(3000);
     const still: string[] = [];
-    for (const g of left) await admin.deleteGroups([g]).catch((err: unknown) => ((err as { groups?: { errorCode?: number }[] }).groups?.[0]?.errorCode === 69 ? undefined : still.push(g)));
+    for (const g of left)
+      await admin
+        .deleteGroups([g])
+        .catch((err: unknown) =>
+          (err as { groups?: { errorCode?: number }[] }).groups?.[0]?.errorCode === 69 ? undefined : still.push(g),
+        );
     left = still;
   }
   if (left.length > 0) ctx.log(`services: could not delete consumer group(s) ${left.join(', ')}`);
@@ -398,7 +559,11 @@ function failedIfMissing(figures: Figures, names: string[], unit: string, reason
 }
 
 /** Plain idempotent producer, batches of 500: the records are there before the service starts. */
-async function produce(ctx: BenchContext, topic: string, messages: { key: string | null; value: Buffer; partition?: number }[]): Promise<void> {
+async function produce(
+  ctx: BenchContext,
+  topic: string,
+  messages: { key: string | null; value: Buffer; partition?: number }[],
+): Promise<void> {
   const producer = ctx.kafka('bench-services-load').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
   try {
@@ -438,7 +603,14 @@ async function committed(admin: Admin, groupId: string, topic: string): Promise<
 }
 
 /** Time from the group's assignment until its committed offsets cover `count` records (a non-transactional topic: offset = records). */
-async function untilCommitted(admin: Admin, groupId: string, topic: string, count: number, timeoutMs: number, service: ServiceProcess): Promise<{ assignedAt: number; doneAt: number }> {
+async function untilCommitted(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  count: number,
+  timeoutMs: number,
+  service: ServiceProcess,
+): Promise<{ assignedAt: number; doneAt: number }> {
   const [assignedAt, doneAt] = await Promise.all([
     groupAssigned(admin, groupId, timeoutMs, service),
     pollUntil(async () => (await committed(admin, groupId, topic)) >= count, timeoutMs, `${groupId} commits`, service),
@@ -481,7 +653,10 @@ async function endToEnd(
   const warm = new LatencyMatcher();
   const matcher = new LatencyMatcher();
   let phase: 'warm' | 'measure' = 'warm';
-  const res = await fetch(`${subscriberUrl}/stream`, { headers: { authorization: `Bearer ${deskToken}`, accept: 'text/event-stream' }, signal: abort.signal });
+  const res = await fetch(`${subscriberUrl}/stream`, {
+    headers: { authorization: `Bearer ${deskToken}`, accept: 'text/event-stream' },
+    signal: abort.signal,
+  });
   if (!res.ok || !res.body) throw new Error(`GET /stream answered ${res.status}`);
   const reading = (async () => {
     const parser = new SseParser();
@@ -518,7 +693,9 @@ async function endToEnd(
   };
   try {
     for (let i = 0; i < 5; i++) await post(warm);
-    await pollUntil(async () => warm.pending === 0, 30_000, 'e2e warm-up').catch(() => ctx.log(`e2e: ${warm.pending} warm-up alerts did not arrive`));
+    await pollUntil(async () => warm.pending === 0, 30_000, 'e2e warm-up').catch(() =>
+      ctx.log(`e2e: ${warm.pending} warm-up alerts did not arrive`),
+    );
     phase = 'measure';
     rejected = 0;
     const total = plan.e2eRate * plan.e2eSeconds;

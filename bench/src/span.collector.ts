@@ -42,7 +42,13 @@ export function parseOtlpJson(body: OtlpRequest, alertIdKey: string): CollectedS
     const service = attr(rs.resource?.attributes, 'service.name') ?? 'unknown';
     for (const ss of rs.scopeSpans ?? []) {
       for (const s of ss.spans ?? []) {
-        out.push({ name: s.name, service, alertId: attr(s.attributes, alertIdKey), startMs: nanosToMs(s.startTimeUnixNano), endMs: nanosToMs(s.endTimeUnixNano) });
+        out.push({
+          name: s.name,
+          service,
+          alertId: attr(s.attributes, alertIdKey),
+          startMs: nanosToMs(s.startTimeUnixNano),
+          endMs: nanosToMs(s.endTimeUnixNano),
+        });
       }
     }
   }
@@ -68,7 +74,8 @@ export class SpanCollector {
         try {
           let raw = Buffer.concat(chunks);
           if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
-          if (req.url !== '/v1/traces' || !String(req.headers['content-type'] ?? '').includes('json')) throw new Error('not OTLP/JSON traces');
+          if (req.url !== '/v1/traces' || !String(req.headers['content-type'] ?? '').includes('json'))
+            throw new Error('not OTLP/JSON traces');
           this.spans.push(...parseOtlpJson(JSON.parse(raw.toString('utf8')) as OtlpRequest, this.alertIdKey));
           res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         } catch {

@@ -36,7 +36,9 @@ export function groupCpuTicks(pgid: number): { ticks: number; processes: number;
 /** A short name for a stack process: the app of dist/apps/<app>/src/<entry>.js, else the script. */
 function processName(pid: string): string {
   try {
-    const cmd = readFileSync(join('/proc', pid, 'cmdline'), 'utf8').split('\0').join(' ');
+    const cmd = readFileSync(join('/proc', pid, 'cmdline'), 'utf8')
+      .split('\0')
+      .join(' ');
     const app = /apps\/([a-z-]+)\/src\/([a-z.]+)\.js/.exec(cmd);
     if (app) return app[2] === 'main' ? app[1]! : `${app[1]!} (${app[2]!})`;
     return /([\w.-]+\.js)/.exec(cmd)?.[1] ?? cmd.slice(0, 40);
@@ -58,7 +60,10 @@ export async function benchStack(ctx: BenchContext, idleSeconds: number): Promis
   await admin.connect();
   try {
     const { groups } = await admin.describeGroups(['policy-gate']);
-    if ((groups[0]?.members.length ?? 0) > 0) return Object.fromEntries(names.map((n) => [n, notMeasured(n.endsWith('_s') ? 's' : '%', 'another npm start stack is running on this broker')]));
+    if ((groups[0]?.members.length ?? 0) > 0)
+      return Object.fromEntries(
+        names.map((n) => [n, notMeasured(n.endsWith('_s') ? 's' : '%', 'another npm start stack is running on this broker')]),
+      );
   } finally {
     await admin.disconnect();
   }
@@ -80,11 +85,16 @@ export async function benchStack(ctx: BenchContext, idleSeconds: number): Promis
       if (output.includes('Backbone is running.')) resolve();
     });
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => reject(new Error(`npm start exited (${code}) before it was ready: ${output.split('\n').slice(-4).join(' ')}`)));
+    child.on('exit', (code) =>
+      reject(new Error(`npm start exited (${code}) before it was ready: ${output.split('\n').slice(-4).join(' ')}`)),
+    );
   });
   try {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('npm start not ready within 600 s')), 600_000)))]).finally(() => clearTimeout(timer));
+    await Promise.race([
+      ready,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('npm start not ready within 600 s')), 600_000))),
+    ]).finally(() => clearTimeout(timer));
     const readyS = (performance.now() - started) / 1000;
     // Let start-up work (consumer joins, first checkpoints) settle before the idle window.
     await sleep(5000);
@@ -100,12 +110,24 @@ export async function benchStack(ctx: BenchContext, idleSeconds: number): Promis
       .sort((x, y) => y[1] - x[1])
       .map(([name, p]) => `${name} ${p.toFixed(1)} %`);
     return {
-      'start.ready_s': figure(readyS, 's', 30, 'node scripts/start.js on a built tree, broker already up: every service ready and the demo data loaded; ceiling: the 30 s goal'),
-      'idle.cpu_percent': figure(percent, '% of one core', 5, `all ${b.processes} processes of the npm start stack over ${seconds.toFixed(0)} idle s (${shares.join(', ')}); ceiling: the 5 % goal`),
+      'start.ready_s': figure(
+        readyS,
+        's',
+        30,
+        'node scripts/start.js on a built tree, broker already up: every service ready and the demo data loaded; ceiling: the 30 s goal',
+      ),
+      'idle.cpu_percent': figure(
+        percent,
+        '% of one core',
+        5,
+        `all ${b.processes} processes of the npm start stack over ${seconds.toFixed(0)} idle s (${shares.join(', ')}); ceiling: the 5 % goal`,
+      ),
     };
   } catch (err) {
     ctx.log(`stack: ${(err as Error).message}`);
-    return Object.fromEntries(names.map((n) => [n, notMeasured(n.endsWith('_s') ? 's' : '%', `not measured: ${(err as Error).message.split('\n')[0]}`)]));
+    return Object.fromEntries(
+      names.map((n) => [n, notMeasured(n.endsWith('_s') ? 's' : '%', `not measured: ${(err as Error).message.split('\n')[0]}`)]),
+    );
   } finally {
     if (!exited) {
       process.kill(pgid, 'SIGTERM');

@@ -4,7 +4,13 @@ import type { CollectedSpan } from './span.collector.js';
 import { nanosToMs, parseOtlpJson } from './span.collector.js';
 import { stageSamples, summariseStages } from './stage.breakdown.js';
 
-const span = (name: string, alertId: string | null, startMs: number, endMs: number): CollectedSpan => ({ name, service: 's', alertId, startMs, endMs });
+const span = (name: string, alertId: string | null, startMs: number, endMs: number): CollectedSpan => ({
+  name,
+  service: 's',
+  alertId,
+  startMs,
+  endMs,
+});
 
 describe('stage breakdown', () => {
   it('splits one alert path into stages that add up to the whole', () => {
@@ -16,7 +22,13 @@ describe('stage breakdown', () => {
       span(SPANS.deskSent, 'a1', 1131, 1135),
     ];
     const s = stageSamples(spans, ['a1']);
-    expect(s).toEqual({ http_accepted: [30], publisher_commit: [20], gate_decided_committed: [75], subscriber_stored: [30], desk_sent: [5] });
+    expect(s).toEqual({
+      http_accepted: [30],
+      publisher_commit: [20],
+      gate_decided_committed: [75],
+      subscriber_stored: [30],
+      desk_sent: [5],
+    });
     expect(1025 - 1000 + s.gate_decided_committed[0]! + s.subscriber_stored[0]! + s.desk_sent[0]!).toBe(1135 - 1000);
   });
 
@@ -43,7 +55,18 @@ describe('OTLP/JSON parsing', () => {
         resourceSpans: [
           {
             resource: { attributes: [{ key: 'service.name', value: { stringValue: 'policy-gate' } }] },
-            scopeSpans: [{ spans: [{ name: 'x', startTimeUnixNano: '1000000', endTimeUnixNano: '3000000', attributes: [{ key: 'k', value: { stringValue: 'a9' } }] }] }],
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    name: 'x',
+                    startTimeUnixNano: '1000000',
+                    endTimeUnixNano: '3000000',
+                    attributes: [{ key: 'k', value: { stringValue: 'a9' } }],
+                  },
+                ],
+              },
+            ],
           },
         ],
       },

@@ -17,7 +17,11 @@ export type Stage = (typeof STAGES)[number];
  * The last three and the publisher commit's end add up to the alert's whole path, queueing included.
  * `work` receives the gate's and the subscriber's own span durations (their work without the wait).
  */
-export function stageSamples(spans: readonly CollectedSpan[], alertIds: Iterable<string>, work: Record<'gate_decided_committed' | 'subscriber_stored', number[]> = { gate_decided_committed: [], subscriber_stored: [] }): Record<Stage, number[]> {
+export function stageSamples(
+  spans: readonly CollectedSpan[],
+  alertIds: Iterable<string>,
+  work: Record<'gate_decided_committed' | 'subscriber_stored', number[]> = { gate_decided_committed: [], subscriber_stored: [] },
+): Record<Stage, number[]> {
   const byAlert = new Map<string, Map<string, CollectedSpan>>();
   for (const s of spans) {
     if (!s.alertId) continue;
@@ -27,7 +31,13 @@ export function stageSamples(spans: readonly CollectedSpan[], alertIds: Iterable
     const had = named.get(s.name);
     if (!had || s.endMs < had.endMs) named.set(s.name, s);
   }
-  const out: Record<Stage, number[]> = { http_accepted: [], publisher_commit: [], gate_decided_committed: [], subscriber_stored: [], desk_sent: [] };
+  const out: Record<Stage, number[]> = {
+    http_accepted: [],
+    publisher_commit: [],
+    gate_decided_committed: [],
+    subscriber_stored: [],
+    desk_sent: [],
+  };
   for (const id of alertIds) {
     const named = byAlert.get(id);
     if (!named) continue;

@@ -110,7 +110,18 @@ export class AlertLoad {
 
   private async send(op: Op, target: string | null): Promise<RequestRecord> {
     const key = `fk-${this.runId}-${++this.seq}`;
-    const rec: RequestRecord = { key, op, target, scenario: this.scenario, attempts: 0, retried: false, status: null, alertId: null, version: null, reason: null };
+    const rec: RequestRecord = {
+      key,
+      op,
+      target,
+      scenario: this.scenario,
+      attempts: 0,
+      retried: false,
+      status: null,
+      alertId: null,
+      version: null,
+      reason: null,
+    };
     this.records.push(rec);
     const path = op === 'create' ? '/alerts' : op === 'update' ? `/alerts/${target}/updates` : `/alerts/${target}/cancel`;
     const body = op === 'cancel' ? { note: key } : alertBody(key);

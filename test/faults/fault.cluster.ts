@@ -20,7 +20,12 @@ export function faultCluster(env: NodeJS.ProcessEnv = process.env): FaultCluster
     home,
     clientPort,
     controllerPort,
-    env: { BACKBONE_HOME: home, BACKBONE_KAFKA_PORT: String(clientPort), BACKBONE_KAFKA_CONTROLLER_PORT: String(controllerPort), BACKBONE_KAFKA_HEAP: '384m' },
+    env: {
+      BACKBONE_HOME: home,
+      BACKBONE_KAFKA_PORT: String(clientPort),
+      BACKBONE_KAFKA_CONTROLLER_PORT: String(controllerPort),
+      BACKBONE_KAFKA_HEAP: '384m',
+    },
   };
 }
 

@@ -50,7 +50,14 @@ export class FaultPipeline {
 
   private async start(name: string): Promise<ServiceProcess> {
     const spec = this.specs.get(name)!;
-    const p = await ServiceProcess.start({ name, app: spec.app, repoRoot: REPO_ROOT, logDir: this.logDir, port: spec.port, env: { ...this.baseEnv, ...spec.env } });
+    const p = await ServiceProcess.start({
+      name,
+      app: spec.app,
+      repoRoot: REPO_ROOT,
+      logDir: this.logDir,
+      port: spec.port,
+      env: { ...this.baseEnv, ...spec.env },
+    });
     this.procs.set(name, p);
     return p;
   }

@@ -44,7 +44,16 @@ export async function checkPipeline(o: {
   schemaOf: (agency: string) => string;
   verifyLedger: () => Promise<{ ok: boolean; rows: number }>;
 }): Promise<CheckReport> {
-  const report: CheckReport = { lost: [], duplicated: [], leaked: [], ledgerMissing: [], ledgerVerified: false, ledgerRows: 0, allowedPairs: 0, deniedPairs: 0 };
+  const report: CheckReport = {
+    lost: [],
+    duplicated: [],
+    leaked: [],
+    ledgerMissing: [],
+    ledgerVerified: false,
+    ledgerRows: 0,
+    allowedPairs: 0,
+    deniedPairs: 0,
+  };
 
   // alerts.submitted: every committed version, and the keys (markers) whose content it carries.
   const byAlert = new Map<string, Submitted[]>();
@@ -61,7 +70,8 @@ export async function checkPipeline(o: {
     versions.add(id);
     byMarker.set(marker, versions);
   }
-  for (const [marker, versions] of byMarker) if (versions.size > 1) report.duplicated.push(`key ${marker} published ${versions.size} times: ${[...versions].join(', ')}`);
+  for (const [marker, versions] of byMarker)
+    if (versions.size > 1) report.duplicated.push(`key ${marker} published ${versions.size} times: ${[...versions].join(', ')}`);
   for (const rec of o.requests) {
     if (rec.status !== 201) continue;
     const found = (byAlert.get(rec.alertId ?? '') ?? []).some((s) => s.alert.version === rec.version);
@@ -82,7 +92,9 @@ export async function checkPipeline(o: {
 
   // Inboxes against the oracle: the latest version, cancelled when the latest is a Cancel.
   for (const agency of o.agencies) {
-    const rows = await o.pool.query<{ alert_id: string; version: number; state: string }>(`SELECT alert_id, version, state FROM ${o.schemaOf(agency)}.alerts`);
+    const rows = await o.pool.query<{ alert_id: string; version: number; state: string }>(
+      `SELECT alert_id, version, state FROM ${o.schemaOf(agency)}.alerts`,
+    );
     const inbox = new Map(rows.rows.map((r) => [r.alert_id, r]));
     for (const [alertId, versions] of byAlert) {
       const first = versions.reduce((a, b) => (a.alert.version <= b.alert.version ? a : b));
@@ -98,7 +110,9 @@ export async function checkPipeline(o: {
       }
       const state = latest.alert.msgType === 'Cancel' ? 'CANCELLED' : 'ACTIVE';
       if (!row || row.version !== latest.alert.version || row.state !== state) {
-        report.lost.push(`${agency} holds ${row ? `${alertId}@${row.version} ${row.state}` : `no ${alertId}`}, expected @${latest.alert.version} ${state}`);
+        report.lost.push(
+          `${agency} holds ${row ? `${alertId}@${row.version} ${row.state}` : `no ${alertId}`}, expected @${latest.alert.version} ${state}`,
+        );
       }
     }
   }

@@ -78,7 +78,8 @@ async function probe(): Promise<void> {
   const rec = await load.create();
   if (rec.status !== 201 || !rec.alertId) throw new Error(`probe not accepted: ${rec.status} ${rec.reason}`);
   await pollUntil(
-    async () => (await pool.query(`SELECT 1 FROM ${subscriberSchemaFor(allowedAgency)}.alerts WHERE alert_id = $1`, [rec.alertId])).rowCount === 1,
+    async () =>
+      (await pool.query(`SELECT 1 FROM ${subscriberSchemaFor(allowedAgency)}.alerts WHERE alert_id = $1`, [rec.alertId])).rowCount === 1,
     { description: `probe ${rec.alertId} in ${allowedAgency}'s inbox`, timeoutMs: 120_000, intervalMs: 100 },
   );
 }
@@ -130,7 +131,10 @@ async function killAndMeasure(name: string): Promise<number> {
 }
 
 async function verifyLedger(): Promise<{ ok: boolean; rows: number }> {
-  const res = await fetch(`${pipeline.url('audit')}/compliance/verify`, { headers: { authorization: `Bearer ${complianceToken}` }, signal: AbortSignal.timeout(60_000) });
+  const res = await fetch(`${pipeline.url('audit')}/compliance/verify`, {
+    headers: { authorization: `Bearer ${complianceToken}` },
+    signal: AbortSignal.timeout(60_000),
+  });
   if (!res.ok) throw new Error(`verify answered ${res.status}`);
   const body = (await res.json()) as { ok?: boolean; rows?: number };
   return { ok: body.ok === true, rows: body.rows ?? 0 };
@@ -138,7 +142,16 @@ async function verifyLedger(): Promise<{ ok: boolean; rows: number }> {
 
 async function check(): Promise<CheckReport> {
   await reader.caughtUp();
-  return checkPipeline({ topics, agencies: AGENCIES, compiled, reader, requests: load.records, pool, schemaOf: subscriberSchemaFor, verifyLedger });
+  return checkPipeline({
+    topics,
+    agencies: AGENCIES,
+    compiled,
+    reader,
+    requests: load.records,
+    pool,
+    schemaOf: subscriberSchemaFor,
+    verifyLedger,
+  });
 }
 
 /**
@@ -196,8 +209,16 @@ async function scenario(name: string, fault: () => Promise<string[] | { skipped:
   const exited = pipeline.exitedOnTheirOwn();
   expect({ scenario: name, exited }).toEqual({ scenario: name, exited: [] });
   expect(accepted).toBeGreaterThan(0);
-  expect({ scenario: name, lost: report.lost.slice(0, 10), missingFromLedger: report.ledgerMissing.slice(0, 10) }).toEqual({ scenario: name, lost: [], missingFromLedger: [] });
-  expect({ scenario: name, duplicated: report.duplicated.slice(0, 10), leaked: report.leaked.slice(0, 10) }).toEqual({ scenario: name, duplicated: [], leaked: [] });
+  expect({ scenario: name, lost: report.lost.slice(0, 10), missingFromLedger: report.ledgerMissing.slice(0, 10) }).toEqual({
+    scenario: name,
+    lost: [],
+    missingFromLedger: [],
+  });
+  expect({ scenario: name, duplicated: report.duplicated.slice(0, 10), leaked: report.leaked.slice(0, 10) }).toEqual({
+    scenario: name,
+    duplicated: [],
+    leaked: [],
+  });
   expect(report.ledgerVerified).toBe(true);
   // The oracle both allowed and denied among the subscribed agencies, or the check proved little.
   expect(report.allowedPairs).toBeGreaterThan(0);
@@ -214,7 +235,11 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
     await createTopics(admin, [topics.submitted], SUBMITTED_PARTITIONS);
     await createTopics(admin, [topics.audit], AUDIT_PARTITIONS);
     await createTopics(admin, [topics.deadLetter], DEAD_LETTER_PARTITIONS);
-    await createTopics(admin, registry.agencies.map((a) => topics.feedFor(a.code)), FEED_PARTITIONS);
+    await createTopics(
+      admin,
+      registry.agencies.map((a) => topics.feedFor(a.code)),
+      FEED_PARTITIONS,
+    );
     allTopics.push(topics.submitted, topics.audit, topics.deadLetter, ...registry.agencies.map((a) => topics.feedFor(a.code)));
 
     db = await createTestDatabase({ label: 'faults' });
@@ -230,7 +255,10 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
       runId,
     );
     const started = [
-      pipeline.add('audit', 'audit-logger', { AUDIT_CONSUMER_GROUP: `${prefix}audit-logger`, AUDIT_SIGNING_KEY_FILE: join(pipeline.logDir, 'signing-key.pem') }),
+      pipeline.add('audit', 'audit-logger', {
+        AUDIT_CONSUMER_GROUP: `${prefix}audit-logger`,
+        AUDIT_SIGNING_KEY_FILE: join(pipeline.logDir, 'signing-key.pem'),
+      }),
       ...[1, 2].map((i) => pipeline.add(`gate-${i}`, 'policy-gate', { GATE_GROUP_ID: `${prefix}policy-gate`, GATE_INSTANCE_ID: `g${i}` })),
       ...AGENCIES.map((a) => pipeline.add(`sub-${a}`, 'agency-subscriber', { AGENCY_CODE: a, PURGE_INTERVAL_MS: '0' })),
       // A loaded 2-core machine replicating to 3 brokers: give a request more than the 4 s default to commit.
@@ -242,11 +270,18 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
     // The oracle must both allow and deny among the subscribed agencies, or the check proves little.
     // The load's alerts as the engine sees them (the e2e oracle's sample with the same area).
     const sample = decide(
-      sampleAlert({ sent: new Date(), urgency: 'Immediate', expires: new Date(Date.now() + 7 * 86_400_000), area: { description: 'Schengen area', countries: ['FR', 'DE'] } }),
+      sampleAlert({
+        sent: new Date(),
+        urgency: 'Immediate',
+        expires: new Date(Date.now() + 7 * 86_400_000),
+        area: { description: 'Schengen area', countries: ['FR', 'DE'] },
+      }),
       compiled,
       new Date(),
     );
-    const allowed = AGENCIES.filter((a) => ['ALLOW', 'ALLOW_WITH_OBLIGATIONS'].includes(sample.outcomes.find((o) => o.agency === a)?.outcome ?? ''));
+    const allowed = AGENCIES.filter((a) =>
+      ['ALLOW', 'ALLOW_WITH_OBLIGATIONS'].includes(sample.outcomes.find((o) => o.agency === a)?.outcome ?? ''),
+    );
     expect(allowed.length).toBeGreaterThan(0);
     expect(allowed.length).toBeLessThan(AGENCIES.length);
     allowedAgency = allowed[0]!;
@@ -271,7 +306,17 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
   it('SIGKILL of every service at random moments, repeatedly, restarted at once', async () => {
     await scenario('sigkill-services', async () => {
       const times: string[] = [];
-      const order = ['gate-1', `sub-${AGENCIES[0]}`, 'audit', 'publisher', 'gate-2', `sub-${AGENCIES[1]}`, `sub-${AGENCIES[2]}`, 'gate-1', 'audit'];
+      const order = [
+        'gate-1',
+        `sub-${AGENCIES[0]}`,
+        'audit',
+        'publisher',
+        'gate-2',
+        `sub-${AGENCIES[1]}`,
+        `sub-${AGENCIES[2]}`,
+        'gate-1',
+        'audit',
+      ];
       for (const name of order) {
         // A random moment under load: between 1 and 4 s after the previous recovery.
         await outageFor(1_000 + Math.random() * 3_000);
@@ -289,22 +334,30 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
       const group = `${prefix}policy-gate`;
       const t0 = performance.now();
       await pipeline.add('gate-3', 'policy-gate', { GATE_GROUP_ID: group, GATE_INSTANCE_ID: 'g3' });
-      await pollUntil(async () => {
-        const m = await members(group);
-        return m.state === 'Stable' && m.ids.length === 3;
-      }, { description: 'three gates sharing the partitions', timeoutMs: 120_000, intervalMs: 100 });
+      await pollUntil(
+        async () => {
+          const m = await members(group);
+          return m.state === 'Stable' && m.ids.length === 3;
+        },
+        { description: 'three gates sharing the partitions', timeoutMs: 120_000, intervalMs: 100 },
+      );
       const added = performance.now() - t0;
       await outageFor(3_000);
       const t1 = performance.now();
       await pipeline.remove('gate-1');
-      await pollUntil(async () => {
-        const m = await members(group);
-        return m.state === 'Stable' && m.ids.length === 2;
-      }, { description: 'two gates left sharing the partitions', timeoutMs: 120_000, intervalMs: 100 });
+      await pollUntil(
+        async () => {
+          const m = await members(group);
+          return m.state === 'Stable' && m.ids.length === 2;
+        },
+        { description: 'two gates left sharing the partitions', timeoutMs: 120_000, intervalMs: 100 },
+      );
       const removed = performance.now() - t1;
       const t2 = performance.now();
       await probe();
-      return [`added-to-working ${seconds(added)}, removed-to-rebalanced ${seconds(removed)}, probe end to end ${seconds(performance.now() - t2)}`];
+      return [
+        `added-to-working ${seconds(added)}, removed-to-rebalanced ${seconds(removed)}, probe end to end ${seconds(performance.now() - t2)}`,
+      ];
     });
   });
 
@@ -313,7 +366,10 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
       let killed = 0;
       for (let i = 0; i < 3; i++) {
         await outageFor(2_000);
-        const r = await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [db.name]);
+        const r = await pool.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+          [db.name],
+        );
         killed += r.rowCount ?? 0;
       }
       const t0 = performance.now();
@@ -335,7 +391,9 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
       const restarted = performance.now() - t0;
       const t1 = performance.now();
       await probe();
-      return [`node ${node} down ${seconds(t0 - died)}, restart ${seconds(restarted)}, restart-to-working ${seconds(performance.now() - t1 + restarted)}`];
+      return [
+        `node ${node} down ${seconds(t0 - died)}, restart ${seconds(restarted)}, restart-to-working ${seconds(performance.now() - t1 + restarted)}`,
+      ];
     });
   });
 

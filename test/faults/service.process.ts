@@ -29,7 +29,14 @@ export class ServiceProcess {
     });
   }
 
-  static async start(o: { name: string; app: string; repoRoot: string; logDir: string; port: number; env: Record<string, string> }): Promise<ServiceProcess> {
+  static async start(o: {
+    name: string;
+    app: string;
+    repoRoot: string;
+    logDir: string;
+    port: number;
+    env: Record<string, string>;
+  }): Promise<ServiceProcess> {
     const logFile = join(o.logDir, `${o.name}.log`);
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;

@@ -28,7 +28,12 @@ export class TopicReader {
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.groupId, readUncommitted: false, sessionTimeout: 6_000, heartbeatInterval: 1_000 });
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      readUncommitted: false,
+      sessionTimeout: 6_000,
+      heartbeatInterval: 1_000,
+    });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (event) => {
       if (event.payload.restart || this.stopped) return;
@@ -42,7 +47,13 @@ export class TopicReader {
       autoCommitThreshold: 1,
       eachMessage: async ({ topic, partition, message }) => {
         if (!message.value) return;
-        this.seen.set(`${topic}/${partition}/${message.offset}`, { topic, partition, offset: message.offset, value: message.value, timestamp: message.timestamp });
+        this.seen.set(`${topic}/${partition}/${message.offset}`, {
+          topic,
+          partition,
+          offset: message.offset,
+          value: message.value,
+          timestamp: message.timestamp,
+        });
       },
     });
   }

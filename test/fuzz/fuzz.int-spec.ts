@@ -25,7 +25,8 @@ async function kafkaFuzz(): Promise<RunKafkaFuzz | null> {
     const mod = (await import(specifier)) as { runKafkaFuzz?: RunKafkaFuzz };
     return mod.runKafkaFuzz ?? null;
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Could not locate module/.test(String(err))) return null;
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Could not locate module/.test(String(err)))
+      return null;
     throw err;
   }
 }

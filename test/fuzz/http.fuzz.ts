@@ -139,7 +139,13 @@ function alertBody(): Record<string, unknown> {
     informationAccuracy: 2,
     addressing: { mode: 'ALL' },
     area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-    subject: { familyName: 'Doe', forenames: 'J', dateOfBirth: '1980-01-02', nationalities: ['FR'], identityDocuments: [{ kind: 'PASSPORT', number: 'X1', issuingCountry: 'FR' }] },
+    subject: {
+      familyName: 'Doe',
+      forenames: 'J',
+      dateOfBirth: '1980-01-02',
+      nationalities: ['FR'],
+      identityDocuments: [{ kind: 'PASSPORT', number: 'X1', issuingCountry: 'FR' }],
+    },
     expires: new Date(Date.now() + 86_400_000).toISOString(),
   };
 }
@@ -163,15 +169,39 @@ const ROUTES: readonly Route[] = [
   { service: 'subscriber', method: 'GET', path: '/inbox/{alert}', role: 'desk' },
   { service: 'subscriber', method: 'POST', path: '/inbox/{alert}/ack', role: 'desk' },
   { service: 'subscriber', method: 'GET', path: '/stream', role: 'desk', query: ['lastEventId'] },
-  { service: 'subscriber', method: 'POST', path: '/desks', role: 'operator', body: () => ({ name: 'fuzz-desk', filter: { regions: ['EUROPE'], noticeTypes: ['RED'] } }) },
+  {
+    service: 'subscriber',
+    method: 'POST',
+    path: '/desks',
+    role: 'operator',
+    body: () => ({ name: 'fuzz-desk', filter: { regions: ['EUROPE'], noticeTypes: ['RED'] } }),
+  },
   { service: 'subscriber', method: 'GET', path: '/desks', role: 'operator' },
   { service: 'subscriber', method: 'DELETE', path: '/desks/{name}', role: 'operator' },
   { service: 'audit', method: 'GET', path: '/compliance/verify', role: 'compliance' },
   { service: 'audit', method: 'GET', path: '/compliance/alerts/{alert}/trail', role: 'compliance' },
-  { service: 'audit', method: 'GET', path: '/compliance/agencies/{agency}/received', role: 'compliance', query: ['since', 'until', 'type', 'originator', 'noticeType', 'limit', 'after'] },
-  { service: 'audit', method: 'GET', path: '/compliance/export', role: 'compliance', query: ['agency', 'since', 'until', 'format', 'type'] },
+  {
+    service: 'audit',
+    method: 'GET',
+    path: '/compliance/agencies/{agency}/received',
+    role: 'compliance',
+    query: ['since', 'until', 'type', 'originator', 'noticeType', 'limit', 'after'],
+  },
+  {
+    service: 'audit',
+    method: 'GET',
+    path: '/compliance/export',
+    role: 'compliance',
+    query: ['agency', 'since', 'until', 'format', 'type'],
+  },
   { service: 'audit', method: 'POST', path: '/compliance/replay', role: 'compliance', body: () => ({ agency: AGENCY, ...NOW_RANGE() }) },
-  { service: 'audit', method: 'POST', path: '/compliance/what-if', role: 'compliance', body: () => ({ policy: '2026-11-01', ...NOW_RANGE() }) },
+  {
+    service: 'audit',
+    method: 'POST',
+    path: '/compliance/what-if',
+    role: 'compliance',
+    body: () => ({ policy: '2026-11-01', ...NOW_RANGE() }),
+  },
   ...(['publisher', 'gate', 'subscriber', 'audit'] as const).flatMap((service) => [
     { service, method: 'GET', path: '/health/live', role: 'none' as const },
     { service, method: 'GET', path: '/health/ready', role: 'none' as const },
@@ -229,7 +259,9 @@ function randomJson(rng: Rng, depth: number): unknown {
     case 6:
       return Array.from({ length: rng.int(4) }, () => randomJson(rng, depth - 1));
     default:
-      return Object.fromEntries(Array.from({ length: rng.int(4) }, () => [rng.pick(SPECIAL_STRINGS.slice(0, 30)), randomJson(rng, depth - 1)]));
+      return Object.fromEntries(
+        Array.from({ length: rng.int(4) }, () => [rng.pick(SPECIAL_STRINGS.slice(0, 30)), randomJson(rng, depth - 1)]),
+      );
   }
 }
 
@@ -251,7 +283,11 @@ async function startStack(log: (l: string) => void): Promise<Stack> {
   const admin = testKafka('admin', uniqueName('fuzz-admin')).admin();
   await admin.connect();
   await createTopics(admin, [topics.submitted], SUBMITTED_PARTITIONS);
-  await createTopics(admin, allTopics.filter((t) => t !== topics.submitted), 1);
+  await createTopics(
+    admin,
+    allTopics.filter((t) => t !== topics.submitted),
+    1,
+  );
   const db: TestDatabase = await createTestDatabase({ label: 'fuzz' });
   const connection = testKafkaConnection('admin');
   const closers: (() => Promise<unknown>)[] = [
@@ -274,14 +310,28 @@ async function startStack(log: (l: string) => void): Promise<Stack> {
         kafka: KafkaConfig.of(connection, prefix),
         // A generous publish deadline: the fuzz tests input handling on a loaded 2-core machine, not
         // capacity (an honest 503 kafka-unavailable under that load is not what it looks for).
-        config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, POLICIES_DIR: POLICIES, PUBLISH_FLUSH_INTERVAL_MS: 2, PUBLISH_TIMEOUT_MS: 30_000 }),
+        config: PublisherConfig.of({
+          PORT: 0,
+          DATABASE_URL: db.url,
+          POLICIES_DIR: POLICIES,
+          PUBLISH_FLUSH_INTERVAL_MS: 2,
+          PUBLISH_TIMEOUT_MS: 30_000,
+        }),
       }),
       logger,
       port: 0,
       shutdownHooks: false,
     });
     closers.push(() => publisher.close());
-    const gate: TestGate = await startTestGate({ kafka: connection, databaseUrl: db.url, prefix, policiesDir: POLICIES, instanceId: uniqueName('fuzz'), groupId: uniqueName('fuzz-gate'), logger });
+    const gate: TestGate = await startTestGate({
+      kafka: connection,
+      databaseUrl: db.url,
+      prefix,
+      policiesDir: POLICIES,
+      instanceId: uniqueName('fuzz'),
+      groupId: uniqueName('fuzz-gate'),
+      logger,
+    });
     closers.push(() => gate.close());
     const reviewer = (await gate.repository.issueReviewer('fuzz.reviewer')).token;
     const audit: RunningService = await startService({
@@ -299,7 +349,9 @@ async function startStack(log: (l: string) => void): Promise<Stack> {
       shutdownHooks: false,
     });
     closers.push(() => audit.close());
-    const compliance = (await issueComplianceUser(audit.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME).pool, 'fuzz-compliance', COMPLIANCE_REPLAYER_ROLE)).token;
+    const compliance = (
+      await issueComplianceUser(audit.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME).pool, 'fuzz-compliance', COMPLIANCE_REPLAYER_ROLE)
+    ).token;
     const operator = issueToken().token;
     const sub: RunningAgencySubscriber = await startTestSubscriber({
       agency: AGENCY,
@@ -370,7 +422,13 @@ function generate(rng: Rng, stack: Stack): Request {
   if (route.query && rng.chance(0.8)) {
     for (const key of route.query) {
       if (!rng.chance(0.5)) continue;
-      const v = rng.chance(0.4) ? (key === 'since' || key === 'until' ? NOW_RANGE()[key]! : key === 'agency' ? AGENCY : String(rng.int(100))) : rng.pick(SPECIAL_STRINGS);
+      const v = rng.chance(0.4)
+        ? key === 'since' || key === 'until'
+          ? NOW_RANGE()[key]!
+          : key === 'agency'
+            ? AGENCY
+            : String(rng.int(100))
+        : rng.pick(SPECIAL_STRINGS);
       query.push(`${key}=${enc(v)}`);
       if (rng.chance(0.05)) query.push(`${key}=${enc(rng.pick(SPECIAL_STRINGS))}`);
     }
@@ -381,8 +439,17 @@ function generate(rng: Rng, stack: Stack): Request {
   const auth = rng.next();
   if (auth < 0.75 && roleToken) headers['authorization'] = `Bearer ${roleToken}`;
   else if (auth < 0.85) headers['authorization'] = `Bearer ${rng.pick(Object.values(stack.tokens))}`;
-  else if (auth < 0.95) headers['authorization'] = rng.pick(['Bearer', 'Basic abc', 'Bearer bbk_0000000000000000.AAAA', `Bearer ${'x'.repeat(3000)}`, 'bearer  ', 'Bearer \t']);
-  if (rng.chance(0.3)) headers['idempotency-key'] = rng.chance(0.7) ? `fuzz-${rng.int(200)}` : enc(rng.pick(SPECIAL_STRINGS)).slice(0, 300) || 'k';
+  else if (auth < 0.95)
+    headers['authorization'] = rng.pick([
+      'Bearer',
+      'Basic abc',
+      'Bearer bbk_0000000000000000.AAAA',
+      `Bearer ${'x'.repeat(3000)}`,
+      'bearer  ',
+      'Bearer \t',
+    ]);
+  if (rng.chance(0.3))
+    headers['idempotency-key'] = rng.chance(0.7) ? `fuzz-${rng.int(200)}` : enc(rng.pick(SPECIAL_STRINGS)).slice(0, 300) || 'k';
   if (route.path === '/stream' && rng.chance(0.5)) headers['last-event-id'] = enc(rng.pick(SPECIAL_STRINGS)).slice(0, 100);
   let body: string | undefined;
   if (method !== 'GET' && method !== 'HEAD') {
@@ -392,13 +459,39 @@ function generate(rng: Rng, stack: Stack): Request {
     else if (route.body && kind < 0.75) value = mutate(rng, route.body());
     else if (kind < 0.9) value = randomJson(rng, 3);
     if (value !== undefined) body = JSON.stringify(value);
-    else if (kind < 0.95) body = rng.pick(['{', '{"a":', '[1,2', '\u0000', 'not json', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '"\\ud800"', '{"a":"\\u0000"}']);
+    else if (kind < 0.95)
+      body = rng.pick([
+        '{',
+        '{"a":',
+        '[1,2',
+        '\u0000',
+        'not json',
+        '{"__proto__":{"x":1}}',
+        '{"constructor":{"prototype":{}}}',
+        '"\\ud800"',
+        '{"a":"\\u0000"}',
+      ]);
     const ct = rng.next();
     if (body !== undefined) {
-      headers['content-type'] = ct < 0.85 ? 'application/json' : rng.pick(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'multipart/form-data', 'application/problem+json', '']);
+      headers['content-type'] =
+        ct < 0.85
+          ? 'application/json'
+          : rng.pick([
+              'text/plain',
+              'application/x-www-form-urlencoded',
+              'application/json; charset=latin1',
+              'multipart/form-data',
+              'application/problem+json',
+              '',
+            ]);
     }
   }
-  return { method, url: `${stack.urls[route.service]}${path}${query.length > 0 ? `?${query.join('&')}` : ''}`, headers, ...(body !== undefined ? { body } : {}) };
+  return {
+    method,
+    url: `${stack.urls[route.service]}${path}${query.length > 0 ? `?${query.join('&')}` : ''}`,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  };
 }
 
 /** Sends one request; an event stream is closed as soon as its head is in. */
@@ -406,7 +499,12 @@ async function send(req: Request): Promise<{ status: number; contentType: string
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), 15_000);
   try {
-    const res = await fetch(req.url, { method: req.method, headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}), signal: abort.signal });
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers: req.headers,
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      signal: abort.signal,
+    });
     const contentType = res.headers.get('content-type') ?? '';
     if (contentType.startsWith('text/event-stream')) {
       abort.abort();
@@ -469,7 +567,8 @@ export async function runHttpFuzz(opts: HttpFuzzOptions): Promise<HttpFuzzResult
           result.unreasoned++;
           record('refusal without problem+json reason');
         }
-        if (result.inputs % 2000 === 0) opts.log(`fuzz: ${result.inputs} http inputs, ${result.serverErrors} 5xx, ${result.unreasoned} without reason`);
+        if (result.inputs % 2000 === 0)
+          opts.log(`fuzz: ${result.inputs} http inputs, ${result.serverErrors} 5xx, ${result.unreasoned} without reason`);
       }
     };
     await Promise.all(Array.from({ length: opts.concurrency ?? 8 }, worker));

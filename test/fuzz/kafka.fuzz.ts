@@ -110,7 +110,15 @@ export async function runKafkaFuzz(opts: KafkaFuzzOptions): Promise<KafkaFuzzRes
     policy: addressingTestPolicy(AGENCIES),
     logger,
   });
-  const sub = await startTestSubscriber({ agency: 'DE-NCB', kafka: testKafkaConnection('admin'), prefix, databaseUrl: db.url, groupId: groups.sub, logger, consumerSafety: fast });
+  const sub = await startTestSubscriber({
+    agency: 'DE-NCB',
+    kafka: testKafkaConnection('admin'),
+    prefix,
+    databaseUrl: db.url,
+    groupId: groups.sub,
+    logger,
+    consumerSafety: fast,
+  });
   const audit = await startTestAuditLogger({
     kafka: testKafkaConnection('admin'),
     prefix,
@@ -133,9 +141,20 @@ export async function runKafkaFuzz(opts: KafkaFuzzOptions): Promise<KafkaFuzzRes
       if (target === 'gate') valid = alertCodec.encode(sampleAlert({ alertId: id, headline, sent: new Date() }));
       else if (target === 'feed') {
         const alert = sampleAlert({ alertId: id, headline });
-        valid = deliveryCodec.encode(sampleDelivery({ deliveryId: uuid(), recipient: 'DE-NCB', alertId: id, alertVersion: 1, msgType: alert.msgType, alert: alertCodec.encode(alert) }));
+        valid = deliveryCodec.encode(
+          sampleDelivery({
+            deliveryId: uuid(),
+            recipient: 'DE-NCB',
+            alertId: id,
+            alertVersion: 1,
+            msgType: alert.msgType,
+            alert: alertCodec.encode(alert),
+          }),
+        );
       } else {
-        valid = auditEventCodec.encode(auditEvent('ACKNOWLEDGED', 'fuzz', { eventId: id, agency: 'DE-NCB', actor: kind === 'unstorable' ? `desk\u0000${i}` : 'desk' }));
+        valid = auditEventCodec.encode(
+          auditEvent('ACKNOWLEDGED', 'fuzz', { eventId: id, agency: 'DE-NCB', actor: kind === 'unstorable' ? `desk\u0000${i}` : 'desk' }),
+        );
       }
       const value = kind === 'random' ? bytes(Math.floor(rnd() * 64)) : kind === 'mutated' ? mutate(valid) : valid;
       inputs.push({ target, kind, key: id, value, id: kind === 'random' || kind === 'mutated' ? null : id });
@@ -145,7 +164,10 @@ export async function runKafkaFuzz(opts: KafkaFuzzOptions): Promise<KafkaFuzzRes
       const chunk = inputs.slice(i, i + 200);
       await producer.sendBatch({
         acks: -1,
-        topicMessages: (['gate', 'feed', 'audit'] as const).map((t) => ({ topic: topicOf[t], messages: chunk.filter((x) => x.target === t).map((x) => ({ key: x.key, value: x.value })) })),
+        topicMessages: (['gate', 'feed', 'audit'] as const).map((t) => ({
+          topic: topicOf[t],
+          messages: chunk.filter((x) => x.target === t).map((x) => ({ key: x.key, value: x.value })),
+        })),
       });
     }
     opts.log(`kafka fuzz: ${inputs.length} records produced; waiting for every group to reach every partition's end`);
@@ -158,7 +180,11 @@ export async function runKafkaFuzz(opts: KafkaFuzzOptions): Promise<KafkaFuzzRes
       [groups.audit, topics.audit, 0n],
     ] as const) {
       try {
-        await pollUntil(async () => (await behind(admin, group, topic, slack)).length === 0, { description: `${group} caught up on ${topic}`, timeoutMs: 120_000, intervalMs: 500 });
+        await pollUntil(async () => (await behind(admin, group, topic, slack)).length === 0, {
+          description: `${group} caught up on ${topic}`,
+          timeoutMs: 120_000,
+          intervalMs: 500,
+        });
       } catch {
         const late = await behind(admin, group, topic, slack);
         stuck += late.length;
@@ -166,11 +192,22 @@ export async function runKafkaFuzz(opts: KafkaFuzzOptions): Promise<KafkaFuzzRes
       }
     }
     // The audit topic also receives what the gate and the subscriber emit while they work: wait again.
-    await pollUntil(async () => (await behind(admin, groups.audit, topics.audit)).length === 0, { description: 'audit caught up', timeoutMs: 60_000 }).catch(() => undefined);
+    await pollUntil(async () => (await behind(admin, groups.audit, topics.audit)).length === 0, {
+      description: 'audit caught up',
+      timeoutMs: 60_000,
+    }).catch(() => undefined);
 
     // The gate's tables are not the audit role's to read: the owner looks at them.
     const owner = new pg.Pool({ connectionString: db.url, max: 2 });
-    const outcomes = await account(inputs, { kafka, db: audit.pool, owner, gateParked: topics.deadLetter, subParked, auditTopic: topics.audit, sub });
+    const outcomes = await account(inputs, {
+      kafka,
+      db: audit.pool,
+      owner,
+      gateParked: topics.deadLetter,
+      subParked,
+      auditTopic: topics.audit,
+      sub,
+    });
     await owner.end();
     opts.log(`kafka fuzz: ${JSON.stringify(outcomes.byKind)}`);
     return { records: inputs.length, stuck, lost: outcomes.lost, duplicated: outcomes.duplicated };
@@ -194,7 +231,9 @@ async function behind(admin: Admin, groupId: string, topic: string, slack = 0n):
   const ends = await admin.fetchTopicOffsets(topic);
   const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
   const mine = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-  return ends.filter((e) => BigInt(e.high) > BigInt(e.low) && (mine.get(e.partition) ?? -1n) + slack < BigInt(e.high)).map((e) => e.partition);
+  return ends
+    .filter((e) => BigInt(e.high) > BigInt(e.low) && (mine.get(e.partition) ?? -1n) + slack < BigInt(e.high))
+    .map((e) => e.partition);
 }
 
 interface AccountContext {
@@ -213,20 +252,32 @@ interface AccountContext {
  * inbox, eventId in the ledger). A mutated record that still decodes may be processed under an id
  * we cannot predict: it counts as accounted for when it is not parked (its partition was not stuck).
  */
-async function account(inputs: Input[], ctx: AccountContext): Promise<{ lost: number; duplicated: number; byKind: Record<string, number> }> {
+async function account(
+  inputs: Input[],
+  ctx: AccountContext,
+): Promise<{ lost: number; duplicated: number; byKind: Record<string, number> }> {
   const parkedBy = new Map<string, number>();
   const addParked = (target: string, letters: (DeadLetter | null)[]): void => {
-    for (const l of letters) if (l?.value) parkedBy.set(`${target}:${l.value.toString('base64')}`, (parkedBy.get(`${target}:${l.value.toString('base64')}`) ?? 0) + 1);
+    for (const l of letters)
+      if (l?.value)
+        parkedBy.set(`${target}:${l.value.toString('base64')}`, (parkedBy.get(`${target}:${l.value.toString('base64')}`) ?? 0) + 1);
   };
-  addParked('gate', (await readParked(ctx.kafka, ctx.gateParked)).map((r) => r.letter).filter((l) => l?.service === 'policy-gate'));
-  addParked('feed', (await readParked(ctx.kafka, ctx.subParked)).map((r) => r.letter));
+  addParked(
+    'gate',
+    (await readParked(ctx.kafka, ctx.gateParked)).map((r) => r.letter).filter((l) => l?.service === 'policy-gate'),
+  );
+  addParked(
+    'feed',
+    (await readParked(ctx.kafka, ctx.subParked)).map((r) => r.letter),
+  );
   const ledger = await ctx.db.query<{ event_id: string; reason: string | null; type: string; payload: Buffer | null }>(
     `SELECT event_id::text, reason, type, payload FROM audit.ledger WHERE topic = $1`,
     [ctx.auditTopic],
   );
   const ledgerById = new Map<string, number>();
   for (const r of ledger.rows) {
-    if (r.type === 'UNKNOWN' && r.payload) parkedBy.set(`audit:${r.payload.toString('base64')}`, (parkedBy.get(`audit:${r.payload.toString('base64')}`) ?? 0) + 1);
+    if (r.type === 'UNKNOWN' && r.payload)
+      parkedBy.set(`audit:${r.payload.toString('base64')}`, (parkedBy.get(`audit:${r.payload.toString('base64')}`) ?? 0) + 1);
     else ledgerById.set(r.event_id, (ledgerById.get(r.event_id) ?? 0) + 1);
   }
   const decided = new Map<string, number>();
@@ -235,7 +286,8 @@ async function account(inputs: Input[], ctx: AccountContext): Promise<{ lost: nu
 
   // Identical inputs (e.g. two mutations truncated to nothing) share a content key: each may be parked once.
   const sameBytes = new Map<string, number>();
-  for (const x of inputs) sameBytes.set(`${x.target}:${x.value.toString('base64')}`, (sameBytes.get(`${x.target}:${x.value.toString('base64')}`) ?? 0) + 1);
+  for (const x of inputs)
+    sameBytes.set(`${x.target}:${x.value.toString('base64')}`, (sameBytes.get(`${x.target}:${x.value.toString('base64')}`) ?? 0) + 1);
   let lost = 0;
   let duplicated = 0;
   const byKind: Record<string, number> = {};

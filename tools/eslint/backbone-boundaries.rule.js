@@ -76,11 +76,14 @@ export const boundaries = {
   meta: {
     type: 'problem',
     docs: { description: 'apps never import apps; libs import only lower libs; no import cycles' },
-    schema: [{ type: 'object', properties: { allowAppImports: { type: 'array', items: { type: 'string' } } }, additionalProperties: false }],
+    schema: [
+      { type: 'object', properties: { allowAppImports: { type: 'array', items: { type: 'string' } } }, additionalProperties: false },
+    ],
     messages: {
       appToApp: 'apps/{{from}} imports apps/{{to}}: apps share code through a lib (move it to libs/ with a small index.ts).',
       libToApp: 'libs/{{from}} imports apps/{{to}}: a lib never depends on an app.',
-      upward: 'libs/{{from}} (layer {{fromLayer}}) imports @backbone/{{to}} (layer {{toLayer}}): a lib imports only lower layers (LIB_LAYERS).',
+      upward:
+        'libs/{{from}} (layer {{fromLayer}}) imports @backbone/{{to}} (layer {{toLayer}}): a lib imports only lower layers (LIB_LAYERS).',
       unknownLib: 'libs/{{lib}} has no layer in LIB_LAYERS (tools/eslint/backbone-boundaries.rule.js).',
       cycle: 'import cycle: {{path}}',
     },
@@ -98,7 +101,12 @@ export const boundaries = {
       Program(node) {
         if (me.kind === 'lib' && !layerOf.has(me.name)) context.report({ node, messageId: 'unknownLib', data: { lib: me.name } });
         const path = cycleThrough(root, file, cache);
-        if (path) context.report({ node, messageId: 'cycle', data: { path: path.map((p) => relative(root, p).split(sep).join('/')).join(' -> ') } });
+        if (path)
+          context.report({
+            node,
+            messageId: 'cycle',
+            data: { path: path.map((p) => relative(root, p).split(sep).join('/')).join(' -> ') },
+          });
       },
       'ImportDeclaration, ExportNamedDeclaration, ExportAllDeclaration'(node) {
         if (!node.source) return;

@@ -65,7 +65,9 @@ describe('backbone/boundaries (ESLint rule)', () => {
   });
 
   it('fails a lib importing a lib of its own or a higher layer, an app, or having no layer', async () => {
-    expect(await messagesOf('libs/workspace/src/index.ts')).toEqual([expect.stringContaining('libs/workspace (layer 0) imports @backbone/kafka')]);
+    expect(await messagesOf('libs/workspace/src/index.ts')).toEqual([
+      expect.stringContaining('libs/workspace (layer 0) imports @backbone/kafka'),
+    ]);
     expect(await messagesOf('libs/codec/src/to-app.ts')).toEqual([expect.stringContaining('libs/codec imports apps/beta')]);
     expect(await messagesOf('libs/mystery/src/index.ts')).toEqual([expect.stringContaining('libs/mystery has no layer')]);
   });

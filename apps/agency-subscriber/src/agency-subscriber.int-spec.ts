@@ -98,7 +98,10 @@ afterEach(async () => {
 });
 
 async function waitStored(sub: RunningAgencySubscriber, alertId: string, versions = 1): Promise<void> {
-  await pollUntil(async () => (await sub.inbox.versionCount(alertId)) >= versions, { description: `${versions} version(s) of ${alertId} stored`, timeoutMs: 30_000 });
+  await pollUntil(async () => (await sub.inbox.versionCount(alertId)) >= versions, {
+    description: `${versions} version(s) of ${alertId} stored`,
+    timeoutMs: 30_000,
+  });
 }
 
 describe('agency subscriber (real broker and PostgreSQL)', () => {
@@ -136,9 +139,17 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     const { token } = await sub.desks.create('all', {});
     const feed = world.topics.feedFor(FR);
     const v1 = alertOf({ headline: 'Original headline' });
-    await produceDeliveries(world.producer, feed, [deliveryOf(FR, v1, { executionFlags: ['DO_NOT_ACT_ON_TERRITORY'], noReshare: true, redactedGroups: ['BIOMETRICS'] })]);
+    await produceDeliveries(world.producer, feed, [
+      deliveryOf(FR, v1, { executionFlags: ['DO_NOT_ACT_ON_TERRITORY'], noReshare: true, redactedGroups: ['BIOMETRICS'] }),
+    ]);
     await waitStored(sub, v1.alertId);
-    const v2 = { ...v1, version: 2, msgType: 'Update' as const, headline: 'Updated headline', references: [{ alertId: v1.alertId, version: 1 }] };
+    const v2 = {
+      ...v1,
+      version: 2,
+      msgType: 'Update' as const,
+      headline: 'Updated headline',
+      references: [{ alertId: v1.alertId, version: 1 }],
+    };
     await produceDeliveries(world.producer, feed, [deliveryOf(FR, v2, { noReshare: true })]);
     await waitStored(sub, v1.alertId, 2);
 
@@ -146,7 +157,12 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ version: 2, msgType: 'Update', state: 'ACTIVE', headline: 'Updated headline', noReshare: true });
     expect((updated.body['alert'] as { headline: string }).headline).toBe('Updated headline');
-    const versions = updated.body['versions'] as { version: number; headline: string | null; executionFlags: string[]; redactedGroups: string[] }[];
+    const versions = updated.body['versions'] as {
+      version: number;
+      headline: string | null;
+      executionFlags: string[];
+      redactedGroups: string[];
+    }[];
     expect(versions.map((v) => [v.version, v.headline])).toEqual([
       [1, 'Original headline'],
       [2, 'Updated headline'],
@@ -158,7 +174,14 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     await produceDeliveries(world.producer, feed, [deliveryOf(FR, v3, { recall: true })]);
     await waitStored(sub, v1.alertId, 3);
     const cancelled = await getJson(`${sub.url}/inbox/${v1.alertId}`, token);
-    expect(cancelled.body).toMatchObject({ version: 3, msgType: 'Cancel', state: 'CANCELLED', headline: null, description: null, alert: null });
+    expect(cancelled.body).toMatchObject({
+      version: 3,
+      msgType: 'Cancel',
+      state: 'CANCELLED',
+      headline: null,
+      description: null,
+      alert: null,
+    });
     expect((cancelled.body['versions'] as { headline: string | null }[]).every((v) => v.headline === null)).toBe(true);
     // A late replay of v1 after the cancel brings nothing back.
     await produceDeliveries(world.producer, feed, [deliveryOf(FR, v1, { replay: true })]);
@@ -174,11 +197,33 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     const europeRed = await sub.desks.create('europe-red', { regions: ['EUROPE'], noticeTypes: ['RED'], minSeverity: 'Severe' });
     const all = await sub.desks.create('all', {});
     const feed = world.topics.feedFor(FR);
-    const a = alertOf({ senderRegion: 'EUROPE', noticeType: 'RED', severity: 'Extreme', headline: 'Armed robbery in Lyon', description: 'Sought.' });
+    const a = alertOf({
+      senderRegion: 'EUROPE',
+      noticeType: 'RED',
+      severity: 'Extreme',
+      headline: 'Armed robbery in Lyon',
+      description: 'Sought.',
+    });
     const b = alertOf({ senderRegion: 'AFRICA', noticeType: 'RED', severity: 'Extreme', headline: 'Fraud ring', description: 'Sought.' });
-    const c = alertOf({ senderRegion: 'EUROPE', noticeType: 'YELLOW', severity: 'Extreme', headline: 'Missing person', description: 'Last seen near a ROBBERY scene.' });
-    const d = alertOf({ senderRegion: 'EUROPE', noticeType: 'RED', severity: 'Minor', headline: 'Minor theft', description: 'Suspected of robbery.' });
-    await produceDeliveries(world.producer, feed, [a, b, c, d].map((x) => deliveryOf(FR, x)));
+    const c = alertOf({
+      senderRegion: 'EUROPE',
+      noticeType: 'YELLOW',
+      severity: 'Extreme',
+      headline: 'Missing person',
+      description: 'Last seen near a ROBBERY scene.',
+    });
+    const d = alertOf({
+      senderRegion: 'EUROPE',
+      noticeType: 'RED',
+      severity: 'Minor',
+      headline: 'Minor theft',
+      description: 'Suspected of robbery.',
+    });
+    await produceDeliveries(
+      world.producer,
+      feed,
+      [a, b, c, d].map((x) => deliveryOf(FR, x)),
+    );
     await waitStored(sub, d.alertId);
 
     const filtered = await getJson(`${sub.url}/inbox`, europeRed.token);
@@ -193,7 +238,10 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: Record<string, unknown> } = await getJson(`${sub.url}/inbox?limit=3${cursor ? `&cursor=${cursor}` : ''}`, all.token);
+      const page: { status: number; body: Record<string, unknown> } = await getJson(
+        `${sub.url}/inbox?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+        all.token,
+      );
       seen.push(...(page.body['items'] as { alertId: string }[]).map((i) => i.alertId));
       cursor = page.body['nextCursor'] as string | null;
     } while (cursor);
@@ -202,7 +250,10 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     const ack1 = await getJson(`${sub.url}/inbox/${a.alertId}/ack`, europeRed.token, { method: 'POST' });
     const ack2 = await getJson(`${sub.url}/inbox/${a.alertId}/ack`, europeRed.token, { method: 'POST' });
     expect(ack1).toMatchObject({ status: 200, body: { version: 1, newlyAcknowledged: true } });
-    expect(ack2).toMatchObject({ status: 200, body: { version: 1, newlyAcknowledged: false, acknowledgedAt: ack1.body['acknowledgedAt'] } });
+    expect(ack2).toMatchObject({
+      status: 200,
+      body: { version: 1, newlyAcknowledged: false, acknowledgedAt: ack1.body['acknowledgedAt'] },
+    });
     expect((await getJson(`${sub.url}/inbox/${b.alertId}/ack`, europeRed.token, { method: 'POST' })).status).toBe(404);
     await pollUntil(async () => (await sub.relay.pending()) === 0, { description: 'audit outbox drained' });
     const acks = (await world.auditEvents()).filter((e) => e.type === 'ACKNOWLEDGED');
@@ -211,12 +262,21 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
 
     // The history is filtered per version, as the stream is: v1 (Minor) is not europe-red's to see.
     const e1 = alertOf({ senderRegion: 'EUROPE', noticeType: 'RED', severity: 'Minor', headline: 'Hidden minor headline' });
-    const e2 = { ...e1, version: 2, msgType: 'Update' as const, severity: 'Extreme' as const, headline: 'Escalated', references: [{ alertId: e1.alertId, version: 1 }] };
+    const e2 = {
+      ...e1,
+      version: 2,
+      msgType: 'Update' as const,
+      severity: 'Extreme' as const,
+      headline: 'Escalated',
+      references: [{ alertId: e1.alertId, version: 1 }],
+    };
     await produceDeliveries(world.producer, feed, [deliveryOf(FR, e1), deliveryOf(FR, e2)]);
     await waitStored(sub, e1.alertId, 2);
     const narrow = await getJson(`${sub.url}/inbox/${e1.alertId}`, europeRed.token);
     expect(narrow.status).toBe(200);
-    expect((narrow.body['versions'] as { version: number; headline: string | null }[]).map((v) => [v.version, v.headline])).toEqual([[2, 'Escalated']]);
+    expect((narrow.body['versions'] as { version: number; headline: string | null }[]).map((v) => [v.version, v.headline])).toEqual([
+      [2, 'Escalated'],
+    ]);
     expect(JSON.stringify(narrow.body)).not.toContain('Hidden minor headline');
     const wide = await getJson(`${sub.url}/inbox/${e1.alertId}`, all.token);
     expect((wide.body['versions'] as { version: number }[]).map((v) => v.version)).toEqual([1, 2]);
@@ -225,11 +285,14 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
   it('sends each outbox event once when two relays of one agency flush the same outbox concurrently', async () => {
     world = await new World().init([FR]);
     const dbs = await Promise.all([openSubscriberDatabase(world.db.url, FR, 2), openSubscriberDatabase(world.db.url, FR, 2)]);
-    const relays = dbs.map((db, i) => new AuditRelay(testKafka('admin', uniqueName(`sub-relay-${i}`)), db, world!.topics.audit, logger, 60_000));
+    const relays = dbs.map(
+      (db, i) => new AuditRelay(testKafka('admin', uniqueName(`sub-relay-${i}`)), db, world!.topics.audit, logger, 60_000),
+    );
     try {
       const total = 2000;
       await dbs[0]!.transaction(async (tx) => {
-        for (let i = 0; i < total; i++) await queueAuditEvent(tx, null, 'PURGED', { actor: FR, agency: FR, alertId: null, details: { n: String(i) } });
+        for (let i = 0; i < total; i++)
+          await queueAuditEvent(tx, null, 'PURGED', { actor: FR, agency: FR, alertId: null, details: { n: String(i) } });
       });
       await Promise.all(relays.map((r) => r.start()));
       await Promise.all(relays.map((r) => r.drain()));
@@ -251,7 +314,11 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     const feed = world.topics.feedFor(FR);
     const batch1 = [1, 2, 3].map((i) => alertOf({ headline: `first ${i}` }));
     const other = alertOf({ senderRegion: 'AMERICAS', headline: 'not for this desk' });
-    await produceDeliveries(world.producer, feed, [...batch1, other].map((x) => deliveryOf(FR, x)));
+    await produceDeliveries(
+      world.producer,
+      feed,
+      [...batch1, other].map((x) => deliveryOf(FR, x)),
+    );
 
     const s1 = await world.stream(sub, token);
     expect(s1.status).toBe(200);
@@ -263,7 +330,11 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     const lastId = s1.events[s1.events.length - 1]!.id;
 
     const missed = [1, 2].map((i) => alertOf({ headline: `while away ${i}` }));
-    await produceDeliveries(world.producer, feed, missed.map((x) => deliveryOf(FR, x)));
+    await produceDeliveries(
+      world.producer,
+      feed,
+      missed.map((x) => deliveryOf(FR, x)),
+    );
     await waitStored(sub, missed[1]!.alertId);
     const s2 = await world.stream(sub, token, lastId);
     await pollUntil(() => s2.events.length >= 2, { description: 'missed events replayed', timeoutMs: 30_000 });
@@ -272,7 +343,15 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     await pollUntil(() => s2.events.length >= 3, { description: 'live event after resume', timeoutMs: 30_000 });
 
     const all = [...s1.events, ...s2.events];
-    expect(all.map((e) => e.data['headline'])).toEqual(['first 1', 'first 2', 'first 3', 'live 1', 'while away 1', 'while away 2', 'live 2']);
+    expect(all.map((e) => e.data['headline'])).toEqual([
+      'first 1',
+      'first 2',
+      'first 3',
+      'live 1',
+      'while away 1',
+      'while away 2',
+      'live 2',
+    ]);
     const ids = all.map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort((x, y) => x - y)).toEqual(ids);
@@ -286,7 +365,11 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     const feed = world.topics.feedFor(FR);
     const expired = alertOf({ expires: new Date(Date.now() - 60_000) });
     const fresh = alertOf({ expires: null });
-    await produceDeliveries(world.producer, feed, [expired, fresh].map((x) => deliveryOf(FR, x)));
+    await produceDeliveries(
+      world.producer,
+      feed,
+      [expired, fresh].map((x) => deliveryOf(FR, x)),
+    );
     await waitStored(sub, fresh.alertId);
 
     const now = await sub.purgeNow();
@@ -305,10 +388,17 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
       ].sort(),
     );
     expect((await getJson(`${sub.url}/inbox`, token)).body['items']).toEqual([]);
-    const rows = (await sub.inbox.dataSource.query(`SELECT count(*) AS n FROM alert_versions WHERE content IS NOT NULL OR headline IS NOT NULL`)) as { n: string }[];
+    const rows = (await sub.inbox.dataSource.query(
+      `SELECT count(*) AS n FROM alert_versions WHERE content IS NOT NULL OR headline IS NOT NULL`,
+    )) as { n: string }[];
     expect(Number(rows[0]!.n)).toBe(0);
     await pollUntil(async () => (await sub.relay.pending()) === 0, { description: 'audit outbox drained' });
-    expect((await world.auditEvents()).filter((e) => e.type === 'PURGED').map((e) => e.reason).sort()).toEqual(['EXPIRED', 'RETENTION_PERIOD']);
+    expect(
+      (await world.auditEvents())
+        .filter((e) => e.type === 'PURGED')
+        .map((e) => e.reason)
+        .sort(),
+    ).toEqual(['EXPIRED', 'RETENTION_PERIOD']);
   });
 
   it("refuses a desk of agency B on agency A's inbox, and anonymous callers", async () => {
@@ -329,7 +419,10 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     expect((await world.stream(fr, deDesk.token)).status).toBe(401);
     expect((await fetch(`${fr.url}/inbox`)).status).toBe(401);
     // Started without ADMIN_TOKEN_HASH: desk management over HTTP is off, whoever asks.
-    expect((await getJson(`${fr.url}/desks`, frDesk.token)).body).toMatchObject({ status: 403, type: expect.stringContaining('desk-admin-disabled') });
+    expect((await getJson(`${fr.url}/desks`, frDesk.token)).body).toMatchObject({
+      status: 403,
+      type: expect.stringContaining('desk-admin-disabled'),
+    });
     // DE's own inbox does not have FR's alert.
     expect((await getJson(`${de.url}/inbox/${alert.alertId}`, deDesk.token)).status).toBe(404);
   });
@@ -348,7 +441,11 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
         },
         ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
       });
-    const json = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> });
+    const json = async (res: Response) => ({
+      status: res.status,
+      type: res.headers.get('content-type'),
+      body: (await res.json()) as Record<string, unknown>,
+    });
 
     // Anonymous: 401; a desk token (a valid credential, but not the admin's): 403; both problem+json.
     const anonymous = await json(await desksApi(null));
@@ -364,7 +461,9 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     expect(await sub.desks.find('sneaky')).toBeNull();
 
     // Create: 201 with the token, the only time it is shown.
-    const created = await json(await desksApi(admin, { method: 'POST', body: { name: 'lyon', filter: { regions: ['EUROPE'], minSeverity: 'Severe' } } }));
+    const created = await json(
+      await desksApi(admin, { method: 'POST', body: { name: 'lyon', filter: { regions: ['EUROPE'], minSeverity: 'Severe' } } }),
+    );
     expect(created.status).toBe(201);
     const token = created.body['token'] as string;
     expect(token).toMatch(/^bbk_[0-9a-f]{16}\./);
@@ -406,7 +505,11 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     const admin = issueToken().token;
     const sub = await world.start(FR, { adminTokenHash: hashToken(admin) });
     const post = async (body: unknown) => {
-      const res = await fetch(`${sub.url}/desks`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${sub.url}/desks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const problem = (await res.json()) as { errors?: { field: string }[] };
       return { status: res.status, type: res.headers.get('content-type'), fields: (problem.errors ?? []).map((e) => e.field) };
     };
@@ -437,12 +540,21 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     await producer.connect();
     let sub: RunningAgencySubscriber | undefined;
     try {
-      sub = await startTestSubscriber({ agency, kafka: testKafkaConnection(`subscriber-${agency}`), databaseUrl: db.url, logger, heartbeatMs: 1000 });
+      sub = await startTestSubscriber({
+        agency,
+        kafka: testKafkaConnection(`subscriber-${agency}`),
+        databaseUrl: db.url,
+        logger,
+        heartbeatMs: 1000,
+      });
       expect(sub.groupId).toBe(`subscriber-${agency}`);
       const alert = alertOf({ headline: 'Real principal' });
       await produceDeliveries(producer, topics.feedFor(agency), [deliveryOf(agency, alert)]);
       await waitStored(sub, alert.alertId);
-      await pollUntil(async () => (await sub!.relay.pending()) === 0, { description: 'DELIVERED written to audit.events with the subscriber principal', timeoutMs: 30_000 });
+      await pollUntil(async () => (await sub!.relay.pending()) === 0, {
+        description: 'DELIVERED written to audit.events with the subscriber principal',
+        timeoutMs: 30_000,
+      });
     } finally {
       await sub?.close();
       await producer.disconnect();

@@ -1,4 +1,12 @@
-import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
@@ -29,7 +37,15 @@ import { InboxStore } from './inbox/inbox.store.js';
 import { RetentionService } from './retention/retention.service.js';
 import { InboxNotifier } from './stream/inbox.notifier.js';
 import { StreamController } from './stream/stream.controller.js';
-import { AUDIT_RELAY, CONSUMER_SAFETY, DESK_STORE, INBOX_NOTIFIER, INBOX_STORE, RETENTION, SUBSCRIBER_OPTIONS } from './subscriber.tokens.js';
+import {
+  AUDIT_RELAY,
+  CONSUMER_SAFETY,
+  DESK_STORE,
+  INBOX_NOTIFIER,
+  INBOX_STORE,
+  RETENTION,
+  SUBSCRIBER_OPTIONS,
+} from './subscriber.tokens.js';
 
 export interface AgencySubscriberOptions {
   agency: string;
@@ -225,7 +241,8 @@ export class AgencySubscriberModule {
               metrics,
               health,
               // Also kept in the agency's own database, next to the inbox it could not enter.
-              afterPark: (record, letter) => runtime.inbox.reject(record.topic, record.partition, record.offset, record.value, `${letter.reason}: ${letter.detail}`),
+              afterPark: (record, letter) =>
+                runtime.inbox.reject(record.topic, record.partition, record.offset, record.value, `${letter.reason}: ${letter.detail}`),
             }),
         },
         { provide: CREDENTIAL_VERIFIER, useClass: SubscriberCredentialVerifier },

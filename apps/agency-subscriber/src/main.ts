@@ -21,5 +21,13 @@ runMain('agency-subscriber', async () => {
   };
   const wiring = subscriberWiring(opts);
   const module = AgencySubscriberModule.forRoot(opts, wiring);
-  await startService({ name: 'agency-subscriber', module, logger, port: config.PORT, host: config.HOST, bodyLimit: 64 * 1024, microservices: [subscriberTransport(wiring, logger)] });
+  await startService({
+    name: 'agency-subscriber',
+    module,
+    logger,
+    port: config.PORT,
+    host: config.HOST,
+    bodyLimit: 64 * 1024,
+    microservices: [subscriberTransport(wiring, logger)],
+  });
 });

@@ -73,9 +73,9 @@ describe('revocation reaches open streams', () => {
     expect(((await third.json()) as { reason?: string }).reason).toBe('too-many-streams');
     // Closing one frees a slot.
     await a.close();
-    await pollUntil(
-      async () => (await open(token)).status === 200,
-      { description: 'a slot freed after a stream closed', timeoutMs: 10_000 },
-    );
+    await pollUntil(async () => (await open(token)).status === 200, {
+      description: 'a slot freed after a stream closed',
+      timeoutMs: 10_000,
+    });
   }, 60_000);
 });

@@ -43,7 +43,8 @@ describe('subscriber host (several agencies in one process, real broker and Post
       host = await startSubscriberHost(hosted(), env(), db.url, logger);
       const urls = AGENCIES.map((a) => host!.services.get(a)!.url);
       expect(new Set(urls).size).toBe(2);
-      for (const url of urls) await pollUntil(async () => (await fetch(`${url}/health/ready`)).ok, { description: `${url} ready`, timeoutMs: 60_000 });
+      for (const url of urls)
+        await pollUntil(async () => (await fetch(`${url}/health/ready`)).ok, { description: `${url} ready`, timeoutMs: 60_000 });
       for (const agency of AGENCIES) {
         const groupId = `${prefix}subscriber-${agency}`;
         await pollUntil(

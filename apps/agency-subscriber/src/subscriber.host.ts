@@ -39,7 +39,8 @@ export function parseHostFile(text: string, source = 'SUBSCRIBER_HOST_FILE'): Ho
     else if (seen.has(agency)) problems.push(`${source}[${i}].agency ${agency} appears twice`);
     if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`${source}[${i}].port must be a TCP port`);
     else if (port !== 0 && ports.has(port)) problems.push(`${source}[${i}].port ${port} is used twice`);
-    if (!kafkaUsername || !kafkaPassword) problems.push(`${source}[${i}] needs kafkaUsername and kafkaPassword (each agency keeps its own principal)`);
+    if (!kafkaUsername || !kafkaPassword)
+      problems.push(`${source}[${i}] needs kafkaUsername and kafkaPassword (each agency keeps its own principal)`);
     seen.add(agency);
     ports.add(port);
     const eventSigningKeyFile = typeof e['eventSigningKeyFile'] === 'string' ? e['eventSigningKeyFile'] : undefined;
@@ -65,16 +66,27 @@ export interface SubscriberHost {
  * its own principal, consumer group, schema and port, exactly as one main.ts process would have.
  * All or nothing: if one fails, the others are closed and the error names every failure.
  */
-export async function startSubscriberHost(hosted: readonly HostedAgency[], env: NodeJS.ProcessEnv, databaseUrl: string, root: Logger): Promise<SubscriberHost> {
+export async function startSubscriberHost(
+  hosted: readonly HostedAgency[],
+  env: NodeJS.ProcessEnv,
+  databaseUrl: string,
+  root: Logger,
+): Promise<SubscriberHost> {
   const services = new Map<string, RunningService>();
   const close = async (): Promise<void> => {
     await Promise.all([...services.values()].map((r) => r.close().catch((err: unknown) => root.error({ err }, 'close failed'))));
   };
   const results = await Promise.allSettled(
     hosted.map(async (h) => {
-      const own = { ...env, AGENCY_CODE: h.agency, PORT: String(h.port), KAFKA_SASL_USERNAME: h.kafkaUsername, KAFKA_SASL_PASSWORD: h.kafkaPassword,
+      const own = {
+        ...env,
+        AGENCY_CODE: h.agency,
+        PORT: String(h.port),
+        KAFKA_SASL_USERNAME: h.kafkaUsername,
+        KAFKA_SASL_PASSWORD: h.kafkaPassword,
         // Never inherited: an agency signs only with its own key.
-        EVENT_SIGNING_KEY_FILE: h.eventSigningKeyFile ?? '' };
+        EVENT_SIGNING_KEY_FILE: h.eventSigningKeyFile ?? '',
+      };
       const config = loadSubscriberConfig(own);
       const logger = root.child({ agency: h.agency });
       logger.info({ config: describeConfig(SUBSCRIBER_SETTINGS, config) }, 'starting');

@@ -5,7 +5,14 @@ import { sampleAlert, sampleDelivery } from '@backbone/codec/testing';
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLogger, startService, type Logger } from '@backbone/bootstrap';
-import { AgencySubscriberModule, SUBSCRIBER_RUNTIME, subscriberTransport, subscriberWiring, type AgencySubscriberOptions, type SubscriberRuntime } from './agency-subscriber.module.js';
+import {
+  AgencySubscriberModule,
+  SUBSCRIBER_RUNTIME,
+  subscriberTransport,
+  subscriberWiring,
+  type AgencySubscriberOptions,
+  type SubscriberRuntime,
+} from './agency-subscriber.module.js';
 import type { DeskStore } from '@backbone/inbox-store';
 import type { AuditRelay } from './audit/audit.relay.js';
 import type { InboxStore, PurgeResult } from './inbox/inbox.store.js';
@@ -157,7 +164,11 @@ export async function produceDeliveries(producer: Producer, topic: string, deliv
   await producer.send({ topic, acks: -1, messages: deliveries.map((d) => ({ key: d.alertId, value: deliveryCodec.encode(d) })) });
 }
 
-export async function getJson(url: string, token: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function getJson(
+  url: string,
+  token: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };

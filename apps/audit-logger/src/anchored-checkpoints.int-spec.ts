@@ -69,7 +69,6 @@ async function asOwner<T>(work: (owner: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-
 type RunningAuditLogger = AuditLedgerRuntime & { url: string };
 
 /** The audit logger as main.ts starts it (startService), with its ledger runtime exposed for the test. */
@@ -119,7 +118,9 @@ afterAll(async () => {
 describe('checkpoints anchored outside the database', () => {
   it('every signed head is on the checkpoints topic and in the operator file, and verify agrees with them', async () => {
     const fromFile = readAnchorsFromFile(anchorFile);
-    const cps = (await running.pool.query<{ seq: string }>('SELECT seq::text AS seq FROM audit.checkpoints ORDER BY seq')).rows.map((r) => r.seq);
+    const cps = (await running.pool.query<{ seq: string }>('SELECT seq::text AS seq FROM audit.checkpoints ORDER BY seq')).rows.map(
+      (r) => r.seq,
+    );
     expect(fromFile.map((a) => a.seq)).toEqual(cps);
     expect(cps.at(-1)).toBe('25');
     const fromTopic = await readAnchorsFromKafka(kafka, topics.checkpoints, uniqueName('audit-logger-anchors-'));
@@ -163,11 +164,10 @@ describe('checkpoints anchored outside the database', () => {
     await asOwner(async (owner) => {
       // The first anchored checkpoint, re-inserted with the head the rewritten chain has now and the old signature.
       await owner.query('DELETE FROM audit.checkpoints');
-      await owner.query(`INSERT INTO audit.checkpoints (seq, head_hash, signature, key_id) SELECT seq, hash, $1, $2 FROM audit.ledger WHERE seq = $3`, [
-        Buffer.from(first.signature, 'base64'),
-        first.keyId,
-        first.seq,
-      ]);
+      await owner.query(
+        `INSERT INTO audit.checkpoints (seq, head_hash, signature, key_id) SELECT seq, hash, $1, $2 FROM audit.ledger WHERE seq = $3`,
+        [Buffer.from(first.signature, 'base64'), first.keyId, first.seq],
+      );
     });
     const report = await verify();
     expect(report.ok).toBe(false);

@@ -81,7 +81,10 @@ export class AuditIngestConsumer {
       await admin.disconnect();
     }
     if (this.plan.recreated) {
-      this.logger.warn({ topic: this.topic, generation: this.plan.generation, ledgerTopic: this.plan.ledgerTopic }, 'audit topic was recreated; new ledger generation');
+      this.logger.warn(
+        { topic: this.topic, generation: this.plan.generation, ledgerTopic: this.plan.ledgerTopic },
+        'audit topic was recreated; new ledger generation',
+      );
     }
     this.logger.info({ topic: this.topic, partitions: this.plan.partitions }, 'audit ingest resumes from the ledger positions');
     this.stopped = false;
@@ -115,16 +118,23 @@ export class AuditIngestConsumer {
     const records = await this.screenBatch(batch.topic, batch.partition, batch.messages);
     if (records.length === 0) {
       resolveOffset(batch.lastOffset());
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+      ]);
       await heartbeat();
       return;
     }
     let result: AppendResult | undefined;
     try {
-      result = await inSpan(SPANS.auditIngested, { [SPAN_ATTR.records]: records.length }, () => this.writer.append(this.ledgerTopic, batch.partition, records));
+      result = await inSpan(SPANS.auditIngested, { [SPAN_ATTR.records]: records.length }, () =>
+        this.writer.append(this.ledgerTopic, batch.partition, records),
+      );
       this.count(result);
     } catch (err) {
-      this.logger.warn({ err, partition: batch.partition, records: records.length }, 'audit batch failed; appending its records one at a time');
+      this.logger.warn(
+        { err, partition: batch.partition, records: records.length },
+        'audit batch failed; appending its records one at a time',
+      );
     }
     if (!result) {
       for (const r of records) {
@@ -146,13 +156,16 @@ export class AuditIngestConsumer {
       }
       // Past any forged records after the last accepted one (already parked above).
       resolveOffset(batch.lastOffset());
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+      ]);
       this.stats.batches++;
       await heartbeat();
       return;
     }
     this.stats.batches++;
-    if (result.duplicates > 0) this.logger.info({ partition: batch.partition, duplicates: result.duplicates }, 'skipped redelivered audit events');
+    if (result.duplicates > 0)
+      this.logger.info({ partition: batch.partition, duplicates: result.duplicates }, 'skipped redelivered audit events');
     // Resolve (KafkaJS's in-memory position, else it fetches the batch again) and commit,
     // both only after the PG commit: the committed offset never runs ahead of the ledger.
     resolveOffset(batch.lastOffset());

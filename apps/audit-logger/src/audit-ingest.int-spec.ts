@@ -62,7 +62,11 @@ class World {
 
   async send(events: AuditEvent[]): Promise<Buffer[]> {
     const values = events.map((e) => auditEventCodec.encode(e));
-    await this.producer.send({ topic: this.topics.audit, acks: -1, messages: values.map((value, i) => ({ key: events[i]!.eventId, value })) });
+    await this.producer.send({
+      topic: this.topics.audit,
+      acks: -1,
+      messages: values.map((value, i) => ({ key: events[i]!.eventId, value })),
+    });
     return values;
   }
 
@@ -109,9 +113,16 @@ describe('audit ingest: poison, restore and recreated topic (real broker and Pos
     const r = await world.start();
     const poison = auditEvent('ACKNOWLEDGED', 'agency-subscriber', { agency: 'DE-NCB', actor: 'desk\u0000one' });
     const [, poisonBytes] = await world.send([...events(1, 'before'), poison, ...events(1, 'after')]);
-    await pollUntil(async () => (await world!.rows()) === 3, { description: 'two events and one placeholder in the ledger', timeoutMs: 30_000 });
+    await pollUntil(async () => (await world!.rows()) === 3, {
+      description: 'two events and one placeholder in the ledger',
+      timeoutMs: 30_000,
+    });
 
-    const placeholder = (await r.pool.query<{ kafka_offset: string; payload: Buffer; details: Record<string, string> }>(`SELECT * FROM audit.ledger WHERE reason = 'PARKED'`)).rows;
+    const placeholder = (
+      await r.pool.query<{ kafka_offset: string; payload: Buffer; details: Record<string, string> }>(
+        `SELECT * FROM audit.ledger WHERE reason = 'PARKED'`,
+      )
+    ).rows;
     expect(placeholder).toHaveLength(1);
     expect(String(placeholder[0]!.kafka_offset)).toBe('1');
     expect(placeholder[0]!.payload.equals(poisonBytes!)).toBe(true);
@@ -136,7 +147,9 @@ describe('audit ingest: poison, restore and recreated topic (real broker and Pos
     const res = await fetch(`${r.url}/compliance/parked`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { items: Record<string, unknown>[] };
-    expect(body.items).toEqual([expect.objectContaining({ kind: 'PARKED', parkReason: 'UNSTORABLE', offset: '1', value: poisonBytes!.toString('base64') })]);
+    expect(body.items).toEqual([
+      expect.objectContaining({ kind: 'PARKED', parkReason: 'UNSTORABLE', offset: '1', value: poisonBytes!.toString('base64') }),
+    ]);
     expect((await fetch(`${r.url}/compliance/parked`)).status).toBe(401);
     expect(r.safety.metrics.totals.parked).toBe(1);
   });

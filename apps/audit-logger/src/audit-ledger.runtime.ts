@@ -102,7 +102,11 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
   const signingKey = ensureSigningKey(opts.signingKeyFile ?? defaultSigningKeyFile());
 
   // The service's own login: INSERT/SELECT on the ledger, nothing more.
-  const pool = new pg.Pool({ connectionString: appDatabaseUrl(opts.databaseUrl, role, password), max: 8, application_name: 'audit-logger' });
+  const pool = new pg.Pool({
+    connectionString: appDatabaseUrl(opts.databaseUrl, role, password),
+    max: 8,
+    application_name: 'audit-logger',
+  });
   // An idle connection killed by the server (restart, pg_terminate_backend, failover) is an
   // 'error' event on the pool; unhandled, it would end the process. The pool replaces the
   // connection on next use, and a query in flight fails and is retried by the ingest.
@@ -129,7 +133,8 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
     await producer.connect();
     cleanups.push(() => producer.disconnect());
     const anchoring = opts.anchors;
-    if (anchoring && (anchoring.topic || anchoring.file)) anchor = new CheckpointAnchor(producer, anchoring.topic ? topics.checkpoints : null, anchoring.file ?? null);
+    if (anchoring && (anchoring.topic || anchoring.file))
+      anchor = new CheckpointAnchor(producer, anchoring.topic ? topics.checkpoints : null, anchoring.file ?? null);
     const replayProducer = kafka.producer({
       transactionalId: `${AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX}${randomUUID()}`,
       idempotent: true,
@@ -152,7 +157,8 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
       metrics: observe.metrics,
       health: observe.health,
       // The placeholder goes where the record would have: the consumer's current ledger topic label.
-      afterPark: async (record, letter) => void (await writer.appendParked(consumer.ledgerTopic, record.partition, record.offset, record.value, letter)),
+      afterPark: async (record, letter) =>
+        void (await writer.appendParked(consumer.ledgerTopic, record.partition, record.offset, record.value, letter)),
     });
     cleanups.push(() => safety.close());
     const forged = observe.metrics.counter('audit_forged_events_total', 'Audit events parked as forged (bad signature or emitter)');
@@ -187,7 +193,9 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
       readAnchors: async () => {
         if (!anchoring) return null;
         const fromFile = anchoring.file ? readAnchorsFromFile(anchoring.file) : [];
-        const fromTopic = anchoring.topic ? await readAnchorsFromKafka(kafka, topics.checkpoints, `${ANCHOR_READER_GROUP_PREFIX}${randomUUID()}`) : [];
+        const fromTopic = anchoring.topic
+          ? await readAnchorsFromKafka(kafka, topics.checkpoints, `${ANCHOR_READER_GROUP_PREFIX}${randomUUID()}`)
+          : [];
         return { anchors: mergeAnchors(fromFile, fromTopic), maxUnanchoredTail: anchoring.maxUnanchoredTail };
       },
     };

@@ -16,21 +16,43 @@ export const AUDIT_LOGGER_SETTINGS = {
     default: 'backbone_audit_app',
     pattern: /^[a-z_][a-z0-9_]{0,62}$/,
   }),
-  AUDIT_DB_APP_PASSWORD: settings.optionalString({ description: 'Password of the app role; unset: generated under .backbone/audit/', sensitive: true }),
-  CHECKPOINT_EVERY_ROWS: settings.int({ description: 'Sign the chain head after this many new rows', default: 1000, min: 1, max: 10_000_000 }),
-  CHECKPOINT_EVERY_MS: settings.int({ description: 'Sign the chain head at least this often when rows were added (ms)', default: 10_000, min: 100, max: 86_400_000 }),
+  AUDIT_DB_APP_PASSWORD: settings.optionalString({
+    description: 'Password of the app role; unset: generated under .backbone/audit/',
+    sensitive: true,
+  }),
+  CHECKPOINT_EVERY_ROWS: settings.int({
+    description: 'Sign the chain head after this many new rows',
+    default: 1000,
+    min: 1,
+    max: 10_000_000,
+  }),
+  CHECKPOINT_EVERY_MS: settings.int({
+    description: 'Sign the chain head at least this often when rows were added (ms)',
+    default: 10_000,
+    min: 100,
+    max: 86_400_000,
+  }),
   EVENT_PUBLIC_KEYS_FILE: settings.optionalString({
     description: 'Public event keys of every principal (`backbone infra up`); unset: audit event signatures are not checked',
   }),
-  AUDIT_ANCHOR_TOPIC: settings.bool({ description: 'Publish every signed checkpoint to audit.checkpoints (anchors outside the database)', default: true }),
-  AUDIT_ANCHOR_FILE: settings.optionalString({ description: 'Also append every signed checkpoint to this file (one JSON line each), e.g. on write-once storage' }),
+  AUDIT_ANCHOR_TOPIC: settings.bool({
+    description: 'Publish every signed checkpoint to audit.checkpoints (anchors outside the database)',
+    default: true,
+  }),
+  AUDIT_ANCHOR_FILE: settings.optionalString({
+    description: 'Also append every signed checkpoint to this file (one JSON line each), e.g. on write-once storage',
+  }),
   AUDIT_MAX_UNANCHORED_TAIL: settings.int({
     description: 'Verify fails when more ledger rows than this follow the latest anchored checkpoint',
     default: 100_000,
     min: 1,
     max: 1_000_000_000,
   }),
-  AUDIT_CONSUMER_GROUP: settings.string({ description: 'Kafka consumer group of the ingest', default: 'audit-logger', pattern: /^[A-Za-z0-9._-]+$/ }),
+  AUDIT_CONSUMER_GROUP: settings.string({
+    description: 'Kafka consumer group of the ingest',
+    default: 'audit-logger',
+    pattern: /^[A-Za-z0-9._-]+$/,
+  }),
 } as const;
 
 export type AuditLoggerSettings = ConfigOf<typeof AUDIT_LOGGER_SETTINGS>;

@@ -28,12 +28,22 @@ export const AUDIT_CONTEXT = Symbol('AUDIT_CONTEXT');
  * Every compliance query is itself an audit event. It is sent (acks=all) before the answer, so a
  * query that could not be audited is not answered.
  */
-export async function recordAccess(ctx: AuditLoggerContext, user: ComplianceUser, action: string, details: Record<string, string>, fields: { alertId?: string; agency?: string } = {}): Promise<void> {
+export async function recordAccess(
+  ctx: AuditLoggerContext,
+  user: ComplianceUser,
+  action: string,
+  details: Record<string, string>,
+  fields: { alertId?: string; agency?: string } = {},
+): Promise<void> {
   const event = auditEvent('AUDIT_ACCESSED', 'audit-logger', {
     actor: user.name,
     alertId: fields.alertId ?? null,
     agency: fields.agency ?? null,
     details: { action, tokenId: user.tokenId, ...details },
   });
-  await ctx.producer.send({ topic: ctx.topics.audit, acks: -1, messages: [{ key: event.eventId, value: encodeAuditEvent(event, ctx.eventSigningKey) }] });
+  await ctx.producer.send({
+    topic: ctx.topics.audit,
+    acks: -1,
+    messages: [{ key: event.eventId, value: encodeAuditEvent(event, ctx.eventSigningKey) }],
+  });
 }

@@ -84,12 +84,18 @@ describe('audit logger against the real broker and PostgreSQL', () => {
     const n = 300;
     const m = 120;
     let r = await start();
-    await send(Array.from({ length: n }, (_, i) => auditEvent('DELIVERED', 'agency-subscriber', { agency: 'FR-NCB', details: { i: String(i) } })), (i) => i % 3);
+    await send(
+      Array.from({ length: n }, (_, i) => auditEvent('DELIVERED', 'agency-subscriber', { agency: 'FR-NCB', details: { i: String(i) } })),
+      (i) => i % 3,
+    );
     await pollUntil(async () => (await count(r)) === n, { description: `${n} ledger rows`, timeoutMs: 30_000 });
     await r.close();
     running = undefined;
 
-    await send(Array.from({ length: m }, (_, i) => auditEvent('ACKNOWLEDGED', 'agency-subscriber', { agency: 'FR-NCB', details: { j: String(i) } })), (i) => i % 3);
+    await send(
+      Array.from({ length: m }, (_, i) => auditEvent('ACKNOWLEDGED', 'agency-subscriber', { agency: 'FR-NCB', details: { j: String(i) } })),
+      (i) => i % 3,
+    );
     // The group's offsets rewound to the beginning: the ledger's own positions win, so nothing is read twice.
     await admin.resetOffsets({ groupId, topic: topics.audit, earliest: true });
     r = await start();
@@ -124,13 +130,35 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       const allowNl = [{ agency: 'NL-NCB', outcome: 'ALLOW' as const, ruleId: 'default.allow', redactedGroups: [], executionFlags: [] }];
       for (const a of [original, cancel]) {
         await send([
-          auditEvent('SUBMITTED', 'notice-publisher', { alertId: cancelledId, alertVersion: a.version, originator: 'FR-NCB', noticeType: 'YELLOW', actor: 'FR-NCB', payload: alertCodec.encode(a) }),
-          auditEvent('DECIDED', 'policy-gate', { alertId: cancelledId, alertVersion: a.version, originator: 'FR-NCB', noticeType: 'YELLOW', policyVersion: '2026-11-01', decisions: allowNl, details: { msgType: a.msgType } }),
+          auditEvent('SUBMITTED', 'notice-publisher', {
+            alertId: cancelledId,
+            alertVersion: a.version,
+            originator: 'FR-NCB',
+            noticeType: 'YELLOW',
+            actor: 'FR-NCB',
+            payload: alertCodec.encode(a),
+          }),
+          auditEvent('DECIDED', 'policy-gate', {
+            alertId: cancelledId,
+            alertVersion: a.version,
+            originator: 'FR-NCB',
+            noticeType: 'YELLOW',
+            policyVersion: '2026-11-01',
+            decisions: allowNl,
+            details: { msgType: a.msgType },
+          }),
         ]);
       }
       const alert = sampleFullAlert({ alertId, version: 1, msgType: 'Alert', references: [] });
       await send([
-        auditEvent('SUBMITTED', 'notice-publisher', { alertId, alertVersion: 1, originator: 'FR-NCB', noticeType: 'YELLOW', actor: 'FR-NCB', payload: alertCodec.encode(alert) }),
+        auditEvent('SUBMITTED', 'notice-publisher', {
+          alertId,
+          alertVersion: 1,
+          originator: 'FR-NCB',
+          noticeType: 'YELLOW',
+          actor: 'FR-NCB',
+          payload: alertCodec.encode(alert),
+        }),
         auditEvent('DECIDED', 'policy-gate', {
           alertId,
           alertVersion: 1,
@@ -138,19 +166,35 @@ describe('audit logger against the real broker and PostgreSQL', () => {
           noticeType: 'YELLOW',
           policyVersion: '2026-11-01',
           decisions: [
-            { agency: 'DE-NCB', outcome: 'ALLOW_WITH_OBLIGATIONS', ruleId: 'victims.redact', redactedGroups: ['VICTIM_DETAILS', 'BIOMETRICS'], executionFlags: ['DO_NOT_ACT_ON_TERRITORY'] },
+            {
+              agency: 'DE-NCB',
+              outcome: 'ALLOW_WITH_OBLIGATIONS',
+              ruleId: 'victims.redact',
+              redactedGroups: ['VICTIM_DETAILS', 'BIOMETRICS'],
+              executionFlags: ['DO_NOT_ACT_ON_TERRITORY'],
+            },
             { agency: 'US-NCB', outcome: 'DENY', ruleId: 'transfer.no-basis', redactedGroups: [], executionFlags: [] },
           ],
         }),
-        auditEvent('DELIVERED', 'agency-subscriber', { alertId, alertVersion: 1, agency: 'DE-NCB', originator: 'FR-NCB', noticeType: 'YELLOW' }),
+        auditEvent('DELIVERED', 'agency-subscriber', {
+          alertId,
+          alertVersion: 1,
+          agency: 'DE-NCB',
+          originator: 'FR-NCB',
+          noticeType: 'YELLOW',
+        }),
       ]);
-      await pollUntil(async () => (await count(r, 'alert_id = $1', [alertId])) === 3 && (await count(r, 'alert_id = $1', [cancelledId])) === 4, {
-        description: 'the alert events ingested',
-        timeoutMs: 20_000,
-      });
+      await pollUntil(
+        async () => (await count(r, 'alert_id = $1', [alertId])) === 3 && (await count(r, 'alert_id = $1', [cancelledId])) === 4,
+        {
+          description: 'the alert events ingested',
+          timeoutMs: 20_000,
+        },
+      );
     }, 60_000);
 
-    const get = (path: string, token?: string): Promise<Response> => fetch(url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const get = (path: string, token?: string): Promise<Response> =>
+      fetch(url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
     it('refuses no token (401), a bad token (401) and a non-compliance user (403)', async () => {
       expect((await get('/compliance/verify')).status).toBe(401);
@@ -164,10 +208,13 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       const res = await get('/compliance/verify', alice);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ ok: true });
-      await pollUntil(async () => (await count(running!, `type = 'AUDIT_ACCESSED' AND actor = 'alice' AND details->>'action' = 'verify'`)) >= 1, {
-        description: 'an AUDIT_ACCESSED event for the verify query',
-        timeoutMs: 20_000,
-      });
+      await pollUntil(
+        async () => (await count(running!, `type = 'AUDIT_ACCESSED' AND actor = 'alice' AND details->>'action' = 'verify'`)) >= 1,
+        {
+          description: 'an AUDIT_ACCESSED event for the verify query',
+          timeoutMs: 20_000,
+        },
+      );
     });
 
     it('shows the trail: who got it, under which rule and policy version, what was withheld and why', async () => {
@@ -176,20 +223,45 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       const body = (await res.json()) as { recipients: Record<string, unknown>[] };
       expect(body.recipients).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ agency: 'DE-NCB', outcome: 'ALLOW_WITH_OBLIGATIONS', ruleId: 'victims.redact', policyVersion: '2026-11-01', withheld: { what: 'VICTIM_DETAILS, BIOMETRICS', why: 'victims.redact' }, deliveredAt: expect.any(String) }),
-          expect.objectContaining({ agency: 'US-NCB', outcome: 'DENY', withheld: { what: 'the whole alert', why: 'transfer.no-basis' }, deliveredAt: null }),
+          expect.objectContaining({
+            agency: 'DE-NCB',
+            outcome: 'ALLOW_WITH_OBLIGATIONS',
+            ruleId: 'victims.redact',
+            policyVersion: '2026-11-01',
+            withheld: { what: 'VICTIM_DETAILS, BIOMETRICS', why: 'victims.redact' },
+            deliveredAt: expect.any(String),
+          }),
+          expect.objectContaining({
+            agency: 'US-NCB',
+            outcome: 'DENY',
+            withheld: { what: 'the whole alert', why: 'transfer.no-basis' },
+            deliveredAt: null,
+          }),
         ]),
       );
-      await pollUntil(async () => (await count(running!, `type = 'AUDIT_ACCESSED' AND alert_id = $1`, [alertId])) >= 1, { description: 'trail query audited', timeoutMs: 20_000 });
+      await pollUntil(async () => (await count(running!, `type = 'AUDIT_ACCESSED' AND alert_id = $1`, [alertId])) >= 1, {
+        description: 'trail query audited',
+        timeoutMs: 20_000,
+      });
     });
 
     it('lists what an agency received and was refused, with filters', async () => {
-      const de = (await (await get(`/compliance/agencies/DE-NCB/received?since=${since}&until=${until}&originator=FR-NCB`, alice)).json()) as { items: Record<string, unknown>[] };
+      const de = (await (
+        await get(`/compliance/agencies/DE-NCB/received?since=${since}&until=${until}&originator=FR-NCB`, alice)
+      ).json()) as { items: Record<string, unknown>[] };
       expect(de.items.map((i) => i['type'])).toEqual(['DECIDED', 'DELIVERED']);
-      expect(de.items[0]).toMatchObject({ outcome: 'ALLOW_WITH_OBLIGATIONS', delivered: true, redactedGroups: ['VICTIM_DETAILS', 'BIOMETRICS'] });
-      const us = (await (await get(`/compliance/agencies/US-NCB/received?since=${since}&until=${until}&type=DECIDED`, alice)).json()) as { items: Record<string, unknown>[] };
+      expect(de.items[0]).toMatchObject({
+        outcome: 'ALLOW_WITH_OBLIGATIONS',
+        delivered: true,
+        redactedGroups: ['VICTIM_DETAILS', 'BIOMETRICS'],
+      });
+      const us = (await (await get(`/compliance/agencies/US-NCB/received?since=${since}&until=${until}&type=DECIDED`, alice)).json()) as {
+        items: Record<string, unknown>[];
+      };
       expect(us.items).toEqual([expect.objectContaining({ alertId, outcome: 'DENY', delivered: false, ruleId: 'transfer.no-basis' })]);
-      const none = (await (await get(`/compliance/agencies/DE-NCB/received?since=${since}&until=${until}&noticeType=RED`, alice)).json()) as { items: unknown[] };
+      const none = (await (
+        await get(`/compliance/agencies/DE-NCB/received?since=${since}&until=${until}&noticeType=RED`, alice)
+      ).json()) as { items: unknown[] };
       expect(none.items).toEqual([]);
     });
 
@@ -197,7 +269,10 @@ describe('audit logger against the real broker and PostgreSQL', () => {
       const nd = await get(`/compliance/export?agency=DE-NCB&since=${since}&until=${until}&format=ndjson`, alice);
       expect(nd.status).toBe(200);
       expect(nd.headers.get('x-total-count')).toBe('2');
-      const lines = (await nd.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = (await nd.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.map((l) => l['type'])).toEqual(['DECIDED', 'DELIVERED']);
       const csv = await (await get(`/compliance/export?agency=DE-NCB&since=${since}&until=${until}&format=csv`, alice)).text();
       const rows = csv.trim().split('\r\n');
@@ -222,7 +297,11 @@ describe('audit logger against the real broker and PostgreSQL', () => {
     };
 
     const replay = (token: string, body: Record<string, string>): Promise<Response> =>
-      fetch(`${url}/compliance/replay`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${url}/compliance/replay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
 
     it('refuses a replay with a compliance read token (403): replaying needs the replayer role', async () => {
       const res = await fetch(`${url}/compliance/replay`, {
@@ -261,12 +340,26 @@ describe('audit logger against the real broker and PostgreSQL', () => {
         await consumer.disconnect();
       }
       const d = received[0]!;
-      expect(d).toMatchObject({ replay: true, recipient: 'DE-NCB', alertId, alertVersion: 1, outcome: 'ALLOW_WITH_OBLIGATIONS', ruleId: 'victims.redact', policyVersion: '2026-11-01', redactedGroups: ['VICTIM_DETAILS', 'BIOMETRICS'], executionFlags: ['DO_NOT_ACT_ON_TERRITORY'], noReshare: true });
+      expect(d).toMatchObject({
+        replay: true,
+        recipient: 'DE-NCB',
+        alertId,
+        alertVersion: 1,
+        outcome: 'ALLOW_WITH_OBLIGATIONS',
+        ruleId: 'victims.redact',
+        policyVersion: '2026-11-01',
+        redactedGroups: ['VICTIM_DETAILS', 'BIOMETRICS'],
+        executionFlags: ['DO_NOT_ACT_ON_TERRITORY'],
+        noReshare: true,
+      });
       const alert = alertCodec.decode(d.alert);
       expect(alert.subject?.victim).toBeNull();
       expect(alert.subject?.biometrics).toBeNull();
       expect(alert.subject?.identityDocuments).toHaveLength(2);
-      await pollUntil(async () => (await count(running!, `type = 'REPLAYED' AND alert_id = $1 AND agency = 'DE-NCB'`, [alertId])) === 1, { description: 'a REPLAYED audit event', timeoutMs: 20_000 });
+      await pollUntil(async () => (await count(running!, `type = 'REPLAYED' AND alert_id = $1 AND agency = 'DE-NCB'`, [alertId])) === 1, {
+        description: 'a REPLAYED audit event',
+        timeoutMs: 20_000,
+      });
     }, 60_000);
   });
 });

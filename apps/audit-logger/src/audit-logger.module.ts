@@ -38,7 +38,8 @@ export class AuditLoggerModule {
         {
           provide: AUDIT_RUNTIME,
           inject: [LOGGER, MetricsService, HealthRegistry],
-          useFactory: (logger: Logger, metrics: MetricsService, health: HealthRegistry) => openAuditLedger({ ...opts, kafka }, logger, { metrics, health }),
+          useFactory: (logger: Logger, metrics: MetricsService, health: HealthRegistry) =>
+            openAuditLedger({ ...opts, kafka }, logger, { metrics, health }),
         },
         { provide: AUDIT_CONTEXT, inject: [AUDIT_RUNTIME], useFactory: (runtime: AuditLedgerRuntime) => runtime.context },
         { provide: CREDENTIAL_VERIFIER, useClass: ComplianceCredentialVerifier },

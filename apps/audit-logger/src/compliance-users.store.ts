@@ -22,7 +22,8 @@ export class ComplianceCredentialVerifier implements CredentialVerifier {
       [id],
     );
     const row = r.rows[0];
-    if (!row || !tokenMatches(token, row.token_hash)) return { ok: false, status: 401, reason: 'unknown-credential', title: 'Unknown or revoked token' };
+    if (!row || !tokenMatches(token, row.token_hash))
+      return { ok: false, status: 401, reason: 'unknown-credential', title: 'Unknown or revoked token' };
     const user: ComplianceUser = { tokenId: id, name: row.name, role: row.role };
     return { ok: true, principal: { subject: row.name, roles: ROLES_OF[row.role] ?? [], agency: null, details: user } };
   }

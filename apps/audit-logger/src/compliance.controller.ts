@@ -7,7 +7,16 @@ import { problem } from '@backbone/bootstrap';
 import { POLICY_VERSION, PolicyValidationError } from '@backbone/policy';
 import { resolve } from 'node:path';
 import { AUDIT_CONTEXT, recordAccess, type AuditLoggerContext } from './audit-logger.context.js';
-import { agencyRows, agencyView, alertTrail, countAgencyRows, exportChunks, setAsideRecords, type AgencyFilter, type ExportFormat } from './compliance.queries.js';
+import {
+  agencyRows,
+  agencyView,
+  alertTrail,
+  countAgencyRows,
+  exportChunks,
+  setAsideRecords,
+  type AgencyFilter,
+  type ExportFormat,
+} from './compliance.queries.js';
 import { CandidatePolicyError, verifyLedger, whatIf, type ComplianceUser, type PolicyCandidate } from '@backbone/ledger';
 import { cooperationMetrics, type CooperationMetrics } from './cooperation.metrics.js';
 import { checkReplayBounds, replayToAgency, ReplayRefusedError } from './replay.service.js';
@@ -23,12 +32,16 @@ function parseTime(name: string, raw: string | undefined, fallback?: Date): Date
   if (Number.isNaN(d.getTime())) throw problem(400, 'bad-request', `Query parameter ${name} is not an ISO 8601 time: ${String(raw)}`);
   // The shared storable rules: a time the ledger (timestamptz) cannot compare against is refused here.
   const unstorable = unstorableTimestamp(d);
-  if (unstorable) throw problem(400, 'bad-request', `${name} ${describeUnstorable(unstorable)}`, { errors: [{ field: name, code: unstorable, message: describeUnstorable(unstorable) }] });
+  if (unstorable)
+    throw problem(400, 'bad-request', `${name} ${describeUnstorable(unstorable)}`, {
+      errors: [{ field: name, code: unstorable, message: describeUnstorable(unstorable) }],
+    });
   return d;
 }
 
 function agencyOf(raw: string | undefined): string {
-  if (!raw || typeof raw !== 'string' || !AGENCY.test(raw)) throw problem(400, 'bad-request', 'agency must be an agency code such as FR-NCB');
+  if (!raw || typeof raw !== 'string' || !AGENCY.test(raw))
+    throw problem(400, 'bad-request', 'agency must be an agency code such as FR-NCB');
   return raw;
 }
 
@@ -60,7 +73,8 @@ function whatIfCandidate(b: Record<string, unknown>): PolicyCandidate {
     }
     return { document };
   }
-  if (version === undefined) throw problem(400, 'bad-request', 'policyVersion or policyDocument is required', { reason: 'policy-required' });
+  if (version === undefined)
+    throw problem(400, 'bad-request', 'policyVersion or policyDocument is required', { reason: 'policy-required' });
   if (typeof version !== 'string' || !POLICY_VERSION.test(version)) {
     throw problem(400, 'bad-request', 'policyVersion must be a policy version YYYY-MM-DD[.N] under the policies directory, never a path', {
       reason: 'not-a-policy-version',
@@ -110,7 +124,8 @@ export class ComplianceController {
     const after = q['after'] ?? '0';
     if (!/^\d{1,18}$/.test(after)) throw problem(400, 'bad-request', 'after must be a ledger sequence number');
     const rawLimit = q['limit'] ?? '100';
-    if (!/^\d{1,5}$/.test(rawLimit) || Number(rawLimit) < 1 || Number(rawLimit) > 1000) throw problem(400, 'bad-request', 'limit must be 1..1000');
+    if (!/^\d{1,5}$/.test(rawLimit) || Number(rawLimit) < 1 || Number(rawLimit) > 1000)
+      throw problem(400, 'bad-request', 'limit must be 1..1000');
     const limit = Number(rawLimit);
     await recordAccess(this.ctx, user, 'parked', stringParams(q));
     const items = await setAsideRecords(this.ctx.pool, after, limit);
@@ -148,11 +163,21 @@ export class ComplianceController {
       if (items.length >= limit) break;
     }
     const last = items[items.length - 1];
-    return { agency, since: f.since.toISOString(), until: f.until.toISOString(), items, next: items.length >= limit && last ? last['seq'] : null };
+    return {
+      agency,
+      since: f.since.toISOString(),
+      until: f.until.toISOString(),
+      items,
+      next: items.length >= limit && last ? last['seq'] : null,
+    };
   }
 
   @Get('export')
-  async export(@Req() req: AuthenticatedRequest, @Query() q: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
+  async export(
+    @Req() req: AuthenticatedRequest,
+    @Query() q: Record<string, string | undefined>,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const user = userOf(req);
     const agency = agencyOf(q['agency']);
     const f = filterOf(agency, q);
@@ -214,10 +239,16 @@ export class ComplianceController {
         // Issues name the file they come from; only the path inside the document and the message
         // leave the server, so no error text reveals where the policies live.
         const detail = err.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
-        throw problem(400, 'invalid-policy', 'The candidate policy is invalid', { detail: redactPaths(detail, this.ctx.policiesDir), reason: 'invalid-policy' });
+        throw problem(400, 'invalid-policy', 'The candidate policy is invalid', {
+          detail: redactPaths(detail, this.ctx.policiesDir),
+          reason: 'invalid-policy',
+        });
       }
       if (err instanceof CandidatePolicyError) {
-        throw problem(400, 'invalid-policy', 'The candidate policy cannot be loaded', { detail: redactPaths(err.message, this.ctx.policiesDir), reason: 'invalid-policy' });
+        throw problem(400, 'invalid-policy', 'The candidate policy cannot be loaded', {
+          detail: redactPaths(err.message, this.ctx.policiesDir),
+          reason: 'invalid-policy',
+        });
       }
       throw err;
     }

@@ -82,7 +82,12 @@ export interface AgencyFilter {
 function agencyWhere(f: AgencyFilter, params: unknown[]): string {
   params.push(f.agency, JSON.stringify([{ agency: f.agency }]), f.since, f.until);
   // AUDIT_ACCESSED rows name the agency a compliance user asked about; the agency received nothing.
-  const clauses = [`(agency = $1 OR (type = 'DECIDED' AND decisions @> $2::jsonb))`, `type <> 'AUDIT_ACCESSED'`, `occurred_at >= $3`, `occurred_at < $4`];
+  const clauses = [
+    `(agency = $1 OR (type = 'DECIDED' AND decisions @> $2::jsonb))`,
+    `type <> 'AUDIT_ACCESSED'`,
+    `occurred_at >= $3`,
+    `occurred_at < $4`,
+  ];
   if (f.types && f.types.length > 0) {
     params.push(f.types);
     clauses.push(`type = ANY($${params.length}::text[])`);
@@ -114,7 +119,11 @@ export function agencyView(row: LedgerRow, agency: string): Record<string, unkno
     actor: row.actor,
     policyVersion: row.policy_version,
     outcome: mine?.outcome ?? null,
-    delivered: mine ? mine.outcome === 'ALLOW' || mine.outcome === 'ALLOW_WITH_OBLIGATIONS' : row.type === 'DELIVERED' || row.type === 'REPLAYED' ? true : null,
+    delivered: mine
+      ? mine.outcome === 'ALLOW' || mine.outcome === 'ALLOW_WITH_OBLIGATIONS'
+      : row.type === 'DELIVERED' || row.type === 'REPLAYED'
+        ? true
+        : null,
     ruleId: mine?.ruleId ?? null,
     redactedGroups: mine?.redactedGroups ?? [],
     executionFlags: mine?.executionFlags ?? [],
@@ -130,7 +139,10 @@ export async function* agencyRows(pool: pg.Pool, f: AgencyFilter, pageSize = 200
     const where = agencyWhere(f, params);
     params.push(after);
     const page = (
-      await pool.query<LedgerRow>(`SELECT ${LEDGER_SELECT} FROM ${L} WHERE ${where} AND seq > $${params.length} ORDER BY seq LIMIT ${pageSize}`, params)
+      await pool.query<LedgerRow>(
+        `SELECT ${LEDGER_SELECT} FROM ${L} WHERE ${where} AND seq > $${params.length} ORDER BY seq LIMIT ${pageSize}`,
+        params,
+      )
     ).rows;
     for (const row of page) yield row;
     if (page.length < pageSize) return;
@@ -181,7 +193,12 @@ export function csvLine(view: Record<string, unknown>): string {
 export type ExportFormat = 'ndjson' | 'csv';
 
 /** The export as text chunks (one per page of rows), ready to pipe into an HTTP response or a file. */
-export async function* exportChunks(pool: pg.Pool, f: AgencyFilter, format: ExportFormat, onRows?: (n: number) => void): AsyncGenerator<string> {
+export async function* exportChunks(
+  pool: pg.Pool,
+  f: AgencyFilter,
+  format: ExportFormat,
+  onRows?: (n: number) => void,
+): AsyncGenerator<string> {
   if (format === 'csv') yield CSV_COLUMNS.join(',') + '\r\n';
   let buf = '';
   let n = 0;

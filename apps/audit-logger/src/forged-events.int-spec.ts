@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import pg from 'pg';
-import { auditEventCodec, deadLetterCodec, signAuditEvent, type DeadLetter, type EventKeyring, type EventSigningKey } from '@backbone/codec';
+import {
+  auditEventCodec,
+  deadLetterCodec,
+  signAuditEvent,
+  type DeadLetter,
+  type EventKeyring,
+  type EventSigningKey,
+} from '@backbone/codec';
 import { auditEvent, encodeAuditEvent, generateEventKey, readEventKeyring, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, hasServicePrincipals, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
@@ -51,9 +58,12 @@ function attackerAcl(): Parameters<Admin['createAcls']>[0]['acl'] {
 }
 
 async function ledgerRows(): Promise<{ type: string; agency: string | null; signer: string | null }[]> {
-  return (await running.pool.query<{ type: string; agency: string | null; signer: string | null }>('SELECT type, agency, signer FROM audit.ledger ORDER BY seq')).rows;
+  return (
+    await running.pool.query<{ type: string; agency: string | null; signer: string | null }>(
+      'SELECT type, agency, signer FROM audit.ledger ORDER BY seq',
+    )
+  ).rows;
 }
-
 
 type RunningAuditLogger = AuditLedgerRuntime & { url: string };
 
@@ -122,7 +132,10 @@ describe('forged audit events from a subscriber principal', () => {
       decisions: [{ agency: 'DE-NCB', outcome: 'ALLOW', ruleId: 'addressing.all', redactedGroups: [], executionFlags: [] }],
     });
     // Claims the gate's signer name outright, with its own key id (it has no gate key).
-    const posingAsGate = { ...signAuditEvent(decided, frKey), signature: { ...signAuditEvent(decided, frKey).signature!, signer: 'policy-gate' } };
+    const posingAsGate = {
+      ...signAuditEvent(decided, frKey),
+      signature: { ...signAuditEvent(decided, frKey).signature!, signer: 'policy-gate' },
+    };
     // Claims another agency: a delivery to, and an acknowledgement by, DE-NCB.
     const otherAgency = auditEvent('ACKNOWLEDGED', 'agency-subscriber', { alertId, alertVersion: 1, agency: 'DE-NCB' });
     const unsigned = auditEvent('DELIVERED', 'agency-subscriber', { alertId, alertVersion: 1, agency: 'DE-NCB' });
@@ -142,7 +155,10 @@ describe('forged audit events from a subscriber principal', () => {
       ],
     });
 
-    await pollUntil(() => running.consumer.stats.inserted + running.consumer.stats.forged >= 6, { description: 'every event screened', timeoutMs: 30_000 });
+    await pollUntil(() => running.consumer.stats.inserted + running.consumer.stats.forged >= 6, {
+      description: 'every event screened',
+      timeoutMs: 30_000,
+    });
     expect(running.consumer.stats.forged).toBe(5);
     expect(await ledgerRows()).toEqual([{ type: 'DELIVERED', agency: 'FR-NCB', signer: ATTACKER }]);
 
@@ -159,13 +175,17 @@ describe('forged audit events from a subscriber principal', () => {
       ].sort(),
     );
     // The original bytes are kept whole, with their position.
-    expect(parked.every((p) => p.sourceTopic === topics.audit && p.value !== null && auditEventCodec.decode(p.value).alertId === alertId)).toBe(true);
+    expect(
+      parked.every((p) => p.sourceTopic === topics.audit && p.value !== null && auditEventCodec.decode(p.value).alertId === alertId),
+    ).toBe(true);
 
     const metrics = await (await fetch(`${running.url}/metrics`)).text();
     expect(metrics).toMatch(/^audit_forged_events_total 5$/m);
 
     await running.writer.checkpointNow();
-    const report = await verifyLedger(running.pool, new Map([[running.signingKey.keyId, running.signingKey.publicKey]]), { eventKeyring: keyring });
+    const report = await verifyLedger(running.pool, new Map([[running.signingKey.keyId, running.signingKey.publicKey]]), {
+      eventKeyring: keyring,
+    });
     expect(report).toMatchObject({ ok: true, rows: 1, eventSignaturesVerified: 1, unsignedEvents: 0 });
   }, 90_000);
 

@@ -20,9 +20,24 @@ const rate = (count: number, started: number): Rate => {
 
 /** Gate-like DECIDED events (one decision per agency), encoded as they arrive from Kafka. */
 export function syntheticAuditRecords(n: number, agencies = 20): Buffer[] {
-  const decisions = Array.from({ length: agencies }, (_, i) => ({ agency: `A${i}-NCB`, outcome: 'ALLOW' as const, ruleId: 'community.default-allow', redactedGroups: [], executionFlags: [] }));
+  const decisions = Array.from({ length: agencies }, (_, i) => ({
+    agency: `A${i}-NCB`,
+    outcome: 'ALLOW' as const,
+    ruleId: 'community.default-allow',
+    redactedGroups: [],
+    executionFlags: [],
+  }));
   return Array.from({ length: n }, () =>
-    auditEventCodec.encode(auditEvent('DECIDED', 'policy-gate', { alertId: randomUUID(), alertVersion: 1, originator: 'FR-NCB', noticeType: 'RED', policyVersion: '2026-11-01', decisions })),
+    auditEventCodec.encode(
+      auditEvent('DECIDED', 'policy-gate', {
+        alertId: randomUUID(),
+        alertVersion: 1,
+        originator: 'FR-NCB',
+        noticeType: 'RED',
+        policyVersion: '2026-11-01',
+        decisions,
+      }),
+    ),
   );
 }
 
@@ -31,7 +46,11 @@ export async function measureIngest(writer: LedgerWriter, records: Buffer[], bat
   const started = performance.now();
   const base = Date.now() * 1000;
   for (let i = 0; i < records.length; i += batchSize) {
-    await writer.append(topic, 0, records.slice(i, i + batchSize).map((value, j) => ({ offset: String(base + i + j), value })));
+    await writer.append(
+      topic,
+      0,
+      records.slice(i, i + batchSize).map((value, j) => ({ offset: String(base + i + j), value })),
+    );
   }
   return rate(records.length, started);
 }

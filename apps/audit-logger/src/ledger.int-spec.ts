@@ -70,7 +70,15 @@ describe('ledger (real PostgreSQL)', () => {
   it('chains, checkpoints and verifies an untouched ledger, with counts', async () => {
     const { pool } = await ledgerOf(10);
     const report = await verifyLedger(pool, keys());
-    expect(report).toMatchObject({ ok: true, rows: 10, headSeq: 10, checkpoints: 2, checkpointsVerified: 2, unsignedTail: 2, firstBreak: null });
+    expect(report).toMatchObject({
+      ok: true,
+      rows: 10,
+      headSeq: 10,
+      checkpoints: 2,
+      checkpointsVerified: 2,
+      unsignedTail: 2,
+      firstBreak: null,
+    });
   });
 
   it('walks checkpoints in numeric order (10+ checkpoints: "12" sorts before "4" as text)', async () => {
@@ -84,19 +92,47 @@ describe('ledger (real PostgreSQL)', () => {
     const alert = sampleAlert({ alertId, sent: new Date() });
     const common = { alertId, alertVersion: 1, originator: 'FR-NCB', noticeType: 'RED' };
     await writer.append(TOPIC, 0, [
-      { offset: '0', value: auditEventCodec.encode(sampleAuditEvent({ ...common, eventId: randomUUID(), type: 'SUBMITTED', occurredAt: new Date(), payload: alertCodec.encode(alert) })) },
+      {
+        offset: '0',
+        value: auditEventCodec.encode(
+          sampleAuditEvent({
+            ...common,
+            eventId: randomUUID(),
+            type: 'SUBMITTED',
+            occurredAt: new Date(),
+            payload: alertCodec.encode(alert),
+          }),
+        ),
+      },
       {
         offset: '1',
         value: auditEventCodec.encode(
-          sampleAuditEvent({ ...common, eventId: randomUUID(), type: 'DECIDED', occurredAt: new Date(), policyVersion: 'old', decisions: [{ agency: 'DE-NCB', outcome: 'DENY', ruleId: 'old.rule', redactedGroups: [], executionFlags: [] }] }),
+          sampleAuditEvent({
+            ...common,
+            eventId: randomUUID(),
+            type: 'DECIDED',
+            occurredAt: new Date(),
+            policyVersion: 'old',
+            decisions: [{ agency: 'DE-NCB', outcome: 'DENY', ruleId: 'old.rule', redactedGroups: [], executionFlags: [] }],
+          }),
         ),
       },
     ]);
-    const result = await whatIf(pool, { version: '2026-11-01' }, 'policies', new Date(Date.now() - 3_600_000), new Date(Date.now() + 3_600_000));
+    const result = await whatIf(
+      pool,
+      { version: '2026-11-01' },
+      'policies',
+      new Date(Date.now() - 3_600_000),
+      new Date(Date.now() + 3_600_000),
+    );
     expect(result.alertsEvaluated).toBe(1);
     expect(result.candidatePolicyVersion).toBe('2026-11-01');
     const de = result.changes.find((c) => c.agency === 'DE-NCB');
-    expect(de).toMatchObject({ alertId, old: { outcome: 'DENY', ruleId: 'old.rule', policyVersion: 'old' }, new: { policyVersion: '2026-11-01' } });
+    expect(de).toMatchObject({
+      alertId,
+      old: { outcome: 'DENY', ruleId: 'old.rule', policyVersion: 'old' },
+      new: { policyVersion: '2026-11-01' },
+    });
     expect(de!.new.outcome).not.toBe('DENY');
     // Agencies with no recorded decision show up as changes from "no decision".
     expect(result.changes.some((c) => c.agency !== 'DE-NCB' && c.old === null)).toBe(true);
@@ -138,7 +174,11 @@ describe('ledger (real PostgreSQL)', () => {
   it('inserts a large batch in chunks under the 65,535 bind-parameter limit, one transaction', async () => {
     const { pool, writer } = await ledgerOf(0);
     const n = 6000; // 22 columns: 2,978 rows per statement, so three statements
-    const res = await writer.append(TOPIC, 0, Array.from({ length: n }, (_, i) => ({ offset: String(i), value: encoded(i) })));
+    const res = await writer.append(
+      TOPIC,
+      0,
+      Array.from({ length: n }, (_, i) => ({ offset: String(i), value: encoded(i) })),
+    );
     expect(res.inserted).toBe(n);
     const report = await verifyLedger(pool, keys());
     expect(report).toMatchObject({ ok: true, rows: n, checkpoints: 1 });
@@ -155,12 +195,24 @@ describe('ledger (real PostgreSQL)', () => {
     try {
       expect((await app.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).toBe(DEFAULT_APP_ROLE);
       const writerPool = new pg.Pool({ connectionString: appDatabaseUrl(db.url, DEFAULT_APP_ROLE, password), max: 1 });
-      await new LedgerWriter(writerPool, { signingKey: key, checkpointEveryRows: 1 }).append(TOPIC, 0, [{ offset: '0', value: encoded(0) }]);
+      await new LedgerWriter(writerPool, { signingKey: key, checkpointEveryRows: 1 }).append(TOPIC, 0, [
+        { offset: '0', value: encoded(0) },
+      ]);
       await writerPool.end();
-      for (const sql of ["UPDATE audit.ledger SET actor = 'X'", 'DELETE FROM audit.ledger', 'TRUNCATE audit.ledger', 'DELETE FROM audit.checkpoints']) {
+      for (const sql of [
+        "UPDATE audit.ledger SET actor = 'X'",
+        'DELETE FROM audit.ledger',
+        'TRUNCATE audit.ledger',
+        'DELETE FROM audit.checkpoints',
+      ]) {
         await expect(app.query(sql)).rejects.toMatchObject({ code: '42501', message: expect.stringMatching(/permission denied/) });
       }
-      for (const sql of ["UPDATE audit.ledger SET actor = 'X'", 'DELETE FROM audit.ledger', 'TRUNCATE audit.ledger', "UPDATE audit.checkpoints SET key_id = 'x'"]) {
+      for (const sql of [
+        "UPDATE audit.ledger SET actor = 'X'",
+        'DELETE FROM audit.ledger',
+        'TRUNCATE audit.ledger',
+        "UPDATE audit.checkpoints SET key_id = 'x'",
+      ]) {
         await expect(owner.query(sql)).rejects.toMatchObject({ message: expect.stringMatching(/append-only/) });
       }
       expect((await owner.query('SELECT count(*)::int AS n FROM audit.ledger')).rows[0]).toEqual({ n: 1 });

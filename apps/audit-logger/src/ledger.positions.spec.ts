@@ -7,8 +7,24 @@ const marks = (...m: [number, number, number][]): { partition: number; low: bigi
 
 describe('decideResume', () => {
   it('resumes each partition at the ledger position, even behind the committed offsets (database restore)', () => {
-    const plan = decideResume(T, 0, new Map([[0, 8n], [1, 3n]]), marks([0, 0, 20], [1, 0, 3]));
-    expect(plan).toEqual({ ledgerTopic: T, generation: 0, recreated: false, partitions: [{ partition: 0, offset: '8' }, { partition: 1, offset: '3' }] });
+    const plan = decideResume(
+      T,
+      0,
+      new Map([
+        [0, 8n],
+        [1, 3n],
+      ]),
+      marks([0, 0, 20], [1, 0, 3]),
+    );
+    expect(plan).toEqual({
+      ledgerTopic: T,
+      generation: 0,
+      recreated: false,
+      partitions: [
+        { partition: 0, offset: '8' },
+        { partition: 1, offset: '3' },
+      ],
+    });
   });
 
   it('reads from the log start a partition the ledger has never seen', () => {

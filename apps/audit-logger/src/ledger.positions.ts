@@ -47,7 +47,12 @@ interface Watermarks {
 }
 
 /** Pure: the decision from the ledger's next offsets (of its newest generation) and the topic's watermarks. */
-export function decideResume(topic: string, generation: number, ledgerNext: ReadonlyMap<number, bigint>, marks: readonly Watermarks[]): ResumePlan {
+export function decideResume(
+  topic: string,
+  generation: number,
+  ledgerNext: ReadonlyMap<number, bigint>,
+  marks: readonly Watermarks[],
+): ResumePlan {
   const wentBack = marks.some((m) => {
     const next = ledgerNext.get(m.partition);
     return next !== undefined && m.high < next;

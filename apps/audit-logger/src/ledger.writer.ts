@@ -58,7 +58,6 @@ export function decodeAuditRecord(value: Buffer | null): AuditEvent {
   }
 }
 
-
 /**
  * The placeholder for a record PostgreSQL refused: the original bytes as payload (bytea takes any
  * bytes), the dead letter that holds it and why. The position stays in the chain, so the ledger
@@ -92,7 +91,11 @@ export class LedgerWriter {
   }
 
   async append(topic: string, partition: number, records: readonly IncomingRecord[]): Promise<AppendResult> {
-    return this.appendEvents(topic, partition, records.map((r) => ({ offset: r.offset, event: r.event ?? decodeAuditRecord(r.value) })));
+    return this.appendEvents(
+      topic,
+      partition,
+      records.map((r) => ({ offset: r.offset, event: r.event ?? decodeAuditRecord(r.value) })),
+    );
   }
 
   /** Records the placeholder of a parked record at its position (idempotent like any append). */
@@ -100,7 +103,11 @@ export class LedgerWriter {
     return this.appendEvents(topic, partition, [{ offset, event: parkedPlaceholder(value, letter) }]);
   }
 
-  private async appendEvents(topic: string, partition: number, events: readonly { offset: string; event: AuditEvent }[]): Promise<AppendResult> {
+  private async appendEvents(
+    topic: string,
+    partition: number,
+    events: readonly { offset: string; event: AuditEvent }[],
+  ): Promise<AppendResult> {
     const { result, signed } = await this.inTransaction(async (client) => {
       const existing = await client.query<{ kafka_offset: string }>(
         `SELECT kafka_offset FROM ${AUDIT_SCHEMA}.ledger WHERE topic = $1 AND kafka_partition = $2 AND kafka_offset = ANY($3::bigint[])`,
@@ -111,7 +118,10 @@ export class LedgerWriter {
       // outbox re-sends an event (same eventId) when it died before recording the send. The
       // ledger keeps each event once; the later copy counts as a duplicate.
       const ids = events.map((e) => e.event.eventId);
-      const known = await client.query<{ event_id: string }>(`SELECT event_id FROM ${AUDIT_SCHEMA}.ledger WHERE event_id = ANY($1::text[])`, [ids]);
+      const known = await client.query<{ event_id: string }>(
+        `SELECT event_id FROM ${AUDIT_SCHEMA}.ledger WHERE event_id = ANY($1::text[])`,
+        [ids],
+      );
       const seenIds = new Set(known.rows.map((r) => r.event_id));
       const head = await this.head(client);
       const recordedAt = new Date();
@@ -128,7 +138,10 @@ export class LedgerWriter {
       const headHash = await this.insertChained(client, head.hash, fresh);
       const headSeq = next.toString();
       const cp = fresh.length > 0 ? await this.checkpointIfDue(client, headSeq, headHash, false) : null;
-      return { result: { inserted: fresh.length, duplicates: events.length - fresh.length, headSeq, checkpointed: cp !== null }, signed: cp };
+      return {
+        result: { inserted: fresh.length, duplicates: events.length - fresh.length, headSeq, checkpointed: cp !== null },
+        signed: cp,
+      };
     });
     if (signed) await this.options.onCheckpoint?.(signed);
     return result;
@@ -169,7 +182,12 @@ export class LedgerWriter {
   }
 
   /** `headHash` is the hash of the entry at `headSeq`. */
-  private async checkpointIfDue(client: pg.PoolClient, headSeq: string, headHash: Buffer, force: boolean): Promise<SignedCheckpoint | null> {
+  private async checkpointIfDue(
+    client: pg.PoolClient,
+    headSeq: string,
+    headHash: Buffer,
+    force: boolean,
+  ): Promise<SignedCheckpoint | null> {
     const last = await client.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${AUDIT_SCHEMA}.checkpoints`);
     const lastSeq = BigInt(last.rows[0]?.seq ?? '0');
     const since = BigInt(headSeq) - lastSeq;

@@ -22,7 +22,11 @@ runMain(
       appRole: settings.AUDIT_DB_APP_ROLE,
       appPassword: settings.AUDIT_DB_APP_PASSWORD,
       consumerSafety: loadConsumerSafetySettings(process.env),
-      anchors: { topic: settings.AUDIT_ANCHOR_TOPIC, file: settings.AUDIT_ANCHOR_FILE, maxUnanchoredTail: settings.AUDIT_MAX_UNANCHORED_TAIL },
+      anchors: {
+        topic: settings.AUDIT_ANCHOR_TOPIC,
+        file: settings.AUDIT_ANCHOR_FILE,
+        maxUnanchoredTail: settings.AUDIT_MAX_UNANCHORED_TAIL,
+      },
       // Only public keys: the audit logger can check every emitter but impersonate none.
       ...(settings.EVENT_PUBLIC_KEYS_FILE ? { eventKeyring: readEventKeyring(settings.EVENT_PUBLIC_KEYS_FILE) } : {}),
     });

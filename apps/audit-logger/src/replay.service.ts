@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Producer, Message } from 'kafkajs';
 import type pg from 'pg';
-import { alertCodec, deliveryCodec, unstorableFields, type Alert, type Delivery, type EventSigningKey, type FieldGroup, type RecipientDecision } from '@backbone/codec';
+import {
+  alertCodec,
+  deliveryCodec,
+  unstorableFields,
+  type Alert,
+  type Delivery,
+  type EventSigningKey,
+  type FieldGroup,
+  type RecipientDecision,
+} from '@backbone/codec';
 import { auditEvent, encodeAuditEvent, type TopicNames } from '@backbone/kafka';
 import { applyObligations } from '@backbone/policy';
 import { AUDIT_SCHEMA, LEDGER_SELECT, type LedgerRow } from '@backbone/ledger';
@@ -26,7 +35,11 @@ export interface ReplayResult {
   missingPayload: { alertId: string | null; alertVersion: number | null }[];
   deliveries: { alertId: string; alertVersion: number; deliveryId: string; redactedGroups: string[] }[];
   /** Alerts of the range not replayed, with why (never resurrecting a cancelled or withdrawn alert). */
-  skipped: { alertId: string; alertVersion: number; reason: 'latest-version-not-allowed' | 'cancelled-after-range' | 'unstorable-record' }[];
+  skipped: {
+    alertId: string;
+    alertVersion: number;
+    reason: 'latest-version-not-allowed' | 'cancelled-after-range' | 'unstorable-record';
+  }[];
 }
 
 /** DECIDED rows in a range, page by page (keyset on seq). */
@@ -69,7 +82,11 @@ function isAllowed(d: RecipientDecision): d is RecipientDecision & { outcome: 'A
 }
 
 /** The Delivery the gate would have produced then, rebuilt from the ledger, marked replay: true. */
-export function replayDelivery(alert: Alert, decided: LedgerRow, d: RecipientDecision & { outcome: 'ALLOW' | 'ALLOW_WITH_OBLIGATIONS' }): Delivery {
+export function replayDelivery(
+  alert: Alert,
+  decided: LedgerRow,
+  d: RecipientDecision & { outcome: 'ALLOW' | 'ALLOW_WITH_OBLIGATIONS' },
+): Delivery {
   const groups = d.redactedGroups as FieldGroup[];
   const redacted = applyObligations(alert, { agency: d.agency, outcome: d.outcome, redactedGroups: groups });
   return {
@@ -132,7 +149,8 @@ export async function checkReplayBounds(pool: pg.Pool, req: ReplayRequest): Prom
     [req.since, req.until, JSON.stringify([{ agency: req.agency }])],
   );
   const n = r.rows[0]?.n ?? 0;
-  if (n > REPLAY_MAX_ALERTS) throw new ReplayRefusedError('replay-too-large', `${n} alerts in the range; a replay re-delivers at most ${REPLAY_MAX_ALERTS}`);
+  if (n > REPLAY_MAX_ALERTS)
+    throw new ReplayRefusedError('replay-too-large', `${n} alerts in the range; a replay re-delivers at most ${REPLAY_MAX_ALERTS}`);
 }
 
 /** Alerts (of those given) with a Cancel decided after `until`: replaying an earlier state would resurrect them. */
@@ -169,12 +187,18 @@ export async function replayToAgency(pool: pg.Pool, producer: Producer, topics: 
   const rows = [...latest.values()];
   for (let i = 0; i < rows.length; i += PAGE) {
     const page = rows.slice(i, i + PAGE);
-    const laterCancels = await cancelledAfter(pool, page.map((r) => r.alert_id!), req.until);
+    const laterCancels = await cancelledAfter(
+      pool,
+      page.map((r) => r.alert_id!),
+      req.until,
+    );
     const wanted: { row: LedgerRow; d: RecipientDecision & { outcome: 'ALLOW' | 'ALLOW_WITH_OBLIGATIONS' } }[] = [];
     for (const row of page) {
       const d = row.decisions.find((x) => x.agency === req.agency);
-      if (laterCancels.has(row.alert_id!)) result.skipped.push({ alertId: row.alert_id!, alertVersion: row.alert_version!, reason: 'cancelled-after-range' });
-      else if (d === undefined || !isAllowed(d)) result.skipped.push({ alertId: row.alert_id!, alertVersion: row.alert_version!, reason: 'latest-version-not-allowed' });
+      if (laterCancels.has(row.alert_id!))
+        result.skipped.push({ alertId: row.alert_id!, alertVersion: row.alert_version!, reason: 'cancelled-after-range' });
+      else if (d === undefined || !isAllowed(d))
+        result.skipped.push({ alertId: row.alert_id!, alertVersion: row.alert_version!, reason: 'latest-version-not-allowed' });
       else wanted.push({ row, d });
     }
     const payloads = await submittedPayloads(
@@ -215,13 +239,23 @@ export async function replayToAgency(pool: pg.Pool, producer: Producer, topics: 
           req.signer ?? null,
         ),
       });
-      delivered.push({ alertId: delivery.alertId, alertVersion: delivery.alertVersion, deliveryId: delivery.deliveryId, redactedGroups: delivery.redactedGroups });
+      delivered.push({
+        alertId: delivery.alertId,
+        alertVersion: delivery.alertVersion,
+        deliveryId: delivery.deliveryId,
+        redactedGroups: delivery.redactedGroups,
+      });
     }
     if (feed.length > 0) {
       await exclusively(producer, async () => {
         const txn = await producer.transaction();
         try {
-          await txn.sendBatch({ topicMessages: [{ topic, messages: feed }, { topic: topics.audit, messages: audit }] });
+          await txn.sendBatch({
+            topicMessages: [
+              { topic, messages: feed },
+              { topic: topics.audit, messages: audit },
+            ],
+          });
           await txn.commit();
         } catch (err) {
           await txn.abort().catch(() => undefined);

@@ -35,7 +35,6 @@ async function whatIf(body: Record<string, unknown>): Promise<{ status: number; 
   return { status: res.status, text, json: JSON.parse(text) as Record<string, unknown> };
 }
 
-
 type RunningAuditLogger = AuditLedgerRuntime & { url: string };
 
 /** The audit logger as main.ts starts it (startService), with its ledger runtime exposed for the test. */

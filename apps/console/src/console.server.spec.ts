@@ -59,7 +59,8 @@ describe('console reverse proxy routes', () => {
 
 describe('console message catalogues', () => {
   const dir = fileURLToPath(new URL('../web/src/messages', import.meta.url));
-  const load = (lang: string): Record<string, string> => JSON.parse(readFileSync(join(dir, `${lang}.json`), 'utf8')) as Record<string, string>;
+  const load = (lang: string): Record<string, string> =>
+    JSON.parse(readFileSync(join(dir, `${lang}.json`), 'utf8')) as Record<string, string>;
 
   it('has en, fr, es and ar with exactly the same keys, none empty', () => {
     const files = readdirSync(dir).sort();
@@ -68,7 +69,12 @@ describe('console message catalogues', () => {
     for (const lang of ['fr', 'es', 'ar']) {
       const cat = load(lang);
       expect({ lang, keys: Object.keys(cat).sort() }).toEqual({ lang, keys: reference });
-      expect({ lang, empty: Object.entries(cat).filter(([, v]) => v.trim() === '').map(([k]) => k) }).toEqual({ lang, empty: [] });
+      expect({
+        lang,
+        empty: Object.entries(cat)
+          .filter(([, v]) => v.trim() === '')
+          .map(([k]) => k),
+      }).toEqual({ lang, empty: [] });
     }
   });
 

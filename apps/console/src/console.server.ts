@@ -42,7 +42,17 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 
 export interface ConsoleTargets {
   publisher: string;
@@ -91,7 +101,12 @@ function proxy(req: IncomingMessage, res: ServerResponse, target: URL, logger: L
   upstream.on('error', (err) => {
     logger.warn({ path: target.pathname, err: err.message }, 'console: upstream unavailable');
     if (!res.headersSent) {
-      sendJson(res, 502, { type: 'about:blank', title: 'Service unavailable', status: 502, reason: 'upstream-unavailable', detail: target.origin }, 'application/problem+json');
+      sendJson(
+        res,
+        502,
+        { type: 'about:blank', title: 'Service unavailable', status: 502, reason: 'upstream-unavailable', detail: target.origin },
+        'application/problem+json',
+      );
     } else res.destroy();
   });
   // A closed browser tab (an SSE feed left) ends the upstream request too.

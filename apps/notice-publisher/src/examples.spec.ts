@@ -29,7 +29,16 @@ describe('examples/alerts', () => {
   it.each(files)('%s validates and encodes', (file) => {
     const r = validateAlertContent(read(file), agencies);
     if (!r.ok) throw new Error(`${file}: ${JSON.stringify(r.errors)}`);
-    const alert = { ...r.content, alertId: '6f1c2a4e-8a5b-4c1d-9e2f-0a1b2c3d4e5f', version: 1, sender: 'FR-NCB', senderRegion: 'EUROPE' as const, sent: new Date(), msgType: 'Alert' as const, references: [] };
+    const alert = {
+      ...r.content,
+      alertId: '6f1c2a4e-8a5b-4c1d-9e2f-0a1b2c3d4e5f',
+      version: 1,
+      sender: 'FR-NCB',
+      senderRegion: 'EUROPE' as const,
+      sent: new Date(),
+      msgType: 'Alert' as const,
+      references: [],
+    };
     expect(alertCodec.decode(alertCodec.encode(alert))).toEqual(alert);
   });
 });

@@ -10,5 +10,12 @@ runMain(SERVICE, async () => {
   const config = PublisherConfig.fromEnv(process.env);
   const logger = createLogger(SERVICE, service.LOG_LEVEL);
   const module = NoticePublisherModule.forRoot({ kafka: KafkaConfig.fromEnv(process.env), config });
-  await startService({ name: SERVICE, module, logger, port: config.settings.PORT, host: service.HOST, bodyLimit: config.settings.BODY_LIMIT_BYTES });
+  await startService({
+    name: SERVICE,
+    module,
+    logger,
+    port: config.settings.PORT,
+    host: service.HOST,
+    bodyLimit: config.settings.BODY_LIMIT_BYTES,
+  });
 });

@@ -66,7 +66,11 @@ describe('notice-publisher against the real broker and database', () => {
   const tokens: Record<string, string> = {};
   let revokedToken: string;
 
-  const call = async (method: string, path: string, opts: { as?: string; token?: string; body?: unknown; raw?: string; key?: string } = {}) => {
+  const call = async (
+    method: string,
+    path: string,
+    opts: { as?: string; token?: string; body?: unknown; raw?: string; key?: string } = {},
+  ) => {
     const headers: Record<string, string> = {};
     const token = opts.token ?? (opts.as ? tokens[opts.as] : undefined);
     if (token) headers['authorization'] = `Bearer ${token}`;
@@ -78,7 +82,11 @@ describe('notice-publisher against the real broker and database', () => {
     }
     const res = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, json: (text ? JSON.parse(text) : undefined) as Record<string, unknown> & { errors?: { field: string; code: string }[] } };
+    return {
+      status: res.status,
+      headers: res.headers,
+      json: (text ? JSON.parse(text) : undefined) as Record<string, unknown> & { errors?: { field: string; code: string }[] },
+    };
   };
 
   beforeAll(async () => {
@@ -100,7 +108,8 @@ describe('notice-publisher against the real broker and database', () => {
     await consumer.subscribe({ topics: [topics.submitted, topics.audit], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        if (topic === topics.submitted) submitted.push({ partition, offset: message.offset, key: message.key!.toString(), value: message.value! });
+        if (topic === topics.submitted)
+          submitted.push({ partition, offset: message.offset, key: message.key!.toString(), value: message.value! });
         else audit.push(auditEventCodec.decode(message.value!));
       },
     });
@@ -126,7 +135,14 @@ describe('notice-publisher against the real broker and database', () => {
       },
     });
 
-    const config = PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, BODY_LIMIT_BYTES: BODY_LIMIT, PUBLISH_FLUSH_INTERVAL_MS: 2, RETRY_AFTER_SECONDS: 3, PUBLISH_TIMEOUT_MS });
+    const config = PublisherConfig.of({
+      PORT: 0,
+      DATABASE_URL: db.url,
+      BODY_LIMIT_BYTES: BODY_LIMIT,
+      PUBLISH_FLUSH_INTERVAL_MS: 2,
+      RETRY_AFTER_SECONDS: 3,
+      PUBLISH_TIMEOUT_MS,
+    });
     const service = await startService({
       name: 'notice-publisher',
       module: NoticePublisherModule.forRoot({ kafka: KafkaConfig.of(connection, prefix), config, kafkaClient: proxied }),
@@ -161,12 +177,25 @@ describe('notice-publisher against the real broker and database', () => {
     const { alertId, version, partition, offset } = res.json as { alertId: string; version: number; partition: number; offset: string };
     expect(version).toBe(1);
     expect(partition).toBe(submittedPartition('EUROPE', alertId));
-    const [record] = await pollUntil(() => (recordsOf(alertId).length === 1 ? recordsOf(alertId) : undefined), { description: 'the alert record', timeoutMs: 15_000 });
+    const [record] = await pollUntil(() => (recordsOf(alertId).length === 1 ? recordsOf(alertId) : undefined), {
+      description: 'the alert record',
+      timeoutMs: 15_000,
+    });
     expect(record!.partition).toBe(partition);
     expect(record!.offset).toBe(offset);
     const alert: Alert = alertCodec.decode(record!.value);
-    expect(alert).toMatchObject({ alertId, version: 1, sender: 'FR-NCB', senderRegion: 'EUROPE', msgType: 'Alert', references: [], headline: 'Wanted for armed robbery' });
-    const event = await pollUntil(() => audit.find((e) => e.type === 'SUBMITTED' && e.alertId === alertId), { description: 'SUBMITTED audit event' });
+    expect(alert).toMatchObject({
+      alertId,
+      version: 1,
+      sender: 'FR-NCB',
+      senderRegion: 'EUROPE',
+      msgType: 'Alert',
+      references: [],
+      headline: 'Wanted for armed robbery',
+    });
+    const event = await pollUntil(() => audit.find((e) => e.type === 'SUBMITTED' && e.alertId === alertId), {
+      description: 'SUBMITTED audit event',
+    });
     expect(event.payload?.equals(record!.value)).toBe(true);
     expect(event.actor).toBe('FR-NCB');
     process.stderr.write(`create latency (first request, includes producer connect): ${ms.toFixed(1)} ms\n`);
@@ -183,7 +212,10 @@ describe('notice-publisher against the real broker and database', () => {
       expect(r.status).toBe(201);
     }
     process.stderr.write(`create latency warm (ms): ${times.map((t) => t.toFixed(1)).join(', ')}\n`);
-    const updated = await call('POST', `/alerts/${id}/updates`, { as: 'FR-NCB', body: alertBody({ headline: 'Wanted: armed robbery (photo added)' }) });
+    const updated = await call('POST', `/alerts/${id}/updates`, {
+      as: 'FR-NCB',
+      body: alertBody({ headline: 'Wanted: armed robbery (photo added)' }),
+    });
     expect(updated.status).toBe(201);
     expect(updated.json).toMatchObject({ alertId: id, version: 2, msgType: 'Update', partition: created.json['partition'] });
     expect(BigInt(updated.json['offset'] as string)).toBeGreaterThan(BigInt(created.json['offset'] as string));
@@ -191,9 +223,16 @@ describe('notice-publisher against the real broker and database', () => {
     expect(cancelled.status).toBe(201);
     expect(cancelled.json).toMatchObject({ version: 3, msgType: 'Cancel', partition: created.json['partition'] });
 
-    const records = await pollUntil(() => (recordsOf(id).length === 3 ? recordsOf(id) : undefined), { description: 'three versions', timeoutMs: 15_000 });
+    const records = await pollUntil(() => (recordsOf(id).length === 3 ? recordsOf(id) : undefined), {
+      description: 'three versions',
+      timeoutMs: 15_000,
+    });
     const decoded = records.map((r) => alertCodec.decode(r.value));
-    expect(decoded.map((a) => [a.version, a.msgType])).toEqual([[1, 'Alert'], [2, 'Update'], [3, 'Cancel']]);
+    expect(decoded.map((a) => [a.version, a.msgType])).toEqual([
+      [1, 'Alert'],
+      [2, 'Update'],
+      [3, 'Cancel'],
+    ]);
     expect(decoded[1]!.references).toEqual([{ alertId: id, version: 1 }]);
     expect(decoded[2]!.references).toEqual([{ alertId: id, version: 2 }]);
     expect(decoded[2]!.description).toBe('Subject arrested in Madrid');
@@ -237,7 +276,10 @@ describe('notice-publisher against the real broker and database', () => {
     // Give any stray second publish the time to show up before counting.
     const done = await call('POST', '/alerts', { as: 'DE-NCB', body: body2, key: key2 });
     expect(done.status).toBe(201);
-    await pollUntil(() => recordsOf(first.json['alertId'] as string).length === 1 && recordsOf(done.json['alertId'] as string).length === 1, { description: 'the records' });
+    await pollUntil(
+      () => recordsOf(first.json['alertId'] as string).length === 1 && recordsOf(done.json['alertId'] as string).length === 1,
+      { description: 'the records' },
+    );
     const headlines = submitted.map((r) => alertCodec.decode(r.value).headline);
     expect(headlines.filter((h) => h === `idempotent ${key}`)).toHaveLength(1);
     expect(headlines.filter((h) => h === `concurrent ${key2}`)).toHaveLength(1);
@@ -279,7 +321,9 @@ describe('notice-publisher against the real broker and database', () => {
       () => {
         const r = audit.filter((e) => e.type === 'REJECTED').map((e) => `${e.reason}:${e.actor ?? '-'}`);
         // The refusals are audited after their answers, possibly in separate commits: wait for all three 403s.
-        const all = ['missing-credential:-', 'unknown-credential:-', 'malformed-credential:-', 'revoked-credential:-'].every((x) => r.includes(x));
+        const all = ['missing-credential:-', 'unknown-credential:-', 'malformed-credential:-', 'revoked-credential:-'].every((x) =>
+          r.includes(x),
+        );
         return all && r.filter((x) => x === 'not-owner:DE-NCB').length >= 3 ? r : undefined;
       },
       { description: 'REJECTED audit events', timeoutMs: 15_000 },
@@ -301,7 +345,12 @@ describe('notice-publisher against the real broker and database', () => {
     ['non-ISO area country', { area: { description: 'x', countries: ['XK1'] } }, '/area/countries/0', 'unknown-country'],
     ['non-ISO doNotActOn', { doNotActOn: ['UK'] }, '/doNotActOn/0', 'unknown-country'],
     ['non-ISO nationality', { subject: { nationalities: ['EU'] } }, '/subject/nationalities/0', 'unknown-country'],
-    ['non-ISO issuing country', { subject: { identityDocuments: [{ kind: 'PASSPORT', number: 'A1', issuingCountry: 'ZZ' }] } }, '/subject/identityDocuments/0/issuingCountry', 'unknown-country'],
+    [
+      'non-ISO issuing country',
+      { subject: { identityDocuments: [{ kind: 'PASSPORT', number: 'A1', issuingCountry: 'ZZ' }] } },
+      '/subject/identityDocuments/0/issuingCountry',
+      'unknown-country',
+    ],
     ['past expiry', { expires: '2020-01-01T00:00:00Z' }, '/expires', 'expired'],
     ['DIFFUSION without addresses', { noticeType: 'DIFFUSION' }, '/addressing/mode', 'addresses-required'],
     ['Private without addresses', { scope: 'Private' }, '/addressing/mode', 'addresses-required'],
@@ -323,10 +372,15 @@ describe('notice-publisher against the real broker and database', () => {
     expect(malformed.json['reason']).toBe('malformed-request');
     const unknown = await call('POST', '/alerts/00000000-0000-4000-8000-000000000000/updates', { as: 'US-NCB', body: alertBody() });
     expect(unknown.status).toBe(404);
-    await pollUntil(() => audit.some((e) => e.type === 'REJECTED' && e.reason === 'payload-too-large') && audit.some((e) => e.reason === 'validation-failed' && e.actor === 'US-NCB'), {
-      description: 'REJECTED events for 413 and validation',
-      timeoutMs: 15_000,
-    });
+    await pollUntil(
+      () =>
+        audit.some((e) => e.type === 'REJECTED' && e.reason === 'payload-too-large') &&
+        audit.some((e) => e.reason === 'validation-failed' && e.actor === 'US-NCB'),
+      {
+        description: 'REJECTED events for 413 and validation',
+        timeoutMs: 15_000,
+      },
+    );
   });
 
   it('answers 503 with Retry-After within the publish deadline while Kafka is unreachable, then a retry with the same key publishes exactly once', async () => {
@@ -354,18 +408,26 @@ describe('notice-publisher against the real broker and database', () => {
     expect(up.status).toBe(201);
     const again = await call('POST', '/alerts', { as: 'FR-NCB', body, key });
     expect(again.json).toEqual(up.json);
-    await pollUntil(() => recordsOf(up.json['alertId'] as string).length === 1, { description: 'the record after the outage', timeoutMs: 15_000 });
+    await pollUntil(() => recordsOf(up.json['alertId'] as string).length === 1, {
+      description: 'the record after the outage',
+      timeoutMs: 15_000,
+    });
     // Still exactly one after a later publish went through the same producer: the attempt
     // abandoned at the deadline never commits, not even once the broker is back.
     const sentinel = await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody({ headline: `after outage ${key}` }) });
     expect(sentinel.status).toBe(201);
-    await pollUntil(() => recordsOf(sentinel.json['alertId'] as string).length === 1, { description: 'the sentinel after the outage', timeoutMs: 15_000 });
+    await pollUntil(() => recordsOf(sentinel.json['alertId'] as string).length === 1, {
+      description: 'the sentinel after the outage',
+      timeoutMs: 15_000,
+    });
     expect(submitted.filter((r) => alertCodec.decode(r.value).headline === `outage ${key}`)).toHaveLength(1);
   }, 60_000);
 
   it('serves its OpenAPI description', async () => {
     const res = await call('GET', '/openapi.json');
     expect(res.status).toBe(200);
-    expect(Object.keys(res.json['paths'] as object)).toEqual(expect.arrayContaining(['/alerts', '/alerts/{id}', '/alerts/{id}/updates', '/alerts/{id}/cancel']));
+    expect(Object.keys(res.json['paths'] as object)).toEqual(
+      expect.arrayContaining(['/alerts', '/alerts/{id}', '/alerts/{id}/updates', '/alerts/{id}/cancel']),
+    );
   });
 });

@@ -63,7 +63,11 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`${url}${path}`, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
     const text = await res.text();
-    return { status: res.status, contentType: res.headers.get('content-type'), json: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type'),
+      json: (text ? JSON.parse(text) : undefined) as Record<string, unknown>,
+    };
   };
 
   /** Every committed record of alerts.submitted, once the reader has provably reached the end of every partition. */
@@ -149,7 +153,11 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
     // A first alert, so the producer is connected and the offsets below are the settled ones.
     expect((await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody() })).status).toBe(201);
     const before = (await admin.fetchTopicOffsets(topics.submitted)).map((o) => o.high);
-    const res = await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody({ headline: 'Wanted\u0000 for robbery' }), key: uniqueName('nul') });
+    const res = await call('POST', '/alerts', {
+      as: 'FR-NCB',
+      body: alertBody({ headline: 'Wanted\u0000 for robbery' }),
+      key: uniqueName('nul'),
+    });
     expect(res.status).toBe(400);
     expect(res.contentType).toContain('application/problem+json');
     // Refused at the edge of every service (the shared storable rules), before the handler.
@@ -186,7 +194,11 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
     expect(retry.json).toEqual(first.json);
     const status = await call('GET', `/alerts/${alertId}`, { as: 'FR-NCB' });
     expect(status.status).toBe(200);
-    expect(status.json).toMatchObject({ state: 'active', latestVersion: 1, versions: [{ version: 1, state: 'published', offset: first.json['offset'] }] });
+    expect(status.json).toMatchObject({
+      state: 'active',
+      latestVersion: 1,
+      versions: [{ version: 1, state: 'published', offset: first.json['offset'] }],
+    });
     expect(await versionsOnKafka(alertId)).toEqual([1]);
   });
 
@@ -194,7 +206,10 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
     const created = await call('POST', '/alerts', { as: 'DE-NCB', body: alertBody({ headline: 'to be updated' }) });
     const alertId = created.json['alertId'] as string;
     await ds.query(`INSERT INTO fail_writes VALUES (true)`);
-    const updated = await call('POST', `/alerts/${alertId}/updates`, { as: 'DE-NCB', body: alertBody({ headline: 'updated while PostgreSQL failed' }) });
+    const updated = await call('POST', `/alerts/${alertId}/updates`, {
+      as: 'DE-NCB',
+      body: alertBody({ headline: 'updated while PostgreSQL failed' }),
+    });
     await ds.query(`DELETE FROM fail_writes`);
     expect(updated.status).toBe(201);
     expect(updated.json).toMatchObject({ version: 2 });
@@ -212,10 +227,17 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
     const created = await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody({ headline: 'crash before Kafka' }) });
     const alertId = created.json['alertId'] as string;
     const [v1] = (await allSubmitted()).filter((r) => r.key === alertId);
-    const record = alertCodec.encode({ ...alertCodec.decode(v1!.value), version: 2, msgType: 'Update', references: [{ alertId, version: 1 }] });
+    const record = alertCodec.encode({
+      ...alertCodec.decode(v1!.value),
+      version: 2,
+      msgType: 'Update',
+      references: [{ alertId, version: 1 }],
+    });
     const body = alertBody({ headline: 'retried after the crash' });
     const key = uniqueName('crash-before-kafka');
-    const hash = createHash('sha256').update(`POST /alerts/${alertId}/updates ${JSON.stringify(body)}`).digest('hex');
+    const hash = createHash('sha256')
+      .update(`POST /alerts/${alertId}/updates ${JSON.stringify(body)}`)
+      .digest('hex');
     // What a process killed between reserving and publishing leaves behind, a minute ago.
     await ds.query(
       `INSERT INTO alert_versions (alert_id, version, msg_type, state, sent, record, reserved_at) VALUES ($1, 2, 'Update', 'pending', now(), $2, now() - interval '1 minute')`,
@@ -239,20 +261,26 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
   it('a key a crash left pending before any version was attached is released; answered keys expire after the retention', async () => {
     const body = alertBody({ headline: 'crash before the version was reserved' });
     const key = uniqueName('crash-unattached');
-    const hash = createHash('sha256').update(`POST /alerts ${JSON.stringify(body)}`).digest('hex');
-    await ds.query(`INSERT INTO idempotency_keys (agency, idem_key, request_hash, state, created_at) VALUES ('DE-NCB', $1, $2, 'pending', now() - interval '1 minute')`, [
-      key,
-      hash,
-    ]);
+    const hash = createHash('sha256')
+      .update(`POST /alerts ${JSON.stringify(body)}`)
+      .digest('hex');
+    await ds.query(
+      `INSERT INTO idempotency_keys (agency, idem_key, request_hash, state, created_at) VALUES ('DE-NCB', $1, $2, 'pending', now() - interval '1 minute')`,
+      [key, hash],
+    );
     const retry = await call('POST', '/alerts', { as: 'DE-NCB', body, key });
     expect(retry.status).toBe(201);
     expect(await versionsOnKafka(retry.json['alertId'] as string)).toEqual([1]);
 
     // Answered two hours ago, with a retention of one hour: forgotten by the next run.
     await ds.query(`UPDATE idempotency_keys SET created_at = now() - interval '2 hours' WHERE agency = 'DE-NCB' AND idem_key = $1`, [key]);
-    await pollUntil(async () => ((await ds.query(`SELECT 1 FROM idempotency_keys WHERE agency = 'DE-NCB' AND idem_key = $1`, [key])) as unknown[]).length === 0, {
-      description: 'the expired key forgotten',
-      timeoutMs: 10_000,
-    });
+    await pollUntil(
+      async () =>
+        ((await ds.query(`SELECT 1 FROM idempotency_keys WHERE agency = 'DE-NCB' AND idem_key = $1`, [key])) as unknown[]).length === 0,
+      {
+        description: 'the expired key forgotten',
+        timeoutMs: 10_000,
+      },
+    );
   });
 });

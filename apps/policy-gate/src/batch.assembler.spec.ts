@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { alertCodec, auditEventCodec, deadLetterCodec, deliveryCodec, type Alert, type AuditEvent, type DeadLetter, type Delivery } from '@backbone/codec';
+import {
+  alertCodec,
+  auditEventCodec,
+  deadLetterCodec,
+  deliveryCodec,
+  type Alert,
+  type AuditEvent,
+  type DeadLetter,
+  type Delivery,
+} from '@backbone/codec';
 import { sampleAlert, sampleSubject } from '@backbone/codec/testing';
 import { topicNames } from '@backbone/kafka';
 import { assembleBatch, RECALL_RULE_ID, type AssemblyContext, type DecodedRecord, type PastRecipient } from './batch.assembler.js';
@@ -10,13 +19,32 @@ const AGENCIES = ['FR-NCB', 'DE-NCB', 'NL-NCB', 'US-NCB'];
 const topics = topicNames('t.');
 const ID = '6f1c2a4e-8a5b-4c1d-9e2f-0a1b2c3d4e5f';
 
-function ctx(past: Record<string, PastRecipient[]> = {}, policy = addressingTestPolicy(AGENCIES, { redactBiometricsFor: ['US-NCB'] })): AssemblyContext {
-  return { service: 'policy-gate', topics, policy, codecs: gateCodecs, now: new Date('2026-11-20T10:00:00Z'), pastRecipients: new Map(Object.entries(past)) };
+function ctx(
+  past: Record<string, PastRecipient[]> = {},
+  policy = addressingTestPolicy(AGENCIES, { redactBiometricsFor: ['US-NCB'] }),
+): AssemblyContext {
+  return {
+    service: 'policy-gate',
+    topics,
+    policy,
+    codecs: gateCodecs,
+    now: new Date('2026-11-20T10:00:00Z'),
+    pastRecipients: new Map(Object.entries(past)),
+  };
 }
 
 let offset = 0;
 function rec(alert: Alert): DecodedRecord {
-  return { record: { topic: topics.submitted, partition: 0, offset: String(offset++), key: Buffer.from(alert.alertId), value: alertCodec.encode(alert) }, alert };
+  return {
+    record: {
+      topic: topics.submitted,
+      partition: 0,
+      offset: String(offset++),
+      key: Buffer.from(alert.alertId),
+      value: alertCodec.encode(alert),
+    },
+    alert,
+  };
 }
 
 function deliveries(messages: Map<string, { value: Buffer }[]>, agency: string): Delivery[] {
@@ -59,7 +87,15 @@ describe('assembleBatch', () => {
       addressing: { mode: 'EXPLICIT', regions: [], agencies: ['DE-NCB'] },
       subject: sampleSubject(),
     });
-    const out = assembleBatch([rec(update)], ctx({ [ID]: [{ agency: 'DE-NCB', firstVersion: 1 }, { agency: 'NL-NCB', firstVersion: 1 }] }));
+    const out = assembleBatch(
+      [rec(update)],
+      ctx({
+        [ID]: [
+          { agency: 'DE-NCB', firstVersion: 1 },
+          { agency: 'NL-NCB', firstVersion: 1 },
+        ],
+      }),
+    );
     expect(deliveries(out.messages, 'DE-NCB')[0]).toMatchObject({ recall: false, ruleId: 'addressing.explicit', msgType: 'Update' });
     const nl = deliveries(out.messages, 'NL-NCB')[0]!;
     expect(nl).toMatchObject({ recall: true, ruleId: RECALL_RULE_ID, outcome: 'ALLOW_WITH_OBLIGATIONS', noReshare: true, alertVersion: 2 });
@@ -71,7 +107,7 @@ describe('assembleBatch', () => {
     expect(out.stats.recalls).toBe(1);
   });
 
-  it('never leaks the originator\'s neverTo or consentedThirdCountries, on a recall copy or a regular one', () => {
+  it("never leaks the originator's neverTo or consentedThirdCountries, on a recall copy or a regular one", () => {
     const update = sampleAlert({
       alertId: ID,
       version: 2,
@@ -93,7 +129,13 @@ describe('assembleBatch', () => {
 
   it('recalls a Cancel that follows its Alert in the same batch', () => {
     const original = sampleAlert({ alertId: ID });
-    const cancel = sampleAlert({ alertId: ID, version: 2, msgType: 'Cancel', references: [{ alertId: ID, version: 1 }], neverTo: ['DE-NCB', 'NL-NCB', 'US-NCB'] });
+    const cancel = sampleAlert({
+      alertId: ID,
+      version: 2,
+      msgType: 'Cancel',
+      references: [{ alertId: ID, version: 1 }],
+      neverTo: ['DE-NCB', 'NL-NCB', 'US-NCB'],
+    });
     const out = assembleBatch([rec(original), rec(cancel)], ctx());
     for (const agency of ['DE-NCB', 'NL-NCB', 'US-NCB']) {
       expect(deliveries(out.messages, agency).map((d) => [d.alertVersion, d.msgType, d.recall])).toEqual([
@@ -104,7 +146,13 @@ describe('assembleBatch', () => {
   });
 
   it('does not recall to an agency whose only delivery was this same version (a redelivered batch)', () => {
-    const update = sampleAlert({ alertId: ID, version: 2, msgType: 'Update', references: [{ alertId: ID, version: 1 }], neverTo: ['DE-NCB'] });
+    const update = sampleAlert({
+      alertId: ID,
+      version: 2,
+      msgType: 'Update',
+      references: [{ alertId: ID, version: 1 }],
+      neverTo: ['DE-NCB'],
+    });
     const out = assembleBatch([rec(update)], ctx({ [ID]: [{ agency: 'DE-NCB', firstVersion: 2 }] }));
     expect(deliveries(out.messages, 'DE-NCB')).toEqual([]);
   });

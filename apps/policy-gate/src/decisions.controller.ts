@@ -19,7 +19,8 @@ export class DecisionsController {
     if (!isUuid(alertId)) throw problem(400, 'invalid-alert-id', 'Invalid alert id', { detail: `${alertId} is not a UUID` });
     const repo = this.runner.running.repository;
     const decisions = await repo.decisionsFor(alertId);
-    if (decisions.length === 0) throw problem(404, 'unknown-alert', 'Unknown alert', { detail: `the gate has decided nothing for alert ${alertId}` });
+    if (decisions.length === 0)
+      throw problem(404, 'unknown-alert', 'Unknown alert', { detail: `the gate has decided nothing for alert ${alertId}` });
     return explainDecision(alertId, decisions, await repo.recipientsOf(alertId), agency ?? null, (b) => alertCodec.decode(b).headline);
   }
 }

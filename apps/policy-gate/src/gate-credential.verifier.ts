@@ -23,12 +23,19 @@ export class GateCredentialVerifier implements CredentialVerifier {
     const repo = this.runtime.running.repository;
     if (admitted.includes('hold-reviewer')) {
       const reviewer = await repo.reviewerByToken(token);
-      if (reviewer !== null) return { ok: true, principal: { subject: reviewer.name, roles: ['hold-reviewer'], agency: null, details: reviewer } };
+      if (reviewer !== null)
+        return { ok: true, principal: { subject: reviewer.name, roles: ['hold-reviewer'], agency: null, details: reviewer } };
     }
     if (admitted.includes('office')) {
       const office = await repo.officeByToken(token);
-      if (office !== null) return { ok: true, principal: { subject: office.agency, roles: ['office'], agency: office.agency, details: office } };
+      if (office !== null)
+        return { ok: true, principal: { subject: office.agency, roles: ['office'], agency: office.agency, details: office } };
     }
-    return { ok: false, status: 401, reason: 'unknown-credential', title: admitted.includes('office') ? 'A liaison office token is required' : 'Unknown or revoked reviewer token' };
+    return {
+      ok: false,
+      status: 401,
+      reason: 'unknown-credential',
+      title: admitted.includes('office') ? 'A liaison office token is required' : 'Unknown or revoked reviewer token',
+    };
   }
 }

@@ -51,7 +51,9 @@ describe('policy gate: a record PostgreSQL refuses (real broker and PostgreSQL)'
     const owner = new pg.Client({ connectionString: db.url });
     await owner.connect();
     try {
-      await owner.query(`ALTER TABLE policy_gate.alert_decisions ADD CONSTRAINT poison_${poison.alertId.slice(0, 8)} CHECK (alert_id <> '${poison.alertId}')`);
+      await owner.query(
+        `ALTER TABLE policy_gate.alert_decisions ADD CONSTRAINT poison_${poison.alertId.slice(0, 8)} CHECK (alert_id <> '${poison.alertId}')`,
+      );
     } finally {
       await owner.end();
     }

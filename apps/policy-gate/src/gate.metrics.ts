@@ -23,9 +23,24 @@ export class GateMetrics {
     this.holds = metrics.counter('gate_holds_total', 'Recipient outcomes held for review');
     this.recalls = metrics.counter('gate_recalls_total', 'Update/Cancel deliveries sent to past recipients that policy would now exclude');
     this.txnRetries = metrics.counter('gate_transaction_retries_total', 'Kafka transactions retried after a retriable error', ['error']);
-    this.batchSize = metrics.histogram('gate_batch_records', 'Inbound records per Kafka transaction', [], [1, 5, 10, 50, 100, 250, 500, 1000, 5000]);
-    this.decisionSeconds = metrics.histogram('gate_decision_seconds', 'Time to decode, decide and encode one batch', [], [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]);
-    this.transactionSeconds = metrics.histogram('gate_transaction_seconds', 'PostgreSQL write plus Kafka transaction per batch', [], [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]);
+    this.batchSize = metrics.histogram(
+      'gate_batch_records',
+      'Inbound records per Kafka transaction',
+      [],
+      [1, 5, 10, 50, 100, 250, 500, 1000, 5000],
+    );
+    this.decisionSeconds = metrics.histogram(
+      'gate_decision_seconds',
+      'Time to decode, decide and encode one batch',
+      [],
+      [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    );
+    this.transactionSeconds = metrics.histogram(
+      'gate_transaction_seconds',
+      'PostgreSQL write plus Kafka transaction per batch',
+      [],
+      [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    );
   }
 
   committed(stats: BatchStats): void {

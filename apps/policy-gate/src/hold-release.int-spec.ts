@@ -34,7 +34,11 @@ describe('releasing held alerts (real broker, PostgreSQL and HTTP)', () => {
     app = (
       await startService({
         name: 'policy-gate',
-        module: PolicyGateModule.forRoot({ kafka: KafkaConfig.of(testKafkaConnection('admin'), w.prefix), settings: { ...settings, DATABASE_URL: db.url }, policy }),
+        module: PolicyGateModule.forRoot({
+          kafka: KafkaConfig.of(testKafkaConnection('admin'), w.prefix),
+          settings: { ...settings, DATABASE_URL: db.url },
+          policy,
+        }),
         logger,
         port: 0,
         shutdownHooks: false,
@@ -51,7 +55,14 @@ describe('releasing held alerts (real broker, PostgreSQL and HTTP)', () => {
   });
 
   const diffusion = (overrides: Partial<Alert> = {}): Alert =>
-    sampleAlert({ alertId: randomUUID(), noticeType: 'DIFFUSION', purposes: ['ARREST_EXTRADITION'], subject: sampleSubject(), sent: new Date(), ...overrides });
+    sampleAlert({
+      alertId: randomUUID(),
+      noticeType: 'DIFFUSION',
+      purposes: ['ARREST_EXTRADITION'],
+      subject: sampleSubject(),
+      sent: new Date(),
+      ...overrides,
+    });
 
   const release = (alertId: string, auth: string | null, body: unknown = {}): Promise<Response> =>
     fetch(`${url}/holds/${alertId}/release`, {
@@ -78,7 +89,9 @@ describe('releasing held alerts (real broker, PostgreSQL and HTTP)', () => {
     expect((await fetch(`${url}/holds`)).status).toBe(401);
     const listed = await fetch(`${url}/holds`, { headers: { authorization: `Bearer ${token}` } });
     expect(listed.status).toBe(200);
-    const holds = ((await listed.json()) as { holds: { alertId: string; agency: string; ruleId: string }[] }).holds.filter((h) => h.alertId === a.alertId);
+    const holds = ((await listed.json()) as { holds: { alertId: string; agency: string; ruleId: string }[] }).holds.filter(
+      (h) => h.alertId === a.alertId,
+    );
     expect(holds.map((h) => h.agency).sort()).toEqual(heldAgencies);
     expect(new Set(holds.map((h) => h.ruleId))).toEqual(new Set(['review.hold']));
 
@@ -109,8 +122,16 @@ describe('releasing held alerts (real broker, PostgreSQL and HTTP)', () => {
       }
       expect(mine).toHaveLength(1);
       const d = mine[0]!;
-      expect(d).toMatchObject({ recipient: agency, alertVersion: 1, ruleId: RELEASE_RULE_ID, recall: false, redactedGroups: [...hold.redactedGroups] });
-      expect(d.outcome).toBe(hold.redactedGroups.length > 0 || hold.executionFlags.length > 0 || hold.noReshare ? 'ALLOW_WITH_OBLIGATIONS' : 'ALLOW');
+      expect(d).toMatchObject({
+        recipient: agency,
+        alertVersion: 1,
+        ruleId: RELEASE_RULE_ID,
+        recall: false,
+        redactedGroups: [...hold.redactedGroups],
+      });
+      expect(d.outcome).toBe(
+        hold.redactedGroups.length > 0 || hold.executionFlags.length > 0 || hold.noReshare ? 'ALLOW_WITH_OBLIGATIONS' : 'ALLOW',
+      );
       expect(alertCodec.encode(alertCodec.decode(d.alert))).toEqual(alertCodec.encode(policy.redact(a, hold)));
       const subject = alertCodec.decode(d.alert).subject!;
       if (hold.redactedGroups.includes('VICTIM_DETAILS')) expect(subject.victim).toBeNull();
@@ -124,7 +145,11 @@ describe('releasing held alerts (real broker, PostgreSQL and HTTP)', () => {
     const audit = (await w.readCommitted([w.topics.audit])).get(w.topics.audit)!.map((m) => auditEventCodec.decode(m.value));
     const releases = audit.filter((e) => e.alertId === a.alertId && e.details['releasedBy'] !== undefined);
     expect(releases).toHaveLength(1);
-    expect(releases[0]).toMatchObject({ type: 'DECIDED', actor: 'rev.one', details: expect.objectContaining({ releasedBy: 'rev.one', heldRule: 'review.hold' }) });
+    expect(releases[0]).toMatchObject({
+      type: 'DECIDED',
+      actor: 'rev.one',
+      details: expect.objectContaining({ releasedBy: 'rev.one', heldRule: 'review.hold' }),
+    });
     expect(releases[0]!.decisions.map((d) => d.agency).sort()).toEqual(heldAgencies);
     expect(new Set(releases[0]!.decisions.map((d) => d.ruleId))).toEqual(new Set([RELEASE_RULE_ID]));
 

@@ -4,7 +4,14 @@ import { sampleAlert, sampleSubject } from '@backbone/codec/testing';
 import { topicNames } from '@backbone/kafka';
 import { gateCodecs } from './gate.codecs.js';
 import type { GateOutcome } from './gate-policy.port.js';
-import { HoldExpiredError, HoldSupersededError, planRelease, RELEASE_RULE_ID, releaseObligations, type ReleaseInput } from './hold.release.js';
+import {
+  HoldExpiredError,
+  HoldSupersededError,
+  planRelease,
+  RELEASE_RULE_ID,
+  releaseObligations,
+  type ReleaseInput,
+} from './hold.release.js';
 import { parseReleaseBody } from './holds.controller.js';
 import { addressingTestPolicy } from './testing/addressing.test-policy.js';
 
@@ -55,7 +62,12 @@ describe('planRelease', () => {
     const de = deliveryCodec.decode(deMsg.value);
     expect(de).toMatchObject({ recipient: 'DE-NCB', ruleId: RELEASE_RULE_ID, outcome: 'ALLOW', redactedGroups: [], recall: false });
     const us = deliveryCodec.decode(plan.messages[1]![1].value);
-    expect(us).toMatchObject({ recipient: 'US-NCB', outcome: 'ALLOW_WITH_OBLIGATIONS', redactedGroups: ['VICTIM_DETAILS'], noReshare: true });
+    expect(us).toMatchObject({
+      recipient: 'US-NCB',
+      outcome: 'ALLOW_WITH_OBLIGATIONS',
+      redactedGroups: ['VICTIM_DETAILS'],
+      noReshare: true,
+    });
     // The test policy's HOLD carries no groups; the stored outcome's VICTIM_DETAILS is kept.
     expect(alertCodec.decode(us.alert).subject?.victim).toBeNull();
     expect(alertCodec.decode(de.alert).subject?.victim).not.toBeNull();
@@ -88,13 +100,23 @@ describe('planRelease', () => {
 
   it('refuses a held version superseded by a newer decided Update or Cancel, and releases one that is still the newest', () => {
     expect(() => planRelease(input(alert, { newestDecidedVersion: 2 }))).toThrow(HoldSupersededError);
-    expect(() => planRelease(input(alert, { newestDecidedVersion: 2 }))).toThrow(expect.objectContaining({ alertId: ID, version: 1, newerVersion: 2 }) as unknown as Error);
+    expect(() => planRelease(input(alert, { newestDecidedVersion: 2 }))).toThrow(
+      expect.objectContaining({ alertId: ID, version: 1, newerVersion: 2 }) as unknown as Error,
+    );
     expect(planRelease(input(alert, { newestDecidedVersion: 1 })).released).toEqual(['DE-NCB', 'US-NCB']);
   });
 
   it('takes the stricter of stored and current obligations', () => {
-    const o = releaseObligations(outcome('DE-NCB', { redactedGroups: ['VICTIM_DETAILS'], executionFlags: ['A'] }), outcome('DE-NCB', { redactedGroups: ['BIOMETRICS'], executionFlags: ['B'] }));
-    expect(o).toMatchObject({ outcome: 'ALLOW_WITH_OBLIGATIONS', ruleId: RELEASE_RULE_ID, redactedGroups: ['BIOMETRICS', 'VICTIM_DETAILS'], executionFlags: ['A', 'B'] });
+    const o = releaseObligations(
+      outcome('DE-NCB', { redactedGroups: ['VICTIM_DETAILS'], executionFlags: ['A'] }),
+      outcome('DE-NCB', { redactedGroups: ['BIOMETRICS'], executionFlags: ['B'] }),
+    );
+    expect(o).toMatchObject({
+      outcome: 'ALLOW_WITH_OBLIGATIONS',
+      ruleId: RELEASE_RULE_ID,
+      redactedGroups: ['BIOMETRICS', 'VICTIM_DETAILS'],
+      executionFlags: ['A', 'B'],
+    });
     expect(releaseObligations(undefined, outcome('DE-NCB')).outcome).toBe('ALLOW');
   });
 });
@@ -104,7 +126,9 @@ describe('parseReleaseBody', () => {
     expect(parseReleaseBody(undefined)).toEqual({});
     expect(parseReleaseBody({ agencies: ['DE-NCB'], version: 2 })).toEqual({ agencies: ['DE-NCB'], version: 2 });
     for (const bad of [{ agencies: [] }, { agencies: 'DE-NCB' }, { version: 0 }, { other: 1 }, []]) {
-      expect(() => parseReleaseBody(bad)).toThrow(expect.objectContaining({ problem: expect.objectContaining({ status: 400, type: 'invalid-release' }) }) as unknown as Error);
+      expect(() => parseReleaseBody(bad)).toThrow(
+        expect.objectContaining({ problem: expect.objectContaining({ status: 400, type: 'invalid-release' }) }) as unknown as Error,
+      );
     }
   });
 });

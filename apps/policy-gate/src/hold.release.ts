@@ -86,7 +86,10 @@ function union<T>(a: readonly T[], b: readonly T[]): T[] {
  * The obligations a released agency receives the alert under: those stored with the hold and
  * those the policy computes now, whichever is stricter (union of redactions and flags).
  */
-export function releaseObligations(stored: GateOutcome | undefined, now: GateOutcome): GateOutcome & { outcome: 'ALLOW' | 'ALLOW_WITH_OBLIGATIONS' } {
+export function releaseObligations(
+  stored: GateOutcome | undefined,
+  now: GateOutcome,
+): GateOutcome & { outcome: 'ALLOW' | 'ALLOW_WITH_OBLIGATIONS' } {
   const groups = union(stored?.redactedGroups ?? [], now.redactedGroups);
   const redactedGroups = FIELD_GROUPS.filter((g) => groups.includes(g)) as FieldGroup[];
   const executionFlags = union(stored?.executionFlags ?? [], now.executionFlags);
@@ -157,7 +160,13 @@ export function planRelease(input: ReleaseInput): ReleasePlan {
     };
     messages.push([input.topics.feedFor(agency), { key: alert.alertId, value: input.codecs.encodeDelivery(delivery) }]);
     recipients.push({ alertId: alert.alertId, agency, version: alert.version, recall: false });
-    decisions.push({ agency, outcome: o.outcome, ruleId: RELEASE_RULE_ID, redactedGroups: [...o.redactedGroups], executionFlags: [...o.executionFlags] });
+    decisions.push({
+      agency,
+      outcome: o.outcome,
+      ruleId: RELEASE_RULE_ID,
+      redactedGroups: [...o.redactedGroups],
+      executionFlags: [...o.executionFlags],
+    });
     heldRules.add(pending.get(agency)!.ruleId);
     released.push(agency);
   }

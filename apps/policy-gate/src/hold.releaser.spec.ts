@@ -55,7 +55,13 @@ describe('HoldReleaser write order', () => {
     const result = await w.releaser.release({ alertId: ID, releasedBy: 'rev.one' });
     expect(result.released).toEqual(['DE-NCB']);
     // (kafka:abort is the empty transaction that starts the producer, see transactional-producer.ts.)
-    expect(w.steps.filter((s) => s !== 'kafka:abort')).toEqual(['pg:recipients DE-NCB', 'kafka:send', 'kafka:commit', 'pg:mark-released', 'pg:holds-commit']);
+    expect(w.steps.filter((s) => s !== 'kafka:abort')).toEqual([
+      'pg:recipients DE-NCB',
+      'kafka:send',
+      'kafka:commit',
+      'pg:mark-released',
+      'pg:holds-commit',
+    ]);
   });
 
   it('leaves the recipients recorded and the holds pending when the Kafka commit fails', async () => {

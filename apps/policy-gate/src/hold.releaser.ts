@@ -106,7 +106,10 @@ export class HoldReleaser {
       // After the Kafka commit: if this fails, the holds stay pending and a repeated release
       // delivers the same version again, which each inbox ignores ((alertId, version) is unique).
       await repo.markReleased(m, req.alertId, version, plan.released, req.releasedBy);
-      this.o.logger.info({ alertId: req.alertId, version, released: plan.released, denied: plan.denied, releasedBy: req.releasedBy }, 'held alert released');
+      this.o.logger.info(
+        { alertId: req.alertId, version, released: plan.released, denied: plan.denied, releasedBy: req.releasedBy },
+        'held alert released',
+      );
       const { messages: _m, recipients: _r, ...result } = plan;
       return result;
     });

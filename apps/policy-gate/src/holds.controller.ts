@@ -10,10 +10,12 @@ import { PolicyGateRuntime } from './policy-gate.runtime.js';
 /** Parses a release body: `{"agencies"?: string[], "version"?: int >= 1}`; a problem names the bad field. */
 export function parseReleaseBody(body: unknown): { agencies?: string[]; version?: number } {
   if (body === undefined || body === null || body === '') return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw problem(400, 'invalid-release', 'Invalid release request', { detail: 'the body must be a JSON object' });
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw problem(400, 'invalid-release', 'Invalid release request', { detail: 'the body must be a JSON object' });
   const b = body as Record<string, unknown>;
   const unknownKeys = Object.keys(b).filter((k) => k !== 'agencies' && k !== 'version');
-  if (unknownKeys.length > 0) throw problem(400, 'invalid-release', 'Invalid release request', { detail: `unknown field ${unknownKeys[0]}` });
+  if (unknownKeys.length > 0)
+    throw problem(400, 'invalid-release', 'Invalid release request', { detail: `unknown field ${unknownKeys[0]}` });
   const out: { agencies?: string[]; version?: number } = {};
   if (b['agencies'] !== undefined) {
     const a = b['agencies'];
@@ -42,7 +44,8 @@ export class HoldsController {
   @Get()
   async list(@Query('limit') limit?: string): Promise<{ holds: HeldAlert[] }> {
     const n = limit === undefined ? 100 : Number(limit);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw problem(400, 'invalid-limit', 'Invalid limit', { detail: 'limit must be an integer from 1 to 1000' });
+    if (!Number.isInteger(n) || n < 1 || n > 1000)
+      throw problem(400, 'invalid-limit', 'Invalid limit', { detail: 'limit must be an integer from 1 to 1000' });
     return { holds: await this.runner.running.repository.pendingHolds(n) };
   }
 
@@ -61,7 +64,8 @@ export class HoldsController {
       return { ...result, releasedBy: reviewer.name };
     } catch (err) {
       if (err instanceof HoldExpiredError) throw problem(409, 'hold-expired', 'The held alert has expired', { detail: err.message });
-      if (err instanceof HoldSupersededError) throw problem(409, 'hold-superseded', 'A newer version of the held alert has been decided', { detail: err.message });
+      if (err instanceof HoldSupersededError)
+        throw problem(409, 'hold-superseded', 'A newer version of the held alert has been decided', { detail: err.message });
       if (err instanceof NoHoldError) throw problem(404, 'unknown-hold', 'No such hold', { detail: err.message });
       if (err instanceof UnstorableRecordError) {
         throw problem(422, 'unstorable-record', 'The held alert cannot be stored by its recipients', {

@@ -12,12 +12,21 @@ runMain('policy-gate', async () => {
   const consumerSafety = loadConsumerSafetySettings(process.env);
   const policy = loadEnginePolicy(gate.POLICIES_DIR, gate.POLICY_VERSION);
   const database = await resolveDatabase();
-  logger.info({ config: describeConfig(GATE_SETTINGS, gate), policyVersion: policy.policyVersion, database: database.detail }, 'policy gate configured');
+  logger.info(
+    { config: describeConfig(GATE_SETTINGS, gate), policyVersion: policy.policyVersion, database: database.detail },
+    'policy gate configured',
+  );
   // SIGTERM runs the ordinary graceful shutdown; the non-zero exit tells the orchestrator to restart us.
   const onFatal = (): void => {
     process.exitCode = 1;
     process.kill(process.pid, 'SIGTERM');
   };
-  const module = PolicyGateModule.forRoot({ kafka: KafkaConfig.fromEnv(process.env), settings: { ...gate, DATABASE_URL: database.url }, policy, onFatal, consumerSafety });
+  const module = PolicyGateModule.forRoot({
+    kafka: KafkaConfig.fromEnv(process.env),
+    settings: { ...gate, DATABASE_URL: database.url },
+    policy,
+    onFatal,
+    consumerSafety,
+  });
   await startService({ name: 'policy-gate', module, logger, port: service.PORT, host: service.HOST });
 });

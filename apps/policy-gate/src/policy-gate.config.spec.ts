@@ -5,7 +5,13 @@ import { gateInstanceId, loadGateSettings, partitionTransactionalIdFor, transact
 describe('gate settings', () => {
   it('has working defaults', () => {
     const s = loadGateSettings({});
-    expect(s).toMatchObject({ GATE_INSTANCE_ID: '', GATE_GROUP_ID: 'policy-gate', POLICIES_DIR: 'policies', POLICY_VERSION: null, GATE_MAX_BATCH_RECORDS: 500 });
+    expect(s).toMatchObject({
+      GATE_INSTANCE_ID: '',
+      GATE_GROUP_ID: 'policy-gate',
+      POLICIES_DIR: 'policies',
+      POLICY_VERSION: null,
+      GATE_MAX_BATCH_RECORDS: 500,
+    });
     expect(transactionalIdFor(gateInstanceId(s.GATE_INSTANCE_ID, 'gate-7.example'))).toBe('policy-gate-gate-7.example');
   });
 
@@ -24,7 +30,12 @@ describe('gate settings', () => {
   it('names every bad setting at once and never shows the database password', () => {
     let error: unknown;
     try {
-      loadGateSettings({ GATE_INSTANCE_ID: 'has space', GATE_MAX_BATCH_RECORDS: '0', DATABASE_URL: 'postgres://u:secret@h/db', GATE_TXN_RETRIES: 'x' });
+      loadGateSettings({
+        GATE_INSTANCE_ID: 'has space',
+        GATE_MAX_BATCH_RECORDS: '0',
+        DATABASE_URL: 'postgres://u:secret@h/db',
+        GATE_TXN_RETRIES: 'x',
+      });
     } catch (err) {
       error = err;
     }

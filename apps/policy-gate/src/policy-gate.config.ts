@@ -54,7 +54,7 @@ export function transactionalIdFor(instanceId: string): string {
 /** GATE_INSTANCE_ID, or the host name (distinct per pod or machine) made to fit the id pattern. */
 export function gateInstanceId(configured: string, host: string = hostname()): string {
   if (configured !== '') return configured;
-  return (host.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100) || 'gate');
+  return host.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100) || 'gate';
 }
 
 /**

@@ -11,7 +11,14 @@ import {
   type TopicNames,
 } from '@backbone/kafka';
 import { contextFromHeaders, SPAN_ATTR, SPANS, trace, traceHeaders, tracer, type Span } from '@backbone/telemetry';
-import { alertIdsOf, assembleBatch, type AssembledBatch, type DecodedRecord, type GateCodecs, type InboundRecord } from './batch.assembler.js';
+import {
+  alertIdsOf,
+  assembleBatch,
+  type AssembledBatch,
+  type DecodedRecord,
+  type GateCodecs,
+  type InboundRecord,
+} from './batch.assembler.js';
 import { decodeInbound, gateCodecsFor } from './gate.codecs.js';
 import type { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
@@ -268,7 +275,10 @@ export class PolicyGateConsumer {
     const floor = await this.floorOf(batch.topic, batch.partition);
     const already = messages.filter((m) => BigInt(m.offset) < floor);
     if (already.length > 0) {
-      this.o.logger.warn({ partition: batch.partition, skipped: already.length, committed: floor.toString() }, 'records committed by the previous owner skipped');
+      this.o.logger.warn(
+        { partition: batch.partition, skipped: already.length, committed: floor.toString() },
+        'records committed by the previous owner skipped',
+      );
       resolveOffset(already[already.length - 1]!.offset);
       messages = messages.filter((m) => BigInt(m.offset) >= floor);
     }
@@ -310,7 +320,10 @@ export class PolicyGateConsumer {
       const failure = classifyFailure(err);
       this.o.consumerMetrics?.retried(topic, failure.label);
       if (failure.kind !== 'permanent') throw err;
-      this.o.logger.warn({ topic, partition, records: records.length, reason: failure.label }, 'slice refused by PostgreSQL; processing its records one at a time');
+      this.o.logger.warn(
+        { topic, partition, records: records.length, reason: failure.label },
+        'slice refused by PostgreSQL; processing its records one at a time',
+      );
     }
     const maxAttempts = this.o.maxPermanentAttempts ?? 3;
     for (const record of records) {
@@ -326,7 +339,10 @@ export class PolicyGateConsumer {
             this.o.consumerMetrics?.retried(topic, failure.label);
             continue;
           }
-          this.o.logger.error({ topic, partition, offset: record.offset, reason: failure.parkReason, detail: failure.detail }, 'record refused by PostgreSQL; dead-lettered');
+          this.o.logger.error(
+            { topic, partition, offset: record.offset, reason: failure.parkReason, detail: failure.detail },
+            'record refused by PostgreSQL; dead-lettered',
+          );
           await this.processSlice([record], topic, partition, next, failure);
           this.o.consumerMetrics?.parked(topic, failure.parkReason);
           break;
@@ -335,7 +351,13 @@ export class PolicyGateConsumer {
     }
   }
 
-  private async processSlice(records: InboundRecord[], topic: string, partition: number, nextOffset: string, poison?: ClassifiedFailure): Promise<void> {
+  private async processSlice(
+    records: InboundRecord[],
+    topic: string,
+    partition: number,
+    nextOffset: string,
+    poison?: ClassifiedFailure,
+  ): Promise<void> {
     const decideTimer = this.o.metrics.decisionSeconds.startTimer();
     const decoded: DecodedRecord[] = poison
       ? records.map((record) => ({ record, failure: { reason: poison.parkReason, detail: poison.detail } }))
@@ -345,7 +367,11 @@ export class PolicyGateConsumer {
     const spans = new Map<string, Span>();
     for (const d of decoded) {
       if (!('alert' in d)) continue;
-      const attributes = { [SPAN_ATTR.alertId]: d.alert.alertId, [SPAN_ATTR.alertVersion]: d.alert.version, [SPAN_ATTR.records]: records.length };
+      const attributes = {
+        [SPAN_ATTR.alertId]: d.alert.alertId,
+        [SPAN_ATTR.alertVersion]: d.alert.version,
+        [SPAN_ATTR.records]: records.length,
+      };
       spans.set(d.alert.alertId, tracer().startSpan(SPANS.gateCommitted, { attributes }, contextFromHeaders(d.record.headers)));
     }
     try {
@@ -424,7 +450,10 @@ export class PolicyGateConsumer {
         const type = kafkaErrorType(err);
         if (type !== undefined && FENCED_ERRORS.has(type)) {
           this.o.metrics.retried('FENCED');
-          this.o.logger.warn({ err, partition, transactionalId: this.transactionalIdFor(partition) }, 'partition taken over by another instance; its batch is theirs');
+          this.o.logger.warn(
+            { err, partition, transactionalId: this.transactionalIdFor(partition) },
+            'partition taken over by another instance; its batch is theirs',
+          );
           await this.dropProducer(partition);
           throw new FencedError(`partition ${partition} fenced by a newer owner of ${this.transactionalIdFor(partition)}`, { cause: err });
         }

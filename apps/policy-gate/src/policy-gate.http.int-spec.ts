@@ -55,14 +55,21 @@ describe('policy gate service (Nest, HTTP)', () => {
   it('is ready when Kafka and PostgreSQL answer, and explains a decision it made', async () => {
     const ready = await fetch(`${url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { checks: { name: string }[] }).checks.map((c) => c.name).sort()).toEqual(['consumer-progress', 'gate-consumer', 'kafka', 'postgres']);
+    expect(((await ready.json()) as { checks: { name: string }[] }).checks.map((c) => c.name).sort()).toEqual([
+      'consumer-progress',
+      'gate-consumer',
+      'kafka',
+      'postgres',
+    ]);
 
     const a = sampleAlert({ alertId: randomUUID(), neverTo: ['NL-NCB'] });
     await w.submit(a);
     await w.waitForGateCommitted();
     const res = await fetch(`${url}/decisions/${a.alertId}?agency=NL-NCB`, { headers: reviewer });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { versions: { policyVersion: string; outcomes: { outcome: string; ruleId: string; delivered: boolean }[] }[] };
+    const body = (await res.json()) as {
+      versions: { policyVersion: string; outcomes: { outcome: string; ruleId: string; delivered: boolean }[] }[];
+    };
     expect(body.versions[0]!.policyVersion).toBe('http-1');
     expect(body.versions[0]!.outcomes).toEqual([expect.objectContaining({ outcome: 'DENY', ruleId: 'deny.never-to', delivered: false })]);
 

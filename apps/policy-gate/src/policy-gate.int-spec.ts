@@ -75,7 +75,13 @@ describe('policy gate (real broker and PostgreSQL)', () => {
     for (const o of expected) {
       const [d] = feeds.get(o.agency)!;
       expect(feeds.get(o.agency)).toHaveLength(1);
-      expect(d).toMatchObject({ alertId: a.alertId, recipient: o.agency, ruleId: o.ruleId, policyVersion: policy.policyVersion, recall: false });
+      expect(d).toMatchObject({
+        alertId: a.alertId,
+        recipient: o.agency,
+        ruleId: o.ruleId,
+        policyVersion: policy.policyVersion,
+        recall: false,
+      });
       expect([...d!.redactedGroups].sort()).toEqual([...o.redactedGroups].sort());
       const copy = alertCodec.decode(d!.alert);
       if (o.redactedGroups.includes('BIOMETRICS')) expect(copy.subject?.biometrics).toBeNull();
@@ -127,8 +133,20 @@ describe('policy gate (real broker and PostgreSQL)', () => {
 
     // A new policy version that denies US-NCB everything, and an update addressed to DE-NCB only.
     await gate(w, { instanceId: 'recall-b', policy: addressingTestPolicy(AGENCIES, { version: 'test-2', deny: ['US-NCB'] }) });
-    const v2 = { ...v1, version: 2, msgType: 'Update' as const, references: [{ alertId: v1.alertId, version: 1 }], addressing: { mode: 'EXPLICIT' as const, regions: [], agencies: ['DE-NCB'] } };
-    const v3 = { ...v1, version: 3, msgType: 'Cancel' as const, references: [{ alertId: v1.alertId, version: 2 }], neverTo: ['DE-NCB', 'NL-NCB', 'US-NCB'] };
+    const v2 = {
+      ...v1,
+      version: 2,
+      msgType: 'Update' as const,
+      references: [{ alertId: v1.alertId, version: 1 }],
+      addressing: { mode: 'EXPLICIT' as const, regions: [], agencies: ['DE-NCB'] },
+    };
+    const v3 = {
+      ...v1,
+      version: 3,
+      msgType: 'Cancel' as const,
+      references: [{ alertId: v1.alertId, version: 2 }],
+      neverTo: ['DE-NCB', 'NL-NCB', 'US-NCB'],
+    };
     await w.submit(v2, v3);
     await w.waitForGateCommitted();
 
@@ -167,7 +185,12 @@ describe('policy gate (real broker and PostgreSQL)', () => {
     const read = await w.readCommitted([w.topics.deadLetter, w.topics.audit, w.topics.feedFor('DE-NCB')]);
     const dead = read.get(w.topics.deadLetter)!.map((m) => deadLetterCodec.decode(m.value));
     expect(dead).toHaveLength(1);
-    expect(dead[0]).toMatchObject({ reason: 'UNDECODABLE', service: 'policy-gate', sourceTopic: w.topics.submitted, value: Buffer.from('not an avro record') });
+    expect(dead[0]).toMatchObject({
+      reason: 'UNDECODABLE',
+      service: 'policy-gate',
+      sourceTopic: w.topics.submitted,
+      value: Buffer.from('not an avro record'),
+    });
     const types = read.get(w.topics.audit)!.map((m) => auditEventCodec.decode(m.value).type);
     expect(types).toEqual(['DEAD_LETTERED', 'DECIDED']);
     expect(read.get(w.topics.feedFor('DE-NCB'))!.map((m) => deliveryCodec.decode(m.value).alertId)).toEqual([good.alertId]);
@@ -307,4 +330,3 @@ describe('policy gate (real broker and PostgreSQL)', () => {
     expect(a.metrics.totals.alerts + b.metrics.totals.alerts).toBe(alerts.length);
   });
 });
-

@@ -7,7 +7,14 @@ import { HoldsController } from './holds.controller.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { CommitHook } from './policy-gate.consumer.js';
 import type { GateSettings } from './policy-gate.config.js';
-import { GATE_COMMIT_HOOK, GATE_CONSUMER_SAFETY, GATE_ON_FATAL, GATE_POLICY, GATE_SETTINGS_TOKEN, PolicyGateRuntime } from './policy-gate.runtime.js';
+import {
+  GATE_COMMIT_HOOK,
+  GATE_CONSUMER_SAFETY,
+  GATE_ON_FATAL,
+  GATE_POLICY,
+  GATE_SETTINGS_TOKEN,
+  PolicyGateRuntime,
+} from './policy-gate.runtime.js';
 import { GateCredentialVerifier } from './gate-credential.verifier.js';
 
 export interface PolicyGateDeps {

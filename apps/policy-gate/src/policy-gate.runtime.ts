@@ -1,7 +1,16 @@
 import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
-import { ConsumerMetrics, ConsumerProgressMonitor, KAFKA, KAFKA_CONFIG, TOPIC_NAMES, type ConsumerSafetySettings, type KafkaConfig, type TopicNames } from '@backbone/kafka';
+import {
+  ConsumerMetrics,
+  ConsumerProgressMonitor,
+  KAFKA,
+  KAFKA_CONFIG,
+  TOPIC_NAMES,
+  type ConsumerSafetySettings,
+  type KafkaConfig,
+  type TopicNames,
+} from '@backbone/kafka';
 import { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import { GateRepository } from '@backbone/gate-store';
@@ -89,7 +98,15 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       await repository.close();
       throw err;
     }
-    const releaser = new HoldReleaser({ kafka: this.kafka, topics: this.topics, policy: this.policy, repository, logger: this.logger, instanceId: gateInstanceId(s.GATE_INSTANCE_ID), eventSigner: this.kafkaConfig.eventSigner });
+    const releaser = new HoldReleaser({
+      kafka: this.kafka,
+      topics: this.topics,
+      policy: this.policy,
+      repository,
+      logger: this.logger,
+      instanceId: gateInstanceId(s.GATE_INSTANCE_ID),
+      eventSigner: this.kafkaConfig.eventSigner,
+    });
     const gate: RunningPolicyGate = {
       topics: this.topics,
       transactionalIdFor: (partition: number) => consumer.transactionalIdFor(partition),

@@ -24,7 +24,9 @@ export class ObservabilityController {
   async ready(@Req() req: AuthenticatedRequest): Promise<ReadinessReport> {
     const full = await this.health.readiness();
     // A dependency's error text (host names, database and role names) is for operators, not the network.
-    const report = req.principal?.roles.includes('operator') ? full : { ...full, checks: full.checks.map(({ name, ok }) => ({ name, ok })) };
+    const report = req.principal?.roles.includes('operator')
+      ? full
+      : { ...full, checks: full.checks.map(({ name, ok }) => ({ name, ok })) };
     if (report.status !== 'ready') {
       // The operator finds the reasons in the log, whoever asked.
       this.logger.warn({ checks: full.checks.filter((c) => !c.ok) }, 'not ready');

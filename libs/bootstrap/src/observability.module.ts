@@ -16,12 +16,7 @@ export class ObservabilityModule {
     return {
       module: ObservabilityModule,
       controllers: [ObservabilityController],
-      providers: [
-        HealthRegistry,
-        MetricsService,
-        { provide: LOGGER, useValue: logger },
-        { provide: SERVICE_NAME, useValue: service },
-      ],
+      providers: [HealthRegistry, MetricsService, { provide: LOGGER, useValue: logger }, { provide: SERVICE_NAME, useValue: service }],
       exports: [HealthRegistry, MetricsService, LOGGER, SERVICE_NAME],
     };
   }

@@ -55,12 +55,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     // The Fastify adapter wraps Fastify's own errors (bad JSON, body too large) in an HttpException.
     const cause = exception instanceof HttpException ? exception.cause : undefined;
-    const raised = exception instanceof HttpException ? (cause instanceof Error && cause.name === 'FastifyError' ? cause : undefined) : exception;
+    const raised =
+      exception instanceof HttpException ? (cause instanceof Error && cause.name === 'FastifyError' ? cause : undefined) : exception;
     const fastifyError = raised as { statusCode?: number; code?: string; message?: string } | undefined;
     if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode < 500) {
       const status = fastifyError.statusCode;
       const type = status === 413 ? 'payload-too-large' : status === 415 ? 'unsupported-media-type' : 'malformed-request';
-      return { type: PROBLEM_BASE + type, title: fastifyError.message ?? 'Bad request', status, instance, code: fastifyError.code, reason: type };
+      return {
+        type: PROBLEM_BASE + type,
+        title: fastifyError.message ?? 'Bad request',
+        status,
+        instance,
+        code: fastifyError.code,
+        reason: type,
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -97,7 +105,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
  */
 export function frameworkErrorProblem(error: { statusCode?: number; code?: string; message?: string }, url: string): ProblemDetails {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-  return { type: PROBLEM_BASE + 'malformed-request', title: error.message ?? 'Bad request', status, instance: url, code: error.code, reason: 'malformed-request' };
+  return {
+    type: PROBLEM_BASE + 'malformed-request',
+    title: error.message ?? 'Bad request',
+    status,
+    instance: url,
+    code: error.code,
+    reason: 'malformed-request',
+  };
 }
 
 function slug(status: number): string {

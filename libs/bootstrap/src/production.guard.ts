@@ -8,7 +8,18 @@ export const BACKBONE_ENVS = ['development', 'test', 'production'] as const;
 export type BackboneEnv = (typeof BACKBONE_ENVS)[number];
 
 /** Passwords that ship in examples, tutorials and container images; never acceptable in production. */
-export const DEMO_SECRETS: readonly string[] = ['postgres', 'password', 'changeme', 'change-me', 'backbone', 'admin', 'secret', 'demo', 'test', 'kafka'];
+export const DEMO_SECRETS: readonly string[] = [
+  'postgres',
+  'password',
+  'changeme',
+  'change-me',
+  'backbone',
+  'admin',
+  'secret',
+  'demo',
+  'test',
+  'kafka',
+];
 
 export interface ProductionRequirements {
   /** Settings this service would otherwise fill with a generated demo value (e.g. a key file under .backbone/). */
@@ -62,14 +73,17 @@ export function productionProblems(env: NodeJS.ProcessEnv, req: ProductionRequir
     problems.push('KAFKA_TLS=false: production connects to Kafka over TLS only');
   }
   if ((env['KAFKA_SASL_MECHANISM'] ?? '').trim() === 'none') problems.push('KAFKA_SASL_MECHANISM=none: production authenticates to Kafka');
-  if (set('KAFKA_SASL_PASSWORD') && isDemoSecret(env['KAFKA_SASL_PASSWORD']!)) problems.push('KAFKA_SASL_PASSWORD=<redacted> is a demo credential');
+  if (set('KAFKA_SASL_PASSWORD') && isDemoSecret(env['KAFKA_SASL_PASSWORD']!))
+    problems.push('KAFKA_SASL_PASSWORD=<redacted> is a demo credential');
   // Unsigned audit events would be parked as forged: every service signs what it emits.
   if (!set('EVENT_SIGNING_KEY_FILE')) problems.push("EVENT_SIGNING_KEY_FILE must name this principal's event signing key");
 
-  for (const name of req.explicit ?? []) if (!set(name)) problems.push(`${name} must be given explicitly in production (the default is a generated demo value)`);
+  for (const name of req.explicit ?? [])
+    if (!set(name)) problems.push(`${name} must be given explicitly in production (the default is a generated demo value)`);
   for (const name of req.secrets ?? []) if (set(name) && isDemoSecret(env[name]!)) problems.push(`${name}=<redacted> is a demo credential`);
   for (const [name, value] of Object.entries(env)) {
-    if (name.endsWith('_FILE') && value && inDemoState(value, env)) problems.push(`${name}=${JSON.stringify(value)} points into the local demo state (.backbone/)`);
+    if (name.endsWith('_FILE') && value && inDemoState(value, env))
+      problems.push(`${name}=${JSON.stringify(value)} points into the local demo state (.backbone/)`);
   }
   return problems;
 }

@@ -13,5 +13,8 @@ export const SERVICE_SETTINGS = {
 export type ServiceSettings = ConfigOf<typeof SERVICE_SETTINGS>;
 
 export function loadServiceSettings(env: NodeJS.ProcessEnv = process.env, defaultPort = 0): ServiceSettings {
-  return loadConfig({ ...SERVICE_SETTINGS, PORT: settings.port({ description: SERVICE_SETTINGS.PORT.description, default: defaultPort }) }, env);
+  return loadConfig(
+    { ...SERVICE_SETTINGS, PORT: settings.port({ description: SERVICE_SETTINGS.PORT.description, default: defaultPort }) },
+    env,
+  );
 }

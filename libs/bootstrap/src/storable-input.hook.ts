@@ -22,19 +22,34 @@ export function edgeInputProblem(req: Pick<FastifyRequest, 'query' | 'params' | 
         continue;
       }
       const reason = unstorableString(key) ?? (typeof value === 'string' ? unstorableString(value) : null);
-      if (reason) unstorable.push({ field: field.replace(/[\0\ud800-\udfff]/g, '\ufffd'), code: reason, message: describeUnstorable(reason) });
+      if (reason)
+        unstorable.push({ field: field.replace(/[\0\ud800-\udfff]/g, '\ufffd'), code: reason, message: describeUnstorable(reason) });
     }
   };
   check('query', req.query);
   check('path', req.params);
   if (repeated.length > 0) {
-    return { type: `${PROBLEM_BASE}repeated-parameter`, title: 'A query parameter is given more than once', status: 400, instance: req.url, reason: 'repeated-parameter', errors: repeated };
+    return {
+      type: `${PROBLEM_BASE}repeated-parameter`,
+      title: 'A query parameter is given more than once',
+      status: 400,
+      instance: req.url,
+      reason: 'repeated-parameter',
+      errors: repeated,
+    };
   }
   for (const f of req.body === undefined || req.body === null ? [] : unstorableFields(req.body)) {
     unstorable.push({ field: f.field, code: f.reason, message: describeUnstorable(f.reason) });
   }
   if (unstorable.length > 0) {
-    return { type: `${PROBLEM_BASE}unstorable-value`, title: 'A value no store can hold', status: 400, instance: req.url, reason: 'unstorable-value', errors: unstorable };
+    return {
+      type: `${PROBLEM_BASE}unstorable-value`,
+      title: 'A value no store can hold',
+      status: 400,
+      instance: req.url,
+      reason: 'unstorable-value',
+      errors: unstorable,
+    };
   }
   return null;
 }

@@ -6,7 +6,10 @@ import { sampleAuditEvent } from './testing/alert.fixture.js';
 
 function keyFor(signer: string): { key: EventSigningKey; publicKey: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { key: { signer, keyId: eventKeyId(publicKey), privateKey }, publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  return {
+    key: { signer, keyId: eventKeyId(publicKey), privateKey },
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
 }
 
 const gate = keyFor('policy-gate');
@@ -35,9 +38,17 @@ describe('audit event signatures', () => {
     ['an unknown signer', (s) => ({ ...s, signature: { ...s.signature!, signer: 'mallory' } }), /unknown signer "mallory"/],
     ['another signer named with this key', (s) => ({ ...s, signature: { ...s.signature!, signer: 'subscriber-FR-NCB' } }), /unknown key/],
     ['a changed field', (s) => ({ ...s, agency: 'DE-NCB' }), /does not match/],
-    ['a changed decision', (s) => ({ ...s, decisions: [{ agency: 'DE-NCB', outcome: 'ALLOW', ruleId: 'x', redactedGroups: [], executionFlags: [] }] }), /does not match/],
+    [
+      'a changed decision',
+      (s) => ({ ...s, decisions: [{ agency: 'DE-NCB', outcome: 'ALLOW', ruleId: 'x', redactedGroups: [], executionFlags: [] }] }),
+      /does not match/,
+    ],
     ['a changed payload', (s) => ({ ...s, payload: Buffer.from('y') }), /does not match/],
-    ['a truncated signature', (s) => ({ ...s, signature: { ...s.signature!, value: s.signature!.value.subarray(0, 10) } }), /does not match/],
+    [
+      'a truncated signature',
+      (s) => ({ ...s, signature: { ...s.signature!, value: s.signature!.value.subarray(0, 10) } }),
+      /does not match/,
+    ],
   ])('refuses %s', (_label, tamper, why) => {
     expect(auditSignatureProblem(tamper(signAuditEvent(event, gate.key)), keyring)).toMatch(why);
   });

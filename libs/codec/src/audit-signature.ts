@@ -56,12 +56,18 @@ export function auditSigningBytes(e: AuditEvent): Buffer {
 /** The event with its emitter's signature (a copy; the input is not changed). */
 export function signAuditEvent(e: AuditEvent, key: EventSigningKey): AuditEvent {
   const unsigned = { ...e, signature: null };
-  return { ...unsigned, signature: { signer: key.signer, keyId: key.keyId, value: sign(null, auditSigningBytes(unsigned), key.privateKey) } };
+  return {
+    ...unsigned,
+    signature: { signer: key.signer, keyId: key.keyId, value: sign(null, auditSigningBytes(unsigned), key.privateKey) },
+  };
 }
 
 /** A stable id of a public key: the first 16 hex digits of SHA-256 over its SPKI DER. */
 export function eventKeyId(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Why the signature does not prove who emitted `e`, or null when it does. */

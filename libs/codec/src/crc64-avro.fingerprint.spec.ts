@@ -35,11 +35,31 @@ const AVRO_VECTORS: ReadonlyArray<readonly [input: string, canonical: string, fi
   ['[ "int"  ]', '["int"]', -5232228896498058493n],
   ['[ "int" , {"type":"boolean"} ]', '["int","boolean"]', 5392556393470105090n],
   ['{"fields":[], "type":"record", "name":"foo"}', '{"name":"foo","type":"record","fields":[]}', -4824392279771201922n],
-  ['{"fields":[], "type":"record", "name":"foo", "namespace":"x.y"}', '{"name":"x.y.foo","type":"record","fields":[]}', 5916914534497305771n],
-  ['{"fields":[], "type":"record", "name":"a.b.foo", "namespace":"x.y"}', '{"name":"a.b.foo","type":"record","fields":[]}', -4616218487480524110n],
-  ['{"fields":[], "type":"record", "name":"foo", "doc":"Useful info"}', '{"name":"foo","type":"record","fields":[]}', -4824392279771201922n],
-  ['{"fields":[], "type":"record", "name":"foo", "aliases":["foo","bar"]}', '{"name":"foo","type":"record","fields":[]}', -4824392279771201922n],
-  ['{"fields":[], "type":"record", "name":"foo", "doc":"foo", "aliases":["foo","bar"]}', '{"name":"foo","type":"record","fields":[]}', -4824392279771201922n],
+  [
+    '{"fields":[], "type":"record", "name":"foo", "namespace":"x.y"}',
+    '{"name":"x.y.foo","type":"record","fields":[]}',
+    5916914534497305771n,
+  ],
+  [
+    '{"fields":[], "type":"record", "name":"a.b.foo", "namespace":"x.y"}',
+    '{"name":"a.b.foo","type":"record","fields":[]}',
+    -4616218487480524110n,
+  ],
+  [
+    '{"fields":[], "type":"record", "name":"foo", "doc":"Useful info"}',
+    '{"name":"foo","type":"record","fields":[]}',
+    -4824392279771201922n,
+  ],
+  [
+    '{"fields":[], "type":"record", "name":"foo", "aliases":["foo","bar"]}',
+    '{"name":"foo","type":"record","fields":[]}',
+    -4824392279771201922n,
+  ],
+  [
+    '{"fields":[], "type":"record", "name":"foo", "doc":"foo", "aliases":["foo","bar"]}',
+    '{"name":"foo","type":"record","fields":[]}',
+    -4824392279771201922n,
+  ],
   [
     '{"fields":[{"type":{"type":"boolean"}, "name":"f1"}], "type":"record", "name":"foo"}',
     '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"}]}',

@@ -76,7 +76,15 @@ export interface EventSignature {
   value: Buffer;
 }
 
-export const DEAD_LETTER_REASONS = ['UNDECODABLE', 'UNKNOWN_SCHEMA', 'INVALID_RECORD', 'POLICY_ERROR', 'UNKNOWN', 'UNSTORABLE', 'FORGED'] as const;
+export const DEAD_LETTER_REASONS = [
+  'UNDECODABLE',
+  'UNKNOWN_SCHEMA',
+  'INVALID_RECORD',
+  'POLICY_ERROR',
+  'UNKNOWN',
+  'UNSTORABLE',
+  'FORGED',
+] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 export interface DeadLetter {

@@ -98,7 +98,9 @@ describe('SchemaCatalog', () => {
     const docOnly = { ...v1, doc: 'Reworded.' };
     const twoVersions = SchemaCatalog.fromDirectory(tempDir({ 'alert.v1.avsc': v1, 'alert.v2.avsc': docOnly }));
     expect(twoVersions.latest('Alert').fingerprint.equals(twoVersions.version('Alert', 1).fingerprint)).toBe(true);
-    expect(twoVersions.codecFor('Alert').decode(twoVersions.codecFor('Alert', { version: 1 }).encode(sampleAlert()))).toEqual(sampleAlert());
+    expect(twoVersions.codecFor('Alert').decode(twoVersions.codecFor('Alert', { version: 1 }).encode(sampleAlert()))).toEqual(
+      sampleAlert(),
+    );
   });
 
   describe('refuses, naming the file', () => {
@@ -109,7 +111,11 @@ describe('SchemaCatalog', () => {
       ['a schema avsc rejects', { 'a.v1.avsc': tiny('A', [{ name: 'x', type: 'Nope' }]) }, /a\.v1\.avsc: undefined type name/],
       ['a top-level type that is not a record', { 'a.v1.avsc': { type: 'enum', name: 'E', symbols: ['A'] } }, /must be a record/],
       ['two subjects with one record name', { 'a.v1.avsc': tiny('Same'), 'b.v1.avsc': tiny('Same') }, /used by two subjects/],
-      ['arrays whose items take no bytes', { 'a.v1.avsc': tiny('A', [{ name: 'x', type: { type: 'array', items: 'null' } }]) }, /at least one byte/],
+      [
+        'arrays whose items take no bytes',
+        { 'a.v1.avsc': tiny('A', [{ name: 'x', type: { type: 'array', items: 'null' } }]) },
+        /at least one byte/,
+      ],
       ['an ambiguous union', { 'a.v1.avsc': tiny('A', [{ name: 'x', type: ['int', 'long'] }]) }, /ambiguous/],
     ])('%s', (_what, files, message) => {
       expect(() => SchemaCatalog.fromDirectory(tempDir(files))).toThrow(message);

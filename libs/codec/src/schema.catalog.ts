@@ -50,7 +50,10 @@ export function locateSchemasDir(options: LocateOptions = {}): string {
   const explicit = options.dir ?? (options.env ?? process.env)[SCHEMAS_DIR_ENV];
   if (explicit !== undefined && explicit !== '') {
     const dir = resolve(explicit);
-    if (!isDirectory(dir)) throw new SchemaCatalogError(`schemas directory ${dir} (from ${options.dir !== undefined ? 'option dir' : SCHEMAS_DIR_ENV}) does not exist`);
+    if (!isDirectory(dir))
+      throw new SchemaCatalogError(
+        `schemas directory ${dir} (from ${options.dir !== undefined ? 'option dir' : SCHEMAS_DIR_ENV}) does not exist`,
+      );
     return dir;
   }
   const start = resolve(options.from ?? dirname(fileURLToPath(import.meta.url)));
@@ -172,12 +175,16 @@ export class SchemaCatalog implements SchemaLookup {
       const newest = versions[versions.length - 1]!;
       for (const v of versions) {
         if (v.fullName !== newest.fullName) {
-          throw new SchemaCatalogError(`${v.origin}: ${subject} versions disagree on the record name (${v.fullName} vs ${newest.fullName})`);
+          throw new SchemaCatalogError(
+            `${v.origin}: ${subject} versions disagree on the record name (${v.fullName} vs ${newest.fullName})`,
+          );
         }
         try {
           newest.type.createResolver(v.type);
         } catch (err) {
-          throw new SchemaCatalogError(`${newest.origin} cannot read data written with ${v.origin}: ${(err as Error).message}`, { cause: err });
+          throw new SchemaCatalogError(`${newest.origin} cannot read data written with ${v.origin}: ${(err as Error).message}`, {
+            cause: err,
+          });
         }
       }
       if (this.byRecord.has(newest.recordName)) {

@@ -128,7 +128,13 @@ describe('single-object encoding', () => {
         decisions: [
           { agency: 'DE-NCB', outcome: 'ALLOW', ruleId: 'community.default-allow', redactedGroups: [], executionFlags: [] },
           { agency: 'US-NCB', outcome: 'DENY', ruleId: 'capital-offence.no-assurance', redactedGroups: [], executionFlags: [] },
-          { agency: 'MA-NCB', outcome: 'ALLOW_WITH_OBLIGATIONS', ruleId: 'victims.redact', redactedGroups: ['VICTIM_DETAILS'], executionFlags: ['X'] },
+          {
+            agency: 'MA-NCB',
+            outcome: 'ALLOW_WITH_OBLIGATIONS',
+            ruleId: 'victims.redact',
+            redactedGroups: ['VICTIM_DETAILS'],
+            executionFlags: ['X'],
+          },
         ],
         details: { batch: '17', partition: '3' },
         payload: alertCodec.encode(sampleAlert()),

@@ -141,7 +141,10 @@ export class RecordCodec<T> implements SingleObjectCodec<T> {
     if (plan === undefined) {
       const known = this.catalog.byFingerprint(fingerprintHex);
       if (known) {
-        throw new CodecError('INCOMPATIBLE_SCHEMA', `fingerprint ${fingerprintHex} is ${known.fullName} v${known.version}, not ${this.writer.fullName}`);
+        throw new CodecError(
+          'INCOMPATIBLE_SCHEMA',
+          `fingerprint ${fingerprintHex} is ${known.fullName} v${known.version}, not ${this.writer.fullName}`,
+        );
       }
       throw new CodecError('UNKNOWN_FINGERPRINT', `no schema with fingerprint ${fingerprintHex} (expected ${this.writer.fullName})`);
     }

@@ -59,7 +59,10 @@ describe.each(codecs)('%s codec', (_name, codec, arbitrary) => {
     fc.assert(
       fc.property(
         arbitrary,
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert')), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert')), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         (value, edits) => {
           let bytes = Buffer.from(codec.encode(value));
           for (const [at, byte, edit] of edits) {

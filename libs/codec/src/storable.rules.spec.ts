@@ -40,10 +40,15 @@ describe('unstorableString', () => {
 
   it('names NUL and lone surrogates wherever they sit', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }), fc.constantFrom('\0', '\ud800', '\udfff', '\udbff'), (a, b, bad) => {
-        const reason = unstorableString(`${a.replace(/\0/g, '')}${bad}${b.replace(/\0/g, '')}`);
-        expect(reason).toBe(bad === '\0' ? UNSTORABLE_REASONS.nul : UNSTORABLE_REASONS.loneSurrogate);
-      }),
+      fc.property(
+        fc.string({ maxLength: 20 }),
+        fc.string({ maxLength: 20 }),
+        fc.constantFrom('\0', '\ud800', '\udfff', '\udbff'),
+        (a, b, bad) => {
+          const reason = unstorableString(`${a.replace(/\0/g, '')}${bad}${b.replace(/\0/g, '')}`);
+          expect(reason).toBe(bad === '\0' ? UNSTORABLE_REASONS.nul : UNSTORABLE_REASONS.loneSurrogate);
+        },
+      ),
     );
     expect(unstorableString('\ud83d\ude00')).toBeNull();
     expect(unstorableString('\ude00\ud83d')).toBe(UNSTORABLE_REASONS.loneSurrogate);
@@ -92,7 +97,12 @@ describe('unstorableFields', () => {
   });
 
   it('walks arrays, escapes pointers, reports bad keys and times, and treats bytes as opaque', () => {
-    const found = unstorableFields({ 'a/b': ['ok', 'x\0'], ['k\0']: 1, when: new Date(STORABLE_TIME_MIN_MS - 1), raw: Buffer.from([0, 0xd8]) });
+    const found = unstorableFields({
+      'a/b': ['ok', 'x\0'],
+      ['k\0']: 1,
+      when: new Date(STORABLE_TIME_MIN_MS - 1),
+      raw: Buffer.from([0, 0xd8]),
+    });
     expect(found).toEqual([
       { field: '/a~1b/1', reason: UNSTORABLE_REASONS.nul },
       { field: '/k\ufffd', reason: UNSTORABLE_REASONS.nul },

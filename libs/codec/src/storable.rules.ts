@@ -52,7 +52,9 @@ export function unstorableString(s: string): UnstorableReason | null {
  * about a refused input (field pointers, audit details), never for the input itself.
  */
 export function storableText(s: string): string {
-  return unstorableString(s) === null ? s : s.replace(/\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return unstorableString(s) === null
+    ? s
+    : s.replace(/\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 /** The reason a time cannot be stored, or null. */

@@ -206,7 +206,9 @@ export class GateRepository {
 
   /** The newest version of an alert with a hold (pending or released), or null if it was never held. */
   async latestHeldVersion(alertId: string): Promise<number | null> {
-    const rows = (await this.dataSource.query('SELECT max(version) AS v FROM held_alerts WHERE alert_id = $1::uuid', [alertId])) as { v: number | null }[];
+    const rows = (await this.dataSource.query('SELECT max(version) AS v FROM held_alerts WHERE alert_id = $1::uuid', [alertId])) as {
+      v: number | null;
+    }[];
     return rows[0]?.v ?? null;
   }
 
@@ -302,7 +304,10 @@ export class GateRepository {
   async reviewerByToken(token: string): Promise<Reviewer | null> {
     const id = tokenId(token);
     if (id === null) return null;
-    const rows = (await this.dataSource.query('SELECT name, token_hash AS "hash" FROM reviewers WHERE token_id = $1 AND revoked_at IS NULL', [id])) as {
+    const rows = (await this.dataSource.query(
+      'SELECT name, token_hash AS "hash" FROM reviewers WHERE token_id = $1 AND revoked_at IS NULL',
+      [id],
+    )) as {
       name: string;
       hash: string;
     }[];

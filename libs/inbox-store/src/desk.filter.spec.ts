@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { DeskFilterError, filterConditions, normaliseDeskFilter, type DeskFilter, type DeskFilterInput, type FilterColumns } from './desk.filter.js';
+import {
+  DeskFilterError,
+  filterConditions,
+  normaliseDeskFilter,
+  type DeskFilter,
+  type DeskFilterInput,
+  type FilterColumns,
+} from './desk.filter.js';
 
 /** The fields named by the DeskFilterError that `input` raises (fails the test when it does not raise). */
 function badFields(input: unknown): string[] {
@@ -38,11 +45,25 @@ const row = (overrides: Partial<FilterColumns> = {}): FilterColumns => ({
 describe('normaliseDeskFilter validation', () => {
   it('accepts an empty filter as "no restriction"', () => {
     expect(normaliseDeskFilter({})).toEqual({ regions: [], noticeTypes: [], urgencies: [], severities: [], tlps: [] });
-    expect(normaliseDeskFilter({ regions: [], tlps: undefined })).toEqual({ regions: [], noticeTypes: [], urgencies: [], severities: [], tlps: [] });
+    expect(normaliseDeskFilter({ regions: [], tlps: undefined })).toEqual({
+      regions: [],
+      noticeTypes: [],
+      urgencies: [],
+      severities: [],
+      tlps: [],
+    });
   });
 
   it('normalises lists (duplicates removed) and turns minimums into lists in CAP order', () => {
-    expect(normaliseDeskFilter({ regions: ['EUROPE', 'EUROPE', 'AFRICA'], noticeTypes: ['RED'], minUrgency: 'Expected', minSeverity: 'Moderate', tlps: ['RED', 'AMBER'] })).toEqual({
+    expect(
+      normaliseDeskFilter({
+        regions: ['EUROPE', 'EUROPE', 'AFRICA'],
+        noticeTypes: ['RED'],
+        minUrgency: 'Expected',
+        minSeverity: 'Moderate',
+        tlps: ['RED', 'AMBER'],
+      }),
+    ).toEqual({
       regions: ['EUROPE', 'AFRICA'],
       noticeTypes: ['RED'],
       urgencies: ['Immediate', 'Expected'],
@@ -97,7 +118,9 @@ describe('desk filter matching (the SQL conditions)', () => {
     const filter = normaliseDeskFilter({});
     expect(filterConditions(filter, 'a', [])).toEqual([]);
     expect(matches(filter, row())).toBe(true);
-    expect(matches(filter, row({ sender_region: 'AFRICA', notice_type: 'BLUE', urgency: 'Unknown', severity: 'Unknown', tlp: 'CLEAR' }))).toBe(true);
+    expect(
+      matches(filter, row({ sender_region: 'AFRICA', notice_type: 'BLUE', urgency: 'Unknown', severity: 'Unknown', tlp: 'CLEAR' })),
+    ).toBe(true);
   });
 
   it('binds values as parameters after those already present, never splicing them', () => {

@@ -1,4 +1,15 @@
-import { NOTICE_TYPES, REGIONS, SEVERITIES, TLPS, URGENCIES, type NoticeType, type Region, type Severity, type Tlp, type Urgency } from '@backbone/codec';
+import {
+  NOTICE_TYPES,
+  REGIONS,
+  SEVERITIES,
+  TLPS,
+  URGENCIES,
+  type NoticeType,
+  type Region,
+  type Severity,
+  type Tlp,
+  type Urgency,
+} from '@backbone/codec';
 
 /**
  * What a desk asks for. Every list is "any of"; an empty or absent list means no restriction.
@@ -72,7 +83,11 @@ export function normaliseDeskFilter(input: DeskFilterInput): DeskFilter {
     regions: list('regions', input.regions, REGIONS),
     noticeTypes: list('noticeTypes', input.noticeTypes, NOTICE_TYPES),
     urgencies: intersect('minUrgency', list('urgencies', input.urgencies, URGENCIES), atLeast('minUrgency', input.minUrgency, URGENCIES)),
-    severities: intersect('minSeverity', list('severities', input.severities, SEVERITIES), atLeast('minSeverity', input.minSeverity, SEVERITIES)),
+    severities: intersect(
+      'minSeverity',
+      list('severities', input.severities, SEVERITIES),
+      atLeast('minSeverity', input.minSeverity, SEVERITIES),
+    ),
     tlps: list('tlps', input.tlps, TLPS),
   };
   if (problems.length > 0) throw new DeskFilterError(problems);

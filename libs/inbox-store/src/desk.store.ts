@@ -38,7 +38,8 @@ const DESK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const UNIQUE_VIOLATION = '23505';
 
 export function assertDeskName(name: string): void {
-  if (!DESK_NAME.test(name)) throw new Error('desk name must be 1-64 characters: letters, digits, . _ - (not starting with a punctuation mark)');
+  if (!DESK_NAME.test(name))
+    throw new Error('desk name must be 1-64 characters: letters, digits, . _ - (not starting with a punctuation mark)');
 }
 
 /** The agency's desks and their token hashes. The table lives in the agency's schema: the token store is per agency. */

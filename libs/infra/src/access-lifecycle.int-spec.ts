@@ -84,18 +84,37 @@ describe('broker harness and access bootstrap (private broker)', () => {
 
   it('bootstraps principals, topics and ACLs from the registry, idempotently', async () => {
     const first = await bootstrapAccess(registry('AA-NCB', 'BB-NCB'), opts);
-    expect(first.principalsCreated.sort()).toEqual(['audit-logger', 'notice-publisher', 'policy-gate', 'subscriber-AA-NCB', 'subscriber-BB-NCB']);
-    expect(first.topicsCreated).toEqual(expect.arrayContaining([T.submitted, T.audit, T.deadLetter, T.feedFor('AA-NCB'), T.feedFor('BB-NCB')]));
+    expect(first.principalsCreated.sort()).toEqual([
+      'audit-logger',
+      'notice-publisher',
+      'policy-gate',
+      'subscriber-AA-NCB',
+      'subscriber-BB-NCB',
+    ]);
+    expect(first.topicsCreated).toEqual(
+      expect.arrayContaining([T.submitted, T.audit, T.deadLetter, T.feedFor('AA-NCB'), T.feedFor('BB-NCB')]),
+    );
     expect(first.aclsCreated).toBeGreaterThan(20);
 
     const again = await bootstrapAccess(registry('AA-NCB', 'BB-NCB'), { ...opts, force: true });
-    expect(again).toMatchObject({ principalsCreated: [], principalsDeleted: [], topicsCreated: [], aclsCreated: 0, aclsDeleted: 0, skipped: false });
+    expect(again).toMatchObject({
+      principalsCreated: [],
+      principalsDeleted: [],
+      topicsCreated: [],
+      aclsCreated: 0,
+      aclsDeleted: 0,
+      skipped: false,
+    });
     expect((await bootstrapAccess(registry('AA-NCB', 'BB-NCB'), opts)).skipped).toBe(true);
   });
 
   it('lets every principal do what its service must', async () => {
     // The publisher commits an alert and its SUBMITTED audit event in one transaction.
-    const publisher = client('notice-publisher').producer({ transactionalId: 'notice-publisher-lifecycle', idempotent: true, maxInFlightRequests: 1 });
+    const publisher = client('notice-publisher').producer({
+      transactionalId: 'notice-publisher-lifecycle',
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await publisher.connect();
     const submitted = await publisher.transaction();
     await submitted.send({ topic: T.submitted, acks: -1, messages: [{ key: 'alert-1', value: 'submitted-1' }] });
@@ -112,7 +131,10 @@ describe('broker harness and access bootstrap (private broker)', () => {
     await batch.send({ topic: T.feedFor('AA-NCB'), messages: [{ key: 'alert-1', value: 'delivered-1' }] });
     await batch.send({ topic: T.deadLetter, messages: [{ value: 'dead-1' }] });
     await batch.send({ topic: T.audit, messages: [{ value: 'audit-decided' }] });
-    await batch.sendOffsets({ consumerGroupId: 'policy-gate', topics: [{ topic: T.submitted, partitions: [{ partition: 0, offset: '1' }] }] });
+    await batch.sendOffsets({
+      consumerGroupId: 'policy-gate',
+      topics: [{ topic: T.submitted, partitions: [{ partition: 0, offset: '1' }] }],
+    });
     await batch.commit();
     await tx.disconnect();
 

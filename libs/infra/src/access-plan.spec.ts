@@ -40,33 +40,39 @@ describe('accessPlan', () => {
   });
 
   it('lets the publisher only write the inbound and audit topics, and read the inbound one to reconcile', () => {
-    expect(rulesOf('notice-publisher')).toEqual(sorted([
-      `DESCRIBE TOPIC:LITERAL:${names.audit}`,
-      'READ GROUP:PREFIXED:notice-publisher-reconcile-',
-      `READ TOPIC:LITERAL:${names.submitted}`,
-      `DESCRIBE TOPIC:LITERAL:${names.submitted}`,
-      'DESCRIBE TRANSACTIONAL_ID:PREFIXED:notice-publisher-',
-      'IDEMPOTENT_WRITE CLUSTER:LITERAL:kafka-cluster',
-      `WRITE TOPIC:LITERAL:${names.audit}`,
-      `WRITE TOPIC:LITERAL:${names.submitted}`,
-      'WRITE TRANSACTIONAL_ID:PREFIXED:notice-publisher-',
-    ]));
+    expect(rulesOf('notice-publisher')).toEqual(
+      sorted([
+        `DESCRIBE TOPIC:LITERAL:${names.audit}`,
+        'READ GROUP:PREFIXED:notice-publisher-reconcile-',
+        `READ TOPIC:LITERAL:${names.submitted}`,
+        `DESCRIBE TOPIC:LITERAL:${names.submitted}`,
+        'DESCRIBE TRANSACTIONAL_ID:PREFIXED:notice-publisher-',
+        'IDEMPOTENT_WRITE CLUSTER:LITERAL:kafka-cluster',
+        `WRITE TOPIC:LITERAL:${names.audit}`,
+        `WRITE TOPIC:LITERAL:${names.submitted}`,
+        'WRITE TRANSACTIONAL_ID:PREFIXED:notice-publisher-',
+      ]),
+    );
   });
 
   it('lets a subscriber read only its own feed, with its own group, write audit events and park on its own dead-letter topic', () => {
-    expect(rulesOf('subscriber-FR-NCB')).toEqual(sorted([
-      `DESCRIBE TOPIC:LITERAL:${names.audit}`,
-      `DESCRIBE TOPIC:LITERAL:${names.feedFor('FR-NCB')}`,
-      `DESCRIBE TOPIC:LITERAL:${names.parkedFor('subscriber-FR-NCB')}`,
-      'READ GROUP:LITERAL:subscriber-FR-NCB',
-      `READ TOPIC:LITERAL:${names.feedFor('FR-NCB')}`,
-      `WRITE TOPIC:LITERAL:${names.audit}`,
-      `WRITE TOPIC:LITERAL:${names.parkedFor('subscriber-FR-NCB')}`,
-    ]));
+    expect(rulesOf('subscriber-FR-NCB')).toEqual(
+      sorted([
+        `DESCRIBE TOPIC:LITERAL:${names.audit}`,
+        `DESCRIBE TOPIC:LITERAL:${names.feedFor('FR-NCB')}`,
+        `DESCRIBE TOPIC:LITERAL:${names.parkedFor('subscriber-FR-NCB')}`,
+        'READ GROUP:LITERAL:subscriber-FR-NCB',
+        `READ TOPIC:LITERAL:${names.feedFor('FR-NCB')}`,
+        `WRITE TOPIC:LITERAL:${names.audit}`,
+        `WRITE TOPIC:LITERAL:${names.parkedFor('subscriber-FR-NCB')}`,
+      ]),
+    );
   });
 
   it('gives feed WRITE only to the gate and the audit logger, and audit READ only to the audit logger', () => {
-    const writersOfFeeds = new Set(plan.acls.filter((r) => r.operation === 'WRITE' && r.resourceName.startsWith(names.feedPrefix)).map((r) => r.principal));
+    const writersOfFeeds = new Set(
+      plan.acls.filter((r) => r.operation === 'WRITE' && r.resourceName.startsWith(names.feedPrefix)).map((r) => r.principal),
+    );
     expect([...writersOfFeeds].sort()).toEqual(['audit-logger', 'policy-gate']);
     const auditReaders = plan.acls.filter((r) => r.operation === 'READ' && r.resourceName === names.audit).map((r) => r.principal);
     expect(auditReaders).toEqual(['audit-logger']);
@@ -82,7 +88,11 @@ describe('accessPlan', () => {
 
   it('scopes the gate to its group and transactional-id prefix', () => {
     expect(rulesOf('policy-gate')).toEqual(
-      expect.arrayContaining(['READ GROUP:LITERAL:policy-gate', 'WRITE TRANSACTIONAL_ID:PREFIXED:policy-gate', `READ TOPIC:LITERAL:${names.submitted}`]),
+      expect.arrayContaining([
+        'READ GROUP:LITERAL:policy-gate',
+        'WRITE TRANSACTIONAL_ID:PREFIXED:policy-gate',
+        `READ TOPIC:LITERAL:${names.submitted}`,
+      ]),
     );
   });
 

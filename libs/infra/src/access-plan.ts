@@ -70,7 +70,13 @@ export function isManagedPrincipal(name: string): boolean {
 /** Least-privilege access for the services and one subscriber per agency; pure, so it is unit-tested as data. */
 export function accessPlan(agencyCodes: readonly string[], names: TopicNames = topicNames()): AccessPlan {
   const acls: AclRule[] = [];
-  const allow = (principal: string, resourceType: AclResource, resourceName: string, patternType: AclPattern, ...ops: AclOperation[]): void => {
+  const allow = (
+    principal: string,
+    resourceType: AclResource,
+    resourceName: string,
+    patternType: AclPattern,
+    ...ops: AclOperation[]
+  ): void => {
     for (const operation of ops) acls.push({ principal, resourceType, resourceName, patternType, operation });
   };
   const { publisher, gate, auditLogger } = SERVICE_PRINCIPALS;

@@ -58,7 +58,11 @@ describeIfAsked('3-node cluster', () => {
     const transient: string[] = [];
     await pollUntil(
       async () => {
-        const producer = testKafka('notice-publisher', uniqueName('cluster-publisher'), kafkaConnection('notice-publisher', { home })).producer({
+        const producer = testKafka(
+          'notice-publisher',
+          uniqueName('cluster-publisher'),
+          kafkaConnection('notice-publisher', { home }),
+        ).producer({
           idempotent: true,
           maxInFlightRequests: 1,
         });

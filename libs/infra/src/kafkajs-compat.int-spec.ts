@@ -88,7 +88,10 @@ describe('KafkaJS against the local Kafka 4 broker (SASL_SSL, SCRAM-SHA-512, as 
       try {
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
         await consumer.run({ eachMessage: async ({ message }: EachMessagePayload) => void values.push(message.value?.toString() ?? '') });
-        await pollUntil(() => values.length >= expected, { description: `${expected} records (readUncommitted=${readUncommitted})`, timeoutMs: 30_000 });
+        await pollUntil(() => values.length >= expected, {
+          description: `${expected} records (readUncommitted=${readUncommitted})`,
+          timeoutMs: 30_000,
+        });
       } finally {
         await consumer.disconnect();
       }
@@ -118,7 +121,9 @@ describe('KafkaJS against the local Kafka 4 broker (SASL_SSL, SCRAM-SHA-512, as 
       },
       { description: 'the new ACL to be listed' },
     );
-    expect(described.resources[0]?.acls).toEqual([{ principal, host: '*', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.ALLOW }]);
+    expect(described.resources[0]?.acls).toEqual([
+      { principal, host: '*', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.ALLOW },
+    ]);
     const deleted = await admin.deleteAcls({ filters: [entry] });
     expect(deleted.filterResponses[0]?.matchingAcls).toHaveLength(1);
   });

@@ -27,7 +27,9 @@ interface KafkaError {
 
 // KafkaJS sometimes rewraps a broker error as KafkaJSNonRetriableError, keeping only the message; the
 // message is the one KafkaJS's own error-code table holds for that code, so it maps back to the code's name.
-const { errorCodes } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: Array<{ type: string; message: string }> };
+const { errorCodes } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as {
+  errorCodes: Array<{ type: string; message: string }>;
+};
 
 /** The broker's error name (TOPIC_AUTHORIZATION_FAILED, ...) behind a KafkaJS error. */
 function brokerError(err: KafkaError): string | undefined {
@@ -215,14 +217,20 @@ describeIfLocal('access control on the local broker (issue #7)', () => {
 
     it('refuses a wrong password', async () => {
       const good = kafkaConnection(subscriberPrincipal(A));
-      const admin = testKafka('x', uniqueName('wrong-password'), { ...good, sasl: { ...good.sasl, password: `${good.sasl.password}x` } }).admin();
+      const admin = testKafka('x', uniqueName('wrong-password'), {
+        ...good,
+        sasl: { ...good.sasl, password: `${good.sasl.password}x` },
+      }).admin();
       probes.push(admin);
       expect(await refusal(admin.connect())).toMatchObject({ name: 'KafkaJSSASLAuthenticationError' });
     });
 
     it('refuses an unknown user', async () => {
       const good = kafkaConnection('admin');
-      const admin = testKafka('x', uniqueName('unknown-user'), { ...good, sasl: { ...good.sasl, username: 'subscriber-XX-NOBODY' } }).admin();
+      const admin = testKafka('x', uniqueName('unknown-user'), {
+        ...good,
+        sasl: { ...good.sasl, username: 'subscriber-XX-NOBODY' },
+      }).admin();
       probes.push(admin);
       expect(await refusal(admin.connect())).toMatchObject({ name: 'KafkaJSSASLAuthenticationError' });
     });
@@ -230,7 +238,14 @@ describeIfLocal('access control on the local broker (issue #7)', () => {
     it('refuses a plaintext (no TLS) connection, even with valid credentials', async () => {
       const { brokers, sasl } = kafkaConnection('admin');
       // Deliberately without `ssl`: the listener only speaks TLS and drops the connection.
-      const plain = new kafkajs.Kafka({ clientId: uniqueName('plaintext'), brokers, sasl, connectionTimeout: 3000, retry: { retries: 1 }, logLevel: kafkajs.logLevel.NOTHING });
+      const plain = new kafkajs.Kafka({
+        clientId: uniqueName('plaintext'),
+        brokers,
+        sasl,
+        connectionTimeout: 3000,
+        retry: { retries: 1 },
+        logLevel: kafkajs.logLevel.NOTHING,
+      });
       const admin = plain.admin();
       probes.push(admin);
       const err = await refusal(admin.connect());
@@ -239,7 +254,15 @@ describeIfLocal('access control on the local broker (issue #7)', () => {
 
     it('refuses a TLS connection to a client that does not trust the broker CA', async () => {
       const { brokers, sasl } = kafkaConnection('admin');
-      const untrusting = new kafkajs.Kafka({ clientId: uniqueName('no-ca'), brokers, sasl, ssl: true, connectionTimeout: 3000, retry: { retries: 0 }, logLevel: kafkajs.logLevel.NOTHING });
+      const untrusting = new kafkajs.Kafka({
+        clientId: uniqueName('no-ca'),
+        brokers,
+        sasl,
+        ssl: true,
+        connectionTimeout: 3000,
+        retry: { retries: 0 },
+        logLevel: kafkajs.logLevel.NOTHING,
+      });
       const admin = untrusting.admin();
       probes.push(admin);
       const err = await refusal(admin.connect());

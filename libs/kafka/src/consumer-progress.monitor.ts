@@ -82,7 +82,10 @@ export class ConsumerProgressMonitor implements ReadinessCheck {
     const now = this.now();
     throw new Error(
       stalled
-        .map((p) => `${p.topic}/${p.partition}: ${p.lag} records behind, committed offset ${p.committed} unchanged for ${Math.round((now - p.since) / 1000)} s`)
+        .map(
+          (p) =>
+            `${p.topic}/${p.partition}: ${p.lag} records behind, committed offset ${p.committed} unchanged for ${Math.round((now - p.since) / 1000)} s`,
+        )
         .join('; '),
     );
   }
@@ -121,7 +124,8 @@ export class ConsumerProgressMonitor implements ReadinessCheck {
           const retrying = this.o.retryingSince?.();
           const stuckInRetry = retrying !== undefined && now - retrying >= this.o.stallAfterMs;
           const stalled = lag > 0n && now - since >= this.o.stallAfterMs && (lag > TRAILING_MARKER_SLACK || stuckInRetry);
-          if (stalled && !before?.stalled) this.o.logger.error({ topic, partition: h.partition, lag: String(lag), committed: String(position) }, 'partition stalled');
+          if (stalled && !before?.stalled)
+            this.o.logger.error({ topic, partition: h.partition, lag: String(lag), committed: String(position) }, 'partition stalled');
           this.state.set(key, { topic, partition: h.partition, committed: position, high, lag, since, stalled });
           this.o.metrics?.position(topic, h.partition, position, lag, stalled);
         }

@@ -8,15 +8,30 @@ export const CONSUMER_SAFETY_SETTINGS = {
     min: 1,
     max: 100,
   }),
-  CONSUMER_RETRY_BACKOFF_MS: settings.int({ description: 'First back-off between attempts of a failing record (ms); doubles per attempt', default: 200, min: 1, max: 60_000 }),
-  CONSUMER_RETRY_BACKOFF_MAX_MS: settings.int({ description: 'Longest back-off between attempts (ms)', default: 10_000, min: 1, max: 600_000 }),
+  CONSUMER_RETRY_BACKOFF_MS: settings.int({
+    description: 'First back-off between attempts of a failing record (ms); doubles per attempt',
+    default: 200,
+    min: 1,
+    max: 60_000,
+  }),
+  CONSUMER_RETRY_BACKOFF_MAX_MS: settings.int({
+    description: 'Longest back-off between attempts (ms)',
+    default: 10_000,
+    min: 1,
+    max: 600_000,
+  }),
   CONSUMER_STALL_AFTER_MS: settings.int({
     description: 'A partition with lag whose committed offset has not moved for this long makes /health/ready not-ready (ms)',
     default: 60_000,
     min: 1_000,
     max: 86_400_000,
   }),
-  CONSUMER_PROGRESS_INTERVAL_MS: settings.int({ description: 'How often lag and committed offsets are sampled (ms)', default: 5_000, min: 100, max: 600_000 }),
+  CONSUMER_PROGRESS_INTERVAL_MS: settings.int({
+    description: 'How often lag and committed offsets are sampled (ms)',
+    default: 5_000,
+    min: 100,
+    max: 600_000,
+  }),
 } as const;
 
 export type ConsumerSafetySettings = ConfigOf<typeof CONSUMER_SAFETY_SETTINGS>;

@@ -22,14 +22,24 @@ export class ConsumerMetrics {
   readonly totals: ConsumerTotals = { parked: 0, retries: 0 };
 
   constructor(metrics: MetricsService) {
-    this.lag = metrics.gauge('consumer_lag_records', 'Records on the partition not yet committed by the consumer group', ['topic', 'partition']);
-    this.committed = metrics.gauge('consumer_committed_offset', "The consumer group's committed offset", ['topic', 'partition']);
-    this.stalled = metrics.gauge('consumer_partition_stalled', '1 when the partition has lag but its committed offset has not moved for the stall time', [
+    this.lag = metrics.gauge('consumer_lag_records', 'Records on the partition not yet committed by the consumer group', [
       'topic',
       'partition',
     ]);
-    this.parkedCounter = metrics.counter('consumer_records_parked_total', 'Records parked on the dead-letter topic, by reason', ['topic', 'reason']);
-    this.retryCounter = metrics.counter('consumer_retries_total', 'Attempts retried after a failure, by failure label', ['topic', 'reason']);
+    this.committed = metrics.gauge('consumer_committed_offset', "The consumer group's committed offset", ['topic', 'partition']);
+    this.stalled = metrics.gauge(
+      'consumer_partition_stalled',
+      '1 when the partition has lag but its committed offset has not moved for the stall time',
+      ['topic', 'partition'],
+    );
+    this.parkedCounter = metrics.counter('consumer_records_parked_total', 'Records parked on the dead-letter topic, by reason', [
+      'topic',
+      'reason',
+    ]);
+    this.retryCounter = metrics.counter('consumer_retries_total', 'Attempts retried after a failure, by failure label', [
+      'topic',
+      'reason',
+    ]);
   }
 
   parked(topic: string, reason: DeadLetterReason): void {

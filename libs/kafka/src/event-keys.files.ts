@@ -52,7 +52,12 @@ export function generateEventKey(privateKeyPath: string, publicKeysPath: string,
   renameSync(tmp, privateKeyPath);
   const keyId = eventKeyId(publicKey);
   const pub = readPublicKeys(publicKeysPath);
-  pub.keys.push({ signer, keyId, publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(), addedAt: new Date().toISOString() });
+  pub.keys.push({
+    signer,
+    keyId,
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    addedAt: new Date().toISOString(),
+  });
   mkdirSync(dirname(publicKeysPath), { recursive: true, mode: 0o700 });
   writeFileSync(`${publicKeysPath}.tmp`, JSON.stringify(pub, null, 2), { mode: 0o644 });
   renameSync(`${publicKeysPath}.tmp`, publicKeysPath);

@@ -42,13 +42,26 @@ describe('classifyFailure', () => {
 
   it('treats codec errors and explicit permanent errors as permanent with their reason', () => {
     expect(classifyFailure(new CodecError('BAD_MARKER', 'no marker'))).toMatchObject({ kind: 'permanent', parkReason: 'UNDECODABLE' });
-    expect(classifyFailure(new CodecError('UNKNOWN_FINGERPRINT', 'who?'))).toMatchObject({ kind: 'permanent', parkReason: 'UNKNOWN_SCHEMA' });
-    expect(classifyFailure(new PermanentRecordError('FORGED', 'bad signature'))).toMatchObject({ kind: 'permanent', parkReason: 'FORGED', label: 'record_FORGED' });
+    expect(classifyFailure(new CodecError('UNKNOWN_FINGERPRINT', 'who?'))).toMatchObject({
+      kind: 'permanent',
+      parkReason: 'UNKNOWN_SCHEMA',
+    });
+    expect(classifyFailure(new PermanentRecordError('FORGED', 'bad signature'))).toMatchObject({
+      kind: 'permanent',
+      parkReason: 'FORGED',
+      label: 'record_FORGED',
+    });
   });
 
   it('treats network and unknown errors as transient (retrying loses nothing)', () => {
-    expect(classifyFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toMatchObject({ kind: 'transient', label: 'connection' });
-    expect(classifyFailure(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toMatchObject({ kind: 'transient', label: 'kafka' });
+    expect(classifyFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toMatchObject({
+      kind: 'transient',
+      label: 'connection',
+    });
+    expect(classifyFailure(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toMatchObject({
+      kind: 'transient',
+      label: 'kafka',
+    });
     expect(classifyFailure(new Error('Connection terminated unexpectedly'))).toMatchObject({ kind: 'transient', label: 'unknown' });
   });
 

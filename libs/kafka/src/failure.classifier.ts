@@ -78,6 +78,10 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
     };
   }
   const name = err instanceof Error ? err.name : '';
-  const label = name.startsWith('KafkaJS') ? 'kafka' : typeof (err as { code?: unknown } | null)?.code === 'string' ? 'connection' : 'unknown';
+  const label = name.startsWith('KafkaJS')
+    ? 'kafka'
+    : typeof (err as { code?: unknown } | null)?.code === 'string'
+      ? 'connection'
+      : 'unknown';
   return { kind: 'transient', label, parkReason: 'UNKNOWN', detail: oneLine(err) };
 }

@@ -4,7 +4,15 @@ export { KafkaReadiness } from './kafka.readiness.js';
 export { auditEvent, encodeAuditEvent } from './audit-event.builder.js';
 export { deadLetterFor, type FailedRecord } from './dead-letter.builder.js';
 export { createTopicsAndWait, type NewTopic } from './topic.admin.js';
-export { topicNames, TOPICS, PARKING_SERVICES, REGION_ORDER, PARTITIONS_PER_REGION, SUBMITTED_PARTITIONS, type TopicNames } from './topics.js';
+export {
+  topicNames,
+  TOPICS,
+  PARKING_SERVICES,
+  REGION_ORDER,
+  PARTITIONS_PER_REGION,
+  SUBMITTED_PARTITIONS,
+  type TopicNames,
+} from './topics.js';
 export { KafkaModule, KAFKA, KAFKA_CONFIG, TOPIC_NAMES } from './kafka.module.js';
 export { generateEventKey, readEventKeyring, readEventSigningKey, readPublicKeys, type PublicKeysFile } from './event-keys.files.js';
 export { CONSUMER_GROUP_TIMING, RestartBackoff, superviseCrashes, type CrashSupervision } from './consumer.supervision.js';
@@ -12,7 +20,12 @@ export { classifyFailure, PermanentRecordError, type ClassifiedFailure, type Fai
 export { KafkaRecordParker, PARKED_REASON_HEADER, type RecordParker } from './record.parker.js';
 export { RecordGuard, ConsumerStoppingError, type GuardControl, type GuardOutcome, type RecordGuardOptions } from './record.guard.js';
 export { ConsumerMetrics, type ConsumerTotals } from './consumer.metrics.js';
-export { ConsumerProgressMonitor, CONSUMER_PROGRESS_CHECK, TRAILING_MARKER_SLACK, type PartitionProgress } from './consumer-progress.monitor.js';
+export {
+  ConsumerProgressMonitor,
+  CONSUMER_PROGRESS_CHECK,
+  TRAILING_MARKER_SLACK,
+  type PartitionProgress,
+} from './consumer-progress.monitor.js';
 export {
   CONSUMER_SAFETY_SETTINGS,
   DEFAULT_CONSUMER_SAFETY,

@@ -14,7 +14,11 @@ export const KAFKA_SETTINGS = {
   }),
   KAFKA_SASL_USERNAME: settings.optionalString({ description: "This service's Kafka principal" }),
   KAFKA_SASL_PASSWORD: settings.optionalString({ description: "The principal's password", sensitive: true }),
-  KAFKA_TOPIC_PREFIX: settings.string({ description: 'Prefix for every topic name (test isolation)', default: '', pattern: /^[A-Za-z0-9._-]*$/ }),
+  KAFKA_TOPIC_PREFIX: settings.string({
+    description: 'Prefix for every topic name (test isolation)',
+    default: '',
+    pattern: /^[A-Za-z0-9._-]*$/,
+  }),
   EVENT_SIGNING_KEY_FILE: settings.optionalString({
     description: "This principal's event signing key (provisioned by `backbone infra up`); signs every audit event the service emits",
   }),
@@ -58,16 +62,24 @@ export class KafkaConfig {
     }
     if (s.KAFKA_SASL_MECHANISM !== 'none') {
       if (!s.KAFKA_SASL_USERNAME || !s.KAFKA_SASL_PASSWORD) {
-        throw new Error(`Invalid setting KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD: both are required with KAFKA_SASL_MECHANISM=${s.KAFKA_SASL_MECHANISM}`);
+        throw new Error(
+          `Invalid setting KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD: both are required with KAFKA_SASL_MECHANISM=${s.KAFKA_SASL_MECHANISM}`,
+        );
       }
-      connection.sasl = { mechanism: s.KAFKA_SASL_MECHANISM, username: s.KAFKA_SASL_USERNAME, password: s.KAFKA_SASL_PASSWORD } as SaslCredentials;
+      connection.sasl = {
+        mechanism: s.KAFKA_SASL_MECHANISM,
+        username: s.KAFKA_SASL_USERNAME,
+        password: s.KAFKA_SASL_PASSWORD,
+      } as SaslCredentials;
     }
     let signer: EventSigningKey | null = null;
     if (s.EVENT_SIGNING_KEY_FILE) {
       try {
         signer = readEventSigningKey(s.EVENT_SIGNING_KEY_FILE);
       } catch (err) {
-        throw new Error(`Invalid setting EVENT_SIGNING_KEY_FILE: cannot read ${s.EVENT_SIGNING_KEY_FILE}: ${(err as Error).message}`, { cause: err });
+        throw new Error(`Invalid setting EVENT_SIGNING_KEY_FILE: cannot read ${s.EVENT_SIGNING_KEY_FILE}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
     return new KafkaConfig(s, connection, signer);

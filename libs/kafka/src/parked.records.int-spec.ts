@@ -28,7 +28,11 @@ describe('parked records: list and re-drive (real broker)', () => {
   it('lists what was parked with reason and origin, and re-drives chosen records to their origin with the original bytes', async () => {
     const parker = new KafkaRecordParker(kafka, 'subscriber-DE-NCB', parkedTopic);
     try {
-      await parker.park({ topic: source, partition: 0, offset: '4', key: Buffer.from('k1'), value: Buffer.from('first bytes') }, 'UNSTORABLE', 'SQLSTATE 22021: x');
+      await parker.park(
+        { topic: source, partition: 0, offset: '4', key: Buffer.from('k1'), value: Buffer.from('first bytes') },
+        'UNSTORABLE',
+        'SQLSTATE 22021: x',
+      );
       await parker.park({ topic: source, partition: 0, offset: '9', key: null, value: Buffer.from('junk') }, 'UNDECODABLE', 'BAD_MARKER');
     } finally {
       await parker.close();
@@ -49,7 +53,11 @@ describe('parked records: list and re-drive (real broker)', () => {
     await consumer.subscribe({ topic: source, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) =>
-        void seen.push({ value: message.value!.toString(), key: message.key!.toString(), from: String(message.headers?.[REDRIVEN_FROM_HEADER]) }),
+        void seen.push({
+          value: message.value!.toString(),
+          key: message.key!.toString(),
+          from: String(message.headers?.[REDRIVEN_FROM_HEADER]),
+        }),
     });
     try {
       await pollUntil(() => seen.length >= 1, { description: 'the re-driven record on its origin topic', timeoutMs: 30_000 });

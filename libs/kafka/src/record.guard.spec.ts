@@ -22,7 +22,13 @@ class MemoryParker implements RecordParker {
 }
 
 function guardWith(parker: RecordParker, maxAttempts = 3): RecordGuard {
-  return new RecordGuard({ parker, logger: createLogger('record-guard-spec', 'silent'), maxAttempts, initialBackoffMs: 1, maxBackoffMs: 2 });
+  return new RecordGuard({
+    parker,
+    logger: createLogger('record-guard-spec', 'silent'),
+    maxAttempts,
+    initialBackoffMs: 1,
+    maxBackoffMs: 2,
+  });
 }
 
 const sqlError = (code: string): Error => Object.assign(new Error(`sqlstate ${code}`), { code });

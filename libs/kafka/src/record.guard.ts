@@ -51,7 +51,8 @@ export class RecordGuard {
   private readonly failing = new Map<object, number>();
 
   constructor(private readonly o: RecordGuardOptions) {
-    if (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1) throw new Error(`RecordGuard maxAttempts must be >= 1, got ${o.maxAttempts}`);
+    if (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1)
+      throw new Error(`RecordGuard maxAttempts must be >= 1, got ${o.maxAttempts}`);
   }
 
   async process(record: FailedRecord, work: () => Promise<void>, control: GuardControl = {}): Promise<GuardOutcome> {
@@ -110,21 +111,32 @@ export class RecordGuard {
         await this.o.afterPark?.(record, letter);
         this.o.metrics?.parked(record.topic, failure.parkReason);
         this.o.logger.error(
-          { topic: record.topic, partition: record.partition, offset: record.offset, reason: failure.parkReason, detail: failure.detail, deadLetterId: letter.deadLetterId },
+          {
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            reason: failure.parkReason,
+            detail: failure.detail,
+            deadLetterId: letter.deadLetterId,
+          },
           'record parked on the dead-letter topic',
         );
         return letter;
       } catch (err) {
         const parkFailure = classifyFailure(err);
         this.o.metrics?.retried(record.topic, `park_${parkFailure.label}`);
-        this.o.logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, err, attempt }, 'parking failed; retrying');
+        this.o.logger.warn(
+          { topic: record.topic, partition: record.partition, offset: record.offset, err, attempt },
+          'parking failed; retrying',
+        );
         await this.pause(attempt, control, err);
       }
     }
   }
 
   private async pause(attempt: number, control: GuardControl, cause: unknown): Promise<void> {
-    if (this.stopped || control.isRunning?.() === false) throw new ConsumerStoppingError('consumer stopping; record left uncommitted', { cause });
+    if (this.stopped || control.isRunning?.() === false)
+      throw new ConsumerStoppingError('consumer stopping; record left uncommitted', { cause });
     const ceiling = Math.min(this.o.maxBackoffMs, this.o.initialBackoffMs * 2 ** Math.min(attempt - 1, 20));
     const delayMs = Math.round(ceiling * (0.5 + Math.random() / 2));
     await new Promise<void>((resolve) => {

@@ -17,11 +17,21 @@ afterAll(async () => {
 
 describe('createTopicsAndWait (real broker)', () => {
   it('returns only once every partition of every new topic has a leader, and accepts topics that already exist', async () => {
-    await createTopicsAndWait(admin, names.map((topic) => ({ topic, numPartitions: 3 })));
+    await createTopicsAndWait(
+      admin,
+      names.map((topic) => ({ topic, numPartitions: 3 })),
+    );
     const { topics } = await admin.fetchTopicMetadata({ topics: names });
-    expect(topics.map((t) => [t.name, t.partitions.length, t.partitions.every((p) => p.leader >= 0)]).sort()).toEqual(names.map((n) => [n, 3, true]).sort());
+    expect(topics.map((t) => [t.name, t.partitions.length, t.partitions.every((p) => p.leader >= 0)]).sort()).toEqual(
+      names.map((n) => [n, 3, true]).sort(),
+    );
     // A second call (a re-run of the bench or of access bootstrap) is not an error.
-    await expect(createTopicsAndWait(admin, names.map((topic) => ({ topic, numPartitions: 3 })))).resolves.toBeUndefined();
+    await expect(
+      createTopicsAndWait(
+        admin,
+        names.map((topic) => ({ topic, numPartitions: 3 })),
+      ),
+    ).resolves.toBeUndefined();
   });
 
   it('passes on an error that waiting cannot fix', async () => {

@@ -8,7 +8,13 @@ export interface NewTopic {
 }
 
 /** Errors a just-started (or just-formatted) KRaft broker answers while its metadata settles. */
-const SETTLING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_CONTROLLER', 'REQUEST_TIMED_OUT', 'NOT_LEADER_OR_FOLLOWER']);
+const SETTLING = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_CONTROLLER',
+  'REQUEST_TIMED_OUT',
+  'NOT_LEADER_OR_FOLLOWER',
+]);
 
 function errorType(err: unknown): string | undefined {
   const e = err as { type?: string; errors?: { type?: string }[] } | null;
@@ -43,7 +49,9 @@ export async function createTopicsAndWait(admin: Admin, topics: readonly NewTopi
     if (created) {
       try {
         const meta = await admin.fetchTopicMetadata({ topics: names });
-        const ready = meta.topics.length === names.length && meta.topics.every((t) => t.partitions.length >= (want.get(t.name) ?? 1) && t.partitions.every((p) => p.leader >= 0));
+        const ready =
+          meta.topics.length === names.length &&
+          meta.topics.every((t) => t.partitions.length >= (want.get(t.name) ?? 1) && t.partitions.every((p) => p.leader >= 0));
         if (ready) return;
         last = 'partitions without a leader';
       } catch (err) {
@@ -53,5 +61,7 @@ export async function createTopicsAndWait(admin: Admin, topics: readonly NewTopi
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`topics ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` (+${names.length - 3})` : ''} not ready within ${timeoutMs / 1000} s: ${last}`);
+  throw new Error(
+    `topics ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` (+${names.length - 3})` : ''} not ready within ${timeoutMs / 1000} s: ${last}`,
+  );
 }

@@ -26,7 +26,13 @@ export interface LedgerEntry {
 export { canonicalJson };
 
 function decisionForm(d: RecipientDecision): Canonical {
-  return { agency: d.agency, outcome: d.outcome, ruleId: d.ruleId, redactedGroups: [...d.redactedGroups], executionFlags: [...d.executionFlags] };
+  return {
+    agency: d.agency,
+    outcome: d.outcome,
+    ruleId: d.ruleId,
+    redactedGroups: [...d.redactedGroups],
+    executionFlags: [...d.executionFlags],
+  };
 }
 
 export function canonicalForm(entry: LedgerEntry): Canonical {
@@ -54,7 +60,9 @@ export function canonicalForm(entry: LedgerEntry): Canonical {
     details,
     payload: e.payload === null ? null : e.payload.toString('base64'),
     // Present only on signed events, so rows hashed before signatures existed keep their hash.
-    ...(e.signature === null ? {} : { signature: { signer: e.signature.signer, keyId: e.signature.keyId, value: e.signature.value.toString('base64') } }),
+    ...(e.signature === null
+      ? {}
+      : { signature: { signer: e.signature.signer, keyId: e.signature.keyId, value: e.signature.value.toString('base64') } }),
   };
 }
 

@@ -12,7 +12,10 @@ export interface SigningKey {
 
 /** key id: first 16 hex digits of SHA-256 over the SPKI DER of the public key. */
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Writes a new PKCS#8 PEM Ed25519 key (mode 0600) unless one exists; returns the key either way. */

@@ -25,7 +25,13 @@ export interface SignedCheckpoint {
 }
 
 export function anchorOf(cp: SignedCheckpoint, signedAt = new Date()): Anchor {
-  return { seq: cp.seq, headHash: cp.headHash.toString('hex'), signature: cp.signature.toString('base64'), keyId: cp.keyId, signedAt: signedAt.toISOString() };
+  return {
+    seq: cp.seq,
+    headHash: cp.headHash.toString('hex'),
+    signature: cp.signature.toString('base64'),
+    keyId: cp.keyId,
+    signedAt: signedAt.toISOString(),
+  };
 }
 
 /** Consumer groups that read the anchors back (the audit logger's ACL grants this prefix). */

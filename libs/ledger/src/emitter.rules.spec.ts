@@ -16,7 +16,11 @@ describe('emitter rules: who may emit which audit event about whom', () => {
 
   it.each([
     ['subscriber-FR-NCB', sampleAuditEvent({ type: 'DECIDED', service: 'policy-gate' }), /may not emit DECIDED/],
-    ['subscriber-FR-NCB', sampleAuditEvent({ type: 'DELIVERED', service: 'agency-subscriber', agency: 'DE-NCB' }), /only about its own agency FR-NCB/],
+    [
+      'subscriber-FR-NCB',
+      sampleAuditEvent({ type: 'DELIVERED', service: 'agency-subscriber', agency: 'DE-NCB' }),
+      /only about its own agency FR-NCB/,
+    ],
     ['subscriber-FR-NCB', sampleAuditEvent({ type: 'DELIVERED', service: 'agency-subscriber', agency: null }), /only about its own agency/],
     ['notice-publisher', sampleAuditEvent({ type: 'DECIDED', service: 'policy-gate' }), /may not emit DECIDED/],
     ['policy-gate', sampleAuditEvent({ type: 'SUBMITTED', service: 'notice-publisher' }), /may not emit SUBMITTED/],

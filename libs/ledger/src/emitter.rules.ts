@@ -19,7 +19,10 @@ const SERVICE_EMITTERS: ReadonlyMap<string, EmitterRule> = new Map([
   ['audit-logger', { service: 'audit-logger', types: new Set<AuditEventType>(['AUDIT_ACCESSED', 'REPLAYED']) }],
 ]);
 
-const SUBSCRIBER_EMITTER: EmitterRule = { service: 'agency-subscriber', types: new Set<AuditEventType>(['DELIVERED', 'ACKNOWLEDGED', 'PURGED']) };
+const SUBSCRIBER_EMITTER: EmitterRule = {
+  service: 'agency-subscriber',
+  types: new Set<AuditEventType>(['DELIVERED', 'ACKNOWLEDGED', 'PURGED']),
+};
 
 /** Why `signer` may not emit `e`, or null when it may. Call only after the signature verified. */
 export function emitterRefusal(signer: string, e: AuditEvent): string | null {

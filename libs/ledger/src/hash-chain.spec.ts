@@ -53,7 +53,9 @@ describe('canonical form v1', () => {
 describe('hash chain', () => {
   it('is SHA-256 over the raw previous hash followed by the canonical bytes', () => {
     const c = Buffer.from('{"a":1}');
-    const expected = createHash('sha256').update(Buffer.concat([GENESIS_HASH, c])).digest();
+    const expected = createHash('sha256')
+      .update(Buffer.concat([GENESIS_HASH, c]))
+      .digest();
     expect(chainHash(GENESIS_HASH, c).equals(expected)).toBe(true);
     expect(() => chainHash(Buffer.alloc(31), c)).toThrow(/32 bytes/);
   });

@@ -115,9 +115,19 @@ export function rowToEntry(row: LedgerRow): LedgerEntry {
     reason: row.reason,
     details: row.details,
     payload: row.payload,
-    signature: row.signer !== null && row.signer_key_id !== null && row.signature !== null ? { signer: row.signer, keyId: row.signer_key_id, value: row.signature } : null,
+    signature:
+      row.signer !== null && row.signer_key_id !== null && row.signature !== null
+        ? { signer: row.signer, keyId: row.signer_key_id, value: row.signature }
+        : null,
   };
-  return { seq: String(row.seq), topic: row.topic, partition: row.kafka_partition, offset: String(row.kafka_offset), recordedAt: row.recorded_at, event };
+  return {
+    seq: String(row.seq),
+    topic: row.topic,
+    partition: row.kafka_partition,
+    offset: String(row.kafka_offset),
+    recordedAt: row.recorded_at,
+    event,
+  };
 }
 
 /** The public JSON view of a row (API, export). */

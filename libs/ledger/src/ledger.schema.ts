@@ -126,7 +126,8 @@ async function migrateLedgerOnce(options: MigrateOptions): Promise<void> {
           END IF;
         EXCEPTION WHEN duplicate_object THEN NULL;
         END $$`);
-      if (!/^[A-Za-z0-9_-]{16,}$/.test(options.appPassword)) throw new Error('AUDIT_DB_APP_PASSWORD must be 16+ characters of [A-Za-z0-9_-]');
+      if (!/^[A-Za-z0-9_-]{16,}$/.test(options.appPassword))
+        throw new Error('AUDIT_DB_APP_PASSWORD must be 16+ characters of [A-Za-z0-9_-]');
       // ALTER ROLE takes no bind parameter, so the statement carries a SCRAM verifier computed here,
       // never the password: nothing PostgreSQL could log or keep in pg_stat_statements reveals it.
       await client.query(`ALTER ROLE ${role} LOGIN INHERIT`);

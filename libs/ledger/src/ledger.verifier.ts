@@ -97,7 +97,11 @@ function checkAnchors(
   for (const a of ordered) {
     const cp = bySeq.get(a.seq);
     if (!cp || cp.head_hash.toString('hex') !== a.headHash) {
-      fail(BigInt(a.seq), 'checkpoint-missing', `the checkpoint at ${a.seq} anchored outside the database is ${cp ? 'different' : 'missing'} in the ledger`);
+      fail(
+        BigInt(a.seq),
+        'checkpoint-missing',
+        `the checkpoint at ${a.seq} anchored outside the database is ${cp ? 'different' : 'missing'} in the ledger`,
+      );
       return;
     }
   }
@@ -134,7 +138,11 @@ export async function verifyLedger(
   let eventSignaturesVerified = 0;
   let unsignedEvents = 0;
   const started = performance.now();
-  const cps = (await pool.query<CheckpointRow>(`SELECT seq::text AS seq, head_hash, signature, key_id FROM ${AUDIT_SCHEMA}.checkpoints c ORDER BY c.seq`)).rows;
+  const cps = (
+    await pool.query<CheckpointRow>(
+      `SELECT seq::text AS seq, head_hash, signature, key_id FROM ${AUDIT_SCHEMA}.checkpoints c ORDER BY c.seq`,
+    )
+  ).rows;
   let cpIndex = 0;
   let verifiedCps = 0;
   let rows = 0;
@@ -151,7 +159,9 @@ export async function verifyLedger(
 
   let after = '0';
   outer: for (;;) {
-    const page = (await pool.query<LedgerRow>(`SELECT ${LEDGER_SELECT} FROM ${AUDIT_SCHEMA}.ledger WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [after])).rows;
+    const page = (
+      await pool.query<LedgerRow>(`SELECT ${LEDGER_SELECT} FROM ${AUDIT_SCHEMA}.ledger WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [after])
+    ).rows;
     if (page.length === 0) break;
     for (const row of page) {
       const seq = BigInt(row.seq);
@@ -187,7 +197,11 @@ export async function verifyLedger(
       while (cpIndex < cps.length && BigInt(cps[cpIndex]!.seq) === seq) {
         const cp = cps[cpIndex]!;
         if (!cp.head_hash.equals(computed)) {
-          fail(lastCpSeq + 1n, 'checkpoint-mismatch', `checkpoint at ${seq} does not match the chain: rows ${lastCpSeq + 1n}..${seq} were rewritten`);
+          fail(
+            lastCpSeq + 1n,
+            'checkpoint-mismatch',
+            `checkpoint at ${seq} does not match the chain: rows ${lastCpSeq + 1n}..${seq} were rewritten`,
+          );
           break outer;
         }
         const key = trustedKeys.get(cp.key_id);
@@ -216,7 +230,8 @@ export async function verifyLedger(
     fail(expectedSeq, 'deleted', `rows ${expectedSeq}..${cps[cps.length - 1]!.seq} were signed by a checkpoint but are missing`);
   }
   const headSeq = Number(expectedSeq - 1n);
-  if (!result.firstBreak && anchors.length > 0) checkAnchors(anchors, cps, chainAt, trustedKeys, BigInt(headSeq), options.maxUnanchoredTail, fail);
+  if (!result.firstBreak && anchors.length > 0)
+    checkAnchors(anchors, cps, chainAt, trustedKeys, BigInt(headSeq), options.maxUnanchoredTail, fail);
   const latestAnchor = anchors.length > 0 ? anchors.reduce((a, b) => (BigInt(b.seq) > BigInt(a.seq) ? b : a)) : null;
   const setAside = await pool.query<{ reason: string; n: string }>(
     `SELECT reason, count(*)::text AS n FROM ${AUDIT_SCHEMA}.ledger WHERE type = 'UNKNOWN' AND reason = ANY($1) GROUP BY reason`,

@@ -67,8 +67,16 @@ function loadCandidate(candidate: PolicyCandidate, policiesDir: string): Compile
   return compilePolicy(loadRegistry(registryPath), loadPolicy(candidate.dir));
 }
 
-function sameDecision(a: RecipientDecision | undefined, b: { outcome: string; ruleId: string; redactedGroups: readonly string[] }): boolean {
-  return a !== undefined && a.outcome === b.outcome && a.ruleId === b.ruleId && [...a.redactedGroups].sort().join() === [...b.redactedGroups].sort().join();
+function sameDecision(
+  a: RecipientDecision | undefined,
+  b: { outcome: string; ruleId: string; redactedGroups: readonly string[] },
+): boolean {
+  return (
+    a !== undefined &&
+    a.outcome === b.outcome &&
+    a.ruleId === b.ruleId &&
+    [...a.redactedGroups].sort().join() === [...b.redactedGroups].sort().join()
+  );
 }
 
 /**
@@ -81,7 +89,13 @@ export class CandidatePolicyError extends Error {
   override readonly name = 'CandidatePolicyError';
 }
 
-export async function whatIf(pool: pg.Pool, candidate: PolicyCandidate, policiesDir: string, since: Date, until: Date): Promise<WhatIfResult> {
+export async function whatIf(
+  pool: pg.Pool,
+  candidate: PolicyCandidate,
+  policiesDir: string,
+  since: Date,
+  until: Date,
+): Promise<WhatIfResult> {
   let compiled: CompiledPolicy;
   try {
     compiled = loadCandidate(candidate, policiesDir);
@@ -104,7 +118,10 @@ export async function whatIf(pool: pg.Pool, candidate: PolicyCandidate, policies
     after = page[page.length - 1]!.seq;
     // Keys come from the decoded payload, not the row's columns, which a publisher may leave empty.
     const alerts = page.map((row) => alertCodec.decode(row.payload!));
-    const decided = await latestDecisions(pool, alerts.map((a) => ({ alertId: a.alertId, version: a.version })));
+    const decided = await latestDecisions(
+      pool,
+      alerts.map((a) => ({ alertId: a.alertId, version: a.version })),
+    );
     for (const alert of alerts) {
       const old = decided.get(`${alert.alertId}/${alert.version}`);
       if (!old) result.undecided++;
@@ -118,7 +135,14 @@ export async function whatIf(pool: pg.Pool, candidate: PolicyCandidate, policies
           alertId: alert.alertId,
           alertVersion: alert.version,
           agency: o.agency,
-          old: before ? { outcome: before.outcome, ruleId: before.ruleId, policyVersion: old?.policy_version ?? null, redactedGroups: before.redactedGroups } : null,
+          old: before
+            ? {
+                outcome: before.outcome,
+                ruleId: before.ruleId,
+                policyVersion: old?.policy_version ?? null,
+                redactedGroups: before.redactedGroups,
+              }
+            : null,
           new: { outcome: o.outcome, ruleId: o.ruleId, policyVersion: decision.policyVersion, redactedGroups: [...o.redactedGroups] },
         });
       }

@@ -2,7 +2,9 @@ import type { DataSource } from 'typeorm';
 import { issueToken, tokenId, tokenMatches } from '@backbone/auth';
 import { sqlAffected } from '@backbone/persistence';
 
-export type CredentialCheck = { ok: true; agency: string; tokenId: string } | { ok: false; reason: 'malformed-credential' | 'unknown-credential' | 'revoked-credential' };
+export type CredentialCheck =
+  | { ok: true; agency: string; tokenId: string }
+  | { ok: false; reason: 'malformed-credential' | 'unknown-credential' | 'revoked-credential' };
 
 /** Per-office bearer credentials; only their hashes are stored. */
 export class CredentialStore {

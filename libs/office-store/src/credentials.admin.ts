@@ -11,7 +11,8 @@ export interface CredentialAdminOptions {
 }
 
 async function withStore<T>(opts: CredentialAdminOptions, agency: string, work: (store: CredentialStore) => Promise<T>): Promise<T> {
-  if (!loadRegistry(join(opts.policiesDir, 'registry.yaml')).agencies.some((a) => a.code === agency)) throw new Error(`${agency} is not an agency of ${opts.policiesDir}/registry.yaml`);
+  if (!loadRegistry(join(opts.policiesDir, 'registry.yaml')).agencies.some((a) => a.code === agency))
+    throw new Error(`${agency} is not an agency of ${opts.policiesDir}/registry.yaml`);
   const ds = await openPublisherDatabase(await publisherDatabaseUrl(opts.databaseUrl), 2);
   try {
     return await work(new CredentialStore(ds));

@@ -16,7 +16,13 @@ export async function publisherDatabaseUrl(given: string | null): Promise<string
 /** An initialised DataSource on the publisher schema, migrations applied. */
 export async function openPublisherDatabase(url: string, poolSize = 10): Promise<DataSource> {
   // runMigrations holds its advisory lock on one connection while migrating on another.
-  const ds = createDataSource({ url, schema: PUBLISHER_SCHEMA, migrations: PUBLISHER_MIGRATIONS, applicationName: 'notice-publisher', poolSize: Math.max(2, poolSize) });
+  const ds = createDataSource({
+    url,
+    schema: PUBLISHER_SCHEMA,
+    migrations: PUBLISHER_MIGRATIONS,
+    applicationName: 'notice-publisher',
+    poolSize: Math.max(2, poolSize),
+  });
   await ds.initialize();
   try {
     await runMigrations(ds);

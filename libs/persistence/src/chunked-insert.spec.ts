@@ -46,9 +46,7 @@ describe('chunk', () => {
 
 describe('buildInsertSql', () => {
   it('numbers parameters row by row and quotes names', () => {
-    expect(buildInsertSql('audit.ledger', ['seq', 'hash'], 2)).toBe(
-      'INSERT INTO "audit"."ledger" ("seq","hash") VALUES ($1,$2),($3,$4)',
-    );
+    expect(buildInsertSql('audit.ledger', ['seq', 'hash'], 2)).toBe('INSERT INTO "audit"."ledger" ("seq","hash") VALUES ($1,$2),($3,$4)');
   });
 
   it('adds ON CONFLICT with or without a target', () => {

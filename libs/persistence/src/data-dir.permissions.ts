@@ -36,11 +36,7 @@ export function ancestorsOf(path: string): string[] {
   }
 }
 
-export function firstUntraversable(
-  dirs: readonly string[],
-  modeOf: (dir: string) => DirMode,
-  user: OsUser,
-): string | undefined {
+export function firstUntraversable(dirs: readonly string[], modeOf: (dir: string) => DirMode, user: OsUser): string | undefined {
   return dirs.find((d) => !canTraverse(modeOf(d), user));
 }
 

@@ -11,7 +11,10 @@ const baseUrl = process.env.DATABASE_URL ?? (await resolveDatabase()).url;
 const unique = (label: string): string => `bt_${label}_${randomBytes(5).toString('hex')}`;
 
 async function databaseExists(name: string): Promise<boolean> {
-  return withAdminClient(withDatabase(baseUrl, 'postgres'), async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+  return withAdminClient(
+    withDatabase(baseUrl, 'postgres'),
+    async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1,
+  );
 }
 
 async function localServerAnswers(): Promise<boolean> {
@@ -76,9 +79,9 @@ describe('databases', () => {
   });
 
   it('a forced local source that does not answer fails with the reason', async () => {
-    await expect(resolveDatabase({ env: {}, force: 'local', localUrl: 'postgres://postgres@127.0.0.1:1/postgres', probeTimeoutMs: 500 })).rejects.toThrow(
-      /Local PostgreSQL postgres:\/\/postgres@127\.0\.0\.1:1\/postgres did not answer: .*ECONNREFUSED/,
-    );
+    await expect(
+      resolveDatabase({ env: {}, force: 'local', localUrl: 'postgres://postgres@127.0.0.1:1/postgres', probeTimeoutMs: 500 }),
+    ).rejects.toThrow(/Local PostgreSQL postgres:\/\/postgres@127\.0\.0\.1:1\/postgres did not answer: .*ECONNREFUSED/);
   });
 });
 

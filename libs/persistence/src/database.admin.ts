@@ -90,7 +90,14 @@ export async function createSchemaIfMissing(target: SqlTarget, schema: string): 
  * `schemaNameFor('agency-subscriber', 'FR-NCB')` is `agency_subscriber_fr_ncb`.
  */
 export function schemaNameFor(service: string, agency?: string): string {
-  const normalise = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
-  const name = [service, agency].filter((p): p is string => p !== undefined).map(normalise).join('_');
+  const normalise = (s: string): string =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '');
+  const name = [service, agency]
+    .filter((p): p is string => p !== undefined)
+    .map(normalise)
+    .join('_');
   return assertIdentifier(/^[0-9]/.test(name) ? `s_${name}` : name, 'schema name');
 }

@@ -144,10 +144,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function findRunningCluster(
-  dataDir: string,
-  passwordFile: string,
-): Promise<{ port: number; password: string } | undefined> {
+async function findRunningCluster(dataDir: string, passwordFile: string): Promise<{ port: number; password: string } | undefined> {
   const pidFile = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
   if (pidFile === undefined || !existsSync(passwordFile)) return undefined;
   const lines = pidFile.split('\n');

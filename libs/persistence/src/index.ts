@@ -10,12 +10,7 @@ export {
 } from './database.resolver.js';
 // The single definition of the state folder lives with the broker harness; re-exported for callers here.
 export { backboneHome } from '@backbone/workspace';
-export {
-  createDatabaseIfMissing,
-  dropDatabase,
-  createSchemaIfMissing,
-  schemaNameFor,
-} from './database.admin.js';
+export { createDatabaseIfMissing, dropDatabase, createSchemaIfMissing, schemaNameFor } from './database.admin.js';
 export { createTestDatabase, type TestDatabase } from './test-database.factory.js';
 export { createDataSource, runMigrations, type CreateDataSourceOptions } from './data-source.factory.js';
 export {

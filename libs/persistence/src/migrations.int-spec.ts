@@ -55,7 +55,11 @@ describe('migrations', () => {
   });
 
   it('keeps each service schema independent, and concurrent runners apply a migration once', async () => {
-    const [a, b, c] = await Promise.all([dataSource('subscriber_fr_ncb'), dataSource('subscriber_fr_ncb'), dataSource('subscriber_fr_ncb')]);
+    const [a, b, c] = await Promise.all([
+      dataSource('subscriber_fr_ncb'),
+      dataSource('subscriber_fr_ncb'),
+      dataSource('subscriber_fr_ncb'),
+    ]);
     const runs = await Promise.all([a, b, c].map((ds) => runMigrations(ds)));
     expect(runs.flat().sort()).toEqual(['AddExampleNoteUniqueBody1732500001000', 'CreateExampleNotes1732500000000']);
     const [count] = (await a.query('SELECT count(*)::int AS n FROM subscriber_fr_ncb.example_note')) as Array<{ n: number }>;

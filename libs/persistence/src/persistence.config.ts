@@ -13,8 +13,7 @@ export interface PersistenceSetting {
 export const PERSISTENCE_SETTINGS: readonly PersistenceSetting[] = [
   {
     name: 'DATABASE_URL',
-    description:
-      'postgres://user:password@host:port/database. Unset: the local server on 127.0.0.1:5432, else an embedded one.',
+    description: 'postgres://user:password@host:port/database. Unset: the local server on 127.0.0.1:5432, else an embedded one.',
     sensitive: true,
   },
   { name: 'DATABASE_POOL_SIZE', description: 'Connections per process pool (integer 1-200).', default: '10', sensitive: false },

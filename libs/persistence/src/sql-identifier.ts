@@ -8,9 +8,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function assertIdentifier(name: string, what: string): string {
   if (!IDENTIFIER.test(name)) {
-    throw new Error(
-      `Invalid ${what} "${name}": use 1-63 characters of lower-case letters, digits and "_", not starting with a digit`,
-    );
+    throw new Error(`Invalid ${what} "${name}": use 1-63 characters of lower-case letters, digits and "_", not starting with a digit`);
   }
   return name;
 }

@@ -21,7 +21,10 @@ describe('sqlRows / sqlAffected (real PostgreSQL)', () => {
   });
 
   it('gives the rows of every kind of statement, never [rows, count]', async () => {
-    expect(await sqlRows<{ id: number }>(ds, 'INSERT INTO notes VALUES (1, $1), (2, $1) RETURNING id', ['a'])).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await sqlRows<{ id: number }>(ds, 'INSERT INTO notes VALUES (1, $1), (2, $1) RETURNING id', ['a'])).toEqual([
+      { id: 1 },
+      { id: 2 },
+    ]);
     expect(await sqlRows<{ id: number }>(ds, 'UPDATE notes SET body = $1 WHERE id = 1 RETURNING id', ['b'])).toEqual([{ id: 1 }]);
     expect(await sqlRows<{ body: string }>(ds, 'SELECT body FROM notes ORDER BY id')).toEqual([{ body: 'b' }, { body: 'a' }]);
     expect(await sqlRows<{ id: number }>(ds, 'DELETE FROM notes WHERE id = 2 RETURNING id')).toEqual([{ id: 2 }]);

@@ -8,7 +8,11 @@ import { EntityManager, type DataSource, type QueryRunner } from 'typeorm';
 /** A DataSource (a pooled connection per call) or a transaction's EntityManager (its connection). */
 export type SqlTarget = DataSource | EntityManager;
 
-async function structured(db: SqlTarget, text: string, params: readonly unknown[]): Promise<{ records: unknown[]; affected?: number | undefined }> {
+async function structured(
+  db: SqlTarget,
+  text: string,
+  params: readonly unknown[],
+): Promise<{ records: unknown[]; affected?: number | undefined }> {
   const inTransaction: QueryRunner | undefined = db instanceof EntityManager ? db.queryRunner : undefined;
   if (inTransaction) return inTransaction.query(text, [...params], true);
   const runner = (db instanceof EntityManager ? db.dataSource : db).createQueryRunner();

@@ -17,7 +17,10 @@ export interface TestDatabase {
 export async function createTestDatabase(options: { baseUrl?: string; label?: string } = {}): Promise<TestDatabase> {
   let resolved: ResolvedDatabase | undefined;
   const serverUrl = options.baseUrl ?? process.env.DATABASE_URL ?? (resolved = await resolveDatabase()).url;
-  const label = (options.label ?? 'test').toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 20);
+  const label = (options.label ?? 'test')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 20);
   const name = `bt_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   let url: string;
   try {

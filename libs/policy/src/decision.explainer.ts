@@ -34,7 +34,8 @@ export interface Explanation {
  */
 export function explain(alert: Alert, agency: string, compiled: CompiledPolicy, now: Date = new Date()): Explanation {
   const i = compiled.indexByCode.get(agency);
-  if (i === undefined) throw new Error(`explain: agency ${agency} is not in registry ${compiled.registryVersion} (${compiled.registry.source})`);
+  if (i === undefined)
+    throw new Error(`explain: agency ${agency} is not in registry ${compiled.registryVersion} (${compiled.registry.source})`);
   const outcome = decide(alert, compiled, now).outcomes[i]!;
   const nowMs = now.getTime();
   const ctx = alertContext(alert, compiled, nowMs);
@@ -65,7 +66,9 @@ export function explain(alert: Alert, agency: string, compiled: CompiledPolicy, 
     `Policy ${compiled.policyVersion}, registry ${compiled.registryVersion}, decided at ${now.toISOString()}`,
     `Outcome: ${outcome.outcome}, decided by ${outcome.ruleId}`,
     'Rules that fired, in precedence order:',
-    ...fired.map((rule) => `  - [${rule.effect}] ${rule.ruleId}${rule.policyRule ? ` (policy rule ${rule.policyRule})` : ''}: ${rule.detail}`),
+    ...fired.map(
+      (rule) => `  - [${rule.effect}] ${rule.ruleId}${rule.policyRule ? ` (policy rule ${rule.policyRule})` : ''}: ${rule.detail}`,
+    ),
   ];
   if (outcome.outcome !== 'DENY') {
     lines.push(
@@ -113,10 +116,18 @@ function obligations(ctx: AlertContext, i: number): FiredRule[] {
     });
   }
   if (ctx.tlpNoReshare) {
-    result.push({ ruleId: RULE_IDS.tlpNoReshare, effect: 'obligation', detail: `TLP:${alert.tlp} - no re-sharing outside the recipient agency` });
+    result.push({
+      ruleId: RULE_IDS.tlpNoReshare,
+      effect: 'obligation',
+      detail: `TLP:${alert.tlp} - no re-sharing outside the recipient agency`,
+    });
   }
   if (ctx.handlingNoReshare) {
-    result.push({ ruleId: RULE_IDS.handlingNoReshare, effect: 'obligation', detail: `SIENA ${alert.handlingCode} - no re-sharing without the originator's permission` });
+    result.push({
+      ruleId: RULE_IDS.handlingNoReshare,
+      effect: 'obligation',
+      detail: `SIENA ${alert.handlingCode} - no re-sharing without the originator's permission`,
+    });
   }
   const country = c.registry.agencies[i]!.country;
   for (const rule of c.flagRules) {
@@ -126,7 +137,13 @@ function obligations(ctx: AlertContext, i: number): FiredRule[] {
         : rule.when === 'capital-assurance'
           ? capitalAssured(ctx, i)
           : rule.when === `handling-${alert.handlingCode}`;
-    if (triggered) result.push({ ruleId: RULE_IDS.executionFlag, effect: 'obligation', policyRule: rule.id, detail: `${rule.flag}: ${rule.description.trim()}` });
+    if (triggered)
+      result.push({
+        ruleId: RULE_IDS.executionFlag,
+        effect: 'obligation',
+        policyRule: rule.id,
+        detail: `${rule.flag}: ${rule.description.trim()}`,
+      });
   }
   return result;
 }

@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { sampleAlert, sampleSubject } from '@backbone/codec/testing';
 import { applyObligations } from './obligations.redactor.js';
 
-const allowed = (redactedGroups: ('BIOMETRICS' | 'IDENTITY_DOCUMENTS' | 'VICTIM_DETAILS')[]) => ({ agency: 'DE-NCB', outcome: 'ALLOW_WITH_OBLIGATIONS' as const, redactedGroups });
+const allowed = (redactedGroups: ('BIOMETRICS' | 'IDENTITY_DOCUMENTS' | 'VICTIM_DETAILS')[]) => ({
+  agency: 'DE-NCB',
+  outcome: 'ALLOW_WITH_OBLIGATIONS' as const,
+  redactedGroups,
+});
 
 describe('applyObligations', () => {
   it('removes exactly the redacted groups', () => {

@@ -61,7 +61,11 @@ function copyAlert(alert: Alert): Alert {
             biometrics:
               subject.biometrics === null
                 ? null
-                : { ...subject.biometrics, fingerprintRefs: [...subject.biometrics.fingerprintRefs], photoRefs: [...subject.biometrics.photoRefs] },
+                : {
+                    ...subject.biometrics,
+                    fingerprintRefs: [...subject.biometrics.fingerprintRefs],
+                    photoRefs: [...subject.biometrics.photoRefs],
+                  },
             identityDocuments: subject.identityDocuments.map((document) => ({ ...document })),
             victim: subject.victim === null ? null : { ...subject.victim },
           },

@@ -30,7 +30,11 @@ export function checkPolicyDir(dir: string): ValidationIssue[] {
   if (existsSync(rulesDir) && rulesDir !== dir) {
     for (const name of readdirSync(rulesDir)) {
       if (!policyFiles.some((file) => file.path === joinPath(rulesDir, name))) {
-        issues.push({ file: joinPath(rulesDir, name), path: '', message: 'not a policy document: name policy files <version>.yaml (e.g. 2026-11-01.yaml)' });
+        issues.push({
+          file: joinPath(rulesDir, name),
+          path: '',
+          message: 'not a policy document: name policy files <version>.yaml (e.g. 2026-11-01.yaml)',
+        });
       }
     }
   }
@@ -51,7 +55,11 @@ export function crossCheck(policy: PolicyDocument, registry: Registry): Validati
   const issues: ValidationIssue[] = [];
   const check = (index: number, id: string, field: string, code: string) => {
     if (!known.has(code)) {
-      issues.push({ file: policy.source, path: `rules[${index}] (id=${id}).${field}`, message: `agency ${code} is not in the registry (${registry.source})` });
+      issues.push({
+        file: policy.source,
+        path: `rules[${index}] (id=${id}).${field}`,
+        message: `agency ${code} is not in the registry (${registry.source})`,
+      });
     }
   };
   policy.rules.forEach((rule, index) => {

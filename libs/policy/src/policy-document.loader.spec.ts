@@ -28,7 +28,9 @@ describe('loadPolicy', () => {
     const policy = loadPolicy('policies');
     expect(policy.version).toBe('2026-11-01');
     expect(policy.source).toBe('policies/rules/2026-11-01.yaml');
-    expect(policy.rules.map((rule) => rule.kind)).toEqual(expect.arrayContaining(['victim-protection', 'third-country-transfer', 'review-hold', 'exercise']));
+    expect(policy.rules.map((rule) => rule.kind)).toEqual(
+      expect.arrayContaining(['victim-protection', 'third-country-transfer', 'review-hold', 'exercise']),
+    );
   });
 
   it('picks the newest of several versions, or the one asked for; accepts the rules folder itself', () => {
@@ -38,7 +40,9 @@ describe('loadPolicy', () => {
   });
 
   it('names the available versions when asked for one that does not exist', () => {
-    expect(() => loadPolicy(`${FIXTURES}/two-versions`, '2025-01-01')).toThrow(/no policy version 2025-01-01 \(available: 2026-11-01, 2026-11-01.2\)/);
+    expect(() => loadPolicy(`${FIXTURES}/two-versions`, '2025-01-01')).toThrow(
+      /no policy version 2025-01-01 \(available: 2026-11-01, 2026-11-01.2\)/,
+    );
   });
 
   it('reports a missing directory as a validation error', () => {
@@ -46,7 +50,12 @@ describe('loadPolicy', () => {
   });
 
   it('orders versions by date, then by sequence number', () => {
-    expect(['2026-11-01.10', '2026-12-01', '2026-11-01', '2026-11-01.2'].sort(compareVersions)).toEqual(['2026-11-01', '2026-11-01.2', '2026-11-01.10', '2026-12-01']);
+    expect(['2026-11-01.10', '2026-12-01', '2026-11-01', '2026-11-01.2'].sort(compareVersions)).toEqual([
+      '2026-11-01',
+      '2026-11-01.2',
+      '2026-11-01.10',
+      '2026-12-01',
+    ]);
   });
 });
 
@@ -61,7 +70,14 @@ describe('parsePolicyDocument', () => {
 `),
       FILE,
     );
-    expect(policy.rules.find((rule) => rule.id === 'r1')).toEqual({ id: 'r1', kind: 'redaction', description: 'd', group: 'BIOMETRICS', originators: 'any', exemptIf: ['adequacy'] });
+    expect(policy.rules.find((rule) => rule.id === 'r1')).toEqual({
+      id: 'r1',
+      kind: 'redaction',
+      description: 'd',
+      group: 'BIOMETRICS',
+      originators: 'any',
+      exemptIf: ['adequacy'],
+    });
     expect(policy.rules.find((rule) => rule.id === 'h')).toMatchObject({ purposes: [] });
     expect(policy.rules.find((rule) => rule.id === 'n')).toMatchObject({ exemptNoticeTypes: [] });
     expect(policy.rules.find((rule) => rule.id === 'p')).toMatchObject({ noticeTypes: { RED: ['ARREST_EXTRADITION'] }, agencies: {} });
@@ -127,7 +143,9 @@ describe('parsePolicyDocument', () => {
   });
 
   it('rejects area-based redactions without a transfer rule to define the area', () => {
-    const issues = issuesOf(doc('  - { id: r, kind: redaction, description: d, group: BIOMETRICS, originators: area, exemptIf: [areaMember] }\n'));
+    const issues = issuesOf(
+      doc('  - { id: r, kind: redaction, description: d, group: BIOMETRICS, originators: area, exemptIf: [areaMember] }\n'),
+    );
     expect(issues.map((issue) => issue.path)).toEqual(['rules[2] (id=r).originators', 'rules[2] (id=r).exemptIf']);
   });
 
@@ -135,6 +153,9 @@ describe('parsePolicyDocument', () => {
     expect(issuesOf(doc('', 'version: "2026-12-01"\ndescription: d\n'))).toEqual([
       { file: FILE, path: 'version', message: '"2026-12-01" does not match the file name (2026-11-01); name the file <version>.yaml' },
     ]);
-    expect(issuesOf(doc('', 'version: "latest"\ndescription: d\n'))[0]).toMatchObject({ path: 'version', message: expect.stringContaining('a policy version YYYY-MM-DD[.N]') });
+    expect(issuesOf(doc('', 'version: "latest"\ndescription: d\n'))[0]).toMatchObject({
+      path: 'version',
+      message: expect.stringContaining('a policy version YYYY-MM-DD[.N]'),
+    });
   });
 });

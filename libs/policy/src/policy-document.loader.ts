@@ -36,7 +36,13 @@ const FLAG_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 const CODE_HINT = { pattern: AGENCY_CODE, patternHint: 'an agency code (e.g. FR-NCB)' };
 
 /** Kinds a document may hold at most once: two of them would leave precedence ambiguous. */
-const SINGLETON_KINDS: readonly RuleKind[] = ['victim-protection', 'third-country-transfer', 'capital-offence', 'purpose-limits', 'new-member'];
+const SINGLETON_KINDS: readonly RuleKind[] = [
+  'victim-protection',
+  'third-country-transfer',
+  'capital-offence',
+  'purpose-limits',
+  'new-member',
+];
 
 const KIND_FIELDS: Record<RuleKind, readonly string[]> = {
   'victim-protection': ['categories'],
@@ -178,7 +184,10 @@ function validateRuleBody(kind: RuleKind, r: YamlRecord, path: string, out: Issu
       return {
         kind,
         area: readList(r, 'area', path, out, { allowed: MEMBERSHIPS, nonEmpty: true })!,
-        recognisedAgreements: readList(r, 'recognisedAgreements', path, out, { pattern: AGREEMENT_CODE, patternHint: 'an agreement code' })!,
+        recognisedAgreements: readList(r, 'recognisedAgreements', path, out, {
+          pattern: AGREEMENT_CODE,
+          patternHint: 'an agreement code',
+        })!,
       };
     case 'capital-offence':
       return {
@@ -243,7 +252,12 @@ function readCodeMap<T>(
   return result;
 }
 
-function readNoticeTypeMap(r: YamlRecord, key: string, path: string, out: IssueCollector): Partial<Record<NoticeType, Purpose[]>> | undefined {
+function readNoticeTypeMap(
+  r: YamlRecord,
+  key: string,
+  path: string,
+  out: IssueCollector,
+): Partial<Record<NoticeType, Purpose[]>> | undefined {
   const at = join(path, key);
   if (r[key] === undefined) return {};
   const record = asRecord(r[key], at, out);
@@ -282,10 +296,14 @@ function checkDocumentInvariants(rules: readonly PolicyRule[], pathOf: (rule: Po
   const flags = new Set<string>();
   for (const rule of rules) {
     if (rule.kind === 'redaction' && !hasTransfer) {
-      if (rule.originators === 'area') out.add(`${pathOf(rule)}.originators`, 'area needs a third-country-transfer rule (it defines the area)');
+      if (rule.originators === 'area')
+        out.add(`${pathOf(rule)}.originators`, 'area needs a third-country-transfer rule (it defines the area)');
       for (const exemption of rule.exemptIf) {
         if (exemption === 'areaMember' || exemption === 'agreement') {
-          out.add(`${pathOf(rule)}.exemptIf`, `${exemption} needs a third-country-transfer rule (it defines the area and the recognised agreements)`);
+          out.add(
+            `${pathOf(rule)}.exemptIf`,
+            `${exemption} needs a third-country-transfer rule (it defines the area and the recognised agreements)`,
+          );
         }
       }
     }

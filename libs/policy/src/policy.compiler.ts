@@ -1,4 +1,13 @@
-import { FIELD_GROUPS, PURPOSES, REGIONS, type FieldGroup, type HandlingCode, type NoticeType, type Purpose, type Scope } from '@backbone/codec';
+import {
+  FIELD_GROUPS,
+  PURPOSES,
+  REGIONS,
+  type FieldGroup,
+  type HandlingCode,
+  type NoticeType,
+  type Purpose,
+  type Scope,
+} from '@backbone/codec';
 import type {
   CapitalOffenceRule,
   ExecutionFlagRule,
@@ -184,13 +193,19 @@ export class CompiledPolicy {
     this.exerciseRules = exerciseRules;
     this.exercises = exercises;
 
-    this.reviewHolds = all('review-hold').map((rule) => ({ rule, noticeTypes: new Set(rule.noticeTypes), purposes: purposeMask(rule.purposes) }));
+    this.reviewHolds = all('review-hold').map((rule) => ({
+      rule,
+      noticeTypes: new Set(rule.noticeTypes),
+      purposes: purposeMask(rule.purposes),
+    }));
     const newMember = first('new-member');
     this.newMember = newMember && { rule: newMember, scopes: new Set(newMember.scopes), exempt: new Set(newMember.exemptNoticeTypes) };
 
     this.flagRules = all('execution-flag');
     // Deduplicated: documents built in code skip the loader's duplicate check.
-    const flagsFor = (when: ExecutionFlagRule['when']) => [...new Set(this.flagRules.filter((rule) => rule.when === when).map((rule) => rule.flag))];
+    const flagsFor = (when: ExecutionFlagRule['when']) => [
+      ...new Set(this.flagRules.filter((rule) => rule.when === when).map((rule) => rule.flag)),
+    ];
     this.flags = {
       doNotActOn: flagsFor('do-not-act-on'),
       capitalAssurance: flagsFor('capital-assurance'),

@@ -19,7 +19,11 @@ describe('engine against the naive oracle', () => {
         expect(engine.map((o) => o.agency)).toEqual(registry.agencies.map((agency) => agency.code));
         engine.forEach((got, i) => {
           const want = oracle[i]!;
-          expect({ agency: got.agency, outcome: got.outcome, ruleId: got.ruleId }).toEqual({ agency: want.agency, outcome: want.outcome, ruleId: want.ruleId });
+          expect({ agency: got.agency, outcome: got.outcome, ruleId: got.ruleId }).toEqual({
+            agency: want.agency,
+            outcome: want.outcome,
+            ruleId: want.ruleId,
+          });
           expect(sorted(got.redactedGroups)).toEqual(sorted(want.redactedGroups));
           expect(sorted(got.executionFlags)).toEqual(sorted(want.executionFlags));
           expect(got.noReshare).toBe(want.noReshare);
@@ -54,11 +58,18 @@ describe('engine against the naive oracle', () => {
           const copy = applyObligations(alert, outcome);
           const redacted = new Set(outcome.redactedGroups);
           expect(copy.subject?.biometrics ?? null).toEqual(redacted.has('BIOMETRICS') ? null : (alert.subject?.biometrics ?? null));
-          expect(copy.subject?.identityDocuments ?? []).toEqual(redacted.has('IDENTITY_DOCUMENTS') ? [] : (alert.subject?.identityDocuments ?? []));
+          expect(copy.subject?.identityDocuments ?? []).toEqual(
+            redacted.has('IDENTITY_DOCUMENTS') ? [] : (alert.subject?.identityDocuments ?? []),
+          );
           expect(copy.subject?.victim ?? null).toEqual(redacted.has('VICTIM_DETAILS') ? null : (alert.subject?.victim ?? null));
           expect(copy.neverTo).toEqual([]);
           expect(copy.consentedThirdCountries).toEqual([]);
-          expect({ ...copy, subject: null, neverTo: [], consentedThirdCountries: [] }).toEqual({ ...alert, subject: null, neverTo: [], consentedThirdCountries: [] });
+          expect({ ...copy, subject: null, neverTo: [], consentedThirdCountries: [] }).toEqual({
+            ...alert,
+            subject: null,
+            neverTo: [],
+            consentedThirdCountries: [],
+          });
         }
         expect(JSON.stringify(alert)).toBe(before);
       }),

@@ -37,7 +37,13 @@ describe('decide: shape', () => {
   it('returns one outcome per registry agency, in registry order, with policy and registry versions', () => {
     const decision = decide(alert(), compiled, FIXTURE_NOW);
     expect(decision.outcomes.map((o) => o.agency)).toEqual(registry.agencies.map((a) => a.code));
-    expect(decision).toMatchObject({ policyVersion: '2026-11-01', registryVersion: 'fixture', alertId: alert().alertId, alertVersion: 1, decidedAt: FIXTURE_NOW });
+    expect(decision).toMatchObject({
+      policyVersion: '2026-11-01',
+      registryVersion: 'fixture',
+      alertId: alert().alertId,
+      alertVersion: 1,
+      decidedAt: FIXTURE_NOW,
+    });
   });
 
   it('puts a known rule id on every outcome and empty obligations on every denial', () => {
@@ -100,7 +106,12 @@ describe('decide: exercises', () => {
   });
 
   it('exercise traffic never reaches a non-participant, however it is addressed', () => {
-    const a = alert({ status: 'Exercise', exerciseId: 'EX-1', addressing: { mode: 'EXPLICIT', regions: [], agencies: ['GB-NCB', 'DE-NCB'] }, releasableTo: ['GB-NCB', 'DE-NCB'] });
+    const a = alert({
+      status: 'Exercise',
+      exerciseId: 'EX-1',
+      addressing: { mode: 'EXPLICIT', regions: [], agencies: ['GB-NCB', 'DE-NCB'] },
+      releasableTo: ['GB-NCB', 'DE-NCB'],
+    });
     expect(receivers(a)).toEqual(['DE-NCB']);
   });
 
@@ -131,8 +142,13 @@ describe('decide: addressing and the originator lists', () => {
   });
 
   it('REGIONS reaches only agencies in the listed regions; an empty region list reaches nobody', () => {
-    expect(receivers(alert({ sender: 'US-NCB', addressing: { mode: 'REGIONS', regions: ['AFRICA', 'AMERICAS'], agencies: [] } }))).toEqual(['BR-NCB', 'ZA-NCB']);
-    expect(rulesBy(alert({ addressing: { mode: 'REGIONS', regions: ['EUROPE'], agencies: [] } }))['DE-NCB']).toBe(RULE_IDS.addressingRegions);
+    expect(receivers(alert({ sender: 'US-NCB', addressing: { mode: 'REGIONS', regions: ['AFRICA', 'AMERICAS'], agencies: [] } }))).toEqual([
+      'BR-NCB',
+      'ZA-NCB',
+    ]);
+    expect(rulesBy(alert({ addressing: { mode: 'REGIONS', regions: ['EUROPE'], agencies: [] } }))['DE-NCB']).toBe(
+      RULE_IDS.addressingRegions,
+    );
     expect(receivers(alert({ addressing: { mode: 'REGIONS', regions: [], agencies: [] } }))).toEqual([]);
   });
 
@@ -163,7 +179,11 @@ describe('decide: addressing and the originator lists', () => {
   });
 
   it('leak: neverTo beats releasableTo and explicit addressing', () => {
-    const a = alert({ addressing: { mode: 'EXPLICIT', regions: [], agencies: ['DE-NCB', 'GB-NCB'] }, releasableTo: ['DE-NCB', 'GB-NCB'], neverTo: ['DE-NCB'] });
+    const a = alert({
+      addressing: { mode: 'EXPLICIT', regions: [], agencies: ['DE-NCB', 'GB-NCB'] },
+      releasableTo: ['DE-NCB', 'GB-NCB'],
+      neverTo: ['DE-NCB'],
+    });
     expect(run(a).get('DE-NCB')).toMatchObject({ outcome: 'DENY', ruleId: RULE_IDS.neverTo });
     expect(receivers(a)).toEqual(['GB-NCB']);
   });
@@ -196,9 +216,21 @@ describe('decide: TLP, scope and handling codes', () => {
 
   it('SIENA H0 adds nothing; H1 flags no evidential use; H2 forbids re-sharing; H3 both restricts use and re-sharing', () => {
     expect(run(alert({ handlingCode: 'H0' })).get('DE-NCB')).toMatchObject({ outcome: 'ALLOW', executionFlags: [], noReshare: false });
-    expect(run(alert({ handlingCode: 'H1' })).get('DE-NCB')).toMatchObject({ outcome: 'ALLOW_WITH_OBLIGATIONS', executionFlags: ['NO_EVIDENTIAL_USE'], noReshare: false });
-    expect(run(alert({ handlingCode: 'H2' })).get('DE-NCB')).toMatchObject({ outcome: 'ALLOW_WITH_OBLIGATIONS', executionFlags: [], noReshare: true });
-    expect(run(alert({ handlingCode: 'H3' })).get('DE-NCB')).toMatchObject({ outcome: 'ALLOW_WITH_OBLIGATIONS', executionFlags: ['RESTRICTED_USE'], noReshare: true });
+    expect(run(alert({ handlingCode: 'H1' })).get('DE-NCB')).toMatchObject({
+      outcome: 'ALLOW_WITH_OBLIGATIONS',
+      executionFlags: ['NO_EVIDENTIAL_USE'],
+      noReshare: false,
+    });
+    expect(run(alert({ handlingCode: 'H2' })).get('DE-NCB')).toMatchObject({
+      outcome: 'ALLOW_WITH_OBLIGATIONS',
+      executionFlags: [],
+      noReshare: true,
+    });
+    expect(run(alert({ handlingCode: 'H3' })).get('DE-NCB')).toMatchObject({
+      outcome: 'ALLOW_WITH_OBLIGATIONS',
+      executionFlags: ['RESTRICTED_USE'],
+      noReshare: true,
+    });
   });
 });
 
@@ -206,10 +238,21 @@ describe('decide: membership dates', () => {
   const beforeUaJoined = new Date('2026-05-31T23:59:59.999Z');
 
   it('leak: a new member does not receive a restricted alert sent before it joined (replay/recall)', () => {
-    expect(run(alert({ sender: 'GB-NCB', sent: beforeUaJoined, purposes: ['LOCATE_PERSON'] })).get('UA-NCB')).toMatchObject({ outcome: 'DENY', ruleId: RULE_IDS.joinedAfterSent });
-    expect(run(alert({ sender: 'GB-NCB', scope: 'Private', sent: beforeUaJoined, purposes: ['LOCATE_PERSON'], addressing: { mode: 'EXPLICIT', regions: [], agencies: ['UA-NCB'] } })).get('UA-NCB')?.ruleId).toBe(
-      RULE_IDS.joinedAfterSent,
-    );
+    expect(run(alert({ sender: 'GB-NCB', sent: beforeUaJoined, purposes: ['LOCATE_PERSON'] })).get('UA-NCB')).toMatchObject({
+      outcome: 'DENY',
+      ruleId: RULE_IDS.joinedAfterSent,
+    });
+    expect(
+      run(
+        alert({
+          sender: 'GB-NCB',
+          scope: 'Private',
+          sent: beforeUaJoined,
+          purposes: ['LOCATE_PERSON'],
+          addressing: { mode: 'EXPLICIT', regions: [], agencies: ['UA-NCB'] },
+        }),
+      ).get('UA-NCB')?.ruleId,
+    ).toBe(RULE_IDS.joinedAfterSent);
   });
 
   it('a new member does receive alerts sent on or after the day it joined, public alerts, and exempt notice types', () => {
@@ -220,7 +263,13 @@ describe('decide: membership dates', () => {
   });
 
   it('without a new-member rule, joining late does not matter', () => {
-    expect(receivers(alert({ sender: 'GB-NCB', sent: beforeUaJoined, purposes: ['LOCATE_PERSON'] }), FIXTURE_NOW, fixtureRulesWithout('new-member'))).toContain('UA-NCB');
+    expect(
+      receivers(
+        alert({ sender: 'GB-NCB', sent: beforeUaJoined, purposes: ['LOCATE_PERSON'] }),
+        FIXTURE_NOW,
+        fixtureRulesWithout('new-member'),
+      ),
+    ).toContain('UA-NCB');
   });
 
   it('an agency that has not joined yet receives nothing, public or not', () => {
@@ -271,8 +320,12 @@ describe('decide: purpose limits', () => {
   it('an agency limited to some purposes receives only alerts whose purposes are all within them', () => {
     const base = { sender: 'GB-NCB', noticeType: 'YELLOW' as const };
     expect(rulesBy(alert({ ...base, purposes: ['LOCATE_PERSON', 'HUMANITARIAN'] }))['UA-NCB']).toBe(RULE_IDS.addressingAll);
-    expect(rulesBy(alert({ ...base, noticeType: 'DIFFUSION', purposes: ['LOCATE_PERSON', 'CRIMINAL_INVESTIGATION'] }))['UA-NCB']).toBe(RULE_IDS.purposeAgency);
-    expect(rulesBy(alert({ ...base, noticeType: 'DIFFUSION', purposes: ['CRIMINAL_INVESTIGATION'] }))['DE-NCB']).toBe(RULE_IDS.addressingAll);
+    expect(rulesBy(alert({ ...base, noticeType: 'DIFFUSION', purposes: ['LOCATE_PERSON', 'CRIMINAL_INVESTIGATION'] }))['UA-NCB']).toBe(
+      RULE_IDS.purposeAgency,
+    );
+    expect(rulesBy(alert({ ...base, noticeType: 'DIFFUSION', purposes: ['CRIMINAL_INVESTIGATION'] }))['DE-NCB']).toBe(
+      RULE_IDS.addressingAll,
+    );
   });
 });
 
@@ -306,7 +359,11 @@ describe('decide: victims and redaction obligations', () => {
   });
 
   it('protects only the categories the policy lists', () => {
-    const other = sampleSubject({ biometrics: null, identityDocuments: [], victim: { category: 'OTHER_VULNERABLE', details: 'x', lastSeen: null } });
+    const other = sampleSubject({
+      biometrics: null,
+      identityDocuments: [],
+      victim: { category: 'OTHER_VULNERABLE', details: 'x', lastSeen: null },
+    });
     expect(run(alert({ subject: other })).get('DE-NCB')?.redactedGroups).toEqual([]);
   });
 
@@ -322,7 +379,10 @@ describe('decide: victims and redaction obligations', () => {
   });
 
   it('names only groups the alert actually carries', () => {
-    expect(run(alert({ subject: null, consentedThirdCountries: ['BR-NCB'] })).get('BR-NCB')).toMatchObject({ outcome: 'ALLOW', redactedGroups: [] });
+    expect(run(alert({ subject: null, consentedThirdCountries: ['BR-NCB'] })).get('BR-NCB')).toMatchObject({
+      outcome: 'ALLOW',
+      redactedGroups: [],
+    });
   });
 });
 
@@ -337,9 +397,9 @@ describe('decide: execution flags', () => {
     const outcomes = decide(alert({ handlingCode: 'H1' }), compiled, FIXTURE_NOW).outcomes.filter((o) => o.outcome !== 'DENY');
     outcomes[0]!.executionFlags.push('MUTATED');
     expect(outcomes[1]!.executionFlags).toEqual(['NO_EVIDENTIAL_USE']);
-    expect(decide(alert({ handlingCode: 'H1' }), compiled, FIXTURE_NOW).outcomes.find((o) => o.agency === outcomes[0]!.agency)?.executionFlags).toEqual([
-      'NO_EVIDENTIAL_USE',
-    ]);
+    expect(
+      decide(alert({ handlingCode: 'H1' }), compiled, FIXTURE_NOW).outcomes.find((o) => o.agency === outcomes[0]!.agency)?.executionFlags,
+    ).toEqual(['NO_EVIDENTIAL_USE']);
   });
 });
 
@@ -361,7 +421,9 @@ describe('decide: precedence', () => {
   });
 
   it('alert-wide denials come before everything else', () => {
-    expect(new Set(Object.values(rulesBy(alert({ status: 'Draft', expires: FIXTURE_NOW, sender: 'XX-NCB' }))))).toEqual(new Set([RULE_IDS.statusNotDeliverable]));
+    expect(new Set(Object.values(rulesBy(alert({ status: 'Draft', expires: FIXTURE_NOW, sender: 'XX-NCB' }))))).toEqual(
+      new Set([RULE_IDS.statusNotDeliverable]),
+    );
   });
 });
 

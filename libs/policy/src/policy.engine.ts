@@ -141,8 +141,7 @@ export const RECIPIENT_CHECKS: readonly RecipientCheck[] = [
     id: RULE_IDS.exerciseNotParticipant,
     active: (ctx) => ctx.exerciseMask !== null,
     denies: (ctx, i) => ctx.exerciseMask![i] !== 1,
-    why: (ctx) =>
-      `not a participant of exercise ${ctx.alert.exerciseId}${ruleRef(ctx.c.exerciseRules.get(ctx.alert.exerciseId ?? ''))}`,
+    why: (ctx) => `not a participant of exercise ${ctx.alert.exerciseId}${ruleRef(ctx.c.exerciseRules.get(ctx.alert.exerciseId ?? ''))}`,
   },
   {
     id: RULE_IDS.notYetJoined,
@@ -153,14 +152,15 @@ export const RECIPIENT_CHECKS: readonly RecipientCheck[] = [
   {
     id: RULE_IDS.notAddressed,
     active: (ctx) => ctx.mode !== MODE_ALL,
-    denies: (ctx, i) =>
-      ctx.mode === MODE_REGIONS ? ((ctx.regionMask >> ctx.c.regionIndex[i]!) & 1) === 0 : !listed(ctx, i, EXPLICIT),
+    denies: (ctx, i) => (ctx.mode === MODE_REGIONS ? ((ctx.regionMask >> ctx.c.regionIndex[i]!) & 1) === 0 : !listed(ctx, i, EXPLICIT)),
     why: (ctx, i) => {
       const { addressing } = ctx.alert;
       if (ctx.mode === MODE_REGIONS) {
         return `addressed to regions [${addressing.regions.join(', ')}], agency is in ${REGIONS[ctx.c.regionIndex[i]!]}`;
       }
-      return addressing.agencies.length === 0 ? 'explicit addressing with an empty list reaches nobody' : 'not in the explicit addressing list';
+      return addressing.agencies.length === 0
+        ? 'explicit addressing with an empty list reaches nobody'
+        : 'not in the explicit addressing list';
     },
   },
   {
@@ -204,7 +204,8 @@ export const RECIPIENT_CHECKS: readonly RecipientCheck[] = [
     id: RULE_IDS.capitalNoAssurance,
     active: (ctx) => ctx.capitalApplies,
     denies: (ctx, i) => ctx.c.capitalStatus[i] === 1 && (ctx.assured === null || ctx.assured[i] !== 1),
-    why: (ctx) => `capital offence: the recipient's death-penalty status requires an assurance to ${ctx.alert.sender}, none on file${ruleRef(ctx.c.capitalRule)}`,
+    why: (ctx) =>
+      `capital offence: the recipient's death-penalty status requires an assurance to ${ctx.alert.sender}, none on file${ruleRef(ctx.c.capitalRule)}`,
   },
   {
     id: RULE_IDS.purposeAgency,
@@ -311,8 +312,9 @@ export function alertContext(alert: Alert, c: CompiledPolicy, nowMs: number): Al
     purposes,
     // An alert that states no purpose cannot show it is outside a hold's purposes: held.
     hold:
-      c.reviewHolds.find((h) => h.noticeTypes.has(alert.noticeType) && (h.purposes === 0 || purposes === 0 || (h.purposes & purposes) !== 0)) ??
-      null,
+      c.reviewHolds.find(
+        (h) => h.noticeTypes.has(alert.noticeType) && (h.purposes === 0 || purposes === 0 || (h.purposes & purposes) !== 0),
+      ) ?? null,
     groupsPresent,
     originatorInArea,
     victimApplies: subject?.victim != null && c.victimCategories.has(subject.victim.category),

@@ -3,7 +3,8 @@ import { PolicyValidationError, type ValidationIssue } from './policy-validation
 import { loadRegistry, parseRegistry } from './registry.loader.js';
 
 const FILE = 'policies/registry.yaml';
-const FR = '{ code: FR-NCB, name: "NCB Paris", country: FR, region: EUROPE, memberships: [EU, SCHENGEN], agreements: [], adequacy: true, deathPenalty: abolitionist, victimSupport: true, joined: "2000-01-01" }';
+const FR =
+  '{ code: FR-NCB, name: "NCB Paris", country: FR, region: EUROPE, memberships: [EU, SCHENGEN], agreements: [], adequacy: true, deathPenalty: abolitionist, victimSupport: true, joined: "2000-01-01" }';
 
 function issuesOf(text: string): ValidationIssue[] {
   try {
@@ -55,12 +56,16 @@ describe('loadRegistry', () => {
   });
 
   it('names file, entry (index and code) and field of every error', () => {
-    const issues = issuesOf(withAgencies(FR, fr({ 'FR-NCB': 'XX-NCB', 'country: FR': 'country: XX', 'region: EUROPE': 'region: ATLANTIS' })));
+    const issues = issuesOf(
+      withAgencies(FR, fr({ 'FR-NCB': 'XX-NCB', 'country: FR': 'country: XX', 'region: EUROPE': 'region: ATLANTIS' })),
+    );
     expect(issues).toEqual([
       { file: FILE, path: 'agencies[1] (XX-NCB).country', message: '"XX" is not an ISO 3166-1 alpha-2 country code' },
       { file: FILE, path: 'agencies[1] (XX-NCB).region', message: expect.stringContaining('"ATLANTIS" is not one of: AFRICA') },
     ]);
-    expect(new PolicyValidationError(issues).message).toContain('policies/registry.yaml: agencies[1] (XX-NCB).country: "XX" is not an ISO 3166-1');
+    expect(new PolicyValidationError(issues).message).toContain(
+      'policies/registry.yaml: agencies[1] (XX-NCB).country: "XX" is not an ISO 3166-1',
+    );
   });
 
   it('rejects duplicate agency codes, pointing at the first one', () => {
@@ -70,7 +75,11 @@ describe('loadRegistry', () => {
   });
 
   it.each([
-    [{ 'deathPenalty: abolitionist': 'deathPenalty: sometimes' }, 'deathPenalty', 'is not one of: abolitionist, abolitionist_in_practice, retentionist'],
+    [
+      { 'deathPenalty: abolitionist': 'deathPenalty: sometimes' },
+      'deathPenalty',
+      'is not one of: abolitionist, abolitionist_in_practice, retentionist',
+    ],
     [{ 'memberships: [EU, SCHENGEN]': 'memberships: [EU, NATO]' }, 'memberships[1]', '"NATO" is not one of: EU, SCHENGEN'],
     [{ 'memberships: [EU, SCHENGEN]': 'memberships: [EU, EU]' }, 'memberships[1]', 'listed twice'],
     [{ 'adequacy: true': 'adequacy: "yes"' }, 'adequacy', 'must be true or false'],
@@ -86,7 +95,9 @@ describe('loadRegistry', () => {
   });
 
   it('reports every problem at once, not just the first', () => {
-    const issues = issuesOf(withAgencies(fr({ 'country: FR': 'country: fr' }), fr({ 'FR-NCB': 'DE-NCB', 'adequacy: true': 'adequacy: 1' })));
+    const issues = issuesOf(
+      withAgencies(fr({ 'country: FR': 'country: fr' }), fr({ 'FR-NCB': 'DE-NCB', 'adequacy: true': 'adequacy: 1' })),
+    );
     expect(issues.map((issue) => issue.path)).toEqual(['agencies[0] (FR-NCB).country', 'agencies[1] (DE-NCB).adequacy']);
   });
 
@@ -95,8 +106,12 @@ describe('loadRegistry', () => {
       { file: FILE, path: 'version', message: 'is required' },
       { file: FILE, path: 'agencies', message: 'must be a list of agencies' },
     ]);
-    expect(issuesOf('version: "1"\nagencies:\n  - just-a-string\n')).toEqual([{ file: FILE, path: 'agencies[0]', message: 'must be a mapping, got "just-a-string"' }]);
+    expect(issuesOf('version: "1"\nagencies:\n  - just-a-string\n')).toEqual([
+      { file: FILE, path: 'agencies[0]', message: 'must be a mapping, got "just-a-string"' },
+    ]);
     expect(issuesOf('version: "1"\nagencies: [\n')[0]).toMatchObject({ file: FILE, message: expect.stringContaining('invalid YAML') });
-    expect(issuesOf('version: "1"\nversion: "2"\nagencies: []\n')).toEqual([{ file: FILE, path: 'line 2, column 1', message: 'invalid YAML: Map keys must be unique' }]);
+    expect(issuesOf('version: "1"\nversion: "2"\nagencies: []\n')).toEqual([
+      { file: FILE, path: 'line 2, column 1', message: 'invalid YAML: Map keys must be unique' },
+    ]);
   });
 });

@@ -21,7 +21,18 @@ export const AGENCY_CODE = /^[A-Z0-9][A-Z0-9_-]{1,63}$/;
 export const AGREEMENT_CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
 const AGENCY_CODE_HINT = 'an agency code (capitals, digits, - and _; e.g. FR-NCB)';
 
-const AGENCY_FIELDS = ['code', 'name', 'country', 'region', 'memberships', 'agreements', 'adequacy', 'deathPenalty', 'victimSupport', 'joined'];
+const AGENCY_FIELDS = [
+  'code',
+  'name',
+  'country',
+  'region',
+  'memberships',
+  'agreements',
+  'adequacy',
+  'deathPenalty',
+  'victimSupport',
+  'joined',
+];
 
 /** Reads and validates the member registry; throws PolicyValidationError listing every issue. */
 export function loadRegistry(path: string): Registry {
@@ -83,7 +94,10 @@ function validateAgency(entry: unknown, path: string, out: IssueCollector): Agen
   }
   const region = readEnum(record, 'region', REGIONS, path, out);
   const memberships = readList(record, 'memberships', path, out, { allowed: MEMBERSHIPS });
-  const agreements = readList(record, 'agreements', path, out, { pattern: AGREEMENT_CODE, patternHint: 'an agreement code (e.g. EU_OPERATIONAL)' });
+  const agreements = readList(record, 'agreements', path, out, {
+    pattern: AGREEMENT_CODE,
+    patternHint: 'an agreement code (e.g. EU_OPERATIONAL)',
+  });
   const adequacy = readBoolean(record, 'adequacy', path, out);
   const deathPenalty = readEnum(record, 'deathPenalty', DEATH_PENALTY_STATUSES, path, out);
   const victimSupport = readBoolean(record, 'victimSupport', path, out);
@@ -103,4 +117,3 @@ function validateAgency(entry: unknown, path: string, out: IssueCollector): Agen
     joined: joined!,
   };
 }
-

@@ -27,7 +27,12 @@ describe('syntheticRegistry', () => {
     const count = (predicate: (agency: (typeof agencies)[number]) => boolean) => agencies.filter(predicate).length;
     expect(count((agency) => agency.memberships.includes('EU'))).toBe(27);
     expect(count((agency) => agency.memberships.includes('SCHENGEN'))).toBe(29);
-    for (const share of [count((a) => a.adequacy), count((a) => a.victimSupport), count((a) => a.agreements.length > 0), count((a) => a.joined.getUTCFullYear() >= 2020)]) {
+    for (const share of [
+      count((a) => a.adequacy),
+      count((a) => a.victimSupport),
+      count((a) => a.agreements.length > 0),
+      count((a) => a.joined.getUTCFullYear() >= 2020),
+    ]) {
       expect(share).toBeGreaterThan(5);
       expect(share).toBeLessThan(190);
     }

@@ -52,9 +52,12 @@ function syntheticAgency(code: string, country: string, random: () => number): A
   const european = memberships.length > 0;
   const region: Region = european ? 'EUROPE' : REGIONS[Math.floor(random() * REGIONS.length)]!;
   const deathRoll = random();
-  const deathPenalty: DeathPenaltyStatus = european || deathRoll < 0.55 ? 'abolitionist' : deathRoll < 0.75 ? 'abolitionist_in_practice' : 'retentionist';
+  const deathPenalty: DeathPenaltyStatus =
+    european || deathRoll < 0.55 ? 'abolitionist' : deathRoll < 0.75 ? 'abolitionist_in_practice' : 'retentionist';
   const joined =
-    random() < 0.9 ? JOINED_FOUNDER : new Date(Date.UTC(2020 + Math.floor(random() * 7), Math.floor(random() * 12), 1 + Math.floor(random() * 28)));
+    random() < 0.9
+      ? JOINED_FOUNDER
+      : new Date(Date.UTC(2020 + Math.floor(random() * 7), Math.floor(random() * 12), 1 + Math.floor(random() * 28)));
   return {
     code,
     name: `Synthetic bureau ${code}`,

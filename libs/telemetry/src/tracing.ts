@@ -16,7 +16,8 @@ export interface Tracing {
 
 /** Where spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, else nowhere. */
 export function otlpTracesEndpoint(env: NodeJS.ProcessEnv = process.env): string | null {
-  if ((env['OTEL_SDK_DISABLED'] ?? '').toLowerCase() === 'true' || (env['OTEL_TRACES_EXPORTER'] ?? '').toLowerCase() === 'none') return null;
+  if ((env['OTEL_SDK_DISABLED'] ?? '').toLowerCase() === 'true' || (env['OTEL_TRACES_EXPORTER'] ?? '').toLowerCase() === 'none')
+    return null;
   const traces = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']?.trim();
   if (traces) return traces;
   const base = env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim();
@@ -100,7 +101,12 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
  * promise settles and marking it failed on a throw. `fn` also gets the span's context, to hand on
  * explicitly where the active context does not flow (it flows only while tracing is enabled).
  */
-export async function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span, ctx: Context) => Promise<T>, parent: Context = context.active()): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span, ctx: Context) => Promise<T>,
+  parent: Context = context.active(),
+): Promise<T> {
   const span = tracer().startSpan(name, { attributes }, parent);
   const ctx = trace.setSpan(parent, span);
   try {

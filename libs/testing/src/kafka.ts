@@ -37,7 +37,11 @@ export function hasServicePrincipals(env: NodeJS.ProcessEnv = process.env): bool
 }
 
 /** A KafkaJS client for tests: short timeouts and few retries so a refused or broken call fails fast. */
-export function testKafka(principal = 'admin', clientId = `test-${principal}`, connection = testKafkaConnection(principal)): InstanceType<typeof Kafka> {
+export function testKafka(
+  principal = 'admin',
+  clientId = `test-${principal}`,
+  connection = testKafkaConnection(principal),
+): InstanceType<typeof Kafka> {
   return new Kafka({
     clientId,
     ...connection,
@@ -59,7 +63,10 @@ export async function createTopics(admin: Admin, names: readonly string[], parti
     async () => {
       try {
         const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
-        return topics.length === names.length && topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0));
+        return (
+          topics.length === names.length &&
+          topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0))
+        );
       } catch {
         return false;
       }

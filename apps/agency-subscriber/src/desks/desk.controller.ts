@@ -32,7 +32,8 @@ export class DeskController {
     try {
       return await this.desks.create(name, filter as DeskFilterInput);
     } catch (err) {
-      if (err instanceof DeskFilterError) throw invalid(err.problems.map((p) => ({ field: `filter.${p.field}`, code: 'invalid', message: p.message })));
+      if (err instanceof DeskFilterError)
+        throw invalid(err.problems.map((p) => ({ field: `filter.${p.field}`, code: 'invalid', message: p.message })));
       if (err instanceof DeskExistsError) throw problem(409, 'desk-exists', 'Desk already exists', { detail: err.message });
       throw err;
     }

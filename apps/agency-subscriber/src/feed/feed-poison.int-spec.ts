@@ -3,7 +3,13 @@ import type { Producer } from 'kafkajs';
 import pg from 'pg';
 import { createLogger } from '@backbone/bootstrap';
 import { deadLetterCodec, deliveryCodec, type DeadLetter } from '@backbone/codec';
-import { CONSUMER_PROGRESS_CHECK, DEFAULT_CONSUMER_SAFETY, PARKING_SERVICES, topicNames, type ConsumerSafetySettings } from '@backbone/kafka';
+import {
+  CONSUMER_PROGRESS_CHECK,
+  DEFAULT_CONSUMER_SAFETY,
+  PARKING_SERVICES,
+  topicNames,
+  type ConsumerSafetySettings,
+} from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { alertOf, deliveryOf, produceDeliveries, startTestSubscriber, type RunningAgencySubscriber } from '../subscriber.test-kit.js';
@@ -40,7 +46,14 @@ class World {
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     this.db = await createTestDatabase({ label: 'poison' });
-    this.sub = await startTestSubscriber({ agency: DE, kafka: testKafkaConnection('admin'), prefix: this.prefix, databaseUrl: this.db.url, logger, consumerSafety: FAST });
+    this.sub = await startTestSubscriber({
+      agency: DE,
+      kafka: testKafkaConnection('admin'),
+      prefix: this.prefix,
+      databaseUrl: this.db.url,
+      logger,
+      consumerSafety: FAST,
+    });
     return this;
   }
 
@@ -88,13 +101,22 @@ describe('feed consumer poison handling (real broker and PostgreSQL)', () => {
     const poisonDelivery = deliveryOf(DE, poison);
     await produceDeliveries(world.producer, world.feed, [deliveryOf(DE, before), poisonDelivery, deliveryOf(DE, after)]);
 
-    await pollUntil(async () => (await sub.inbox.versionCount(after.alertId)) === 1, { description: 'the alert behind the poison stored', timeoutMs: 60_000 });
+    await pollUntil(async () => (await sub.inbox.versionCount(after.alertId)) === 1, {
+      description: 'the alert behind the poison stored',
+      timeoutMs: 60_000,
+    });
     expect(await sub.inbox.versionCount(before.alertId)).toBe(1);
     expect(await sub.inbox.versionCount(poison.alertId)).toBe(0);
 
     const [letter, ...more] = await world.parkedRecords(1);
     expect(more).toHaveLength(0);
-    expect(letter).toMatchObject({ service: `subscriber-${DE}`, sourceTopic: world.feed, sourcePartition: 0, sourceOffset: 1, reason: 'UNSTORABLE' });
+    expect(letter).toMatchObject({
+      service: `subscriber-${DE}`,
+      sourceTopic: world.feed,
+      sourcePartition: 0,
+      sourceOffset: 1,
+      reason: 'UNSTORABLE',
+    });
     expect(letter!.detail).toMatch(/^SQLSTATE 22/);
     // The original bytes, whole: an operator can repair and re-drive them.
     expect(letter!.value!.equals(deliveryCodec.encode(poisonDelivery))).toBe(true);
@@ -103,7 +125,10 @@ describe('feed consumer poison handling (real broker and PostgreSQL)', () => {
     expect(metrics.body).toContain(`consumer_records_parked_total{topic="${world.feed}",reason="UNSTORABLE"} 1`);
     expect(metrics.body).toMatch(/consumer_retries_total\{topic="[^"]+",reason="sqlstate_22[0-9A-Z]{3}"\} [1-9]/);
     // Nothing is stuck: once the group committed past everything, the service is ready.
-    await pollUntil(async () => (await world!.text('/health/ready')).status === 200, { description: 'ready after parking', timeoutMs: 30_000 });
+    await pollUntil(async () => (await world!.text('/health/ready')).status === 200, {
+      description: 'ready after parking',
+      timeoutMs: 30_000,
+    });
   });
 
   it('parks undecodable bytes with their codec reason', async () => {
@@ -112,7 +137,10 @@ describe('feed consumer poison handling (real broker and PostgreSQL)', () => {
     const after = alertOf();
     await world.producer.send({ topic: world.feed, acks: -1, messages: [{ key: 'junk', value: Buffer.from('not avro at all') }] });
     await produceDeliveries(world.producer, world.feed, [deliveryOf(DE, after)]);
-    await pollUntil(async () => (await sub.inbox.versionCount(after.alertId)) === 1, { description: 'the alert behind the junk stored', timeoutMs: 60_000 });
+    await pollUntil(async () => (await sub.inbox.versionCount(after.alertId)) === 1, {
+      description: 'the alert behind the junk stored',
+      timeoutMs: 60_000,
+    });
     const [letter] = await world.parkedRecords(1);
     expect(letter).toMatchObject({ reason: 'UNDECODABLE', sourceOffset: 0 });
     expect(letter!.value!.toString()).toBe('not avro at all');
@@ -129,7 +157,11 @@ describe('feed consumer poison handling (real broker and PostgreSQL)', () => {
       await owner.query(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS false`);
       await owner.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [dbName]);
       const alerts = Array.from({ length: 5 }, (_, i) => alertOf({ headline: `During the outage ${i}` }));
-      await produceDeliveries(world.producer, world.feed, alerts.map((a) => deliveryOf(DE, a)));
+      await produceDeliveries(
+        world.producer,
+        world.feed,
+        alerts.map((a) => deliveryOf(DE, a)),
+      );
 
       await pollUntil(
         async () => {
@@ -142,7 +174,10 @@ describe('feed consumer poison handling (real broker and PostgreSQL)', () => {
       expect((await world.text('/metrics')).body).toMatch(/consumer_partition_stalled\{topic="[^"]+",partition="0"\} 1/);
 
       await owner.query(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS true`);
-      await pollUntil(async () => (await sub.inbox.versionCount()) === alerts.length, { description: 'every alert stored after the outage', timeoutMs: 60_000 });
+      await pollUntil(async () => (await sub.inbox.versionCount()) === alerts.length, {
+        description: 'every alert stored after the outage',
+        timeoutMs: 60_000,
+      });
       for (const a of alerts) expect(await sub.inbox.versionCount(a.alertId)).toBe(1);
       await pollUntil(async () => (await world!.text('/health/ready')).status === 200, { description: 'ready again', timeoutMs: 30_000 });
       const metrics = (await world.text('/metrics')).body;

@@ -40,10 +40,18 @@ export function feedConsumerFor(topic: string): Type<unknown> {
       const key = Buffer.isBuffer(rawKey) ? rawKey : typeof rawKey === 'string' ? Buffer.from(rawKey) : null;
       const record = { topic: ctx.getTopic(), partition: ctx.getPartition(), offset: message.offset, key, value: bytes };
       const headers = message.headers as KafkaHeaders | undefined;
-      await this.safety.guard.process(record, () => this.store(record.topic, record.partition, record.offset, bytes, headers), { heartbeat: ctx.getHeartbeat() });
+      await this.safety.guard.process(record, () => this.store(record.topic, record.partition, record.offset, bytes, headers), {
+        heartbeat: ctx.getHeartbeat(),
+      });
     }
 
-    private async store(topic: string, partition: number, offset: string, bytes: Buffer | null, headers: KafkaHeaders | undefined): Promise<void> {
+    private async store(
+      topic: string,
+      partition: number,
+      offset: string,
+      bytes: Buffer | null,
+      headers: KafkaHeaders | undefined,
+    ): Promise<void> {
       const where = { topic, partition, offset };
       if (!bytes) throw new PermanentRecordError('UNDECODABLE', 'record has no value');
       const delivery: Delivery = deliveryCodec.decode(bytes);
@@ -55,16 +63,26 @@ export function feedConsumerFor(topic: string): Type<unknown> {
         );
       }
       // Child of the gate's span, from the record's traceparent header.
-      const attributes = { [SPAN_ATTR.alertId]: delivery.alertId, [SPAN_ATTR.alertVersion]: delivery.alertVersion, [SPAN_ATTR.agency]: delivery.recipient };
+      const attributes = {
+        [SPAN_ATTR.alertId]: delivery.alertId,
+        [SPAN_ATTR.alertVersion]: delivery.alertVersion,
+        [SPAN_ATTR.agency]: delivery.recipient,
+      };
       const parent = contextFromHeaders(headers);
       const outcome = await inSpan(SPANS.subscriberStored, attributes, () => this.inbox.storeDelivery(delivery, alert), parent);
       if (outcome.stored) {
-        this.logger.info({ ...where, alertId: delivery.alertId, version: delivery.alertVersion, seq: outcome.seq, effect: outcome.effect }, 'delivery stored');
+        this.logger.info(
+          { ...where, alertId: delivery.alertId, version: delivery.alertVersion, seq: outcome.seq, effect: outcome.effect },
+          'delivery stored',
+        );
         this.relay.kick();
       } else if (outcome.reason === 'WRONG_RECIPIENT') {
         this.logger.error({ ...where, alertId: delivery.alertId, recipient: delivery.recipient }, 'delivery for another agency ignored');
       } else {
-        this.logger.debug({ ...where, alertId: delivery.alertId, version: delivery.alertVersion, replay: delivery.replay }, 'duplicate delivery ignored');
+        this.logger.debug(
+          { ...where, alertId: delivery.alertId, version: delivery.alertVersion, replay: delivery.replay },
+          'duplicate delivery ignored',
+        );
       }
     }
   }

@@ -33,11 +33,14 @@ export class InboxController {
       errors.push({ field: 'noticeType', code: 'invalid', message: `must be one of ${NOTICE_TYPES.join(', ')}` });
     }
     const sinceDate = since === undefined ? undefined : new Date(since);
-    if (sinceDate && Number.isNaN(sinceDate.getTime())) errors.push({ field: 'since', code: 'invalid', message: 'must be an ISO 8601 date-time' });
+    if (sinceDate && Number.isNaN(sinceDate.getTime()))
+      errors.push({ field: 'since', code: 'invalid', message: 'must be an ISO 8601 date-time' });
     // The shared storable rules: a time PostgreSQL cannot compare against is refused, not a 500 (HTTP fuzz).
-    else if (sinceDate && unstorableTimestamp(sinceDate)) errors.push({ field: 'since', code: unstorableTimestamp(sinceDate)!, message: describeUnstorable(unstorableTimestamp(sinceDate)!) });
+    else if (sinceDate && unstorableTimestamp(sinceDate))
+      errors.push({ field: 'since', code: unstorableTimestamp(sinceDate)!, message: describeUnstorable(unstorableTimestamp(sinceDate)!) });
     const size = limit === undefined ? DEFAULT_PAGE : Number(limit);
-    if (!Number.isInteger(size) || size < 1 || size > 200) errors.push({ field: 'limit', code: 'invalid', message: 'must be an integer 1-200' });
+    if (!Number.isInteger(size) || size < 1 || size > 200)
+      errors.push({ field: 'limit', code: 'invalid', message: 'must be an integer 1-200' });
     if (q !== undefined && q.length > 200) errors.push({ field: 'q', code: 'invalid', message: 'at most 200 characters' });
     if (errors.length > 0) throw problem(400, 'invalid-request', 'Invalid query', { errors });
     try {
@@ -49,7 +52,8 @@ export class InboxController {
         limit: size,
       });
     } catch (err) {
-      if (err instanceof BadCursorError) throw problem(400, 'invalid-request', 'Invalid query', { errors: [{ field: 'cursor', code: 'invalid', message: err.message }] });
+      if (err instanceof BadCursorError)
+        throw problem(400, 'invalid-request', 'Invalid query', { errors: [{ field: 'cursor', code: 'invalid', message: err.message }] });
       throw err;
     }
   }
@@ -60,7 +64,10 @@ export class InboxController {
     const found = await this.inbox.get(deskOf(req), alertId);
     if (!found) throw notFound(alertId);
     if ('tombstone' in found) {
-      throw problem(410, 'alert-purged', 'Alert purged', { detail: `content removed (${found.tombstone.reason})`, tombstone: found.tombstone });
+      throw problem(410, 'alert-purged', 'Alert purged', {
+        detail: `content removed (${found.tombstone.reason})`,
+        tombstone: found.tombstone,
+      });
     }
     return found.detail;
   }
@@ -86,7 +93,10 @@ export function deskOf(req: AuthenticatedRequest): Desk {
 }
 
 function assertAlertId(alertId: string): void {
-  if (!isUuid(alertId)) throw problem(400, 'invalid-request', 'Invalid alert id', { errors: [{ field: 'alertId', code: 'invalid', message: 'must be a UUID' }] });
+  if (!isUuid(alertId))
+    throw problem(400, 'invalid-request', 'Invalid alert id', {
+      errors: [{ field: 'alertId', code: 'invalid', message: 'must be a UUID' }],
+    });
 }
 
 function notFound(alertId: string): Error {

@@ -96,12 +96,14 @@ export class InboxStore {
       // sequence number: the store runs once per delivered record, under the writer lock, so each
       // round trip here is paid by every record of the feed (a gap in seq after a duplicate is fine:
       // readers only ever ask for "after the last id seen").
-      const head = ((await tx.query(
-        `SELECT EXISTS (SELECT 1 FROM alert_versions WHERE alert_id = $1 AND version = $2) AS dup, cur.version, cur.state,
+      const head = (
+        (await tx.query(
+          `SELECT EXISTS (SELECT 1 FROM alert_versions WHERE alert_id = $1 AND version = $2) AS dup, cur.version, cur.state,
                 CASE WHEN EXISTS (SELECT 1 FROM alert_versions WHERE alert_id = $1 AND version = $2) THEN NULL ELSE nextval('inbox_seq') END AS seq
            FROM (SELECT 1) AS one LEFT JOIN (SELECT version, state FROM alerts WHERE alert_id = $1 FOR UPDATE) AS cur ON true`,
-        [delivery.alertId, delivery.alertVersion],
-      )) as { dup: boolean; version: number | null; state: AlertState | null; seq: string | null }[])[0]!;
+          [delivery.alertId, delivery.alertVersion],
+        )) as { dup: boolean; version: number | null; state: AlertState | null; seq: string | null }[]
+      )[0]!;
       if (head.dup) return { stored: false, reason: 'DUPLICATE' } as const;
       const current = head.version === null || head.state === null ? undefined : { version: head.version, state: head.state };
       const isCancel = delivery.msgType === 'Cancel';
@@ -119,16 +121,51 @@ export class InboxStore {
            headline, description, content, execution_flags, no_reshare, redacted_groups, policy_version, rule_id, outcome, recall, replay, decided_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)`,
         [
-          delivery.alertId, delivery.alertVersion, seq, delivery.deliveryId, delivery.msgType, alert.senderRegion, alert.noticeType, alert.urgency,
-          alert.severity, alert.tlp, headline, description, contentJson, delivery.executionFlags, delivery.noReshare, delivery.redactedGroups,
-          delivery.policyVersion, delivery.ruleId, delivery.outcome, delivery.recall, delivery.replay, delivery.decidedAt,
+          delivery.alertId,
+          delivery.alertVersion,
+          seq,
+          delivery.deliveryId,
+          delivery.msgType,
+          alert.senderRegion,
+          alert.noticeType,
+          alert.urgency,
+          alert.severity,
+          alert.tlp,
+          headline,
+          description,
+          contentJson,
+          delivery.executionFlags,
+          delivery.noReshare,
+          delivery.redactedGroups,
+          delivery.policyVersion,
+          delivery.ruleId,
+          delivery.outcome,
+          delivery.recall,
+          delivery.replay,
+          delivery.decidedAt,
         ],
       );
 
       let effect: 'NEW' | 'UPDATED' | 'CANCELLED' | 'HISTORY_ONLY';
       const visible = [
-        delivery.alertVersion, delivery.msgType, alert.sender, alert.senderRegion, alert.noticeType, alert.urgency, alert.severity, alert.tlp,
-        alert.status, alert.sent, alert.expires, headline, description, contentJson, delivery.executionFlags, delivery.noReshare, delivery.redactedGroups, seq,
+        delivery.alertVersion,
+        delivery.msgType,
+        alert.sender,
+        alert.senderRegion,
+        alert.noticeType,
+        alert.urgency,
+        alert.severity,
+        alert.tlp,
+        alert.status,
+        alert.sent,
+        alert.expires,
+        headline,
+        description,
+        contentJson,
+        delivery.executionFlags,
+        delivery.noReshare,
+        delivery.redactedGroups,
+        seq,
       ];
       if (current === undefined) {
         await tx.query(
@@ -149,7 +186,9 @@ export class InboxStore {
           [...visible, delivery.alertId, isCancel ? 'CANCELLED' : 'ACTIVE'],
         );
         if (isCancel) {
-          await tx.query(`UPDATE alert_versions SET headline = NULL, description = NULL, content = NULL WHERE alert_id = $1`, [delivery.alertId]);
+          await tx.query(`UPDATE alert_versions SET headline = NULL, description = NULL, content = NULL WHERE alert_id = $1`, [
+            delivery.alertId,
+          ]);
         }
         effect = isCancel ? 'CANCELLED' : 'UPDATED';
       } else {
@@ -212,7 +251,10 @@ export class InboxStore {
   }
 
   /** One alert if the desk may see it; `tombstone` when it was purged. */
-  async get(desk: Desk, alertId: string): Promise<{ detail: InboxDetail } | { tombstone: { alertId: string; version: number; purgedAt: string; reason: string } } | null> {
+  async get(
+    desk: Desk,
+    alertId: string,
+  ): Promise<{ detail: InboxDetail } | { tombstone: { alertId: string; version: number; purgedAt: string; reason: string } } | null> {
     const params: unknown[] = [desk.deskId, alertId];
     const conditions = filterConditions(desk.filter, 'a', params);
     const rows = (await this.db.query(
@@ -224,8 +266,22 @@ export class InboxStore {
     const row = rows[0];
     if (!row) return null;
     if (row.state === 'PURGED') {
-      const t = ((await this.db.query(`SELECT * FROM tombstones WHERE alert_id = $1`, [alertId])) as { alert_id: string; version: number; purged_at: Date; reason: string }[])[0];
-      return { tombstone: { alertId, version: t?.version ?? row.version, purgedAt: (t?.purged_at ?? row.updated_at).toISOString(), reason: t?.reason ?? 'UNKNOWN' } };
+      const t = (
+        (await this.db.query(`SELECT * FROM tombstones WHERE alert_id = $1`, [alertId])) as {
+          alert_id: string;
+          version: number;
+          purged_at: Date;
+          reason: string;
+        }[]
+      )[0];
+      return {
+        tombstone: {
+          alertId,
+          version: t?.version ?? row.version,
+          purgedAt: (t?.purged_at ?? row.updated_at).toISOString(),
+          reason: t?.reason ?? 'UNKNOWN',
+        },
+      };
     }
     // The same filter the stream applies per version: a desk never sees a version it excludes.
     const versionParams: unknown[] = [alertId];
@@ -245,10 +301,12 @@ export class InboxStore {
     return this.db.transaction(async (tx) => {
       const params: unknown[] = [alertId];
       const conditions = filterConditions(desk.filter, 'a', params);
-      const alert = ((await tx.query(
-        `SELECT a.alert_id, a.version, a.sender, a.notice_type FROM alerts a WHERE a.alert_id = $1 AND a.state <> 'PURGED' ${conditions.map((c) => `AND ${c}`).join(' ')}`,
-        params,
-      )) as { alert_id: string; version: number; sender: string; notice_type: string }[])[0];
+      const alert = (
+        (await tx.query(
+          `SELECT a.alert_id, a.version, a.sender, a.notice_type FROM alerts a WHERE a.alert_id = $1 AND a.state <> 'PURGED' ${conditions.map((c) => `AND ${c}`).join(' ')}`,
+          params,
+        )) as { alert_id: string; version: number; sender: string; notice_type: string }[]
+      )[0];
       if (!alert) return { found: false } as const;
       const inserted = (await tx.query(
         `INSERT INTO acks (alert_id, desk_id, version) VALUES ($1, $2, $3)
@@ -266,10 +324,27 @@ export class InboxStore {
           noticeType: alert.notice_type,
           details: { desk: desk.name, deskId: desk.deskId },
         });
-        return { found: true, alertId, version: inserted[0].version, at: new Date(inserted[0].acked_at).toISOString(), newlyAcknowledged: true } as const;
+        return {
+          found: true,
+          alertId,
+          version: inserted[0].version,
+          at: new Date(inserted[0].acked_at).toISOString(),
+          newlyAcknowledged: true,
+        } as const;
       }
-      const existing = ((await tx.query(`SELECT version, acked_at FROM acks WHERE alert_id = $1 AND desk_id = $2`, [alertId, desk.deskId])) as { version: number; acked_at: Date }[])[0]!;
-      return { found: true, alertId, version: existing.version, at: new Date(existing.acked_at).toISOString(), newlyAcknowledged: false } as const;
+      const existing = (
+        (await tx.query(`SELECT version, acked_at FROM acks WHERE alert_id = $1 AND desk_id = $2`, [alertId, desk.deskId])) as {
+          version: number;
+          acked_at: Date;
+        }[]
+      )[0]!;
+      return {
+        found: true,
+        alertId,
+        version: existing.version,
+        at: new Date(existing.acked_at).toISOString(),
+        newlyAcknowledged: false,
+      } as const;
     });
   }
 
@@ -310,8 +385,13 @@ export class InboxStore {
         )) as { alert_id: string; version: number; sender: string; notice_type: string; reason: PurgeReason }[];
         if (rows.length === 0) return rows;
         const ids = rows.map((r) => r.alert_id);
-        await tx.query(`UPDATE alerts SET state = 'PURGED', headline = NULL, description = NULL, content = NULL, updated_at = now() WHERE alert_id = ANY($1::uuid[])`, [ids]);
-        await tx.query(`UPDATE alert_versions SET headline = NULL, description = NULL, content = NULL WHERE alert_id = ANY($1::uuid[])`, [ids]);
+        await tx.query(
+          `UPDATE alerts SET state = 'PURGED', headline = NULL, description = NULL, content = NULL, updated_at = now() WHERE alert_id = ANY($1::uuid[])`,
+          [ids],
+        );
+        await tx.query(`UPDATE alert_versions SET headline = NULL, description = NULL, content = NULL WHERE alert_id = ANY($1::uuid[])`, [
+          ids,
+        ]);
         await tx.query(
           `INSERT INTO tombstones (alert_id, version, purged_at, reason)
            SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[])
@@ -338,7 +418,12 @@ export class InboxStore {
   }
 
   async tombstones(): Promise<{ alertId: string; version: number; purgedAt: Date; reason: string }[]> {
-    const rows = (await this.db.query(`SELECT * FROM tombstones ORDER BY purged_at, alert_id`)) as { alert_id: string; version: number; purged_at: Date; reason: string }[];
+    const rows = (await this.db.query(`SELECT * FROM tombstones ORDER BY purged_at, alert_id`)) as {
+      alert_id: string;
+      version: number;
+      purged_at: Date;
+      reason: string;
+    }[];
     return rows.map((r) => ({ alertId: r.alert_id, version: r.version, purgedAt: new Date(r.purged_at), reason: r.reason }));
   }
 
@@ -390,7 +475,8 @@ function toItem(r: AlertRow): InboxItem {
     firstReceivedAt: new Date(r.first_received_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
     seq: Number(r.last_seq),
-    acknowledged: r.ack_version === null || r.ack_version === undefined ? null : { version: r.ack_version, at: new Date(r.acked_at!).toISOString() },
+    acknowledged:
+      r.ack_version === null || r.ack_version === undefined ? null : { version: r.ack_version, at: new Date(r.acked_at!).toISOString() },
   };
 }
 
@@ -449,4 +535,3 @@ function decodeCursor(cursor: string): number {
   if (!m) throw new BadCursorError('cursor is not one this API returned');
   return Number(m[1]);
 }
-

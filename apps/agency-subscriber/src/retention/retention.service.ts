@@ -18,7 +18,9 @@ export class RetentionService {
   start(): void {
     if (this.intervalMs <= 0 || this.timer) return;
     this.timer = setInterval(() => {
-      this.purgeNow().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'retention purge failed; next pass retries'));
+      this.purgeNow().catch((err: unknown) =>
+        this.logger.error({ err: (err as Error).message }, 'retention purge failed; next pass retries'),
+      );
     }, this.intervalMs);
     // A timer alone must not keep a process alive that is otherwise done.
     this.timer.unref();

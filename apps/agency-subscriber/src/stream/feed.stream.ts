@@ -62,7 +62,8 @@ export class FeedStreamSession {
           this.logger.info({ deskId: this.deskId }, 'desk credential revoked; ending its stream');
           this.close();
         },
-        (err: unknown) => this.logger.warn({ err: (err as Error).message }, 'stream credential re-check failed; kept open until the next check'),
+        (err: unknown) =>
+          this.logger.warn({ err: (err as Error).message }, 'stream credential re-check failed; kept open until the next check'),
       );
     }, this.revalidateMs);
     this.pump();

@@ -32,17 +32,25 @@ export class StreamController implements OnModuleDestroy {
 
   @Get('stream')
   @Roles('desk')
-  stream(@Req() req: FastifyRequest & AuthenticatedRequest, @Res() reply: FastifyReply, @Query('lastEventId') lastEventIdQuery?: string): void {
+  stream(
+    @Req() req: FastifyRequest & AuthenticatedRequest,
+    @Res() reply: FastifyReply,
+    @Query('lastEventId') lastEventIdQuery?: string,
+  ): void {
     const desk = deskOf(req);
     // EventSource sends Last-Event-ID on reconnect; the query parameter serves clients that cannot set headers.
     const header = req.headers['last-event-id'];
     const raw = (Array.isArray(header) ? header[0] : header) ?? lastEventIdQuery ?? '0';
     if (!/^\d{1,15}$/.test(raw.trim())) {
-      throw problem(400, 'invalid-request', 'Invalid Last-Event-ID', { errors: [{ field: 'Last-Event-ID', code: 'invalid', message: 'must be an inbox sequence number' }] });
+      throw problem(400, 'invalid-request', 'Invalid Last-Event-ID', {
+        errors: [{ field: 'Last-Event-ID', code: 'invalid', message: 'must be an inbox sequence number' }],
+      });
     }
     const lastEventId = Number(raw.trim());
     if (this.registry.countFor(desk.deskId) >= this.options.maxStreamsPerDesk) {
-      throw problem(429, 'too-many-streams', `Desk ${desk.name} already has ${this.options.maxStreamsPerDesk} open streams`, { reason: 'too-many-streams' });
+      throw problem(429, 'too-many-streams', `Desk ${desk.name} already has ${this.options.maxStreamsPerDesk} open streams`, {
+        reason: 'too-many-streams',
+      });
     }
     const token = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
     // From here on the response is written by hand: Fastify must not try to send it too.

@@ -37,7 +37,8 @@ function withApi(cmd: Command): Command {
 }
 
 function requireToken(opts: ApiOptions): string {
-  if (!opts.token) throw new Error('a compliance token is required: --token or BACKBONE_AUDIT_TOKEN (issue one with `backbone audit users issue NAME`)');
+  if (!opts.token)
+    throw new Error('a compliance token is required: --token or BACKBONE_AUDIT_TOKEN (issue one with `backbone audit users issue NAME`)');
   return opts.token;
 }
 
@@ -69,12 +70,16 @@ function isoTime(name: string, raw: string): string {
 
 function printVerify(r: VerifyReport): void {
   if (r.ok) {
-    process.stdout.write(`ledger OK: ${r.rows} rows, head ${r.headSeq} ${r.headHash ?? '(empty)'}; ${r.checkpointsVerified}/${r.checkpoints} checkpoints verified; ${r.unsignedTail} rows after the last checkpoint (${r.durationMs} ms)\n`);
+    process.stdout.write(
+      `ledger OK: ${r.rows} rows, head ${r.headSeq} ${r.headHash ?? '(empty)'}; ${r.checkpointsVerified}/${r.checkpoints} checkpoints verified; ${r.unsignedTail} rows after the last checkpoint (${r.durationMs} ms)\n`,
+    );
     if (r.parked > 0 || r.undecodable > 0) {
       process.stdout.write(`  set aside by the ingest: ${r.parked} parked, ${r.undecodable} undecodable (backbone audit parked)\n`);
     }
   } else {
-    process.stdout.write(`ledger BROKEN at row ${r.firstBreak!.seq} (${r.firstBreak!.kind}): ${r.firstBreak!.message}\n  ${r.rows} rows verified before it, ${r.checkpointsVerified} checkpoints\n`);
+    process.stdout.write(
+      `ledger BROKEN at row ${r.firstBreak!.seq} (${r.firstBreak!.kind}): ${r.firstBreak!.message}\n  ${r.rows} rows verified before it, ${r.checkpointsVerified} checkpoints\n`,
+    );
     process.exitCode = 2;
   }
 }
@@ -89,7 +94,11 @@ export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('Compliance: verify the tamper-evident ledger, trails, exports, replay');
 
   withApi(audit.command('verify'))
-    .option('--key-file <path>', 'signing key whose public half checks the checkpoints (without --token)', process.env['AUDIT_SIGNING_KEY_FILE'] ?? defaultSigningKeyFile())
+    .option(
+      '--key-file <path>',
+      'signing key whose public half checks the checkpoints (without --token)',
+      process.env['AUDIT_SIGNING_KEY_FILE'] ?? defaultSigningKeyFile(),
+    )
     .option('--json', 'print the report as JSON', false)
     .description('Walk the hash chain and the signed checkpoints; report the first broken row. Exit 2 when broken')
     .action(async (opts: ApiOptions & { keyFile: string; json: boolean }) => {
@@ -116,14 +125,25 @@ export function registerAuditCommands(program: Command): void {
     .description('Who got an alert, when, under which rule and policy version, and what was withheld and why')
     .action(async (alertId: string, opts: ApiOptions) => {
       const trail = (await (await api(opts, `/compliance/alerts/${encodeURIComponent(alertId)}/trail`)).json()) as {
-        recipients: { agency: string; alertVersion: number; outcome: string; ruleId: string; policyVersion: string; deliveredAt: string | null; acknowledgedAt: string | null; withheld: { what: string; why: string } | null }[];
+        recipients: {
+          agency: string;
+          alertVersion: number;
+          outcome: string;
+          ruleId: string;
+          policyVersion: string;
+          deliveredAt: string | null;
+          acknowledgedAt: string | null;
+          withheld: { what: string; why: string } | null;
+        }[];
         events: unknown[];
       };
       process.stdout.write(`alert ${alertId}: ${trail.events.length} audit events\n`);
       for (const r of trail.recipients) {
         const withheld = r.withheld ? `; withheld ${r.withheld.what} (${r.withheld.why})` : '';
         const when = r.deliveredAt ? `delivered ${r.deliveredAt}` : 'not delivered';
-        process.stdout.write(`  v${r.alertVersion} ${r.agency.padEnd(10)} ${r.outcome.padEnd(22)} rule ${r.ruleId} policy ${r.policyVersion}; ${when}${r.acknowledgedAt ? `, acknowledged ${r.acknowledgedAt}` : ''}${withheld}\n`);
+        process.stdout.write(
+          `  v${r.alertVersion} ${r.agency.padEnd(10)} ${r.outcome.padEnd(22)} rule ${r.ruleId} policy ${r.policyVersion}; ${when}${r.acknowledgedAt ? `, acknowledged ${r.acknowledgedAt}` : ''}${withheld}\n`,
+        );
       }
     });
 
@@ -134,12 +154,24 @@ export function registerAuditCommands(program: Command): void {
       let after = '0';
       for (;;) {
         const page = (await (await api(opts, `/compliance/parked?after=${after}&limit=1000`)).json()) as {
-          items: { seq: string; topic: string; partition: number; offset: string; kind: string; parkReason: string | null; deadLetterId: string | null; detail: string | null }[];
+          items: {
+            seq: string;
+            topic: string;
+            partition: number;
+            offset: string;
+            kind: string;
+            parkReason: string | null;
+            deadLetterId: string | null;
+            detail: string | null;
+          }[];
           next: string | null;
         };
         for (const i of page.items) {
           if (opts.json) process.stdout.write(`${JSON.stringify(i)}\n`);
-          else process.stdout.write(`#${i.seq} ${i.kind.padEnd(11)} ${i.parkReason ?? ''} ${i.topic}@${i.partition}/${i.offset} ${i.deadLetterId ?? ''} ${i.detail ?? ''}\n`);
+          else
+            process.stdout.write(
+              `#${i.seq} ${i.kind.padEnd(11)} ${i.parkReason ?? ''} ${i.topic}@${i.partition}/${i.offset} ${i.deadLetterId ?? ''} ${i.detail ?? ''}\n`,
+            );
         }
         if (!page.next) break;
         after = page.next;
@@ -155,12 +187,22 @@ export function registerAuditCommands(program: Command): void {
     .description('Stream what an agency received and was refused in a range (progress bar on a TTY)')
     .action(async (opts: ApiOptions & { agency: string; since: string; until: string; format: string; output?: string }) => {
       if (opts.format !== 'ndjson' && opts.format !== 'csv') throw new Error('--format must be ndjson or csv');
-      const q = new URLSearchParams({ agency: opts.agency, since: isoTime('since', opts.since), until: isoTime('until', opts.until), format: opts.format });
+      const q = new URLSearchParams({
+        agency: opts.agency,
+        since: isoTime('since', opts.since),
+        until: isoTime('until', opts.until),
+        format: opts.format,
+      });
       const res = await api(opts, `/compliance/export?${q}`);
       const total = Number(res.headers.get('x-total-count') ?? 0);
       const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       const out = opts.output ? createWriteStream(opts.output) : process.stdout;
-      const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'export [{bar}] {value}/{total} rows' }, cliProgress.Presets.shades_classic) : undefined;
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar(
+            { stream: process.stderr, format: 'export [{bar}] {value}/{total} rows' },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
       bar?.start(total, 0);
       let rows = 0;
       body.on('data', (chunk: Buffer) => {
@@ -182,9 +224,14 @@ export function registerAuditCommands(program: Command): void {
     .description('Re-deliver, from the ledger, every alert the agency was allowed in a range, as decided then (replay: true)')
     .action(async (opts: ApiOptions & { agency: string; since: string; until: string }) => {
       const r = (await (
-        await api(opts, '/compliance/replay', { method: 'POST', body: { agency: opts.agency, since: isoTime('since', opts.since), until: isoTime('until', opts.until) } })
+        await api(opts, '/compliance/replay', {
+          method: 'POST',
+          body: { agency: opts.agency, since: isoTime('since', opts.since), until: isoTime('until', opts.until) },
+        })
       ).json()) as { replayed: number; topic: string; missingPayload: unknown[] };
-      process.stdout.write(`replayed ${r.replayed} deliveries to ${r.topic}${r.missingPayload.length ? `; ${r.missingPayload.length} allowed decisions had no SUBMITTED payload in the ledger` : ''}\n`);
+      process.stdout.write(
+        `replayed ${r.replayed} deliveries to ${r.topic}${r.missingPayload.length ? `; ${r.missingPayload.length} allowed decisions had no SUBMITTED payload in the ledger` : ''}\n`,
+      );
     });
 
   const users = audit.command('users').description('Compliance users and their bearer tokens');
@@ -228,8 +275,11 @@ export function registerWhatIfCommand(policyCommand: Command): void {
       if (opts.token) {
         // The server never reads a path from the network: a local directory is sent as its newest document.
         const candidate = cliCandidate(opts.policy);
-        const named = 'dir' in candidate ? { policyDocument: readFileSync(loadPolicy(candidate.dir).source, 'utf8') } : { policyVersion: opts.policy };
-        result = (await (await api(opts, '/compliance/what-if', { method: 'POST', body: { ...named, since, until } })).json()) as WhatIfResult;
+        const named =
+          'dir' in candidate ? { policyDocument: readFileSync(loadPolicy(candidate.dir).source, 'utf8') } : { policyVersion: opts.policy };
+        result = (await (
+          await api(opts, '/compliance/what-if', { method: 'POST', body: { ...named, since, until } })
+        ).json()) as WhatIfResult;
       } else {
         const { pool, stop } = await ownerPool();
         try {
@@ -242,7 +292,9 @@ export function registerWhatIfCommand(policyCommand: Command): void {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`candidate ${result.candidatePolicyVersion}: ${result.alertsEvaluated} alerts evaluated, ${result.changes.length} deliveries would change\n`);
+      process.stdout.write(
+        `candidate ${result.candidatePolicyVersion}: ${result.alertsEvaluated} alerts evaluated, ${result.changes.length} deliveries would change\n`,
+      );
       for (const c of result.changes) {
         const old = c.old ? `${c.old.outcome} (${c.old.ruleId}, ${c.old.policyVersion ?? '?'})` : 'no decision';
         process.stdout.write(`  ${c.alertId} v${c.alertVersion} ${c.agency.padEnd(10)} ${old} -> ${c.new.outcome} (${c.new.ruleId})\n`);

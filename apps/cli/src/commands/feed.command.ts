@@ -17,7 +17,8 @@ function readDeskTokens(): DeskTokens {
   const file = desksFile();
   if (!existsSync(file)) return {};
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${file} must be a JSON object {"<AGENCY>": {"<desk>": "<token>"}}`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error(`${file} must be a JSON object {"<AGENCY>": {"<desk>": "<token>"}}`);
   return parsed as DeskTokens;
 }
 
@@ -34,12 +35,19 @@ function deskToken(agency: string, desk: string | undefined, explicit: string | 
   const saved = readDeskTokens()[agency] ?? {};
   if (desk) {
     const t = saved[desk];
-    if (!t) throw new Error(`no saved token for desk ${desk} of ${agency}: pass --token, set BACKBONE_DESK_TOKEN or run \`backbone desks add --agency ${agency} --name ${desk} --save\``);
+    if (!t)
+      throw new Error(
+        `no saved token for desk ${desk} of ${agency}: pass --token, set BACKBONE_DESK_TOKEN or run \`backbone desks add --agency ${agency} --name ${desk} --save\``,
+      );
     return t;
   }
   const names = Object.keys(saved);
   if (names.length === 1) return saved[names[0]!]!;
-  throw new Error(names.length === 0 ? `no saved desk token for ${agency}: pass --desk and --token, or \`backbone desks add ... --save\`` : `several desks saved for ${agency} (${names.join(', ')}): pass --desk`);
+  throw new Error(
+    names.length === 0
+      ? `no saved desk token for ${agency}: pass --desk and --token, or \`backbone desks add ... --save\``
+      : `several desks saved for ${agency} (${names.join(', ')}): pass --desk`,
+  );
 }
 
 const list = (v: string): string[] =>
@@ -101,7 +109,13 @@ function describeEvent(id: string, event: string, data: FeedData): string {
  * Reads the SSE stream until it ends, calling onEvent per complete event. Returns the last id seen,
  * so the caller can reconnect with Last-Event-ID and miss nothing.
  */
-async function followOnce(url: string, token: string, lastId: string | undefined, signal: AbortSignal, onEvent: (id: string, event: string, data: string) => void): Promise<string | undefined> {
+async function followOnce(
+  url: string,
+  token: string,
+  lastId: string | undefined,
+  signal: AbortSignal,
+  onEvent: (id: string, event: string, data: string) => void,
+): Promise<string | undefined> {
   const res = await fetch(`${url}/stream`, {
     headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) },
     signal,
@@ -171,13 +185,19 @@ export function registerFeedCommands(program: Command): void {
       }
     });
 
-  const desks = program.command('desks').description("An agency's desks (writes the agency subscriber's database: DATABASE_URL, else the local/embedded one)");
+  const desks = program
+    .command('desks')
+    .description("An agency's desks (writes the agency subscriber's database: DATABASE_URL, else the local/embedded one)");
   desks
     .command('add')
     .description("Create a desk with its filter; prints the desk's bearer token once")
     .requiredOption('--agency <code>', 'agency the desk belongs to (a comma-separated list creates the same desk for each)')
     .requiredOption('--name <name>', 'desk name, e.g. europe-red')
-    .option('--regions <list>', 'sender regions, comma-separated (AFRICA, AMERICAS, ASIA_SOUTH_PACIFIC, EUROPE, MIDDLE_EAST_NORTH_AFRICA)', list)
+    .option(
+      '--regions <list>',
+      'sender regions, comma-separated (AFRICA, AMERICAS, ASIA_SOUTH_PACIFIC, EUROPE, MIDDLE_EAST_NORTH_AFRICA)',
+      list,
+    )
     .option('--notice-types <list>', 'notice types, comma-separated (RED, YELLOW, ...)', list)
     .option('--urgencies <list>', 'urgencies, comma-separated', list)
     .option('--min-urgency <level>', 'this urgency or more urgent (Immediate > Expected > Future > Past > Unknown)')
@@ -186,7 +206,18 @@ export function registerFeedCommands(program: Command): void {
     .option('--tlp <list>', 'TLP labels, comma-separated (CLEAR, GREEN, AMBER, AMBER_STRICT, RED)', list)
     .option('--save', 'also store the token in .backbone/credentials/desks.json (mode 600)')
     .action(
-      async (opts: { agency: string; name: string; regions?: string[]; noticeTypes?: string[]; urgencies?: string[]; minUrgency?: string; severities?: string[]; minSeverity?: string; tlp?: string[]; save?: boolean }) => {
+      async (opts: {
+        agency: string;
+        name: string;
+        regions?: string[];
+        noticeTypes?: string[];
+        urgencies?: string[];
+        minUrgency?: string;
+        severities?: string[];
+        minSeverity?: string;
+        tlp?: string[];
+        save?: boolean;
+      }) => {
         const filter: DeskFilterInput = {
           ...(opts.regions ? { regions: opts.regions } : {}),
           ...(opts.noticeTypes ? { noticeTypes: opts.noticeTypes } : {}),

@@ -20,7 +20,8 @@ async function collect(opts: ParkedOptions): Promise<ParkedRecord[]> {
   const { kafka, topics } = clientAndTopics();
   const all = await parkedTopics(kafka, topics);
   const wanted = opts.service ? all.filter((t) => t === topics.parkedFor(opts.service!)) : all;
-  if (opts.service && wanted.length === 0) throw new Error(`no dead-letter topic for service ${opts.service} (known: ${all.join(', ') || 'none'})`);
+  if (opts.service && wanted.length === 0)
+    throw new Error(`no dead-letter topic for service ${opts.service} (known: ${all.join(', ') || 'none'})`);
   const records: ParkedRecord[] = [];
   for (const t of wanted) records.push(...(await readParked(kafka, t)));
   return records.filter((r) => !opts.reason || r.letter?.reason === opts.reason.toUpperCase());
@@ -57,7 +58,9 @@ export function registerParkedCommands(program: Command): void {
               parkedTopic: r.parkedTopic,
               partition: r.partition,
               offset: r.offset,
-              ...(l ? { ...l, key: l.key?.toString('base64') ?? null, value: l.value?.toString('base64') ?? null } : { raw: r.raw?.toString('base64') ?? null }),
+              ...(l
+                ? { ...l, key: l.key?.toString('base64') ?? null, value: l.value?.toString('base64') ?? null }
+                : { raw: r.raw?.toString('base64') ?? null }),
             })}\n`,
           );
         } else process.stdout.write(`${line(r)}\n`);
@@ -78,7 +81,8 @@ export function registerParkedCommands(program: Command): void {
       const chosen = records.flatMap((r) => (r.letter && (opts.all || opts.id!.includes(r.letter.deadLetterId)) ? [r.letter] : []));
       const missing = (opts.id ?? []).filter((id) => !chosen.some((l) => l.deadLetterId === id));
       if (missing.length > 0) throw new Error(`not parked on ${opts.service}: ${missing.join(', ')}`);
-      for (const l of chosen) process.stdout.write(`${opts.dryRun ? 'would re-drive' : 're-drive'} ${l.deadLetterId} -> ${l.sourceTopic}@${l.sourcePartition}\n`);
+      for (const l of chosen)
+        process.stdout.write(`${opts.dryRun ? 'would re-drive' : 're-drive'} ${l.deadLetterId} -> ${l.sourceTopic}@${l.sourcePartition}\n`);
       if (opts.dryRun) return;
       const { kafka } = clientAndTopics();
       const sent = await redriveParked(kafka, chosen);

@@ -8,7 +8,9 @@ import { checkPolicyDir, compilePolicy, explain, formatIssue, loadPolicy, loadRe
 import { explainDecision, GateRepository } from '@backbone/gate-store';
 
 export function registerPolicyCommands(program: Command): void {
-  const policy = program.command('policy').description('Sovereignty policy: validate documents, explain past decisions, issue hold reviewers');
+  const policy = program
+    .command('policy')
+    .description('Sovereignty policy: validate documents, explain past decisions, issue hold reviewers');
 
   policy
     .command('check')
@@ -24,7 +26,9 @@ export function registerPolicyCommands(program: Command): void {
       }
       const latest = loadPolicy(dir);
       const registry = loadRegistry(join(dir, 'registry.yaml'));
-      process.stdout.write(`${dir}: OK (registry ${registry.version}, ${registry.agencies.length} agencies; newest policy ${latest.version}, ${latest.rules.length} rules)\n`);
+      process.stdout.write(
+        `${dir}: OK (registry ${registry.version}, ${registry.agencies.length} agencies; newest policy ${latest.version}, ${latest.rules.length} rules)\n`,
+      );
     });
 
   policy
@@ -40,10 +44,18 @@ export function registerPolicyCommands(program: Command): void {
       const repo = await GateRepository.open(database.url, { migrate: false, poolSize: 1 });
       try {
         const decisions = await repo.decisionsFor(alertId).catch((err: unknown) => {
-          throw new Error(`cannot read the gate's decisions (${err instanceof Error ? err.message : String(err)}); has the gate run against ${database.detail}?`);
+          throw new Error(
+            `cannot read the gate's decisions (${err instanceof Error ? err.message : String(err)}); has the gate run against ${database.detail}?`,
+          );
         });
         if (decisions.length === 0) throw new Error(`the gate has decided nothing for alert ${alertId}`);
-        const explanation = explainDecision(alertId, decisions, await repo.recipientsOf(alertId), opts.agency, (b) => alertCodec.decode(b).headline);
+        const explanation = explainDecision(
+          alertId,
+          decisions,
+          await repo.recipientsOf(alertId),
+          opts.agency,
+          (b) => alertCodec.decode(b).headline,
+        );
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
           return;
@@ -60,8 +72,17 @@ export function registerPolicyCommands(program: Command): void {
             o.redactedGroups.length > 0 ? `redacted ${o.redactedGroups.join(', ')}` : '',
             o.executionFlags.length > 0 ? `flags ${o.executionFlags.join(', ')}` : '',
           ].filter(Boolean);
-          lines.push(`  v${v.version} ${v.msgType}: ${how}; policy ${v.policyVersion}, decided ${v.decidedAt}${extras.length > 0 ? `; ${extras.join('; ')}` : ''}`);
-          if (opts.policies) lines.push(...trace(opts.policies, decisions.find((d) => d.version === v.version)!, opts.agency));
+          lines.push(
+            `  v${v.version} ${v.msgType}: ${how}; policy ${v.policyVersion}, decided ${v.decidedAt}${extras.length > 0 ? `; ${extras.join('; ')}` : ''}`,
+          );
+          if (opts.policies)
+            lines.push(
+              ...trace(
+                opts.policies,
+                decisions.find((d) => d.version === v.version)!,
+                opts.agency,
+              ),
+            );
         }
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
@@ -69,17 +90,21 @@ export function registerPolicyCommands(program: Command): void {
       }
     });
 
-  const reviewers = policy.command('reviewers').description('Reviewers who may release held alerts (POST /holds/{alertId}/release on the gate)');
+  const reviewers = policy
+    .command('reviewers')
+    .description('Reviewers who may release held alerts (POST /holds/{alertId}/release on the gate)');
   reviewers
     .command('issue')
     .argument('<name>', 'the reviewer, e.g. j.doe@ncb.example')
-    .description("Issue a reviewer bearer token; only its hash is stored, the token is printed once")
+    .description('Issue a reviewer bearer token; only its hash is stored, the token is printed once')
     .action(async (name: string) => {
       const database = await resolveDatabase();
       const repo = await GateRepository.open(database.url, { migrate: false, poolSize: 1 });
       try {
         const r = await repo.issueReviewer(name).catch((err: unknown) => {
-          throw new Error(`cannot issue a reviewer token (${err instanceof Error ? err.message : String(err)}); has the gate run against ${database.detail}?`);
+          throw new Error(
+            `cannot issue a reviewer token (${err instanceof Error ? err.message : String(err)}); has the gate run against ${database.detail}?`,
+          );
         });
         process.stdout.write(`${r.token}\n`);
         process.stderr.write(`issued ${r.tokenId} to reviewer ${r.name}; store it now, it is not shown again\n`);
@@ -93,7 +118,9 @@ export function registerPolicyCommands(program: Command): void {
 function trace(dir: string, d: { alert: Buffer; policyVersion: string; decidedAt: Date }, agency: string): string[] {
   try {
     const compiled = compilePolicy(loadRegistry(join(dir, 'registry.yaml')), loadPolicy(dir, d.policyVersion));
-    return explain(alertCodec.decode(d.alert), agency, compiled, d.decidedAt).text.split('\n').map((l) => `      ${l}`);
+    return explain(alertCodec.decode(d.alert), agency, compiled, d.decidedAt)
+      .text.split('\n')
+      .map((l) => `      ${l}`);
   } catch (err) {
     return [`      (no rule trail: ${err instanceof Error ? err.message : String(err)})`];
   }

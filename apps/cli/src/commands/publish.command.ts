@@ -17,7 +17,8 @@ function readOffices(): Record<string, string> {
   const file = officesFile();
   if (!existsSync(file)) return {};
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${file} must be a JSON object {"<AGENCY>": "<token>"}`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error(`${file} must be a JSON object {"<AGENCY>": "<token>"}`);
   return parsed as Record<string, string>;
 }
 
@@ -30,7 +31,8 @@ function writeOffices(offices: Record<string, string>): void {
 
 function tokenFor(agency: string): string {
   const token = process.env['BACKBONE_OFFICE_TOKEN'] ?? readOffices()[agency];
-  if (!token) throw new Error(`no credential for ${agency}: set BACKBONE_OFFICE_TOKEN or run \`backbone credentials issue ${agency} --save\``);
+  if (!token)
+    throw new Error(`no credential for ${agency}: set BACKBONE_OFFICE_TOKEN or run \`backbone credentials issue ${agency} --save\``);
   return token;
 }
 
@@ -51,7 +53,13 @@ interface Problem {
   errors?: { field: string; code: string; message: string }[];
 }
 
-async function request(method: string, url: string, token: string, body?: unknown, idempotencyKey?: string): Promise<{ status: number; json: unknown; retryAfter: string | null }> {
+async function request(
+  method: string,
+  url: string,
+  token: string,
+  body?: unknown,
+  idempotencyKey?: string,
+): Promise<{ status: number; json: unknown; retryAfter: string | null }> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
@@ -95,7 +103,13 @@ export function registerPublisherCommands(program: Command): void {
     .option('--url <url>', 'notice-publisher base URL', defaultUrl())
     .option('--idempotency-key <key>', 'retry-safe key: a retry with the same key never publishes twice')
     .action(async (file: string, opts: { as: string; url: string; idempotencyKey?: string }) => {
-      const res = await request('POST', `${opts.url.replace(/\/$/, '')}/alerts`, tokenFor(opts.as), readAlertFile(file), opts.idempotencyKey);
+      const res = await request(
+        'POST',
+        `${opts.url.replace(/\/$/, '')}/alerts`,
+        tokenFor(opts.as),
+        readAlertFile(file),
+        opts.idempotencyKey,
+      );
       if (res.status !== 201) return printProblem(res.status, res.json, res.retryAfter);
       const r = res.json as { alertId: string; version: number; partition: number; offset: string };
       console.log(`published ${r.alertId} v${r.version} → alerts.submitted partition ${r.partition} offset ${r.offset}`);
@@ -113,9 +127,20 @@ export function registerPublisherCommands(program: Command): void {
       const res = await request('GET', `${opts.url.replace(/\/$/, '')}/alerts/${encodeURIComponent(id)}`, tokenFor(opts.as));
       if (res.status !== 200) return printProblem(res.status, res.json, res.retryAfter);
       if (opts.json) return console.log(JSON.stringify(res.json, null, 2));
-      const s = res.json as { alertId: string; sender: string; state: string; latestVersion: number; noticeType: string; headline: string; versions: { version: number; msgType: string; state: string; partition: number | null; offset: string | null; sent: string }[] };
+      const s = res.json as {
+        alertId: string;
+        sender: string;
+        state: string;
+        latestVersion: number;
+        noticeType: string;
+        headline: string;
+        versions: { version: number; msgType: string; state: string; partition: number | null; offset: string | null; sent: string }[];
+      };
       console.log(`${s.alertId} ${s.noticeType} "${s.headline}" from ${s.sender}: ${s.state}, latest version ${s.latestVersion}`);
-      for (const v of s.versions) console.log(`  v${v.version} ${v.msgType.padEnd(6)} ${v.state.padEnd(9)} partition ${v.partition ?? '-'} offset ${v.offset ?? '-'} sent ${v.sent}`);
+      for (const v of s.versions)
+        console.log(
+          `  v${v.version} ${v.msgType.padEnd(6)} ${v.state.padEnd(9)} partition ${v.partition ?? '-'} offset ${v.offset ?? '-'} sent ${v.sent}`,
+        );
     });
 
   const credentials = program.command('credentials').description('Office bearer credentials (talks to the database through DATABASE_URL)');
@@ -139,7 +164,7 @@ export function registerPublisherCommands(program: Command): void {
     });
   credentials
     .command('revoke')
-    .description("Revoke every active credential of an office (its requests get 401 at once)")
+    .description('Revoke every active credential of an office (its requests get 401 at once)')
     .argument('<agency>', 'agency code')
     .action(async (agency: string) => {
       const n = await revokeOfficeCredentials(adminOptions(), agency);

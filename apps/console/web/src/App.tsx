@@ -1,4 +1,15 @@
-import { Box, Button, DirectionProvider, Group, MantineProvider, NativeSelect, Text, Title, createTheme, type CSSVariablesResolver } from '@mantine/core';
+import {
+  Box,
+  Button,
+  DirectionProvider,
+  Group,
+  MantineProvider,
+  NativeSelect,
+  Text,
+  Title,
+  createTheme,
+  type CSSVariablesResolver,
+} from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { loadSession, saveSession, type Session } from './api.tsx';
 import { I18nProvider, LANGUAGES, LANGUAGE_NAMES, isRtl, useI18n, type Language } from './i18n.tsx';
@@ -47,7 +58,17 @@ export function App() {
   );
 }
 
-function Shell({ session, onSession, lang, onLang }: { session: Session | null; onSession: (s: Session | null) => void; lang: Language; onLang: (l: Language) => void }) {
+function Shell({
+  session,
+  onSession,
+  lang,
+  onLang,
+}: {
+  session: Session | null;
+  onSession: (s: Session | null) => void;
+  lang: Language;
+  onLang: (l: Language) => void;
+}) {
   const { t } = useI18n();
   useEffect(() => {
     document.title = `${t('app.title')}${session ? ` · ${t(`role.${session.role}`)}` : ''}`;
@@ -84,10 +105,10 @@ function Shell({ session, onSession, lang, onLang }: { session: Session | null; 
         </Group>
       </Box>
       <Box component="main" p="md">
-          {!session && <SignInPage onSignedIn={onSession} />}
-          {session?.role === 'office' && <OfficePage session={session} />}
-          {session?.role === 'desk' && <DeskPage session={session} />}
-          {session?.role === 'compliance' && <CompliancePage session={session} />}
+        {!session && <SignInPage onSignedIn={onSession} />}
+        {session?.role === 'office' && <OfficePage session={session} />}
+        {session?.role === 'desk' && <DeskPage session={session} />}
+        {session?.role === 'compliance' && <CompliancePage session={session} />}
       </Box>
     </Box>
   );

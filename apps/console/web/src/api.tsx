@@ -43,7 +43,11 @@ export class ApiError extends Error {
   }
 }
 
-export async function api<T>(session: Session, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+export async function api<T>(
+  session: Session,
+  path: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<T> {
   const res = await fetch(path, {
     method: init.method ?? 'GET',
     headers: {

@@ -13,7 +13,19 @@ export interface Bar {
 
 const COLOURS = ['#1864ab', '#c92a2a', '#2b8a3e', '#e67700', '#5f3dc4'];
 
-export function BarChart({ title, series, bars, unit, testId }: { title: string; series: string[]; bars: Bar[]; unit?: string; testId: string }) {
+export function BarChart({
+  title,
+  series,
+  bars,
+  unit,
+  testId,
+}: {
+  title: string;
+  series: string[];
+  bars: Bar[];
+  unit?: string;
+  testId: string;
+}) {
   const { num, t, lang } = useI18n();
   const id = useId();
   const rtl = lang === 'ar';
@@ -33,7 +45,13 @@ export function BarChart({ title, series, bars, unit, testId }: { title: string;
         <Text c="dimmed">{t('metrics.noData')}</Text>
       ) : (
         <>
-          <svg role="img" aria-labelledby={id} viewBox={`0 0 ${width} ${height}`} width="100%" style={{ maxWidth: width, direction: 'ltr' }}>
+          <svg
+            role="img"
+            aria-labelledby={id}
+            viewBox={`0 0 ${width} ${height}`}
+            width="100%"
+            style={{ maxWidth: width, direction: 'ltr' }}
+          >
             {bars.map((b, i) => (
               <g key={b.label} transform={`translate(0 ${i * rowH + 5})`}>
                 <text x={rtl ? width - 4 : labelW - 6} y={rowH / 2} textAnchor="end" dominantBaseline="middle" fontSize="12" fill="#212529">

@@ -34,7 +34,9 @@ export function I18nProvider({ lang, children }: { lang: Language; children: Rea
       lang,
       t: (key, vars) => {
         let s = cat[key] ?? (en as Record<string, string>)[key] ?? key;
-        if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, typeof v === 'number' ? new Intl.NumberFormat(lang).format(v) : v);
+        if (vars)
+          for (const [k, v] of Object.entries(vars))
+            s = s.replaceAll(`{${k}}`, typeof v === 'number' ? new Intl.NumberFormat(lang).format(v) : v);
         return s;
       },
       code: (prefix, value) => cat[`${prefix}.${value}`] ?? value,

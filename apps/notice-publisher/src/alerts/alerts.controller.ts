@@ -53,13 +53,19 @@ export class AlertsController {
   }
 
   @Get()
-  list(@CurrentOffice() office: Office, @Query('limit') limit?: string, @Query('offset') offset?: string): ReturnType<AlertsService['list']> {
+  list(
+    @CurrentOffice() office: Office,
+    @Query('limit') limit?: string,
+    @Query('offset') offset?: string,
+  ): ReturnType<AlertsService['list']> {
     const errors = [];
     const l = limit === undefined ? 20 : Number(limit);
     const o = offset === undefined ? 0 : Number(offset);
-    if (!Number.isInteger(l) || l < 1 || l > 100) errors.push({ field: 'query:limit', code: 'out-of-range', message: 'must be an integer 1-100' });
+    if (!Number.isInteger(l) || l < 1 || l > 100)
+      errors.push({ field: 'query:limit', code: 'out-of-range', message: 'must be an integer 1-100' });
     // Safe integers only: beyond them PostgreSQL's bigint OFFSET overflows (a 500 the HTTP fuzz found).
-    if (!Number.isSafeInteger(o) || o < 0) errors.push({ field: 'query:offset', code: 'out-of-range', message: `must be an integer 0-${Number.MAX_SAFE_INTEGER}` });
+    if (!Number.isSafeInteger(o) || o < 0)
+      errors.push({ field: 'query:offset', code: 'out-of-range', message: `must be an integer 0-${Number.MAX_SAFE_INTEGER}` });
     if (errors.length > 0) throw problem(400, 'validation-failed', 'Invalid query', { errors, reason: 'validation-failed' });
     return this.alerts.list(office, l, o);
   }

@@ -17,7 +17,8 @@ import { validateAlertContent } from '../validation/alert-input.validator.js';
 import { AlertsService } from './alerts.service.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-const redNotice = (): Record<string, unknown> => JSON.parse(readFileSync(join(repo, 'examples', 'alerts', 'red-notice.json'), 'utf8')) as Record<string, unknown>;
+const redNotice = (): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(repo, 'examples', 'alerts', 'red-notice.json'), 'utf8')) as Record<string, unknown>;
 const agencies = agencyDirectoryOf([
   { code: 'FR-NCB', country: 'FR', region: 'EUROPE' },
   { code: 'DE-NCB', country: 'DE', region: 'EUROPE' },
@@ -59,7 +60,15 @@ function fixture(opts: { publish?: () => Promise<unknown>; reservation?: Reserva
     attach: jest.fn(async (_agency: string, _key: string, _alertId: string, _version: number) => true),
   };
   const reconciler = { track: () => () => undefined, settleMs: 5000, settleVersion: jest.fn(async () => 'pending') };
-  const publisher = { publish: jest.fn(opts.publish ?? (async () => [{ partition: 0, offset: '7' }, { partition: 0, offset: '3' }])) };
+  const publisher = {
+    publish: jest.fn(
+      opts.publish ??
+        (async () => [
+          { partition: 0, offset: '7' },
+          { partition: 0, offset: '3' },
+        ]),
+    ),
+  };
   const config = { settings: { RETRY_AFTER_SECONDS: 5 } } as unknown as PublisherConfig;
   const topics = { submitted: 'alerts.submitted', audit: 'audit.events' } as unknown as TopicNames;
   const service = new AlertsService(
@@ -80,7 +89,10 @@ function fixture(opts: { publish?: () => Promise<unknown>; reservation?: Reserva
 describe('AlertsService reservations', () => {
   it('create: a database failure after the broker committed answers 201 and keeps the key reserved for the reconciler', async () => {
     const f = fixture({ afterPublishFails: true });
-    await expect(f.service.create(office, redNotice(), 'k-1')).resolves.toMatchObject({ statusCode: 201, body: { version: 1, partition: 0, offset: '7' } });
+    await expect(f.service.create(office, redNotice(), 'k-1')).resolves.toMatchObject({
+      statusCode: 201,
+      body: { version: 1, partition: 0, offset: '7' },
+    });
     expect(f.publisher.publish).toHaveBeenCalledTimes(1);
     expect(f.idempotency.release).not.toHaveBeenCalled();
     // Version 1 was reserved before publishing and stays pending for the reconciler.
@@ -114,7 +126,9 @@ describe('AlertsService reservations', () => {
 
   it('a refusal before Kafka (validation) releases the key', async () => {
     const f = fixture();
-    await expect(f.service.create(office, { ...redNotice(), expires: '2000-01-01T00:00:00Z' }, 'k-4')).rejects.toMatchObject({ problem: { status: 400 } });
+    await expect(f.service.create(office, { ...redNotice(), expires: '2000-01-01T00:00:00Z' }, 'k-4')).rejects.toMatchObject({
+      problem: { status: 400 },
+    });
     expect(f.publisher.publish).not.toHaveBeenCalled();
     expect(f.idempotency.release).toHaveBeenCalledWith('FR-NCB', 'k-4');
   });

@@ -43,7 +43,14 @@ export interface AlertStatus {
   headline: string;
   createdAt: string;
   updatedAt: string;
-  versions: { version: number; msgType: MsgType; state: 'pending' | 'published'; partition: number | null; offset: string | null; sent: string }[];
+  versions: {
+    version: number;
+    msgType: MsgType;
+    state: 'pending' | 'published';
+    partition: number | null;
+    offset: string | null;
+    sent: string;
+  }[];
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -89,56 +96,85 @@ export class AlertsService {
     metrics: MetricsService,
   ) {
     this.published = metrics.counter('publisher_alert_versions_total', 'Alert versions published', ['msg_type']);
-    this.latency = metrics.histogram('publisher_publish_seconds', 'From validated request to broker acknowledgement', ['msg_type'], [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5]);
+    this.latency = metrics.histogram(
+      'publisher_publish_seconds',
+      'From validated request to broker acknowledgement',
+      ['msg_type'],
+      [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    );
   }
 
   async create(office: Office, body: unknown, idemKey: string | undefined): Promise<ApiResult<PublishedVersion>> {
     // Validated inside the idempotency wrapper: a retry after `expires` passed still replays the first answer.
-    return this.idempotent(office, idemKey, () => `POST /alerts ${JSON.stringify(body)}`, async (attempt) => {
-      const content = this.validContent(body);
-      const alertId = randomUUID();
-      const alert = this.complete(office, content, alertId, 1, 'Alert', []);
-      // Version 1 is reserved like any other, so a crash after the Kafka commit leaves a row the
-      // reconciler completes (the office would otherwise get 404 for an alert it published).
-      const ack = await this.publishReserved(alert, attempt, () => {
-        throw new Error(`fresh alert id ${alertId} already reserved`);
-      });
-      await this.recordCommitted(ack, () =>
-        this.alerts.recordCreated(
-          { alertId, sender: alert.sender, senderRegion: alert.senderRegion, noticeType: alert.noticeType, headline: alert.headline, content: JSON.stringify(content) },
-          alert.sent,
-          ack.partition,
-          ack.offset,
-        ),
-      );
-      return { statusCode: 201, body: ack };
-    });
+    return this.idempotent(
+      office,
+      idemKey,
+      () => `POST /alerts ${JSON.stringify(body)}`,
+      async (attempt) => {
+        const content = this.validContent(body);
+        const alertId = randomUUID();
+        const alert = this.complete(office, content, alertId, 1, 'Alert', []);
+        // Version 1 is reserved like any other, so a crash after the Kafka commit leaves a row the
+        // reconciler completes (the office would otherwise get 404 for an alert it published).
+        const ack = await this.publishReserved(alert, attempt, () => {
+          throw new Error(`fresh alert id ${alertId} already reserved`);
+        });
+        await this.recordCommitted(ack, () =>
+          this.alerts.recordCreated(
+            {
+              alertId,
+              sender: alert.sender,
+              senderRegion: alert.senderRegion,
+              noticeType: alert.noticeType,
+              headline: alert.headline,
+              content: JSON.stringify(content),
+            },
+            alert.sent,
+            ack.partition,
+            ack.offset,
+          ),
+        );
+        return { statusCode: 201, body: ack };
+      },
+    );
   }
 
   async update(office: Office, alertId: string, body: unknown, idemKey: string | undefined): Promise<ApiResult<PublishedVersion>> {
     // Inside the idempotency wrapper, so a retried update that already went through replays its answer.
-    return this.idempotent(office, idemKey, () => `POST /alerts/${alertId}/updates ${JSON.stringify(body)}`, async (attempt) => {
-      const current = await this.ownAlert(office, alertId);
-      const content = this.validContent(body);
-      const previous = fromJson(current.content);
-      // An exercise never turns into real traffic (or the reverse) by an update.
-      const immutable = [];
-      if (content.status !== previous.status) immutable.push({ field: '/status', code: 'immutable', message: `must stay ${previous.status} for every version of an alert` });
-      if (content.exerciseId !== previous.exerciseId) immutable.push({ field: '/exerciseId', code: 'immutable', message: 'must stay the same for every version of an alert' });
-      if (immutable.length > 0) throw validationProblem(immutable);
-      return this.nextVersion(office, current, 'Update', content, attempt);
-    });
+    return this.idempotent(
+      office,
+      idemKey,
+      () => `POST /alerts/${alertId}/updates ${JSON.stringify(body)}`,
+      async (attempt) => {
+        const current = await this.ownAlert(office, alertId);
+        const content = this.validContent(body);
+        const previous = fromJson(current.content);
+        // An exercise never turns into real traffic (or the reverse) by an update.
+        const immutable = [];
+        if (content.status !== previous.status)
+          immutable.push({ field: '/status', code: 'immutable', message: `must stay ${previous.status} for every version of an alert` });
+        if (content.exerciseId !== previous.exerciseId)
+          immutable.push({ field: '/exerciseId', code: 'immutable', message: 'must stay the same for every version of an alert' });
+        if (immutable.length > 0) throw validationProblem(immutable);
+        return this.nextVersion(office, current, 'Update', content, attempt);
+      },
+    );
   }
 
   async cancel(office: Office, alertId: string, body: unknown, idemKey: string | undefined): Promise<ApiResult<PublishedVersion>> {
-    return this.idempotent(office, idemKey, () => `POST /alerts/${alertId}/cancel ${JSON.stringify(body ?? null)}`, async (attempt) => {
-      const current = await this.ownAlert(office, alertId);
-      const parsed = validateCancelBody(body);
-      if (!parsed.ok) throw validationProblem(parsed.errors);
-      const previous = fromJson(current.content);
-      const content: AlertContent = parsed.note === null ? previous : { ...previous, description: parsed.note };
-      return this.nextVersion(office, current, 'Cancel', content, attempt);
-    });
+    return this.idempotent(
+      office,
+      idemKey,
+      () => `POST /alerts/${alertId}/cancel ${JSON.stringify(body ?? null)}`,
+      async (attempt) => {
+        const current = await this.ownAlert(office, alertId);
+        const parsed = validateCancelBody(body);
+        if (!parsed.ok) throw validationProblem(parsed.errors);
+        const previous = fromJson(current.content);
+        const content: AlertContent = parsed.note === null ? previous : { ...previous, description: parsed.note };
+        return this.nextVersion(office, current, 'Cancel', content, attempt);
+      },
+    );
   }
 
   async status(office: Office, alertId: string): Promise<AlertStatus> {
@@ -150,7 +186,11 @@ export class AlertsService {
     };
   }
 
-  async list(office: Office, limit: number, offset: number): Promise<{ items: Omit<AlertStatus, 'versions'>[]; total: number; limit: number; offset: number }> {
+  async list(
+    office: Office,
+    limit: number,
+    offset: number,
+  ): Promise<{ items: Omit<AlertStatus, 'versions'>[]; total: number; limit: number; offset: number }> {
     const page = await this.alerts.list(office.agency.code, limit, offset);
     return { items: page.items.map(summary), total: page.total, limit, offset };
   }
@@ -164,12 +204,22 @@ export class AlertsService {
   /** The caller's own alert: 404 when unknown, 403 when another office's, 409 when cancelled (for changes). */
   private async ownAlert(office: Office, alertId: string, mustBeActive = true): Promise<AlertRow> {
     const a = isUuid(alertId) ? await this.alerts.find(alertId) : undefined;
-    if (!a) throw problem(404, 'unknown-alert', 'No such alert', { detail: `No alert ${alertId} was published through this service.`, reason: 'unknown-alert' });
+    if (!a)
+      throw problem(404, 'unknown-alert', 'No such alert', {
+        detail: `No alert ${alertId} was published through this service.`,
+        reason: 'unknown-alert',
+      });
     if (a.sender !== office.agency.code) {
-      throw problem(403, 'not-owner', 'Not your alert', { detail: 'Only the originating office may read, update or cancel an alert.', reason: 'not-owner' });
+      throw problem(403, 'not-owner', 'Not your alert', {
+        detail: 'Only the originating office may read, update or cancel an alert.',
+        reason: 'not-owner',
+      });
     }
     if (mustBeActive && a.state === 'cancelled') {
-      throw problem(409, 'alert-cancelled', 'Alert cancelled', { detail: `Alert ${alertId} was cancelled in version ${a.latestVersion}; it cannot change any more.`, reason: 'alert-cancelled' });
+      throw problem(409, 'alert-cancelled', 'Alert cancelled', {
+        detail: `Alert ${alertId} was cancelled in version ${a.latestVersion}; it cannot change any more.`,
+        reason: 'alert-cancelled',
+      });
     }
     return a;
   }
@@ -183,7 +233,9 @@ export class AlertsService {
     healed = false,
   ): Promise<{ statusCode: number; body: PublishedVersion }> {
     const version = current.latestVersion + 1;
-    const alert = this.complete(office, content, current.alertId, version, msgType, [{ alertId: current.alertId, version: current.latestVersion }]);
+    const alert = this.complete(office, content, current.alertId, version, msgType, [
+      { alertId: current.alertId, version: current.latestVersion },
+    ]);
     let settled: 'completed' | 'released' | 'pending' | 'gone' = 'pending';
     try {
       const ack = await this.publishReserved(alert, attempt, async () => {
@@ -191,13 +243,25 @@ export class AlertsService {
         if (!healed) settled = await this.reconciler.settleVersion(current.alertId, version);
         if (settled === 'pending' || healed) {
           throw new ProblemWithHeaders(
-            problem(409, 'concurrent-change', 'Concurrent change', { detail: `Version ${version} of this alert is being published by another request; reload its status and retry.`, reason: 'concurrent-change' }),
+            problem(409, 'concurrent-change', 'Concurrent change', {
+              detail: `Version ${version} of this alert is being published by another request; reload its status and retry.`,
+              reason: 'concurrent-change',
+            }),
             { 'Retry-After': '1' },
           );
         }
       });
       await this.recordCommitted(ack, () =>
-        this.alerts.recordVersion(current.alertId, version, msgType, JSON.stringify(content), content.noticeType, content.headline, ack.partition, ack.offset),
+        this.alerts.recordVersion(
+          current.alertId,
+          version,
+          msgType,
+          JSON.stringify(content),
+          content.noticeType,
+          content.headline,
+          ack.partition,
+          ack.offset,
+        ),
       );
       return { statusCode: 201, body: ack };
     } catch (err) {
@@ -223,7 +287,10 @@ export class AlertsService {
       try {
         if (!(await attempt.bind(alert.alertId, alert.version))) {
           throw new ProblemWithHeaders(
-            problem(409, 'idempotency-key-in-progress', 'Request in progress', { detail: 'This Idempotency-Key was reconciled meanwhile; retry to learn its outcome.', reason: 'idempotency-key-in-progress' }),
+            problem(409, 'idempotency-key-in-progress', 'Request in progress', {
+              detail: 'This Idempotency-Key was reconciled meanwhile; retry to learn its outcome.',
+              reason: 'idempotency-key-in-progress',
+            }),
             { 'Retry-After': '1' },
           );
         }
@@ -231,9 +298,14 @@ export class AlertsService {
       } catch (err) {
         // Released only when nothing reached the broker: otherwise the version stays reserved (pending).
         if (!attempt.mayHaveCommitted) {
-          await this.alerts.releaseVersion(alert.alertId, alert.version).catch((e: unknown) => this.logger.error({ err: e }, 'could not release a version reservation'));
+          await this.alerts
+            .releaseVersion(alert.alertId, alert.version)
+            .catch((e: unknown) => this.logger.error({ err: e }, 'could not release a version reservation'));
         } else {
-          this.logger.error({ err, alertId: alert.alertId, version: alert.version }, 'version failed after publishing; its reservation stays pending for the reconciler');
+          this.logger.error(
+            { err, alertId: alert.alertId, version: alert.version },
+            'version failed after publishing; its reservation stays pending for the reconciler',
+          );
         }
         throw err;
       }
@@ -250,20 +322,40 @@ export class AlertsService {
     try {
       await record();
     } catch (err) {
-      this.logger.error({ err, alertId: ack.alertId, version: ack.version }, 'committed version not recorded; the reconciler will record it');
+      this.logger.error(
+        { err, alertId: ack.alertId, version: ack.version },
+        'committed version not recorded; the reconciler will record it',
+      );
     }
   }
 
   /** Defence in depth behind the validator: the completed record, server fields included, must be storable by every consumer. */
   private encodeStorable(alert: Alert): Buffer {
     const unstorable = unstorableFields(alert);
-    if (unstorable.length > 0) throw validationProblem(unstorable.map((u) => ({ field: u.field, code: u.reason, message: describeUnstorable(u.reason) })));
+    if (unstorable.length > 0)
+      throw validationProblem(unstorable.map((u) => ({ field: u.field, code: u.reason, message: describeUnstorable(u.reason) })));
     return alertCodec.encode(alert);
   }
 
   /** The server's part: identity, region, version, references and time; never from the body. */
-  private complete(office: Office, content: AlertContent, alertId: string, version: number, msgType: MsgType, references: Alert['references']): Alert {
-    return { ...content, alertId, version, msgType, references, sender: office.agency.code, senderRegion: office.agency.region, sent: new Date() };
+  private complete(
+    office: Office,
+    content: AlertContent,
+    alertId: string,
+    version: number,
+    msgType: MsgType,
+    references: Alert['references'],
+  ): Alert {
+    return {
+      ...content,
+      alertId,
+      version,
+      msgType,
+      references,
+      sender: office.agency.code,
+      senderRegion: office.agency.region,
+      sent: new Date(),
+    };
   }
 
   /** The alert and its SUBMITTED audit event (carrying the encoded alert) in one transaction. */
@@ -283,17 +375,20 @@ export class AlertsService {
     attempt.mayHaveCommitted = true;
     try {
       // The alert record carries this span's W3C trace context (traceparent) to the gate and on.
-      acks = await inSpan(SPANS.publisherCommit, { [SPAN_ATTR.alertId]: alert.alertId, [SPAN_ATTR.alertVersion]: alert.version }, (_span, ctx) =>
-        this.publisher.publish([
-          {
-            topic: this.topics.submitted,
-            partition,
-            key: alert.alertId,
-            value: encoded,
-            headers: { 'content-type': 'application/vnd.apache.avro+single-object', ...traceHeaders(ctx) },
-          },
-          { topic: this.topics.audit, key: alert.alertId, value: encodeAuditEvent(audit, this.kafkaConfig.eventSigner) },
-        ]),
+      acks = await inSpan(
+        SPANS.publisherCommit,
+        { [SPAN_ATTR.alertId]: alert.alertId, [SPAN_ATTR.alertVersion]: alert.version },
+        (_span, ctx) =>
+          this.publisher.publish([
+            {
+              topic: this.topics.submitted,
+              partition,
+              key: alert.alertId,
+              value: encoded,
+              headers: { 'content-type': 'application/vnd.apache.avro+single-object', ...traceHeaders(ctx) },
+            },
+            { topic: this.topics.audit, key: alert.alertId, value: encodeAuditEvent(audit, this.kafkaConfig.eventSigner) },
+          ]),
       );
     } catch (err) {
       if (err instanceof PublishUnavailableError) {
@@ -314,7 +409,14 @@ export class AlertsService {
     if (ack.offset === null) throw new Error(`broker acknowledged ${alert.alertId} without an offset`);
     this.published.inc({ msg_type: alert.msgType });
     this.latency.observe({ msg_type: alert.msgType }, (performance.now() - started) / 1000);
-    return { alertId: alert.alertId, version: alert.version, msgType: alert.msgType, sent: alert.sent.toISOString(), partition: ack.partition, offset: ack.offset };
+    return {
+      alertId: alert.alertId,
+      version: alert.version,
+      msgType: alert.msgType,
+      sent: alert.sent.toISOString(),
+      partition: ack.partition,
+      offset: ack.offset,
+    };
   }
 
   /**
@@ -342,10 +444,15 @@ export class AlertsService {
   ): Promise<ApiResult<T>> {
     if (key === undefined) return { ...(await work({ mayHaveCommitted: false, bind: async () => true })), replayed: false };
     if (!IDEMPOTENCY_KEY.test(key)) {
-      throw validationProblem([{ field: 'header:Idempotency-Key', code: 'invalid-format', message: 'must be 1-200 visible ASCII characters' }]);
+      throw validationProblem([
+        { field: 'header:Idempotency-Key', code: 'invalid-format', message: 'must be 1-200 visible ASCII characters' },
+      ]);
     }
     const agency = office.agency.code;
-    const attempt: PublishAttempt = { mayHaveCommitted: false, bind: (alertId, version) => this.idempotency.attach(agency, key, alertId, version) };
+    const attempt: PublishAttempt = {
+      mayHaveCommitted: false,
+      bind: (alertId, version) => this.idempotency.attach(agency, key, alertId, version),
+    };
     const hash = createHash('sha256').update(request()).digest('hex');
     let r = await this.idempotency.reserve(agency, key, hash);
     // A key left pending by a crash or a failed write: settle it now, so the retry gets one definitive answer.
@@ -353,24 +460,34 @@ export class AlertsService {
     if (r.kind === 'replay') return { statusCode: r.response.statusCode, body: r.response.body as T, replayed: true };
     if (r.kind === 'in-progress') {
       throw new ProblemWithHeaders(
-        problem(409, 'idempotency-key-in-progress', 'Request in progress', { detail: 'A request with this Idempotency-Key is still being processed.', reason: 'idempotency-key-in-progress' }),
+        problem(409, 'idempotency-key-in-progress', 'Request in progress', {
+          detail: 'A request with this Idempotency-Key is still being processed.',
+          reason: 'idempotency-key-in-progress',
+        }),
         { 'Retry-After': '1' },
       );
     }
     if (r.kind === 'mismatch') {
-      throw problem(422, 'idempotency-key-reused', 'Idempotency-Key reused', { detail: 'This Idempotency-Key was used for a different request.', reason: 'idempotency-key-reused' });
+      throw problem(422, 'idempotency-key-reused', 'Idempotency-Key reused', {
+        detail: 'This Idempotency-Key was used for a different request.',
+        reason: 'idempotency-key-reused',
+      });
     }
     try {
       const result = await work(attempt);
       // Committed: a failure to store the answer leaves the key pending; the reconciler answers it.
-      await this.idempotency.complete(agency, key, result).catch((err: unknown) => this.logger.error({ err }, 'answer not stored on its key; the reconciler will'));
+      await this.idempotency
+        .complete(agency, key, result)
+        .catch((err: unknown) => this.logger.error({ err }, 'answer not stored on its key; the reconciler will'));
       return { ...result, replayed: false };
     } catch (err) {
       // Released when nothing reached the broker, so that a later retry (Kafka back) publishes
       // exactly once. Once the broker may have committed, the key stays pending: a retry gets 409
       // in-progress, never a duplicate.
       if (!attempt.mayHaveCommitted) {
-        await this.idempotency.release(agency, key).catch((e: unknown) => this.logger.error({ err: e }, 'could not release an idempotency key'));
+        await this.idempotency
+          .release(agency, key)
+          .catch((e: unknown) => this.logger.error({ err: e }, 'could not release an idempotency key'));
       }
       throw err;
     }
@@ -378,7 +495,11 @@ export class AlertsService {
 }
 
 function validationProblem(errors: { field: string; code: string; message: string }[]): ProblemException {
-  return problem(400, 'validation-failed', 'The alert is not valid', { detail: `${errors.length} field(s) are not valid.`, errors, reason: 'validation-failed' });
+  return problem(400, 'validation-failed', 'The alert is not valid', {
+    detail: `${errors.length} field(s) are not valid.`,
+    errors,
+    reason: 'validation-failed',
+  });
 }
 
 function summary(a: AlertRow): Omit<AlertStatus, 'versions'> {

@@ -49,7 +49,12 @@ export class RefusalAuditHook implements OnModuleInit {
     };
     if (body.errors?.length) {
       // storableText: the ledger must be able to hold whatever a refused body named.
-      details['fields'] = storableText(body.errors.map((e) => `${e.field}:${e.code}`).join(',').slice(0, 4000));
+      details['fields'] = storableText(
+        body.errors
+          .map((e) => `${e.field}:${e.code}`)
+          .join(',')
+          .slice(0, 4000),
+      );
     }
     const event = auditEvent('REJECTED', SERVICE, {
       actor: req.principal?.agency ?? null,
@@ -60,7 +65,9 @@ export class RefusalAuditHook implements OnModuleInit {
     });
     // Not awaited: the refusal is answered at once; the audit record follows in the next batch.
     this.publisher
-      .publish([{ topic: this.topics.audit, key: event.alertId ?? event.eventId, value: encodeAuditEvent(event, this.kafkaConfig.eventSigner) }])
+      .publish([
+        { topic: this.topics.audit, key: event.alertId ?? event.eventId, value: encodeAuditEvent(event, this.kafkaConfig.eventSigner) },
+      ])
       .catch((err: unknown) => this.logger.error({ err, reason, eventId: event.eventId }, 'could not audit a refusal'));
   }
 }

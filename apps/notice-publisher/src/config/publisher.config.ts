@@ -11,10 +11,28 @@ export const PUBLISHER_SETTINGS = {
     description: 'postgres://user:password@host:port/database; unset: the local server, else an embedded one',
     sensitive: true,
   }),
-  POLICIES_DIR: settings.string({ description: 'Directory holding registry.yaml (the member-agency registry)', default: defaultPoliciesDir() }),
-  BODY_LIMIT_BYTES: settings.int({ description: 'Largest accepted request body in bytes (larger: 413)', default: 256 * 1024, min: 1024, max: 16 * 1024 * 1024 }),
-  PUBLISH_FLUSH_INTERVAL_MS: settings.int({ description: 'Group commit: how long a batch waits for more records', default: 5, min: 0, max: 1000 }),
-  PUBLISH_MAX_BATCH_RECORDS: settings.int({ description: 'Group commit: records that trigger an immediate flush', default: 200, min: 1, max: 10_000 }),
+  POLICIES_DIR: settings.string({
+    description: 'Directory holding registry.yaml (the member-agency registry)',
+    default: defaultPoliciesDir(),
+  }),
+  BODY_LIMIT_BYTES: settings.int({
+    description: 'Largest accepted request body in bytes (larger: 413)',
+    default: 256 * 1024,
+    min: 1024,
+    max: 16 * 1024 * 1024,
+  }),
+  PUBLISH_FLUSH_INTERVAL_MS: settings.int({
+    description: 'Group commit: how long a batch waits for more records',
+    default: 5,
+    min: 0,
+    max: 1000,
+  }),
+  PUBLISH_MAX_BATCH_RECORDS: settings.int({
+    description: 'Group commit: records that trigger an immediate flush',
+    default: 200,
+    min: 1,
+    max: 10_000,
+  }),
   PUBLISH_TRANSACTIONAL_ID: settings.string({
     description: 'Kafka transactional.id of this instance (unique per replica; the broker ACL grants the notice-publisher- prefix)',
     default: `notice-publisher-${randomUUID()}`,
@@ -28,13 +46,15 @@ export const PUBLISHER_SETTINGS = {
   }),
   RETRY_AFTER_SECONDS: settings.int({ description: 'Retry-After sent with 503 when Kafka is unreachable', default: 5, min: 1, max: 3600 }),
   RECONCILE_INTERVAL_MS: settings.int({
-    description: 'How often the reconciler heals versions and Idempotency-Keys left pending by a crash or a failed database write (also at start-up)',
+    description:
+      'How often the reconciler heals versions and Idempotency-Keys left pending by a crash or a failed database write (also at start-up)',
     default: 30_000,
     min: 100,
     max: 3_600_000,
   }),
   RECONCILE_SETTLE_MS: settings.int({
-    description: 'Age before a pending reservation is reconciled: a request may still be finishing it before then (at least PUBLISH_TIMEOUT_MS + 1 s is used)',
+    description:
+      'Age before a pending reservation is reconciled: a request may still be finishing it before then (at least PUBLISH_TIMEOUT_MS + 1 s is used)',
     default: 10_000,
     min: 0,
     max: 3_600_000,

@@ -5,7 +5,10 @@ import { MSG_TYPES } from '@backbone/codec';
 import { VALIDATION_CODES, alertContentJsonSchema } from '../validation/alert-input.validator.js';
 
 const problemRef = { $ref: '#/components/schemas/Problem' };
-const problemResponse = (description: string): Record<string, unknown> => ({ description, content: { 'application/problem+json': { schema: problemRef } } });
+const problemResponse = (description: string): Record<string, unknown> => ({
+  description,
+  content: { 'application/problem+json': { schema: problemRef } },
+});
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const idemParam = {
   name: 'Idempotency-Key',
@@ -17,20 +20,27 @@ const idemParam = {
   schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]{1,200}$' },
 };
 const publishResponses = {
-  '201': { description: 'Published: the broker acknowledged (acks=all) the version', content: { 'application/json': { schema: { $ref: '#/components/schemas/PublishedVersion' } } } },
+  '201': {
+    description: 'Published: the broker acknowledged (acks=all) the version',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/PublishedVersion' } } },
+  },
   '400': problemResponse(
     'Validation failed (`validation-failed`), or a value no store can hold (`unstorable-value`: NUL, lone surrogate, time out of range): `errors` names each field (JSON pointer) and code',
   ),
   '401': problemResponse('Missing, malformed, unknown or revoked credential'),
   '403': problemResponse("Another office's alert"),
-  '409': problemResponse('Same Idempotency-Key still in progress, concurrent change, or alert already cancelled (Retry-After when retrying helps)'),
+  '409': problemResponse(
+    'Same Idempotency-Key still in progress, concurrent change, or alert already cancelled (Retry-After when retrying helps)',
+  ),
   '413': problemResponse('Body larger than BODY_LIMIT_BYTES'),
   '415': problemResponse('Body is not application/json'),
   '422': problemResponse('Idempotency-Key reused for a different request'),
   '503': problemResponse('Kafka unreachable: nothing was published; retry after Retry-After seconds with the same Idempotency-Key'),
 };
 /** POST /alerts has no existing alert to own, change concurrently or find cancelled: no 403, and 409 only for the key. */
-const createResponses: Record<string, unknown> = Object.fromEntries(Object.entries(publishResponses).filter(([status]) => status !== '403'));
+const createResponses: Record<string, unknown> = Object.fromEntries(
+  Object.entries(publishResponses).filter(([status]) => status !== '403'),
+);
 createResponses['409'] = problemResponse(
   'Same Idempotency-Key still in progress, or its outcome after a crash not yet known (retry after Retry-After seconds with the same key)',
 );
@@ -97,15 +107,27 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [idParam, idemParam],
           requestBody: {
             required: false,
-            content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { note: { type: ['string', 'null'], maxLength: 20000 } } } } },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: { note: { type: ['string', 'null'], maxLength: 20000 } },
+                },
+              },
+            },
           },
           responses: { ...publishResponses, '404': problemResponse('Unknown alert') },
         },
       },
-      '/openapi.json': { get: { operationId: 'openapi', security: [], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/openapi.json': {
+        get: { operationId: 'openapi', security: [], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+      },
     },
     components: {
-      securitySchemes: { officeToken: { type: 'http', scheme: 'bearer', description: 'Office credential issued by `backbone credentials issue AGENCY`' } },
+      securitySchemes: {
+        officeToken: { type: 'http', scheme: 'bearer', description: 'Office credential issued by `backbone credentials issue AGENCY`' },
+      },
       schemas: {
         AlertContent: alertContentJsonSchema(),
         PublishedVersion: {

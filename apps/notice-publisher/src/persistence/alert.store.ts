@@ -79,13 +79,31 @@ export class AlertStore {
     const rows = (await this.ds.query(
       'SELECT version, msg_type, state, partition, "offset", sent FROM alert_versions WHERE alert_id = $1 ORDER BY version',
       [alertId],
-    )) as { version: number; msg_type: MsgType; state: 'pending' | 'published'; partition: number | null; offset: string | null; sent: Date }[];
-    return rows.map((r) => ({ version: r.version, msgType: r.msg_type, state: r.state, partition: r.partition, offset: r.offset, sent: r.sent }));
+    )) as {
+      version: number;
+      msg_type: MsgType;
+      state: 'pending' | 'published';
+      partition: number | null;
+      offset: string | null;
+      sent: Date;
+    }[];
+    return rows.map((r) => ({
+      version: r.version,
+      msgType: r.msg_type,
+      state: r.state,
+      partition: r.partition,
+      offset: r.offset,
+      sent: r.sent,
+    }));
   }
 
   async list(sender: string, limit: number, offset: number): Promise<{ items: AlertRow[]; total: number }> {
     const [rows, count] = await Promise.all([
-      this.ds.query('SELECT * FROM alerts WHERE sender = $1 ORDER BY created_at DESC, alert_id LIMIT $2 OFFSET $3', [sender, limit, offset]) as Promise<RawAlert[]>,
+      this.ds.query('SELECT * FROM alerts WHERE sender = $1 ORDER BY created_at DESC, alert_id LIMIT $2 OFFSET $3', [
+        sender,
+        limit,
+        offset,
+      ]) as Promise<RawAlert[]>,
       this.ds.query('SELECT count(*)::int AS n FROM alerts WHERE sender = $1', [sender]) as Promise<{ n: number }[]>,
     ]);
     return { items: rows.map(toAlert), total: count[0]?.n ?? 0 };
@@ -98,16 +116,17 @@ export class AlertStore {
   async reserveVersion(alertId: string, version: number, msgType: MsgType, sent: Date, record: Buffer): Promise<boolean> {
     try {
       // The encoded record is kept until the version is recorded, so the reconciler can complete it.
-      await this.ds.query(`INSERT INTO alert_versions (alert_id, version, msg_type, state, sent, record) VALUES ($1, $2, $3, 'pending', $4, $5)`, [
-        alertId,
-        version,
-        msgType,
-        sent,
-        record,
-      ]);
+      await this.ds.query(
+        `INSERT INTO alert_versions (alert_id, version, msg_type, state, sent, record) VALUES ($1, $2, $3, 'pending', $4, $5)`,
+        [alertId, version, msgType, sent, record],
+      );
       return true;
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION || (err as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) return false;
+      if (
+        (err as { code?: string }).code === UNIQUE_VIOLATION ||
+        (err as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION
+      )
+        return false;
       throw err;
     }
   }
@@ -138,7 +157,12 @@ export class AlertStore {
   }
 
   /** Records a published original: the alert row and its version 1, in one transaction. `content` is JSON text. */
-  async recordCreated(a: Omit<AlertRow, 'createdAt' | 'updatedAt' | 'state' | 'latestVersion' | 'content'> & { content: string }, sent: Date, partition: number, offset: string): Promise<void> {
+  async recordCreated(
+    a: Omit<AlertRow, 'createdAt' | 'updatedAt' | 'state' | 'latestVersion' | 'content'> & { content: string },
+    sent: Date,
+    partition: number,
+    offset: string,
+  ): Promise<void> {
     // Idempotent: the request and the reconciler may both record the same committed version.
     await this.ds.transaction(async (m) => {
       await m.query(
@@ -166,12 +190,10 @@ export class AlertStore {
     offset: string,
   ): Promise<void> {
     await this.ds.transaction(async (m) => {
-      await m.query(`UPDATE alert_versions SET state = 'published', partition = $3, "offset" = $4, record = NULL WHERE alert_id = $1 AND version = $2`, [
-        alertId,
-        version,
-        partition,
-        offset,
-      ]);
+      await m.query(
+        `UPDATE alert_versions SET state = 'published', partition = $3, "offset" = $4, record = NULL WHERE alert_id = $1 AND version = $2`,
+        [alertId, version, partition, offset],
+      );
       await m.query(
         `UPDATE alerts SET latest_version = $2, state = $3, content = $4, notice_type = $5, headline = $6, updated_at = now()
          WHERE alert_id = $1 AND latest_version < $2`,

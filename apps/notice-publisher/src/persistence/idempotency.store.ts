@@ -6,10 +6,7 @@ export interface StoredResponse {
 }
 
 export type Reservation =
-  | { kind: 'reserved' }
-  | { kind: 'replay'; response: StoredResponse }
-  | { kind: 'in-progress' }
-  | { kind: 'mismatch' };
+  { kind: 'reserved' } | { kind: 'replay'; response: StoredResponse } | { kind: 'in-progress' } | { kind: 'mismatch' };
 
 /**
  * Idempotency-Key handling. The key is reserved with a unique row BEFORE publishing: the one
@@ -26,10 +23,10 @@ export class IdempotencyStore {
       [agency, key, requestHash],
     )) as unknown[];
     if (inserted.length > 0) return { kind: 'reserved' };
-    const rows = (await this.ds.query('SELECT request_hash, state, status_code, response FROM idempotency_keys WHERE agency = $1 AND idem_key = $2', [
-      agency,
-      key,
-    ])) as { request_hash: string; state: string; status_code: number | null; response: unknown }[];
+    const rows = (await this.ds.query(
+      'SELECT request_hash, state, status_code, response FROM idempotency_keys WHERE agency = $1 AND idem_key = $2',
+      [agency, key],
+    )) as { request_hash: string; state: string; status_code: number | null; response: unknown }[];
     const row = rows[0];
     // Released between our insert and select: the caller may simply retry.
     if (!row) return { kind: 'in-progress' };
@@ -80,10 +77,10 @@ export class IdempotencyStore {
 
   /** Releases every key still pending on this alert version: it was never published. */
   async releaseFor(alertId: string, version: number): Promise<number> {
-    const rows = (await this.ds.query(`DELETE FROM idempotency_keys WHERE alert_id = $1 AND alert_version = $2 AND state = 'pending' RETURNING idem_key`, [
-      alertId,
-      version,
-    ])) as [unknown[], number] | unknown[];
+    const rows = (await this.ds.query(
+      `DELETE FROM idempotency_keys WHERE alert_id = $1 AND alert_version = $2 AND state = 'pending' RETURNING idem_key`,
+      [alertId, version],
+    )) as [unknown[], number] | unknown[];
     return countOf(rows);
   }
 

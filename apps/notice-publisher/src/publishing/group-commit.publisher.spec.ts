@@ -99,7 +99,7 @@ describe('GroupCommitPublisher publish deadline', () => {
     expect(kafka.calls.filter((c) => c === 'p1:begin')).toHaveLength(1);
   });
 
-  it('waits for a commit already sent (its outcome is the broker\'s), and rejects a request queued behind it at its own deadline', async () => {
+  it("waits for a commit already sent (its outcome is the broker's), and rejects a request queued behind it at its own deadline", async () => {
     const kafka = new FakeKafka();
     const commit = gate();
     kafka.commitGate = commit.promise;

@@ -111,7 +111,13 @@ export class GroupCommitPublisher {
     if (this.closed) return Promise.reject(new PublishUnavailableError('publisher is shutting down'));
     const timeout = this.opts.publishTimeoutMs;
     return new Promise<RecordAck[]>((resolve, reject) => {
-      const pending: Pending = { records, resolve, reject, deadline: timeout === undefined ? Infinity : performance.now() + timeout, inFlight: false };
+      const pending: Pending = {
+        records,
+        resolve,
+        reject,
+        deadline: timeout === undefined ? Infinity : performance.now() + timeout,
+        inFlight: false,
+      };
       if (timeout !== undefined) {
         // Only for a request still queued (e.g. behind a batch that hangs); flush() watches its own batch.
         pending.timer = setTimeout(() => {
@@ -160,14 +166,20 @@ export class GroupCommitPublisher {
     }
     const started = performance.now();
     const attempt: Attempt = { abandoned: false, committing: false };
-    const work = this.sendInTransaction(batch.flatMap((p) => p.records), attempt);
+    const work = this.sendInTransaction(
+      batch.flatMap((p) => p.records),
+      attempt,
+    );
     const deadline = Math.min(...batch.map((p) => p.deadline));
     let timer: NodeJS.Timeout | undefined;
     try {
       let acks: RecordAck[] | 'deadline' =
         deadline === Infinity
           ? await work
-          : await Promise.race([work, new Promise<'deadline'>((r) => (timer = setTimeout(() => r('deadline'), Math.max(0, deadline - performance.now()))))]);
+          : await Promise.race([
+              work,
+              new Promise<'deadline'>((r) => (timer = setTimeout(() => r('deadline'), Math.max(0, deadline - performance.now())))),
+            ]);
       if (acks === 'deadline') {
         if (attempt.committing) {
           // EndTxn is on its way: only the broker knows the outcome, so wait for it.
@@ -175,7 +187,9 @@ export class GroupCommitPublisher {
           acks = await work;
         } else {
           this.abandon(attempt, work);
-          throw new PublishUnavailableError(`Kafka did not commit the records within ${this.opts.publishTimeoutMs} ms; the transaction was abandoned and can no longer commit`);
+          throw new PublishUnavailableError(
+            `Kafka did not commit the records within ${this.opts.publishTimeoutMs} ms; the transaction was abandoned and can no longer commit`,
+          );
         }
       }
       this.opts.onCommit?.(count, performance.now() - started);
@@ -187,7 +201,10 @@ export class GroupCommitPublisher {
     } catch (err) {
       const cause = err as Error;
       this.opts.logger.warn({ err: cause, records: count }, 'transaction failed; batch aborted');
-      const failure = cause instanceof PublishUnavailableError ? cause : new PublishUnavailableError(`Kafka did not accept the records: ${cause.message}`, { cause });
+      const failure =
+        cause instanceof PublishUnavailableError
+          ? cause
+          : new PublishUnavailableError(`Kafka did not accept the records: ${cause.message}`, { cause });
       for (const p of batch) p.reject(failure);
     } finally {
       if (timer) clearTimeout(timer);

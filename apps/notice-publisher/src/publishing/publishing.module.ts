@@ -27,28 +27,38 @@ export class PublishingModule {
     return {
       module: PublishingModule,
       providers: [
-    {
-      provide: GroupCommitPublisher,
-      inject: [KAFKA_CONFIG, PUBLISHER_CONFIG, LOGGER, MetricsService],
-      useFactory: (kafkaConfig: KafkaConfig, config: PublisherConfig, logger: Logger, metrics: MetricsService) => {
-        // Its own client, tuned for a quick 503 (see publisher-kafka.client.ts), not the shared KAFKA one.
-        const kafka = kafkaClient ?? createPublisherKafka(kafkaConfig.connection, SERVICE, config.settings.PUBLISH_TIMEOUT_MS, logger);
-        const batchSize = metrics.histogram('publisher_batch_records', 'Records per committed transaction', [], [1, 2, 5, 10, 20, 50, 100, 200, 500]);
-        const commitMs = metrics.histogram('publisher_transaction_ms', 'Send + commit time of one transaction', [], [2, 5, 10, 20, 50, 100, 250, 1000]);
-        return new GroupCommitPublisher(kafka, {
-          transactionalId: config.settings.PUBLISH_TRANSACTIONAL_ID,
-          flushIntervalMs: config.settings.PUBLISH_FLUSH_INTERVAL_MS,
-          maxBatchRecords: config.settings.PUBLISH_MAX_BATCH_RECORDS,
-          publishTimeoutMs: config.settings.PUBLISH_TIMEOUT_MS,
-          logger,
-          onCommit: (records, ms) => {
-            batchSize.observe(records);
-            commitMs.observe(ms);
+        {
+          provide: GroupCommitPublisher,
+          inject: [KAFKA_CONFIG, PUBLISHER_CONFIG, LOGGER, MetricsService],
+          useFactory: (kafkaConfig: KafkaConfig, config: PublisherConfig, logger: Logger, metrics: MetricsService) => {
+            // Its own client, tuned for a quick 503 (see publisher-kafka.client.ts), not the shared KAFKA one.
+            const kafka = kafkaClient ?? createPublisherKafka(kafkaConfig.connection, SERVICE, config.settings.PUBLISH_TIMEOUT_MS, logger);
+            const batchSize = metrics.histogram(
+              'publisher_batch_records',
+              'Records per committed transaction',
+              [],
+              [1, 2, 5, 10, 20, 50, 100, 200, 500],
+            );
+            const commitMs = metrics.histogram(
+              'publisher_transaction_ms',
+              'Send + commit time of one transaction',
+              [],
+              [2, 5, 10, 20, 50, 100, 250, 1000],
+            );
+            return new GroupCommitPublisher(kafka, {
+              transactionalId: config.settings.PUBLISH_TRANSACTIONAL_ID,
+              flushIntervalMs: config.settings.PUBLISH_FLUSH_INTERVAL_MS,
+              maxBatchRecords: config.settings.PUBLISH_MAX_BATCH_RECORDS,
+              publishTimeoutMs: config.settings.PUBLISH_TIMEOUT_MS,
+              logger,
+              onCommit: (records, ms) => {
+                batchSize.observe(records);
+                commitMs.observe(ms);
+              },
+            });
           },
-        });
-      },
-    },
-    PublisherShutdown,
+        },
+        PublisherShutdown,
       ],
       exports: [GroupCommitPublisher],
     };

@@ -68,7 +68,11 @@ export async function findCommittedVersions(
   const done = new Set<number>(partitions.filter((p) => !toRead.has(p)));
 
   if (toRead.size > 0) {
-    const consumer = kafka.consumer({ groupId: `${opts.groupPrefix}${randomUUID()}`, readUncommitted: false, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({
+      groupId: `${opts.groupPrefix}${randomUUID()}`,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+    });
     let finish: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (finish = resolve));
     const check = (): void => {
@@ -99,7 +103,8 @@ export async function findCommittedVersions(
           }
           const key = probeKey(alertId, version);
           const probe = wanted.get(key);
-          if (probe && probe.partition === partition) outcomes.set(key, { kind: 'committed', partition, offset: message.offset, record: value });
+          if (probe && probe.partition === partition)
+            outcomes.set(key, { kind: 'committed', partition, offset: message.offset, record: value });
         },
       });
       for (const [partition, range] of toRead) consumer.seek({ topic, partition, offset: range.from.toString() });

@@ -119,7 +119,8 @@ export class PublicationReconciler implements OnApplicationBootstrap, OnApplicat
     await this.settle(rows, report);
     report.releasedKeys = (await this.idempotency.releaseUnattached(this.settleMs)) + (await this.idempotency.settleOrphans(this.settleMs));
     report.expiredKeys = await this.idempotency.expire(this.config.settings.IDEMPOTENCY_RETENTION_HOURS * 3_600_000);
-    if (report.completed + report.released + report.unknown + report.releasedKeys + report.expiredKeys > 0) this.logger.info({ ...report }, 'reconciled pending work');
+    if (report.completed + report.released + report.unknown + report.releasedKeys + report.expiredKeys > 0)
+      this.logger.info({ ...report }, 'reconciled pending work');
     return report;
   }
 
@@ -136,7 +137,10 @@ export class PublicationReconciler implements OnApplicationBootstrap, OnApplicat
       probes.push({ alertId: row.alertId, version: row.version, partition: submittedPartition(region, row.alertId), sent: row.sent, row });
     }
     if (probes.length === 0) return;
-    const found = await findCommittedVersions(this.kafka, this.topics.submitted, probes, { groupPrefix: PUBLISHER_RECONCILE_GROUP_PREFIX, deadlineMs: PROBE_DEADLINE_MS });
+    const found = await findCommittedVersions(this.kafka, this.topics.submitted, probes, {
+      groupPrefix: PUBLISHER_RECONCILE_GROUP_PREFIX,
+      deadlineMs: PROBE_DEADLINE_MS,
+    });
     for (const p of probes) {
       const outcome = found.get(probeKey(p.alertId, p.version));
       if (outcome?.kind === 'committed') {
@@ -160,7 +164,12 @@ export class PublicationReconciler implements OnApplicationBootstrap, OnApplicat
     const { alertId, version, msgType, sender, senderRegion, sent, references: _r, ...content } = alert;
     const json = JSON.stringify(content);
     if (version === 1) {
-      await this.alerts.recordCreated({ alertId, sender, senderRegion, noticeType: alert.noticeType, headline: alert.headline, content: json }, sent, partition, offset);
+      await this.alerts.recordCreated(
+        { alertId, sender, senderRegion, noticeType: alert.noticeType, headline: alert.headline, content: json },
+        sent,
+        partition,
+        offset,
+      );
     } else {
       await this.alerts.recordVersion(alertId, version, msgType, json, alert.noticeType, alert.headline, partition, offset);
     }

@@ -62,7 +62,12 @@ describe('validateAlertContent', () => {
     ['a body alertId', (b) => (b['alertId'] = '6f1c2a4e-8a5b-4c1d-9e2f-0a1b2c3d4e5f'), '/alertId', 'forbidden-field'],
     ['references in the body', (b) => (b['references'] = []), '/references', 'forbidden-field'],
     ['an unknown nested field', (b) => (b['area'] = { description: 'x', planet: 'Mars' }), '/area/planet', 'unknown-field'],
-    ['an unknown addressed agency', (b) => (b['addressing'] = { mode: 'EXPLICIT', agencies: ['XX-NCB'] }), '/addressing/agencies/0', 'unknown-agency'],
+    [
+      'an unknown addressed agency',
+      (b) => (b['addressing'] = { mode: 'EXPLICIT', agencies: ['XX-NCB'] }),
+      '/addressing/agencies/0',
+      'unknown-agency',
+    ],
     ['an unknown releasableTo agency', (b) => (b['releasableTo'] = ['DE-NCB', 'ZZ-NCB']), '/releasableTo/1', 'unknown-agency'],
     ['an unknown neverTo agency', (b) => (b['neverTo'] = ['ZZ-NCB']), '/neverTo/0', 'unknown-agency'],
     ['a neverTo agency in lower case', (b) => (b['neverTo'] = ['de-ncb']), '/neverTo/0', 'unknown-agency'],
@@ -83,7 +88,12 @@ describe('validateAlertContent', () => {
     ['a malformed expiry', (b) => (b['expires'] = 'tomorrow'), '/expires', 'invalid-format'],
     ['a DIFFUSION to ALL', (b) => (b['noticeType'] = 'DIFFUSION'), '/addressing/mode', 'addresses-required'],
     ['a Private scope to ALL', (b) => (b['scope'] = 'Private'), '/addressing/mode', 'addresses-required'],
-    ['an EXPLICIT addressing without agencies', (b) => (b['addressing'] = { mode: 'EXPLICIT' }), '/addressing/agencies', 'addresses-required'],
+    [
+      'an EXPLICIT addressing without agencies',
+      (b) => (b['addressing'] = { mode: 'EXPLICIT' }),
+      '/addressing/agencies',
+      'addresses-required',
+    ],
     ['a REGIONS addressing without regions', (b) => (b['addressing'] = { mode: 'REGIONS' }), '/addressing/regions', 'addresses-required'],
     ['an Exercise without exerciseId', (b) => (b['status'] = 'Exercise'), '/exerciseId', 'exercise-id-required'],
     ['an exerciseId on real traffic', (b) => (b['exerciseId'] = 'EX-1'), '/exerciseId', 'exercise-id-not-allowed'],
@@ -107,7 +117,11 @@ describe('validateAlertContent', () => {
   it('reports every problem at once', () => {
     const body = { ...valid(), tlp: 'X', severity: 'Y', sender: 'DE-NCB' };
     delete (body as Record<string, unknown>)['urgency'];
-    expect(errorsOf(body).map((e) => e.field).sort()).toEqual(['/sender', '/severity', '/tlp', '/urgency']);
+    expect(
+      errorsOf(body)
+        .map((e) => e.field)
+        .sort(),
+    ).toEqual(['/sender', '/severity', '/tlp', '/urgency']);
   });
 
   it('accepts a DIFFUSION addressed explicitly and an Exercise with its id', () => {

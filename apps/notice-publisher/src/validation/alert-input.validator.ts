@@ -81,7 +81,11 @@ const SUBJECT: Spec = {
   fields: {
     familyName: nullable(text(200)),
     forenames: nullable(text(200)),
-    dateOfBirth: nullable({ t: 'string', pattern: /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/, patternHint: 'YYYY, YYYY-MM or YYYY-MM-DD' }),
+    dateOfBirth: nullable({
+      t: 'string',
+      pattern: /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/,
+      patternHint: 'YYYY, YYYY-MM or YYYY-MM-DD',
+    }),
     nationalities: list({ t: 'country' }, 20),
     sex: nullable({ t: 'enum', values: ['F', 'M', 'X', 'U'] }),
     biometrics: nullable({
@@ -120,7 +124,13 @@ const SUBJECT: Spec = {
 
 const CONTENT_FIELDS: Readonly<Record<string, Field>> = {
   status: req({ t: 'enum', values: STATUSES }),
-  exerciseId: nullable({ t: 'string', min: 1, max: 100, pattern: /^[A-Za-z0-9._-]+$/, patternHint: 'letters, digits, dot, dash, underscore' }),
+  exerciseId: nullable({
+    t: 'string',
+    min: 1,
+    max: 100,
+    pattern: /^[A-Za-z0-9._-]+$/,
+    patternHint: 'letters, digits, dot, dash, underscore',
+  }),
   scope: req({ t: 'enum', values: SCOPES }),
   noticeType: req({ t: 'enum', values: NOTICE_TYPES }),
   purposes: list({ t: 'enum', values: PURPOSES }, PURPOSES.length),
@@ -175,13 +185,21 @@ class Walker {
     return undefined;
   }
 
-  record(value: unknown, fields: Readonly<Record<string, Field>>, at: string, forbidden: readonly string[] = []): Record<string, unknown> | undefined {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.fail(at || '/', VALIDATION_CODES.type, 'must be an object');
+  record(
+    value: unknown,
+    fields: Readonly<Record<string, Field>>,
+    at: string,
+    forbidden: readonly string[] = [],
+  ): Record<string, unknown> | undefined {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return this.fail(at || '/', VALIDATION_CODES.type, 'must be an object');
     const obj = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(obj)) {
-      if (forbidden.includes(key)) this.fail(pointer(at, key), VALIDATION_CODES.forbiddenField, `${key} is assigned by the server and must not be sent`);
-      else if (!Object.hasOwn(fields, key)) this.fail(pointer(at, key), VALIDATION_CODES.unknownField, `unknown field ${storableText(key)}`);
+      if (forbidden.includes(key))
+        this.fail(pointer(at, key), VALIDATION_CODES.forbiddenField, `${key} is assigned by the server and must not be sent`);
+      else if (!Object.hasOwn(fields, key))
+        this.fail(pointer(at, key), VALIDATION_CODES.unknownField, `unknown field ${storableText(key)}`);
     }
     for (const [key, field] of Object.entries(fields)) {
       const here = pointer(at, key);
@@ -208,13 +226,17 @@ class Walker {
         // The shared storable rules (libs/codec): what no downstream store could hold is refused here.
         const unstorable = unstorableString(raw);
         if (unstorable) return this.fail(at, unstorable, describeUnstorable(unstorable));
-        if (spec.min !== undefined && raw.trim().length < spec.min) return this.fail(at, VALIDATION_CODES.length, `must have at least ${spec.min} non-blank character(s)`);
-        if (spec.max !== undefined && raw.length > spec.max) return this.fail(at, VALIDATION_CODES.length, `must have at most ${spec.max} characters`);
-        if (spec.pattern && !spec.pattern.test(raw)) return this.fail(at, VALIDATION_CODES.format, `must be ${spec.patternHint ?? String(spec.pattern)}`);
+        if (spec.min !== undefined && raw.trim().length < spec.min)
+          return this.fail(at, VALIDATION_CODES.length, `must have at least ${spec.min} non-blank character(s)`);
+        if (spec.max !== undefined && raw.length > spec.max)
+          return this.fail(at, VALIDATION_CODES.length, `must have at most ${spec.max} characters`);
+        if (spec.pattern && !spec.pattern.test(raw))
+          return this.fail(at, VALIDATION_CODES.format, `must be ${spec.patternHint ?? String(spec.pattern)}`);
         return raw;
       }
       case 'enum':
-        if (typeof raw !== 'string' || !spec.values.includes(raw)) return this.fail(at, VALIDATION_CODES.enum, `must be one of ${spec.values.join(', ')}`);
+        if (typeof raw !== 'string' || !spec.values.includes(raw))
+          return this.fail(at, VALIDATION_CODES.enum, `must be one of ${spec.values.join(', ')}`);
         return raw;
       case 'int':
         if (typeof raw !== 'number' || !Number.isInteger(raw)) return this.fail(at, VALIDATION_CODES.type, 'must be an integer');
@@ -224,7 +246,8 @@ class Walker {
         if (typeof raw !== 'boolean') return this.fail(at, VALIDATION_CODES.type, 'must be true or false');
         return raw;
       case 'timestamp': {
-        if (typeof raw !== 'string' || !RFC3339.test(raw)) return this.fail(at, VALIDATION_CODES.format, 'must be an RFC 3339 date-time with a time zone, e.g. 2026-12-31T23:59:59Z');
+        if (typeof raw !== 'string' || !RFC3339.test(raw))
+          return this.fail(at, VALIDATION_CODES.format, 'must be an RFC 3339 date-time with a time zone, e.g. 2026-12-31T23:59:59Z');
         const date = new Date(raw);
         if (Number.isNaN(date.getTime())) return this.fail(at, VALIDATION_CODES.format, 'is not a valid date-time');
         const unstorable = unstorableTimestamp(date);
@@ -246,7 +269,8 @@ class Walker {
         return raw;
       case 'array': {
         if (!Array.isArray(raw)) return this.fail(at, VALIDATION_CODES.type, 'must be an array');
-        if (spec.max !== undefined && raw.length > spec.max) return this.fail(at, VALIDATION_CODES.length, `must have at most ${spec.max} items`);
+        if (spec.max !== undefined && raw.length > spec.max)
+          return this.fail(at, VALIDATION_CODES.length, `must have at most ${spec.max} items`);
         const seen = new Set<unknown>();
         return raw.map((item, i) => {
           const v = this.value(item, spec.items, pointer(at, i));
@@ -297,7 +321,11 @@ export function validateAlertContent(body: unknown, agencies: AgencyDirectory, n
     w.fail('/addressing/mode', VALIDATION_CODES.addressesRequired, 'a DIFFUSION must be addressed (EXPLICIT or REGIONS), not ALL');
   }
   if (content.scope === 'Private' && mode !== 'EXPLICIT') {
-    w.fail('/addressing/mode', VALIDATION_CODES.addressesRequired, 'scope Private needs addressing mode EXPLICIT with the addressed agencies');
+    w.fail(
+      '/addressing/mode',
+      VALIDATION_CODES.addressesRequired,
+      'scope Private needs addressing mode EXPLICIT with the addressed agencies',
+    );
   }
   return w.errors.length > 0 ? { ok: false, errors: w.errors } : { ok: true, content };
 }
@@ -328,7 +356,12 @@ export function alertContentJsonSchema(): Record<string, unknown> {
   const specSchema = (spec: Spec): Record<string, unknown> => {
     switch (spec.t) {
       case 'string':
-        return { type: 'string', ...(spec.min !== undefined ? { minLength: spec.min } : {}), ...(spec.max !== undefined ? { maxLength: spec.max } : {}), ...(spec.pattern ? { pattern: spec.pattern.source } : {}) };
+        return {
+          type: 'string',
+          ...(spec.min !== undefined ? { minLength: spec.min } : {}),
+          ...(spec.max !== undefined ? { maxLength: spec.max } : {}),
+          ...(spec.pattern ? { pattern: spec.pattern.source } : {}),
+        };
       case 'enum':
         return { type: 'string', enum: [...spec.values] };
       case 'int':
@@ -342,7 +375,12 @@ export function alertContentJsonSchema(): Record<string, unknown> {
       case 'country':
         return { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 country code' };
       case 'array':
-        return { type: 'array', items: specSchema(spec.items), ...(spec.max !== undefined ? { maxItems: spec.max } : {}), ...(spec.unique ? { uniqueItems: true } : {}) };
+        return {
+          type: 'array',
+          items: specSchema(spec.items),
+          ...(spec.max !== undefined ? { maxItems: spec.max } : {}),
+          ...(spec.unique ? { uniqueItems: true } : {}),
+        };
       case 'record':
         return record(spec.fields);
     }

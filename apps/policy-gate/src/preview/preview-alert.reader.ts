@@ -37,7 +37,11 @@ class Reader {
     const v = o[key];
     if (v === undefined && fallback !== undefined) return fallback;
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
-      this.errors.push({ field: `${path}/${key}`, code: v === undefined ? 'required' : 'invalid-enum', message: `must be one of ${values.join(', ')}` });
+      this.errors.push({
+        field: `${path}/${key}`,
+        code: v === undefined ? 'required' : 'invalid-enum',
+        message: `must be one of ${values.join(', ')}`,
+      });
       return values[0]!;
     }
     return v as T;
@@ -47,7 +51,11 @@ class Reader {
     const v = o[key];
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && (pattern === undefined || pattern.test(x)))) {
-      this.errors.push({ field: `${path}/${key}`, code: 'invalid-type', message: pattern ? `must be a list of codes matching ${pattern.source}` : 'must be a list of strings' });
+      this.errors.push({
+        field: `${path}/${key}`,
+        code: 'invalid-type',
+        message: pattern ? `must be a list of codes matching ${pattern.source}` : 'must be a list of strings',
+      });
       return [];
     }
     return v as string[];
@@ -56,7 +64,8 @@ class Reader {
   enumList<T extends string>(o: Obj, key: string, path: string, values: readonly T[]): T[] {
     const list = this.strings(o, key, path);
     const bad = list.find((x) => !(values as readonly string[]).includes(x));
-    if (bad !== undefined) this.errors.push({ field: `${path}/${key}`, code: 'invalid-enum', message: `${bad} is not one of ${values.join(', ')}` });
+    if (bad !== undefined)
+      this.errors.push({ field: `${path}/${key}`, code: 'invalid-enum', message: `${bad} is not one of ${values.join(', ')}` });
     return list.filter((x) => (values as readonly string[]).includes(x)) as T[];
   }
 
@@ -102,7 +111,11 @@ export function readPreviewAlert(body: unknown, sender: string, senderRegion: Re
       nationalities: r.strings(subjectIn, 'nationalities', '/subject', COUNTRY),
       sex: null,
       biometrics: bio
-        ? { fingerprintRefs: r.strings(bio, 'fingerprintRefs', '/subject/biometrics'), dnaProfileRef: r.text(bio, 'dnaProfileRef') || null, photoRefs: r.strings(bio, 'photoRefs', '/subject/biometrics') }
+        ? {
+            fingerprintRefs: r.strings(bio, 'fingerprintRefs', '/subject/biometrics'),
+            dnaProfileRef: r.text(bio, 'dnaProfileRef') || null,
+            photoRefs: r.strings(bio, 'photoRefs', '/subject/biometrics'),
+          }
         : null,
       identityDocuments: docs.map((d, i) => {
         const doc = typeof d === 'object' && d !== null ? (d as Obj) : {};
@@ -113,7 +126,11 @@ export function readPreviewAlert(body: unknown, sender: string, senderRegion: Re
         };
       }),
       victim: victim
-        ? { category: r.enumOf(victim, 'category', '/subject/victim', VICTIM_CATEGORIES), details: r.text(victim, 'details'), lastSeen: r.text(victim, 'lastSeen') || null }
+        ? {
+            category: r.enumOf(victim, 'category', '/subject/victim', VICTIM_CATEGORIES),
+            details: r.text(victim, 'details'),
+            lastSeen: r.text(victim, 'lastSeen') || null,
+          }
         : null,
     };
   }

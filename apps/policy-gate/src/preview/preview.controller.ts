@@ -54,11 +54,16 @@ export class PreviewController {
     this.registry ??= loadRegistry(join(this.settings.POLICIES_DIR, 'registry.yaml'));
     const agency = this.registry.agencies.find((a) => a.code === office.agency);
     // A credential of an agency removed from the registry no longer authorises anything.
-    if (!agency) throw problem(403, 'forbidden', 'Not a member agency', { detail: `${office.agency} is no longer in the registry`, reason: 'agency-not-in-registry' });
+    if (!agency)
+      throw problem(403, 'forbidden', 'Not a member agency', {
+        detail: `${office.agency} is no longer in the registry`,
+        reason: 'agency-not-in-registry',
+      });
 
     const now = new Date();
     const read = readPreviewAlert(body, agency.code, agency.region, now);
-    if (!read.ok) throw problem(400, 'validation-failed', 'The draft cannot be previewed', { errors: read.errors, reason: 'validation-failed' });
+    if (!read.ok)
+      throw problem(400, 'validation-failed', 'The draft cannot be previewed', { errors: read.errors, reason: 'validation-failed' });
     const decision = this.runner.running.policy.decide(read.alert, now);
     const view = (o: (typeof decision.outcomes)[number]): PreviewRecipient => ({
       agency: o.agency,

@@ -19,12 +19,20 @@ export function addressingTestPolicy(
       if (opts.throwForHeadline !== undefined && alert.headline === opts.throwForHeadline) throw new Error('policy exploded');
       const outcomes: GateOutcome[] = agencies.map((agency) => {
         const addressed = alert.addressing.mode === 'ALL' || alert.addressing.agencies.includes(agency);
-        const deny = (ruleId: string): GateOutcome => ({ agency, outcome: 'DENY', ruleId, redactedGroups: [], executionFlags: [], noReshare: false });
+        const deny = (ruleId: string): GateOutcome => ({
+          agency,
+          outcome: 'DENY',
+          ruleId,
+          redactedGroups: [],
+          executionFlags: [],
+          noReshare: false,
+        });
         if (agency === alert.sender) return deny('self.originator');
         if (alert.neverTo.includes(agency)) return deny('deny.never-to');
         if (opts.deny?.includes(agency)) return deny('test.policy-denies');
         if (!addressed) return deny('addressing.not-addressed');
-        if (alert.noticeType === 'PURPLE') return { agency, outcome: 'HOLD', ruleId: 'review.hold', redactedGroups: [], executionFlags: [], noReshare: false };
+        if (alert.noticeType === 'PURPLE')
+          return { agency, outcome: 'HOLD', ruleId: 'review.hold', redactedGroups: [], executionFlags: [], noReshare: false };
         const groups: FieldGroup[] = opts.redactBiometricsFor?.includes(agency) ? ['BIOMETRICS'] : [];
         return {
           agency,
@@ -39,6 +47,7 @@ export function addressingTestPolicy(
     },
     // The engine's own obligations, as the real adapter binds them: the gate's copies must
     // look the same whichever policy decides.
-    redact: (alert, outcome) => applyObligations(alert, { agency: outcome.agency, outcome: outcome.outcome, redactedGroups: [...outcome.redactedGroups] }),
+    redact: (alert, outcome) =>
+      applyObligations(alert, { agency: outcome.agency, outcome: outcome.outcome, redactedGroups: [...outcome.redactedGroups] }),
   };
 }

@@ -60,7 +60,10 @@ export class GateTestWorld {
   }
 
   async submit(...alerts: Alert[]): Promise<void> {
-    await this.producer.send({ topic: this.topics.submitted, messages: alerts.map((a) => ({ key: a.alertId, value: alertCodec.encode(a) })) });
+    await this.producer.send({
+      topic: this.topics.submitted,
+      messages: alerts.map((a) => ({ key: a.alertId, value: alertCodec.encode(a) })),
+    });
   }
 
   async submitRaw(key: string, value: Buffer): Promise<void> {
@@ -86,7 +89,10 @@ export class GateTestWorld {
    * offset reaching the high watermark: KafkaJS commits past trailing transaction markers and
    * aborted records too, which a count of seen data records cannot tell apart from a gap.
    */
-  async readCommitted(topics: readonly string[], timeoutMs = 30_000): Promise<Map<string, { value: Buffer; offset: string; headers?: IHeaders }[]>> {
+  async readCommitted(
+    topics: readonly string[],
+    timeoutMs = 30_000,
+  ): Promise<Map<string, { value: Buffer; offset: string; headers?: IHeaders }[]>> {
     const out = new Map<string, { value: Buffer; offset: string; headers?: IHeaders }[]>(topics.map((t) => [t, []]));
     const groupId = uniqueName('reader');
     const reader = this.kafka.consumer({ groupId, readUncommitted: false });

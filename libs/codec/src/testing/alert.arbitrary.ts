@@ -86,10 +86,9 @@ export function subjectArbitrary(options: Pick<AlertArbitraryOptions, 'countries
       }),
       { nil: null },
     ),
-    identityDocuments: fc.array(
-      fc.record({ kind: fc.constantFrom(...DOCUMENT_KINDS), number: text(12), issuingCountry: country }),
-      { maxLength: 3 },
-    ),
+    identityDocuments: fc.array(fc.record({ kind: fc.constantFrom(...DOCUMENT_KINDS), number: text(12), issuingCountry: country }), {
+      maxLength: 3,
+    }),
     victim: fc.option(
       fc.record({
         category: fc.constantFrom(...VICTIM_CATEGORIES),
@@ -128,16 +127,18 @@ export function alertArbitrary(options: AlertArbitraryOptions = {}): fc.Arbitrar
         ? subjectArbitrary({ countries })
         : fc.option(subjectArbitrary({ countries }), { nil: null });
 
-  const lifecycle = fc.constantFrom(...MSG_TYPES).chain((msgType): fc.Arbitrary<{ msgType: MsgType; version: number }> =>
-    msgType === 'Alert'
-      ? fc.constant({ msgType, version: 1 })
-      : fc.integer({ min: 2, max: 50 }).map((version) => ({ msgType, version })),
-  );
-  const exercise = fc.constantFrom(...STATUSES).chain((status): fc.Arbitrary<{ status: Status; exerciseId: string | null }> =>
-    status === 'Exercise'
-      ? fc.stringMatching(/^EX-[A-Z0-9]{3,12}$/).map((exerciseId) => ({ status, exerciseId }))
-      : fc.constant({ status, exerciseId: null }),
-  );
+  const lifecycle = fc
+    .constantFrom(...MSG_TYPES)
+    .chain((msgType): fc.Arbitrary<{ msgType: MsgType; version: number }> =>
+      msgType === 'Alert' ? fc.constant({ msgType, version: 1 }) : fc.integer({ min: 2, max: 50 }).map((version) => ({ msgType, version })),
+    );
+  const exercise = fc
+    .constantFrom(...STATUSES)
+    .chain((status): fc.Arbitrary<{ status: Status; exerciseId: string | null }> =>
+      status === 'Exercise'
+        ? fc.stringMatching(/^EX-[A-Z0-9]{3,12}$/).map((exerciseId) => ({ status, exerciseId }))
+        : fc.constant({ status, exerciseId: null }),
+    );
 
   return fc
     .record({

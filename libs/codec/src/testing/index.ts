@@ -10,11 +10,5 @@ export {
   sampleFullAlert,
   sampleSubject,
 } from './alert.fixture.js';
-export {
-  alertArbitrary,
-  SAMPLE_AGENCIES,
-  subjectArbitrary,
-  type AgencyRef,
-  type AlertArbitraryOptions,
-} from './alert.arbitrary.js';
+export { alertArbitrary, SAMPLE_AGENCIES, subjectArbitrary, type AgencyRef, type AlertArbitraryOptions } from './alert.arbitrary.js';
 export { auditEventArbitrary, deadLetterArbitrary, deliveryArbitrary } from './delivery.arbitrary.js';

@@ -41,8 +41,10 @@ export function generateCedarPolicies(policy: PolicyDocument): GeneratedCedarPol
     policies[id] = `@id(${str(id)})\n${head}\nwhen {\n  ${body}\n};`;
     ruleIdOf.set(id, ruleId);
   };
-  const first = <K extends PolicyRule['kind']>(kind: K) => policy.rules.find((rule) => rule.kind === kind) as Extract<PolicyRule, { kind: K }> | undefined;
-  const all = <K extends PolicyRule['kind']>(kind: K) => policy.rules.filter((rule) => rule.kind === kind) as Extract<PolicyRule, { kind: K }>[];
+  const first = <K extends PolicyRule['kind']>(kind: K) =>
+    policy.rules.find((rule) => rule.kind === kind) as Extract<PolicyRule, { kind: K }> | undefined;
+  const all = <K extends PolicyRule['kind']>(kind: K) =>
+    policy.rules.filter((rule) => rule.kind === kind) as Extract<PolicyRule, { kind: K }>[];
 
   add(
     CEDAR_PERMIT_ID,
@@ -55,7 +57,10 @@ export function generateCedarPolicies(policy: PolicyDocument): GeneratedCedarPol
   add(RULE_IDS.expired, 'resource.hasExpiry && resource.expires <= context.now');
   add(RULE_IDS.originatorUnknown, '!resource.senderKnown');
   const exerciseIds = all('exercise').map((rule) => rule.exerciseId);
-  add(RULE_IDS.exerciseUnknown, `(resource.status == "Exercise" || resource.status == "Test") &&\n  !${set(exerciseIds)}.contains(resource.exerciseId)`);
+  add(
+    RULE_IDS.exerciseUnknown,
+    `(resource.status == "Exercise" || resource.status == "Test") &&\n  !${set(exerciseIds)}.contains(resource.exerciseId)`,
+  );
   const purposes = first('purpose-limits');
   for (const [type, allowed] of Object.entries(purposes?.noticeTypes ?? {})) {
     add(RULE_IDS.purposeNoticeType, `resource.noticeType == ${str(type)} && !${set(allowed ?? [])}.containsAll(resource.purposes)`);
@@ -66,7 +71,10 @@ export function generateCedarPolicies(policy: PolicyDocument): GeneratedCedarPol
   add(RULE_IDS.neverTo, 'resource.neverTo.contains(principal.code)');
   add(RULE_IDS.exerciseNotParticipant, '(resource.status == "Exercise" || resource.status == "Test") && !(principal in resource.exercise)');
   add(RULE_IDS.notYetJoined, 'principal.joined > context.now');
-  add(RULE_IDS.notAddressed, `!(resource.mode == "ALL" ||\n  (resource.mode == "REGIONS" && resource.regions.contains(principal.region)) ||\n  ${NAMED})`);
+  add(
+    RULE_IDS.notAddressed,
+    `!(resource.mode == "ALL" ||\n  (resource.mode == "REGIONS" && resource.regions.contains(principal.region)) ||\n  ${NAMED})`,
+  );
   add(RULE_IDS.notReleasableTo, '!resource.releasableTo.isEmpty() && !resource.releasableTo.contains(principal.code)');
   add(RULE_IDS.tlpRedNotAddressed, `resource.tlp == "RED" && !${NAMED}`);
   add(RULE_IDS.scopePrivateNotAddressed, `resource.scope == "Private" && !${NAMED}`);

@@ -26,7 +26,10 @@ const SAMPLES: [string, Alert][] = [
   ['the codec sample', sampleAlert()],
   ['the full sample (exercise, explicit, consent, capital)', sampleFullAlert()],
   ['TLP:RED explicit', sampleAlert({ tlp: 'RED', addressing: { mode: 'EXPLICIT', regions: [], agencies: ['DE-NCB', 'US-NCB'] } })],
-  ['regions with never-to', sampleAlert({ addressing: { mode: 'REGIONS', regions: ['AMERICAS', 'EUROPE'], agencies: [] }, neverTo: ['DE-NCB'] })],
+  [
+    'regions with never-to',
+    sampleAlert({ addressing: { mode: 'REGIONS', regions: ['AMERICAS', 'EUROPE'], agencies: [] }, neverTo: ['DE-NCB'] }),
+  ],
   ['empty explicit list', sampleAlert({ addressing: { mode: 'EXPLICIT', regions: [], agencies: [] } })],
   ['releasable to unknown only', sampleAlert({ releasableTo: ['XX-NCB'] })],
   ['expired', sampleAlert({ expires: new Date('2020-01-01T00:00:00Z') })],
@@ -38,7 +41,15 @@ const SAMPLES: [string, Alert][] = [
   ['purpose mismatch', sampleAlert({ noticeType: 'RED', purposes: ['HUMANITARIAN'] })],
   ['agency purpose limit', sampleAlert({ sender: 'GB-NCB', noticeType: 'DIFFUSION', purposes: ['CRIMINAL_INVESTIGATION'] })],
   ['held diffusion', sampleAlert({ noticeType: 'DIFFUSION', purposes: ['ARREST_EXTRADITION'] })],
-  ['private scope, sent before UA joined', sampleAlert({ sender: 'GB-NCB', scope: 'Private', sent: new Date('2026-01-01T00:00:00Z'), addressing: { mode: 'EXPLICIT', regions: [], agencies: ['UA-NCB', 'US-NCB'] } })],
+  [
+    'private scope, sent before UA joined',
+    sampleAlert({
+      sender: 'GB-NCB',
+      scope: 'Private',
+      sent: new Date('2026-01-01T00:00:00Z'),
+      addressing: { mode: 'EXPLICIT', regions: [], agencies: ['UA-NCB', 'US-NCB'] },
+    }),
+  ],
 ];
 
 describe('cedarBaseline agrees with the engine on allow/deny and the deny rule', () => {
@@ -50,14 +61,20 @@ describe('cedarBaseline agrees with the engine on allow/deny and the deny rule',
 
   it('on random registries, policies and alerts', () => {
     fc.assert(
-      fc.property(registryArb, policyArb, alertArb, (registry, policy, alert) => expectAgreement(compilePolicy(registry, policy), alert, PROPERTY_NOW)),
+      fc.property(registryArb, policyArb, alertArb, (registry, policy, alert) =>
+        expectAgreement(compilePolicy(registry, policy), alert, PROPERTY_NOW),
+      ),
       { numRuns: 150 },
     );
   });
 
   it('decides a single pair', () => {
     const baseline = cedarBaseline(fixture);
-    expect(baseline.decidePair(sampleAlert(), 'BR-NCB', FIXTURE_NOW)).toMatchObject({ agency: 'BR-NCB', decision: 'deny', ruleId: 'transfer.no-basis' });
+    expect(baseline.decidePair(sampleAlert(), 'BR-NCB', FIXTURE_NOW)).toMatchObject({
+      agency: 'BR-NCB',
+      decision: 'deny',
+      ruleId: 'transfer.no-basis',
+    });
     expect(baseline.decidePair(sampleAlert(), 'DE-NCB', FIXTURE_NOW)).toMatchObject({ decision: 'allow', reasons: ['addressing'] });
     expect(() => baseline.decidePair(sampleAlert(), 'XX-NCB', FIXTURE_NOW)).toThrow(/not in the registry/);
     expect(baseline.policyText).toContain('forbid (principal, action == Action::"receive", resource)');

@@ -120,7 +120,11 @@ export function cedarBaseline(compiled: CompiledPolicy): CedarBaseline {
 
   const ruleIdFor = (decision: 'allow' | 'deny', reasons: readonly string[], alert: Alert): string => {
     if (decision === 'allow') {
-      return alert.addressing.mode === 'ALL' ? RULE_IDS.addressingAll : alert.addressing.mode === 'REGIONS' ? RULE_IDS.addressingRegions : RULE_IDS.addressingExplicit;
+      return alert.addressing.mode === 'ALL'
+        ? RULE_IDS.addressingAll
+        : alert.addressing.mode === 'REGIONS'
+          ? RULE_IDS.addressingRegions
+          : RULE_IDS.addressingExplicit;
     }
     const ids = reasons.map((reason) => generated.ruleIdOf.get(reason) ?? reason).filter((id) => id !== CEDAR_PERMIT_ID);
     const ranked = ids.map((id) => DENY_PRECEDENCE.indexOf(id)).filter((rank) => rank >= 0);

@@ -26,7 +26,14 @@ function rulesOf<K extends PolicyRule['kind']>(policy: PolicyDocument, kind: K):
 }
 
 function oracleFor(alert: Alert, agency: Agency, registry: Registry, policy: PolicyDocument, now: Date): OracleOutcome {
-  const deny = (ruleId: string): OracleOutcome => ({ agency: agency.code, outcome: 'DENY', ruleId, redactedGroups: [], executionFlags: [], noReshare: false });
+  const deny = (ruleId: string): OracleOutcome => ({
+    agency: agency.code,
+    outcome: 'DENY',
+    ruleId,
+    redactedGroups: [],
+    executionFlags: [],
+    noReshare: false,
+  });
   const code = agency.code;
 
   // 1. Alert-wide.
@@ -69,7 +76,8 @@ function oracleFor(alert: Alert, agency: Agency, registry: Registry, policy: Pol
   }
   const transfer = rulesOf(policy, 'third-country-transfer')[0];
   const inArea = (who: Agency) => transfer !== undefined && who.memberships.some((membership) => transfer.area.includes(membership));
-  const hasAgreement = (who: Agency) => transfer !== undefined && who.agreements.some((agreement) => transfer.recognisedAgreements.includes(agreement));
+  const hasAgreement = (who: Agency) =>
+    transfer !== undefined && who.agreements.some((agreement) => transfer.recognisedAgreements.includes(agreement));
   if (transfer !== undefined && inArea(sender) && !inArea(agency)) {
     const basis = agency.adequacy || hasAgreement(agency) || alert.consentedThirdCountries.includes(code);
     if (!basis) return deny('transfer.no-basis');
@@ -123,7 +131,9 @@ function oracleFor(alert: Alert, agency: Agency, registry: Registry, policy: Pol
 
   // 4. Review hold, then the allow.
   const held = rulesOf(policy, 'review-hold').some(
-    (rule) => rule.noticeTypes.includes(alert.noticeType) && (rule.purposes.length === 0 || alert.purposes.length === 0 || rule.purposes.some((purpose) => alert.purposes.includes(purpose))),
+    (rule) =>
+      rule.noticeTypes.includes(alert.noticeType) &&
+      (rule.purposes.length === 0 || alert.purposes.length === 0 || rule.purposes.some((purpose) => alert.purposes.includes(purpose))),
   );
   const base = { agency: code, redactedGroups: redacted, executionFlags: flags, noReshare };
   if (held) return { ...base, outcome: 'HOLD', ruleId: 'review.hold' };

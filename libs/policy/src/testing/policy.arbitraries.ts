@@ -18,7 +18,13 @@ import {
   type Subject,
 } from '@backbone/codec';
 import { sampleAlert } from '@backbone/codec/testing';
-import { FLAG_TRIGGERS, REDACTION_EXEMPTIONS, REDACTION_ORIGINATORS, type PolicyDocument, type PolicyRule } from '../policy-document.types.js';
+import {
+  FLAG_TRIGGERS,
+  REDACTION_EXEMPTIONS,
+  REDACTION_ORIGINATORS,
+  type PolicyDocument,
+  type PolicyRule,
+} from '../policy-document.types.js';
 import { DEATH_PENALTY_STATUSES, MEMBERSHIPS, type Agency, type Registry } from '../registry.types.js';
 
 export const CODE_POOL = ['AA-NCB', 'BB-NCB', 'CC-NCB', 'DD-NCB', 'EE-NCB', 'FF-NCB', 'GG-NCB'] as const;
@@ -150,7 +156,10 @@ export const policyArb: fc.Arbitrary<PolicyDocument> = fc
     flags: fc.array(ruleArbs['execution-flag'], { maxLength: 4 }),
   })
   .map(({ singletons, redactions, holds, exercises, flags }) => {
-    const rules = [...Object.values(singletons), ...redactions, ...holds, ...exercises, ...flags].map((rule, i) => ({ ...rule, id: `${rule.id}-${i}` }));
+    const rules = [...Object.values(singletons), ...redactions, ...holds, ...exercises, ...flags].map((rule, i) => ({
+      ...rule,
+      id: `${rule.id}-${i}`,
+    }));
     return { version: '2026-01-01', description: 'random', source: 'property-policy', rules } as PolicyDocument;
   });
 

@@ -1,4 +1,19 @@
-import { Alert, Badge, Button, Code, Group, NativeSelect, Progress, SimpleGrid, Stack, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Code,
+  Group,
+  NativeSelect,
+  Progress,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, api, type Session } from '../api.tsx';
 import { BarChart } from '../charts.tsx';
@@ -10,7 +25,11 @@ const tomorrow = () => isoDay(new Date(Date.now() + 86_400_000));
 
 function useError(): [string | null, (e: unknown) => void, () => void] {
   const [error, setError] = useState<string | null>(null);
-  return [error, (e) => setError(e instanceof ApiError ? `${e.status}: ${e.message}` : e instanceof Error ? e.message : String(e)), () => setError(null)];
+  return [
+    error,
+    (e) => setError(e instanceof ApiError ? `${e.status}: ${e.message}` : e instanceof Error ? e.message : String(e)),
+    () => setError(null),
+  ];
 }
 
 export function CompliancePage({ session }: { session: Session }) {
@@ -20,17 +39,37 @@ export function CompliancePage({ session }: { session: Session }) {
       <Title order={2}>{t('compliance.title')}</Title>
       <Tabs defaultValue="trail" keepMounted={false}>
         <Tabs.List>
-          <Tabs.Tab value="trail" data-testid="tab-trail">{t('compliance.trail')}</Tabs.Tab>
-          <Tabs.Tab value="verify" data-testid="tab-verify">{t('compliance.verify')}</Tabs.Tab>
-          <Tabs.Tab value="export" data-testid="tab-export">{t('compliance.export')}</Tabs.Tab>
-          <Tabs.Tab value="whatif" data-testid="tab-whatif">{t('compliance.whatIf')}</Tabs.Tab>
-          <Tabs.Tab value="metrics" data-testid="tab-metrics">{t('compliance.metrics')}</Tabs.Tab>
+          <Tabs.Tab value="trail" data-testid="tab-trail">
+            {t('compliance.trail')}
+          </Tabs.Tab>
+          <Tabs.Tab value="verify" data-testid="tab-verify">
+            {t('compliance.verify')}
+          </Tabs.Tab>
+          <Tabs.Tab value="export" data-testid="tab-export">
+            {t('compliance.export')}
+          </Tabs.Tab>
+          <Tabs.Tab value="whatif" data-testid="tab-whatif">
+            {t('compliance.whatIf')}
+          </Tabs.Tab>
+          <Tabs.Tab value="metrics" data-testid="tab-metrics">
+            {t('compliance.metrics')}
+          </Tabs.Tab>
         </Tabs.List>
-        <Tabs.Panel value="trail" pt="md"><Trail session={session} /></Tabs.Panel>
-        <Tabs.Panel value="verify" pt="md"><Verify session={session} /></Tabs.Panel>
-        <Tabs.Panel value="export" pt="md"><Export session={session} /></Tabs.Panel>
-        <Tabs.Panel value="whatif" pt="md"><WhatIf session={session} /></Tabs.Panel>
-        <Tabs.Panel value="metrics" pt="md"><Metrics session={session} /></Tabs.Panel>
+        <Tabs.Panel value="trail" pt="md">
+          <Trail session={session} />
+        </Tabs.Panel>
+        <Tabs.Panel value="verify" pt="md">
+          <Verify session={session} />
+        </Tabs.Panel>
+        <Tabs.Panel value="export" pt="md">
+          <Export session={session} />
+        </Tabs.Panel>
+        <Tabs.Panel value="whatif" pt="md">
+          <WhatIf session={session} />
+        </Tabs.Panel>
+        <Tabs.Panel value="metrics" pt="md">
+          <Metrics session={session} />
+        </Tabs.Panel>
       </Tabs>
     </Stack>
   );
@@ -51,7 +90,10 @@ interface TrailRecipient {
 function Trail({ session }: { session: Session }) {
   const { t, date, code } = useI18n();
   const [id, setId] = useState('');
-  const [trail, setTrail] = useState<{ recipients: TrailRecipient[]; events: { type: string; occurredAt: string; actor: string | null; service: string }[] } | null>(null);
+  const [trail, setTrail] = useState<{
+    recipients: TrailRecipient[];
+    events: { type: string; occurredAt: string; actor: string | null; service: string }[];
+  } | null>(null);
   const [error, fail, clear] = useError();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -67,11 +109,23 @@ function Trail({ session }: { session: Session }) {
     <Stack>
       <form onSubmit={(e) => void submit(e)}>
         <Group align="end">
-          <TextInput label={t('compliance.alertId')} value={id} onChange={(e) => setId(e.currentTarget.value)} w={400} data-testid="trail-id" />
-          <Button type="submit" data-testid="trail-submit">{t('compliance.show')}</Button>
+          <TextInput
+            label={t('compliance.alertId')}
+            value={id}
+            onChange={(e) => setId(e.currentTarget.value)}
+            w={400}
+            data-testid="trail-id"
+          />
+          <Button type="submit" data-testid="trail-submit">
+            {t('compliance.show')}
+          </Button>
         </Group>
       </form>
-      {error && <Alert color="red" role="alert">{error}</Alert>}
+      {error && (
+        <Alert color="red" role="alert">
+          {error}
+        </Alert>
+      )}
       {trail && (
         <>
           <Table striped data-testid="trail">
@@ -102,7 +156,9 @@ function Trail({ session }: { session: Session }) {
               ))}
             </Table.Tbody>
           </Table>
-          <Title order={3} size="h5">{t('compliance.events')}</Title>
+          <Title order={3} size="h5">
+            {t('compliance.events')}
+          </Title>
           <Table fz="sm">
             <Table.Tbody>
               {trail.events.map((ev, i) => (
@@ -123,7 +179,14 @@ function Trail({ session }: { session: Session }) {
 
 function Verify({ session }: { session: Session }) {
   const { t, num } = useI18n();
-  const [result, setResult] = useState<{ ok: boolean; rows: number; checkpoints: number; checkpointsVerified: number; unsignedTail: number; firstBreak: unknown } | null>(null);
+  const [result, setResult] = useState<{
+    ok: boolean;
+    rows: number;
+    checkpoints: number;
+    checkpointsVerified: number;
+    unsignedTail: number;
+    firstBreak: unknown;
+  } | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, fail, clear] = useError();
   const run = async () => {
@@ -139,11 +202,30 @@ function Verify({ session }: { session: Session }) {
   };
   return (
     <Stack>
-      <Button onClick={() => void run()} loading={busy} w="fit-content" data-testid="verify">{t('compliance.runVerify')}</Button>
-      {error && <Alert color="red" role="alert">{error}</Alert>}
+      <Button onClick={() => void run()} loading={busy} w="fit-content" data-testid="verify">
+        {t('compliance.runVerify')}
+      </Button>
+      {error && (
+        <Alert color="red" role="alert">
+          {error}
+        </Alert>
+      )}
       {result && (
-        <Alert variant="filled" color={result.ok ? 'teal.9' : 'red.9'} role="status" title={result.ok ? t('verify.ok') : t('verify.broken')} data-testid="verify-result">
-          <Text>{t('verify.summary', { rows: num(result.rows), cps: num(result.checkpointsVerified), total: num(result.checkpoints), tail: num(result.unsignedTail) })}</Text>
+        <Alert
+          variant="filled"
+          color={result.ok ? 'teal.9' : 'red.9'}
+          role="status"
+          title={result.ok ? t('verify.ok') : t('verify.broken')}
+          data-testid="verify-result"
+        >
+          <Text>
+            {t('verify.summary', {
+              rows: num(result.rows),
+              cps: num(result.checkpointsVerified),
+              total: num(result.checkpoints),
+              tail: num(result.unsignedTail),
+            })}
+          </Text>
           {!result.ok && <Code block>{JSON.stringify(result.firstBreak, null, 2)}</Code>}
         </Alert>
       )}
@@ -165,8 +247,15 @@ function Export({ session }: { session: Session }) {
     clear();
     setLink(null);
     try {
-      const params = new URLSearchParams({ agency: agency.trim(), since: new Date(since).toISOString(), until: new Date(until).toISOString(), format });
-      const res = await fetch(`/api/audit/compliance/export?${params.toString()}`, { headers: { authorization: `Bearer ${session.token}` } });
+      const params = new URLSearchParams({
+        agency: agency.trim(),
+        since: new Date(since).toISOString(),
+        until: new Date(until).toISOString(),
+        format,
+      });
+      const res = await fetch(`/api/audit/compliance/export?${params.toString()}`, {
+        headers: { authorization: `Bearer ${session.token}` },
+      });
       if (!res.ok || !res.body) throw new ApiError(res.status, (await res.json().catch(() => ({}))) as ApiError['problem']);
       const total = Number(res.headers.get('x-total-count') ?? 0);
       const reader = res.body.getReader();
@@ -190,16 +279,36 @@ function Export({ session }: { session: Session }) {
     <form onSubmit={(e) => void run(e)}>
       <Stack>
         <SimpleGrid cols={{ base: 1, md: 4 }}>
-          <TextInput label={t('col.agency')} value={agency} onChange={(e) => setAgency(e.currentTarget.value)} required data-testid="export-agency" />
+          <TextInput
+            label={t('col.agency')}
+            value={agency}
+            onChange={(e) => setAgency(e.currentTarget.value)}
+            required
+            data-testid="export-agency"
+          />
           <TextInput type="date" label={t('compliance.since')} value={since} onChange={(e) => setSince(e.currentTarget.value)} />
           <TextInput type="date" label={t('compliance.until')} value={until} onChange={(e) => setUntil(e.currentTarget.value)} />
-          <NativeSelect label={t('compliance.format')} value={format} onChange={(e) => setFormat(e.currentTarget.value)} data={['ndjson', 'csv']} />
+          <NativeSelect
+            label={t('compliance.format')}
+            value={format}
+            onChange={(e) => setFormat(e.currentTarget.value)}
+            data={['ndjson', 'csv']}
+          />
         </SimpleGrid>
-        <Button type="submit" w="fit-content" data-testid="export">{t('compliance.runExport')}</Button>
-        {error && <Alert color="red" role="alert">{error}</Alert>}
+        <Button type="submit" w="fit-content" data-testid="export">
+          {t('compliance.runExport')}
+        </Button>
+        {error && (
+          <Alert color="red" role="alert">
+            {error}
+          </Alert>
+        )}
         {progress && (
           <Stack gap={4} data-testid="export-progress">
-            <Progress value={progress.total > 0 ? Math.min(100, (100 * progress.rows) / progress.total) : link ? 100 : 0} aria-label={t('compliance.exportProgress')} />
+            <Progress
+              value={progress.total > 0 ? Math.min(100, (100 * progress.rows) / progress.total) : link ? 100 : 0}
+              aria-label={t('compliance.exportProgress')}
+            />
             <Text size="sm">{t('compliance.exportRows', { rows: num(progress.rows), total: num(progress.total) })}</Text>
           </Stack>
         )}
@@ -216,7 +325,13 @@ function Export({ session }: { session: Session }) {
 interface WhatIfResult {
   candidatePolicyVersion: string;
   alertsEvaluated: number;
-  changes: { alertId: string; alertVersion: number; agency: string; old: { outcome: string; ruleId: string; policyVersion: string | null } | null; new: { outcome: string; ruleId: string } }[];
+  changes: {
+    alertId: string;
+    alertVersion: number;
+    agency: string;
+    old: { outcome: string; ruleId: string; policyVersion: string | null } | null;
+    new: { outcome: string; ruleId: string };
+  }[];
 }
 
 function WhatIf({ session }: { session: Session }) {
@@ -232,7 +347,12 @@ function WhatIf({ session }: { session: Session }) {
     clear();
     setBusy(true);
     try {
-      setResult(await api(session, '/api/audit/compliance/what-if', { method: 'POST', body: { policy: policy.trim(), since: new Date(since).toISOString(), until: new Date(until).toISOString() } }));
+      setResult(
+        await api(session, '/api/audit/compliance/what-if', {
+          method: 'POST',
+          body: { policy: policy.trim(), since: new Date(since).toISOString(), until: new Date(until).toISOString() },
+        }),
+      );
     } catch (err) {
       fail(err);
     } finally {
@@ -243,15 +363,34 @@ function WhatIf({ session }: { session: Session }) {
     <form onSubmit={(e) => void run(e)}>
       <Stack>
         <SimpleGrid cols={{ base: 1, md: 3 }}>
-          <TextInput label={t('compliance.candidate')} description={t('compliance.candidateHelp')} value={policy} onChange={(e) => setPolicy(e.currentTarget.value)} required data-testid="whatif-policy" />
+          <TextInput
+            label={t('compliance.candidate')}
+            description={t('compliance.candidateHelp')}
+            value={policy}
+            onChange={(e) => setPolicy(e.currentTarget.value)}
+            required
+            data-testid="whatif-policy"
+          />
           <TextInput type="date" label={t('compliance.since')} value={since} onChange={(e) => setSince(e.currentTarget.value)} />
           <TextInput type="date" label={t('compliance.until')} value={until} onChange={(e) => setUntil(e.currentTarget.value)} />
         </SimpleGrid>
-        <Button type="submit" loading={busy} w="fit-content" data-testid="whatif-run">{t('compliance.compare')}</Button>
-        {error && <Alert color="red" role="alert">{error}</Alert>}
+        <Button type="submit" loading={busy} w="fit-content" data-testid="whatif-run">
+          {t('compliance.compare')}
+        </Button>
+        {error && (
+          <Alert color="red" role="alert">
+            {error}
+          </Alert>
+        )}
         {result && (
           <>
-            <Text data-testid="whatif-summary">{t('whatIf.summary', { n: num(result.changes.length), alerts: num(result.alertsEvaluated), version: result.candidatePolicyVersion })}</Text>
+            <Text data-testid="whatif-summary">
+              {t('whatIf.summary', {
+                n: num(result.changes.length),
+                alerts: num(result.alertsEvaluated),
+                version: result.candidatePolicyVersion,
+              })}
+            </Text>
             <Table striped data-testid="whatif-table">
               <Table.Thead>
                 <Table.Tr>
@@ -264,10 +403,14 @@ function WhatIf({ session }: { session: Session }) {
               <Table.Tbody>
                 {result.changes.map((c) => (
                   <Table.Tr key={`${c.alertId}-${c.alertVersion}-${c.agency}`}>
-                    <Table.Td><Code>{c.alertId.slice(0, 8)}</Code> v{c.alertVersion}</Table.Td>
+                    <Table.Td>
+                      <Code>{c.alertId.slice(0, 8)}</Code> v{c.alertVersion}
+                    </Table.Td>
                     <Table.Td>{c.agency}</Table.Td>
                     <Table.Td>{c.old ? `${code('outcome', c.old.outcome)} (${c.old.ruleId})` : '—'}</Table.Td>
-                    <Table.Td><Badge color="blue.9">{code('outcome', c.new.outcome)}</Badge> ({c.new.ruleId})</Table.Td>
+                    <Table.Td>
+                      <Badge color="blue.9">{code('outcome', c.new.outcome)}</Badge> ({c.new.ruleId})
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
@@ -316,14 +459,47 @@ function Metrics({ session }: { session: Session }) {
       <Group align="end">
         <TextInput type="date" label={t('compliance.since')} value={since} onChange={(e) => setSince(e.currentTarget.value)} />
         <TextInput type="date" label={t('compliance.until')} value={until} onChange={(e) => setUntil(e.currentTarget.value)} />
-        <Button onClick={() => void load()} data-testid="metrics-load">{t('compliance.show')}</Button>
+        <Button onClick={() => void load()} data-testid="metrics-load">
+          {t('compliance.show')}
+        </Button>
       </Group>
-      {error && <Alert color="red" role="alert">{error}</Alert>}
+      {error && (
+        <Alert color="red" role="alert">
+          {error}
+        </Alert>
+      )}
       {m && (
         <SimpleGrid cols={{ base: 1, lg: 2 }}>
-          <BarChart testId="chart-days" title={t('metrics.byDay')} series={[t('metrics.alerts')]} bars={sumBy(m.alertsOverTime, (r) => r.day, (r) => r.alerts)} />
-          <BarChart testId="chart-regions" title={t('metrics.byRegion')} series={[t('metrics.alerts')]} bars={sumBy(m.alertsOverTime, (r) => code('region', r.region), (r) => r.alerts)} />
-          <BarChart testId="chart-types" title={t('metrics.byType')} series={[t('metrics.alerts')]} bars={sumBy(m.alertsOverTime, (r) => code('notice', r.noticeType), (r) => r.alerts)} />
+          <BarChart
+            testId="chart-days"
+            title={t('metrics.byDay')}
+            series={[t('metrics.alerts')]}
+            bars={sumBy(
+              m.alertsOverTime,
+              (r) => r.day,
+              (r) => r.alerts,
+            )}
+          />
+          <BarChart
+            testId="chart-regions"
+            title={t('metrics.byRegion')}
+            series={[t('metrics.alerts')]}
+            bars={sumBy(
+              m.alertsOverTime,
+              (r) => code('region', r.region),
+              (r) => r.alerts,
+            )}
+          />
+          <BarChart
+            testId="chart-types"
+            title={t('metrics.byType')}
+            series={[t('metrics.alerts')]}
+            bars={sumBy(
+              m.alertsOverTime,
+              (r) => code('notice', r.noticeType),
+              (r) => r.alerts,
+            )}
+          />
           <BarChart
             testId="chart-ack"
             title={t('metrics.timeToAck')}
@@ -337,7 +513,12 @@ function Metrics({ session }: { session: Session }) {
             series={[t('metrics.delivered'), t('metrics.acknowledged')]}
             bars={m.deliveries.map((a) => ({ label: a.agency, values: [a.delivered, a.acknowledged] }))}
           />
-          <BarChart testId="chart-denials" title={t('metrics.denials')} series={[t('metrics.denied')]} bars={m.denialsByRule.map((d) => ({ label: d.ruleId, values: [d.denials] }))} />
+          <BarChart
+            testId="chart-denials"
+            title={t('metrics.denials')}
+            series={[t('metrics.denied')]}
+            bars={m.denialsByRule.map((d) => ({ label: d.ruleId, values: [d.denials] }))}
+          />
         </SimpleGrid>
       )}
     </Stack>

@@ -1,4 +1,19 @@
-import { Alert, Anchor, Badge, Button, Group, List, NativeSelect, Paper, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Group,
+  List,
+  NativeSelect,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+  VisuallyHidden,
+} from '@mantine/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type Session } from '../api.tsx';
 import { NOTICE_TYPES } from '../codes.tsx';
@@ -26,7 +41,16 @@ interface Item {
 
 interface Detail extends Item {
   alert: Record<string, unknown> | null;
-  versions: { version: number; msgType: string; receivedAt: string; ruleId: string; policyVersion: string; redactedGroups: string[]; executionFlags: string[]; headline: string | null }[];
+  versions: {
+    version: number;
+    msgType: string;
+    receivedAt: string;
+    ruleId: string;
+    policyVersion: string;
+    redactedGroups: string[];
+    executionFlags: string[];
+    headline: string | null;
+  }[];
 }
 
 export function DeskPage({ session }: { session: Session }) {
@@ -106,7 +130,14 @@ export function DeskPage({ session }: { session: Session }) {
           {items.map((i) => (
             <Table.Tr key={i.alertId} data-testid={`inbox-${i.alertId}`}>
               <Table.Td>
-                <Anchor component="button" type="button" c="blue.9" fw={500} onClick={() => setSelected(i.alertId)} data-testid={`open-${i.alertId}`}>
+                <Anchor
+                  component="button"
+                  type="button"
+                  c="blue.9"
+                  fw={500}
+                  onClick={() => setSelected(i.alertId)}
+                  data-testid={`open-${i.alertId}`}
+                >
                   {i.headline ?? i.alertId}
                 </Anchor>
               </Table.Td>
@@ -115,7 +146,13 @@ export function DeskPage({ session }: { session: Session }) {
               <Table.Td>
                 <StateBadge state={i.state} msgType={i.msgType} />
               </Table.Td>
-              <Table.Td>{i.redactedGroups.length + i.executionFlags.length + (i.noReshare ? 1 : 0) > 0 ? <Badge color="red.9">{t('desk.obligations')}</Badge> : '—'}</Table.Td>
+              <Table.Td>
+                {i.redactedGroups.length + i.executionFlags.length + (i.noReshare ? 1 : 0) > 0 ? (
+                  <Badge color="red.9">{t('desk.obligations')}</Badge>
+                ) : (
+                  '—'
+                )}
+              </Table.Td>
               <Table.Td>{date(i.updatedAt)}</Table.Td>
               <Table.Td>{i.acknowledged ? date(i.acknowledged.at) : t('desk.notAcknowledged')}</Table.Td>
             </Table.Tr>
@@ -140,11 +177,26 @@ export function DeskPage({ session }: { session: Session }) {
 function StateBadge({ state, msgType }: { state: string; msgType: string }) {
   const { t } = useI18n();
   if (state === 'CANCELLED') return <Badge color="gray.8">{t('state.cancelled')}</Badge>;
-  if (msgType === 'Update') return <Badge color="yellow" c="dark">{t('state.updated')}</Badge>;
+  if (msgType === 'Update')
+    return (
+      <Badge color="yellow" c="dark">
+        {t('state.updated')}
+      </Badge>
+    );
   return <Badge color="teal.9">{t('state.active')}</Badge>;
 }
 
-function AlertView({ session, alertId, onChanged, onClose }: { session: Session; alertId: string; onChanged: () => void; onClose: () => void }) {
+function AlertView({
+  session,
+  alertId,
+  onChanged,
+  onClose,
+}: {
+  session: Session;
+  alertId: string;
+  onChanged: () => void;
+  onClose: () => void;
+}) {
   const { t, date, code } = useI18n();
   const [d, setD] = useState<Detail | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -163,7 +215,12 @@ function AlertView({ session, alertId, onChanged, onClose }: { session: Session;
     await load();
     onChanged();
   };
-  if (error) return <Alert color="red" role="alert">{error}</Alert>;
+  if (error)
+    return (
+      <Alert color="red" role="alert">
+        {error}
+      </Alert>
+    );
   if (!d) return null;
   const handling = typeof d.alert?.['handlingCode'] === 'string' ? (d.alert['handlingCode'] as string) : null;
   const obligations = d.redactedGroups.length > 0 || d.executionFlags.length > 0 || d.noReshare || (handling !== null && handling !== 'H0');
@@ -202,7 +259,9 @@ function AlertView({ session, alertId, onChanged, onClose }: { session: Session;
       <Text mt="md">{typeof d.alert?.['description'] === 'string' ? (d.alert['description'] as string) : ''}</Text>
       <Group mt="md">
         {d.acknowledged ? (
-          <Text data-testid="acknowledged">{t('desk.acknowledgedAt', { version: d.acknowledged.version, at: date(d.acknowledged.at) })}</Text>
+          <Text data-testid="acknowledged">
+            {t('desk.acknowledgedAt', { version: d.acknowledged.version, at: date(d.acknowledged.at) })}
+          </Text>
         ) : (
           <Button onClick={() => void ack()} data-testid="acknowledge">
             {t('desk.acknowledge')}

@@ -1,4 +1,21 @@
-import { Alert, Badge, Button, Checkbox, Group, NativeSelect, NumberInput, Paper, SimpleGrid, Stack, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Checkbox,
+  Group,
+  NativeSelect,
+  NumberInput,
+  Paper,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  TextInput,
+  Textarea,
+  Title,
+} from '@mantine/core';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, api, type FieldProblem, type Session } from '../api.tsx';
 import * as C from '../codes.tsx';
@@ -71,7 +88,11 @@ export function bodyOf(d: Draft): Record<string, unknown> {
     handlingCode: d.handlingCode,
     sourceReliability: d.sourceReliability,
     informationAccuracy: d.informationAccuracy,
-    addressing: { mode: d.mode, ...(d.mode === 'REGIONS' ? { regions: C.splitList(d.regions) } : {}), ...(d.mode === 'EXPLICIT' ? { agencies: C.splitList(d.agencies) } : {}) },
+    addressing: {
+      mode: d.mode,
+      ...(d.mode === 'REGIONS' ? { regions: C.splitList(d.regions) } : {}),
+      ...(d.mode === 'EXPLICIT' ? { agencies: C.splitList(d.agencies) } : {}),
+    },
     expires: new Date(Date.now() + d.expiresInDays * 86_400_000).toISOString(),
     area: { description: d.areaDescription, countries: C.splitList(d.areaCountries) },
     ...(subject
@@ -108,7 +129,9 @@ const POINTERS: Partial<Record<keyof Draft, string[]>> = {
 
 function errorsAt(errors: FieldProblem[], field: keyof Draft): string | undefined {
   const ptrs = POINTERS[field] ?? [];
-  const mine = errors.filter((e) => ptrs.some((p) => e.field === p || (e.field.startsWith(`${p}/`) && !Object.values(POINTERS).flat().includes(e.field))));
+  const mine = errors.filter((e) =>
+    ptrs.some((p) => e.field === p || (e.field.startsWith(`${p}/`) && !Object.values(POINTERS).flat().includes(e.field))),
+  );
   return mine.length > 0 ? mine.map((e) => e.message).join('; ') : undefined;
 }
 
@@ -227,7 +250,11 @@ function Compose({ session, editing, onDone }: { session: Session; editing: stri
     setMessage(null);
     try {
       const path = editing ? `/api/publisher/alerts/${editing}/updates` : '/api/publisher/alerts';
-      const r = await api<{ alertId: string; version: number }>(session, path, { method: 'POST', body: bodyOf(d), headers: { 'idempotency-key': crypto.randomUUID() } });
+      const r = await api<{ alertId: string; version: number }>(session, path, {
+        method: 'POST',
+        body: bodyOf(d),
+        headers: { 'idempotency-key': crypto.randomUUID() },
+      });
       setErrors([]);
       setMessage({ ok: true, text: t('office.published', { id: r.alertId, version: r.version }) });
       setD(EMPTY);
@@ -249,7 +276,15 @@ function Compose({ session, editing, onDone }: { session: Session; editing: stri
           {select('scope', C.SCOPES, 'scope')}
         </SimpleGrid>
         {text('headline')}
-        <Textarea label={t('field.description')} value={d.description} onChange={(e) => set('description', e.currentTarget.value)} error={err('description')} autosize minRows={3} data-testid="field-description" />
+        <Textarea
+          label={t('field.description')}
+          value={d.description}
+          onChange={(e) => set('description', e.currentTarget.value)}
+          error={err('description')}
+          autosize
+          minRows={3}
+          data-testid="field-description"
+        />
         <SimpleGrid cols={{ base: 1, md: 3 }}>
           {select('urgency', C.URGENCIES, 'urgency')}
           {select('severity', C.SEVERITIES, 'severity')}
@@ -257,8 +292,22 @@ function Compose({ session, editing, onDone }: { session: Session; editing: stri
           {select('tlp', C.TLPS, 'tlp')}
           {select('handlingCode', C.HANDLING_CODES, 'handling')}
           {select('sourceReliability', C.SOURCE_RELIABILITIES, 'reliability')}
-          <NumberInput label={t('field.informationAccuracy')} min={1} max={4} value={d.informationAccuracy} onChange={(v) => set('informationAccuracy', Number(v))} error={err('informationAccuracy')} />
-          <NumberInput label={t('field.expiresInDays')} min={1} max={3650} value={d.expiresInDays} onChange={(v) => set('expiresInDays', Number(v))} error={err('expiresInDays')} />
+          <NumberInput
+            label={t('field.informationAccuracy')}
+            min={1}
+            max={4}
+            value={d.informationAccuracy}
+            onChange={(v) => set('informationAccuracy', Number(v))}
+            error={err('informationAccuracy')}
+          />
+          <NumberInput
+            label={t('field.expiresInDays')}
+            min={1}
+            max={3650}
+            value={d.expiresInDays}
+            onChange={(v) => set('expiresInDays', Number(v))}
+            error={err('expiresInDays')}
+          />
         </SimpleGrid>
         <Checkbox.Group label={t('field.purposes')} value={d.purposes} onChange={(v) => set('purposes', v)} error={err('purposes')}>
           <Group mt="xs">
@@ -327,12 +376,16 @@ function PreviewTable({ preview }: { preview: Preview }) {
               <Table.Td>{code('outcome', r.outcome)}</Table.Td>
               <Table.Td>{r.ruleId}</Table.Td>
               <Table.Td>{r.redactedGroups.map((g) => code('group', g)).join(', ') || '—'}</Table.Td>
-              <Table.Td>{[...r.executionFlags.map((f) => code('flag', f)), ...(r.noReshare ? [t('flag.noReshare')] : [])].join(', ') || '—'}</Table.Td>
+              <Table.Td>
+                {[...r.executionFlags.map((f) => code('flag', f)), ...(r.noReshare ? [t('flag.noReshare')] : [])].join(', ') || '—'}
+              </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
       </Table>
-      {preview.held.length > 0 && <Text mt="sm">{t('preview.held', { list: preview.held.map((h) => `${h.agency} (${h.ruleId})`).join(', ') })}</Text>}
+      {preview.held.length > 0 && (
+        <Text mt="sm">{t('preview.held', { list: preview.held.map((h) => `${h.agency} (${h.ruleId})`).join(', ') })}</Text>
+      )}
       <Title order={4} size="h5" mt="md">
         {t('preview.denied', { n: preview.denied.length })}
       </Title>
@@ -359,7 +412,11 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
   }, [load, reload]);
   const cancel = async (id: string) => {
     try {
-      await api(session, `/api/publisher/alerts/${id}/cancel`, { method: 'POST', body: { note: 'cancelled from the console' }, headers: { 'idempotency-key': crypto.randomUUID() } });
+      await api(session, `/api/publisher/alerts/${id}/cancel`, {
+        method: 'POST',
+        body: { note: 'cancelled from the console' },
+        headers: { 'idempotency-key': crypto.randomUUID() },
+      });
       await load();
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
@@ -367,7 +424,11 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
   };
   return (
     <Stack>
-      {error && <Alert color="red" role="alert">{error}</Alert>}
+      {error && (
+        <Alert color="red" role="alert">
+          {error}
+        </Alert>
+      )}
       <Table striped highlightOnHover data-testid="my-alerts">
         <Table.Thead>
           <Table.Tr>
@@ -394,10 +455,22 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
               <Table.Td>
                 {a.state !== 'cancelled' && (
                   <Group gap="xs">
-                    <Button size="xs" variant="outline" onClick={() => onUpdate(a.alertId)} aria-label={`${t('office.update')}: ${a.headline}`}>
+                    <Button
+                      size="xs"
+                      variant="outline"
+                      onClick={() => onUpdate(a.alertId)}
+                      aria-label={`${t('office.update')}: ${a.headline}`}
+                    >
                       {t('office.update')}
                     </Button>
-                    <Button size="xs" color="red.9" variant="outline" onClick={() => void cancel(a.alertId)} aria-label={`${t('office.cancel')}: ${a.headline}`} data-testid={`cancel-${a.alertId}`}>
+                    <Button
+                      size="xs"
+                      color="red.9"
+                      variant="outline"
+                      onClick={() => void cancel(a.alertId)}
+                      aria-label={`${t('office.cancel')}: ${a.headline}`}
+                      data-testid={`cancel-${a.alertId}`}
+                    >
                       {t('office.cancel')}
                     </Button>
                   </Group>

@@ -58,9 +58,23 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (s: Session) => void })
             </Stack>
           </Radio.Group>
           {role === 'desk' && (
-            <NativeSelect label={t('signIn.agency')} value={agency} onChange={(e) => setAgency(e.currentTarget.value)} data={agencies} data-testid="agency" />
+            <NativeSelect
+              label={t('signIn.agency')}
+              value={agency}
+              onChange={(e) => setAgency(e.currentTarget.value)}
+              data={agencies}
+              data-testid="agency"
+            />
           )}
-          <PasswordInput label={t('signIn.token')} description={t('signIn.tokenHelp')} value={token} onChange={(e) => setToken(e.currentTarget.value)} required data-testid="token" autoComplete="off" />
+          <PasswordInput
+            label={t('signIn.token')}
+            description={t('signIn.tokenHelp')}
+            value={token}
+            onChange={(e) => setToken(e.currentTarget.value)}
+            required
+            data-testid="token"
+            autoComplete="off"
+          />
           {error && (
             <Alert variant="filled" color="red.9" role="alert" title={t('signIn.failed')}>
               {error}

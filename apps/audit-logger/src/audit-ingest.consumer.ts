@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from '@backbone/bootstrap';
 import { auditEventCodec, type AuditEvent, type EventKeyring } from '@backbone/codec';
@@ -76,6 +76,7 @@ export class AuditIngestConsumer {
     await admin.connect();
     try {
       this.plan = await planResume(this.pool, admin, this.topic);
+      await waitForEmptyGroup(admin, this.groupId, this.logger);
       await admin.setOffsets({ groupId: this.groupId, topic: this.topic, partitions: this.plan.partitions });
     } finally {
       await admin.disconnect();
@@ -220,4 +221,30 @@ export class AuditIngestConsumer {
     await this.consumer?.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'consumer disconnect failed'));
     this.consumer = undefined;
   }
+}
+
+/** Longest start-up waits for a predecessor's membership to expire (session + rebalance, with room). */
+const EMPTY_GROUP_DEADLINE_MS = 3 * (CONSUMER_GROUP_TIMING.sessionTimeout + CONSUMER_GROUP_TIMING.rebalanceTimeout);
+
+/**
+ * The group's offsets can only be written while it has no members. After a SIGKILL the dead
+ * process stays a member until its session expires (CONSUMER_GROUP_TIMING), so a restart waits for
+ * that instead of exiting; a group still not empty after the deadline has a live member, i.e.
+ * another audit logger, and the ingest must be its group's only member.
+ */
+async function waitForEmptyGroup(admin: Admin, groupId: string, logger: Logger): Promise<void> {
+  const deadline = Date.now() + EMPTY_GROUP_DEADLINE_MS;
+  let state: string;
+  for (let logged = false; ; logged = true) {
+    const { groups } = await admin.describeGroups([groupId]);
+    state = groups[0]?.state ?? 'Dead';
+    if (state === 'Empty' || state === 'Dead') return;
+    if (Date.now() >= deadline) break;
+    if (!logged) logger.info({ groupId, state }, 'waiting for the previous audit ingest member to leave the group');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(
+    `consumer group ${groupId} still has members (state ${state}) after ${EMPTY_GROUP_DEADLINE_MS} ms: ` +
+      "another audit logger is consuming audit events; the ingest must be its group's only member",
+  );
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +102,18 @@ class World {
 const events = (n: number, tag: string): AuditEvent[] =>
   Array.from({ length: n }, (_, i) => auditEvent('DELIVERED', 'agency-subscriber', { agency: 'FR-NCB', details: { tag, i: String(i) } }));
 
+/** A bare group member (the audit ingest's group timing) that reports when it has joined. */
+const DEAD_MEMBER = `
+import { Kafka, logLevel } from 'kafkajs';
+const c = JSON.parse(process.env.CONN);
+const kafka = new Kafka({ clientId: 'predecessor', brokers: c.brokers, ssl: c.ssl, sasl: c.sasl, logLevel: logLevel.NOTHING });
+const consumer = kafka.consumer({ groupId: process.env.GROUP, sessionTimeout: 6000, heartbeatInterval: 1000, rebalanceTimeout: 10000 });
+consumer.on(consumer.events.GROUP_JOIN, () => process.stdout.write('joined\\n'));
+await consumer.connect();
+await consumer.subscribe({ topic: process.env.TOPIC, fromBeginning: true });
+await consumer.run({ eachMessage: async () => undefined });
+`;
+
 let world: World | undefined;
 afterEach(async () => {
   await world?.close();
@@ -108,6 +121,25 @@ afterEach(async () => {
 });
 
 describe('audit ingest: poison, restore and recreated topic (real broker and PostgreSQL)', () => {
+  it('restarts while a SIGKILLed predecessor is still a member of its group: waits for its session instead of exiting', async () => {
+    world = await new World().init();
+    // A real process joins the group as the audit logger would, then dies without leaving it.
+    const predecessor = spawn(process.execPath, ['--input-type=module', '-e', DEAD_MEMBER], {
+      env: { ...process.env, CONN: JSON.stringify(testKafkaConnection('admin')), GROUP: world.groupId, TOPIC: world.topics.audit },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let said = '';
+    predecessor.stdout.on('data', (d: Buffer) => (said += d.toString()));
+    await pollUntil(() => said.includes('joined'), { description: 'the predecessor joined the group', timeoutMs: 30_000 });
+    predecessor.kill('SIGKILL');
+    const { groups } = await world.admin.describeGroups([world.groupId]);
+    expect(groups[0]!.state).toBe('Stable'); // the dead member is still there: the case under test
+
+    const r = await world.start();
+    await world.send(events(2, 'after-restart'));
+    await pollUntil(() => r.consumer.stats.inserted >= 2, { description: 'the restarted ingest records events', timeoutMs: 30_000 });
+  });
+
   it('parks an audit event PostgreSQL refuses, keeps its position with a placeholder, and shows it to compliance', async () => {
     world = await new World().init();
     const r = await world.start();

@@ -163,7 +163,9 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
     cleanups.push(() => safety.close());
     const forged = observe.metrics.counter('audit_forged_events_total', 'Audit events parked as forged (bad signature or emitter)');
     const screen = opts.eventKeyring
-      ? { keyring: opts.eventKeyring, producer, deadLetterTopic: topics.deadLetter, onForged: () => forged.inc() }
+      ? // Parked on the audit logger's own dead-letter topic: its principal may write nothing else
+        // (alerts.dead-letter is the gate's), and a refused park would stop the ingest.
+        { keyring: opts.eventKeyring, producer, deadLetterTopic: parkedTopic, onForged: () => forged.inc() }
       : undefined;
     if (!screen) logger.warn('no event public keys: audit event signatures are not checked');
     const consumer: AuditIngestConsumer = new AuditIngestConsumer(kafka, topics.audit, groupId, writer, logger, safety.guard, pool, screen);

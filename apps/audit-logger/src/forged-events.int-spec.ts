@@ -14,7 +14,15 @@ import {
   type EventKeyring,
   type EventSigningKey,
 } from '@backbone/codec';
-import { auditEvent, encodeAuditEvent, generateEventKey, readEventKeyring, topicNames, type TopicNames } from '@backbone/kafka';
+import {
+  auditEvent,
+  encodeAuditEvent,
+  generateEventKey,
+  PARKING_SERVICES,
+  readEventKeyring,
+  topicNames,
+  type TopicNames,
+} from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, hasServicePrincipals, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { createLogger, startService } from '@backbone/bootstrap';
@@ -84,7 +92,7 @@ beforeAll(async () => {
   topics = topicNames(prefix);
   admin = kafka.admin();
   await admin.connect();
-  await createTopics(admin, [topics.audit, topics.deadLetter], 1);
+  await createTopics(admin, [topics.audit, topics.parkedFor(PARKING_SERVICES.auditLogger)], 1);
   frKey = generateEventKey(join(keysDir, `${ATTACKER}.json`), publicKeys, ATTACKER);
   gateKey = generateEventKey(join(keysDir, 'policy-gate.json'), publicKeys, 'policy-gate');
   generateEventKey(join(keysDir, 'subscriber-DE-NCB.json'), publicKeys, 'subscriber-DE-NCB');
@@ -107,7 +115,7 @@ beforeAll(async () => {
   await attacker.connect();
   dlqReader = kafka.consumer({ groupId: uniqueName('forged-dlq') });
   await dlqReader.connect();
-  await dlqReader.subscribe({ topic: topics.deadLetter, fromBeginning: true });
+  await dlqReader.subscribe({ topic: topics.parkedFor(PARKING_SERVICES.auditLogger), fromBeginning: true });
   await dlqReader.run({ eachMessage: async ({ message }) => void parked.push(deadLetterCodec.decode(message.value!)) });
 }, 90_000);
 
@@ -116,7 +124,7 @@ afterAll(async () => {
   await attacker?.disconnect();
   if (hasServicePrincipals()) await admin.deleteAcls({ filters: attackerAcl() }).catch(() => undefined);
   await running?.close();
-  await deleteTopics(admin, [topics.audit, topics.deadLetter]).catch(() => undefined);
+  await deleteTopics(admin, [topics.audit, topics.parkedFor(PARKING_SERVICES.auditLogger)]).catch(() => undefined);
   await admin?.disconnect();
   await db?.drop();
 }, 60_000);

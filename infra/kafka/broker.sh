@@ -68,7 +68,11 @@ node_pid() {
   pid=$(<"$dir/kafka.pid")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   [[ -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$dir/server.properties" || return 1
+  # Read the whole command line first: `tr | grep -q` under pipefail fails when grep exits early
+  # and tr dies of SIGPIPE, which made a starting broker look dead.
+  local cmdline
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *"$dir/server.properties"* ]] || return 1
   echo "$pid"
 }
 
@@ -276,7 +280,8 @@ node_ready() {
   dir=$(node_dir "$i")
   node_up "$i" || return 1
   offset=$(cat "$dir/logs/.ready-offset" 2>/dev/null || echo 0)
-  tail -c +$((offset + 1)) "$dir/logs/server.log" 2>/dev/null | grep -qF "$READY_MARKER"
+  # grep reads to the end (no -q): an early exit would kill tail with SIGPIPE and fail the pipe.
+  tail -c +$((offset + 1)) "$dir/logs/server.log" 2>/dev/null | grep -F "$READY_MARKER" >/dev/null
 }
 
 wait_ready() {

@@ -8,9 +8,9 @@ export interface RecipientOutcome {
   /** The rule that decided the outcome (RULE_IDS). */
   readonly ruleId: DecidingRuleId;
   /** Field groups the gate must remove before delivery (empty when denied). */
-  readonly redactedGroups: FieldGroup[];
+  readonly redactedGroups: readonly FieldGroup[];
   /** Flags the recipient must honour, e.g. DO_NOT_ACT_ON_TERRITORY (empty when denied). */
-  readonly executionFlags: string[];
+  readonly executionFlags: readonly string[];
   /** The recipient may not pass the alert on outside its own agency. */
   readonly noReshare: boolean;
 }

@@ -393,9 +393,10 @@ describe('decide: execution flags', () => {
     expect(got.get('GB-NCB')).toMatchObject({ outcome: 'ALLOW', executionFlags: [] });
   });
 
-  it('gives every recipient its own arrays', () => {
+  it('shares obligation arrays only frozen, so no recipient or later decision can be changed through them', () => {
     const outcomes = decide(alert({ handlingCode: 'H1' }), compiled, FIXTURE_NOW).outcomes.filter((o) => o.outcome !== 'DENY');
-    outcomes[0]!.executionFlags.push('MUTATED');
+    expect(() => (outcomes[0]!.executionFlags as string[]).push('MUTATED')).toThrow(TypeError);
+    expect(() => (outcomes[0]!.redactedGroups as string[]).push('MUTATED')).toThrow(TypeError);
     expect(outcomes[1]!.executionFlags).toEqual(['NO_EVIDENTIAL_USE']);
     expect(
       decide(alert({ handlingCode: 'H1' }), compiled, FIXTURE_NOW).outcomes.find((o) => o.agency === outcomes[0]!.agency)?.executionFlags,

@@ -65,6 +65,8 @@ export interface AlertContext {
   readonly permitId: AllowRuleId;
   /** The recipient checks that can fire for this alert, in precedence order. */
   readonly checks: readonly RecipientCheck[];
+  /** Obligation arrays already built for this alert, shared by recipients with the same ones. */
+  readonly obligations: Map<number, { readonly redactedGroups: readonly FieldGroup[]; readonly executionFlags: readonly string[] }>;
 }
 
 export interface AlertCheck {
@@ -323,6 +325,7 @@ export function alertContext(alert: Alert, c: CompiledPolicy, nowMs: number): Al
     handlingNoReshare,
     permitId: mode === MODE_ALL ? RULE_IDS.addressingAll : mode === MODE_REGIONS ? RULE_IDS.addressingRegions : RULE_IDS.addressingExplicit,
     checks,
+    obligations: new Map(),
   };
   for (const check of RECIPIENT_CHECKS) if (check.active(ctx)) checks.push(check);
   return ctx;
@@ -389,10 +392,23 @@ export function capitalAssured(ctx: AlertContext, i: number): boolean {
 
 function admitted(ctx: AlertContext, i: number): RecipientOutcome {
   const mask = redactionMask(ctx, i);
-  const redactedGroups = mask === 0 ? [] : groupsOf(mask);
-  const executionFlags = ctx.baseFlags.slice();
-  if (listed(ctx, i, DO_NOT_ACT_ON)) pushAll(executionFlags, ctx.c.flags.doNotActOn);
-  if (capitalAssured(ctx, i)) pushAll(executionFlags, ctx.c.flags.capitalAssurance);
+  const doNotAct = listed(ctx, i, DO_NOT_ACT_ON);
+  const assured = capitalAssured(ctx, i);
+  // Recipients share their obligation arrays: an alert has at most 2^(groups+2) distinct
+  // combinations, and building fresh arrays per recipient was most of the cost at 2,000 agencies.
+  const key = (mask << 2) | (doNotAct ? 2 : 0) | (assured ? 1 : 0);
+  let obligations = ctx.obligations.get(key);
+  if (obligations === undefined) {
+    const executionFlags = ctx.baseFlags.slice();
+    if (doNotAct) pushAll(executionFlags, ctx.c.flags.doNotActOn);
+    if (assured) pushAll(executionFlags, ctx.c.flags.capitalAssurance);
+    obligations = {
+      redactedGroups: mask === 0 ? EMPTY_GROUPS : Object.freeze(groupsOf(mask)),
+      executionFlags: Object.freeze(executionFlags),
+    };
+    ctx.obligations.set(key, obligations);
+  }
+  const { redactedGroups, executionFlags } = obligations;
   const noReshare = ctx.tlpNoReshare || ctx.handlingNoReshare;
   const withObligations = redactedGroups.length > 0 || executionFlags.length > 0 || noReshare;
   return {
@@ -409,8 +425,12 @@ function pushAll(target: string[], items: readonly string[]): void {
   for (const item of items) if (!target.includes(item)) target.push(item);
 }
 
+// Frozen so that sharing them between outcomes can never leak one recipient's change to another.
+const EMPTY_GROUPS: readonly FieldGroup[] = Object.freeze([]);
+const EMPTY_FLAGS: readonly string[] = Object.freeze([]);
+
 function denied(agency: string, ruleId: DecidingRuleId): RecipientOutcome {
-  return { agency, outcome: 'DENY', ruleId, redactedGroups: [], executionFlags: [], noReshare: false };
+  return { agency, outcome: 'DENY', ruleId, redactedGroups: EMPTY_GROUPS, executionFlags: EMPTY_FLAGS, noReshare: false };
 }
 
 export function groupsOf(mask: number): FieldGroup[] {

@@ -1,7 +1,7 @@
 // Hand-written OpenAPI 3.1 description of the liaison-office API. The request schema is derived
 // from the validator's own field specs, so the two cannot drift; the routes mirror alerts.controller.ts
 // (openapi.spec.ts checks that every controller route is described).
-import { MSG_TYPES } from '@backbone/codec';
+import { MSG_TYPES, UNSTORABLE_REASONS } from '@backbone/codec';
 import { VALIDATION_CODES, alertContentJsonSchema } from '../validation/alert-input.validator.js';
 
 const problemRef = { $ref: '#/components/schemas/Problem' };
@@ -207,8 +207,20 @@ export function openApiDocument(): Record<string, unknown> {
                 required: ['field', 'code', 'message'],
                 properties: {
                   field: { type: 'string', description: 'JSON pointer into the body (or header:/query: for parameters)' },
-                  code: { type: 'string', enum: [...Object.values(VALIDATION_CODES), 'immutable'] },
-                  message: { type: 'string' },
+                  code: {
+                    type: 'string',
+                    enum: [...Object.values(VALIDATION_CODES), 'immutable', ...Object.values(UNSTORABLE_REASONS)],
+                    description:
+                      'Stable machine code of the field error: clients translate and switch on it (the console does, in four languages); ' +
+                      '`message` is the English text for API users and may change. docs/liaison-office.md lists what each code means.',
+                  },
+                  message: { type: 'string', description: 'English text for people; not stable' },
+                  params: {
+                    type: 'object',
+                    description:
+                      'The limits the message names, for clients that word it themselves: `min`/`max` (invalid-length of text, out-of-range), `maxItems` (invalid-length of a list)',
+                    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'integer' }] },
+                  },
                 },
               },
             },

@@ -359,7 +359,8 @@ describe('console in Chromium', () => {
     // The ledger learns of the acknowledgement asynchronously: reload the list until it shows.
     await pollUntil(
       async () => {
-        if ((await row.isVisible()) && (await row.innerText()).includes('Acknowledged')) return true;
+        // textContent: the state badge is upper-cased by CSS, which innerText would apply.
+        if ((await row.isVisible()) && ((await row.textContent()) ?? '').includes('Acknowledged')) return true;
         await page.getByTestId('tab-compose').click();
         await page.getByTestId('tab-alerts').click();
         await page.getByTestId(`show-delivery-${alertId}`).click();
@@ -372,7 +373,7 @@ describe('console in Chromium', () => {
     expect(cells[6]).not.toBe('—');
     expect(await page.getByTestId(`delivery-${alertId}`).innerText()).toMatch(/[1-9]\d*\/\d+ delivered · 1 acknowledged/);
     // A denied agency is listed with the rule that denied it.
-    expect(await page.getByTestId(`delivery-detail-${alertId}`).innerText()).toContain('Denied');
+    expect(await page.getByTestId(`delivery-detail-${alertId}`).textContent()).toContain('Denied');
     await expectAccessible(page, 'office delivery status');
     await shot(page, 'office-alerts');
     await page.close();

@@ -494,7 +494,8 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
               <Table.Td>
                 <Button
                   size="xs"
-                  variant="subtle"
+                  variant="outline"
+                  color="blue.9"
                   mb={4}
                   onClick={() => setOpen(open === a.alertId ? null : a.alertId)}
                   aria-expanded={open === a.alertId}
@@ -508,6 +509,7 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
                     <Button
                       size="xs"
                       variant="outline"
+                      color="blue.9"
                       onClick={() => onUpdate(a.alertId)}
                       aria-label={`${t('office.update')}: ${a.headline}`}
                     >

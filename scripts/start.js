@@ -132,7 +132,11 @@ try {
       .join(','),
   });
   const asksPublisher = (name) => ({ OFFICE_INTROSPECTION_URL: publisher, OFFICE_INTROSPECTION_TOKEN: introspection[name].token });
-  const gate = service('policy-gate', 'policy-gate', base + 1, { ...kafkaEnv('policy-gate'), ...asksPublisher('policy-gate'), GATE_INSTANCE_ID: '1' });
+  const gate = service('policy-gate', 'policy-gate', base + 1, {
+    ...kafkaEnv('policy-gate'),
+    ...asksPublisher('policy-gate'),
+    GATE_INSTANCE_ID: '1',
+  });
   const audit = service('audit-logger', 'audit-logger', base + 2, {
     ...kafkaEnv('audit-logger'),
     ...asksPublisher('audit-logger'),

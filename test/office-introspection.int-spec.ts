@@ -125,7 +125,13 @@ describe('office token introspection (real publisher, gate, audit logger, broker
     fetch(`${gate.service.url}/preview`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token !== null ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ noticeType: 'RED', tlp: 'AMBER', handlingCode: 'H1', addressing: { mode: 'ALL' }, area: { description: 'x', countries: ['FR'] } }),
+      body: JSON.stringify({
+        noticeType: 'RED',
+        tlp: 'AMBER',
+        handlingCode: 'H1',
+        addressing: { mode: 'ALL' },
+        area: { description: 'x', countries: ['FR'] },
+      }),
     });
   const recipients = (token: string | null, id = alertId) =>
     fetch(`${audit.url}/office/alerts/${id}/recipients`, { headers: token !== null ? { authorization: `Bearer ${token}` } : {} });
@@ -161,7 +167,9 @@ describe('office token introspection (real publisher, gate, audit logger, broker
       headers: { authorization: `Bearer ${otherToken}` },
     });
     expect(await listed.json()).toEqual({ items: [] });
-    const own = await fetch(`${audit.url}/office/alerts/recipients?ids=${alertId}`, { headers: { authorization: `Bearer ${senderToken}` } });
+    const own = await fetch(`${audit.url}/office/alerts/recipients?ids=${alertId}`, {
+      headers: { authorization: `Bearer ${senderToken}` },
+    });
     expect(((await own.json()) as { items: { alertId: string }[] }).items.map((i) => i.alertId)).toEqual([alertId]);
     for (const [who, token] of [
       ['anonymous', null],

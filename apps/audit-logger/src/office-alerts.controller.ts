@@ -23,7 +23,13 @@ export class OfficeAlertsController {
   @Get('recipients')
   async list(@Req() req: AuthenticatedRequest, @Query('ids') ids: string | undefined): Promise<{ items: AlertRecipients[] }> {
     const office = principalOf<IntrospectedOffice>(req).details;
-    const list = typeof ids === 'string' ? ids.split(',').map((s) => s.trim()).filter(Boolean) : [];
+    const list =
+      typeof ids === 'string'
+        ? ids
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
     if (list.length > MAX_ALERTS_PER_REQUEST)
       throw problem(400, 'bad-request', `At most ${MAX_ALERTS_PER_REQUEST} alert ids per request`, { reason: 'too-many-ids' });
     const bad = list.find((id) => !isUuid(id));

@@ -80,7 +80,8 @@ export function summarise(alertId: string, rows: readonly Row[]): AlertRecipient
       if (!delivered.has(key(r.agency, r.alert_version))) delivered.set(key(r.agency, r.alert_version), r.occurred_at.toISOString());
     } else if (r.agency !== null && r.type === 'ACKNOWLEDGED') {
       const seen = acked.get(r.agency);
-      if (!seen || (r.alert_version ?? 0) >= (seen.version ?? 0)) acked.set(r.agency, { at: r.occurred_at.toISOString(), version: r.alert_version });
+      if (!seen || (r.alert_version ?? 0) >= (seen.version ?? 0))
+        acked.set(r.agency, { at: r.occurred_at.toISOString(), version: r.alert_version });
     }
   }
   const counts = { agencies: 0, acknowledged: 0, delivered: 0, pending: 0, held: 0, denied: 0 };

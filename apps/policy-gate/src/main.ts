@@ -15,7 +15,12 @@ runMain('policy-gate', async () => {
   const officeIntrospection = officeIntrospectionFromEnv(process.env);
   const database = await resolveDatabase();
   logger.info(
-    { config: describeConfig(GATE_SETTINGS, gate), officeVerification: officeIntrospection ? 'introspection' : 'off', policyVersion: policy.policyVersion, database: database.detail },
+    {
+      config: describeConfig(GATE_SETTINGS, gate),
+      officeVerification: officeIntrospection ? 'introspection' : 'off',
+      policyVersion: policy.policyVersion,
+      database: database.detail,
+    },
     'policy gate configured',
   );
   // SIGTERM runs the ordinary graceful shutdown; the non-zero exit tells the orchestrator to restart us.

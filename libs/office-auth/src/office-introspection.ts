@@ -14,8 +14,7 @@ export const MAX_INTROSPECTION_CACHE_MS = 5000;
 
 /** What the publisher answers; `active: false` carries the reason, never which part was wrong. */
 export type IntrospectionAnswer =
-  | { readonly active: true; readonly agency: string; readonly tokenId: string }
-  | { readonly active: false; readonly reason: string };
+  { readonly active: true; readonly agency: string; readonly tokenId: string } | { readonly active: false; readonly reason: string };
 
 /** The office a service learned from an introspected token (a principal's details). */
 export interface IntrospectedOffice {

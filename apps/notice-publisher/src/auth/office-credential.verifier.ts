@@ -36,13 +36,16 @@ export class OfficeCredentialVerifier implements CredentialVerifier {
   async verify(token: string, admitted: readonly string[] = []): Promise<Verification<Office | IntrospectionClient>> {
     if (admitted.includes('service')) {
       for (const [service, hash] of this.clients) {
-        if (tokenMatches(token, hash)) return { ok: true, principal: { subject: service, roles: ['service'], agency: null, details: { service } } };
+        if (tokenMatches(token, hash))
+          return { ok: true, principal: { subject: service, roles: ['service'], agency: null, details: { service } } };
       }
     }
     const answer = await this.introspect(token);
     if (!answer.active) {
       const detail =
-        answer.reason === 'agency-not-in-registry' ? 'The credential belongs to an agency that is no longer a member.' : 'The credential is not valid.';
+        answer.reason === 'agency-not-in-registry'
+          ? 'The credential belongs to an agency that is no longer a member.'
+          : 'The credential is not valid.';
       return { ok: false, status: 401, reason: answer.reason, detail };
     }
     const agency = this.agencies.get(answer.agency)!;

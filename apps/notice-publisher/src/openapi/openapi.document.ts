@@ -120,6 +120,55 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { ...publishResponses, '404': problemResponse('Unknown alert') },
         },
       },
+      '/auth/introspect': {
+        post: {
+          operationId: 'introspectOfficeToken',
+          security: [{ serviceToken: [] }],
+          summary:
+            'For backbone services only (policy gate, audit logger): is this office token valid now, and whose is it (ADR 0007). ' +
+            'Callers cache answers briefly (OFFICE_INTROSPECTION_CACHE_MS), which bounds how long a revoked token still works there.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['token'], properties: { token: { type: 'string', minLength: 1, maxLength: 200 } } },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'The answer; an invalid token is `active: false` with the reason, never an error',
+              content: {
+                'application/json': {
+                  schema: {
+                    oneOf: [
+                      {
+                        type: 'object',
+                        required: ['active', 'agency', 'tokenId'],
+                        properties: { active: { const: true }, agency: { type: 'string' }, tokenId: { type: 'string' } },
+                      },
+                      {
+                        type: 'object',
+                        required: ['active', 'reason'],
+                        properties: {
+                          active: { const: false },
+                          reason: {
+                            type: 'string',
+                            enum: ['malformed-credential', 'unknown-credential', 'revoked-credential', 'agency-not-in-registry'],
+                          },
+                        },
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+            '400': problemResponse('No token in the body'),
+            '401': problemResponse('Not a service credential listed in INTROSPECTION_CLIENTS'),
+            '403': problemResponse('An office (or other) credential: only services may introspect'),
+          },
+        },
+      },
       '/openapi.json': {
         get: { operationId: 'openapi', security: [], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
       },
@@ -127,6 +176,11 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: {
         officeToken: { type: 'http', scheme: 'bearer', description: 'Office credential issued by `backbone credentials issue AGENCY`' },
+        serviceToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: "A backbone service's own credential; its SHA-256 is listed in the publisher's INTROSPECTION_CLIENTS",
+        },
       },
       schemas: {
         AlertContent: alertContentJsonSchema(),

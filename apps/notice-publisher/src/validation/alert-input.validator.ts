@@ -240,7 +240,8 @@ class Walker {
         return raw;
       case 'int':
         if (typeof raw !== 'number' || !Number.isInteger(raw)) return this.fail(at, VALIDATION_CODES.type, 'must be an integer');
-        if (raw < spec.min || raw > spec.max) return this.fail(at, VALIDATION_CODES.range, `must be between ${spec.min} and ${spec.max}`, { min: spec.min, max: spec.max });
+        if (raw < spec.min || raw > spec.max)
+          return this.fail(at, VALIDATION_CODES.range, `must be between ${spec.min} and ${spec.max}`, { min: spec.min, max: spec.max });
         return raw;
       case 'bool':
         if (typeof raw !== 'boolean') return this.fail(at, VALIDATION_CODES.type, 'must be true or false');

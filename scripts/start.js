@@ -14,6 +14,7 @@ if (!installIfNeeded() || !buildIfStale()) process.exit(1);
 
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
 const infra = await dist('libs/infra/src/index.js');
+const auth = await dist('libs/auth/src/index.js');
 const persistence = await dist('libs/persistence/src/index.js');
 const say = (line) => process.stdout.write(`${line}\n`);
 
@@ -121,10 +122,24 @@ try {
   say('▶ services');
   // BACKBONE_PORT_BASE moves every port (the bench starts a second stack beside a running one).
   const base = Number(process.env.BACKBONE_PORT_BASE || 8080);
-  const publisher = service('notice-publisher', 'notice-publisher', base, kafkaEnv('notice-publisher'));
-  const gate = service('policy-gate', 'policy-gate', base + 1, { ...kafkaEnv('policy-gate'), GATE_INSTANCE_ID: '1' });
+  // The gate and the audit logger verify office tokens by asking the publisher (ADR 0007), each
+  // with its own service credential, new at every start: the publisher gets only their hashes.
+  const introspection = { 'policy-gate': auth.issueToken(), 'audit-logger': auth.issueToken() };
+  const publisher = service('notice-publisher', 'notice-publisher', base, {
+    ...kafkaEnv('notice-publisher'),
+    INTROSPECTION_CLIENTS: Object.entries(introspection)
+      .map(([name, t]) => `${name}=${t.hash}`)
+      .join(','),
+  });
+  const asksPublisher = (name) => ({ OFFICE_INTROSPECTION_URL: publisher, OFFICE_INTROSPECTION_TOKEN: introspection[name].token });
+  const gate = service('policy-gate', 'policy-gate', base + 1, {
+    ...kafkaEnv('policy-gate'),
+    ...asksPublisher('policy-gate'),
+    GATE_INSTANCE_ID: '1',
+  });
   const audit = service('audit-logger', 'audit-logger', base + 2, {
     ...kafkaEnv('audit-logger'),
+    ...asksPublisher('audit-logger'),
     AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem'),
     EVENT_PUBLIC_KEYS_FILE: infra.eventPublicKeysFile(),
   });

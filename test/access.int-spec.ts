@@ -17,6 +17,7 @@ import { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser } from '
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
+import { OfficeIntrospectionClient } from '@backbone/office-auth';
 import { addressingTestPolicy } from '../apps/policy-gate/src/testing/addressing.test-policy.js';
 import { GateTestWorld, startTestGate, type TestGate } from '../apps/policy-gate/src/testing/gate-test.harness.js';
 
@@ -54,11 +55,19 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
     const connection = testKafkaConnection('admin');
     const kafka = KafkaConfig.of(connection, world.prefix);
 
+    // The gate and the audit logger verify office tokens by asking the publisher, each with its own service credential.
+    const gateService = issueToken();
+    const auditService = issueToken();
     publisher = await startService({
       name: 'notice-publisher',
       module: NoticePublisherModule.forRoot({
         kafka,
-        config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, PUBLISH_FLUSH_INTERVAL_MS: 2 }),
+        config: PublisherConfig.of({
+          PORT: 0,
+          DATABASE_URL: db.url,
+          PUBLISH_FLUSH_INTERVAL_MS: 2,
+          INTROSPECTION_CLIENTS: `policy-gate=${gateService.hash},audit-logger=${auditService.hash}`,
+        }),
       }),
       logger,
       port: 0,
@@ -67,6 +76,8 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
     const ds = await openPublisherDatabase(db.url, 2);
     credentials.push({ kind: 'office', token: (await new CredentialStore(ds).issue(AGENCY)).token, roles: ['office'] });
     await ds.destroy();
+    credentials.push({ kind: 'service', token: gateService.token, roles: ['service'] });
+    const introspection = (token: string) => new OfficeIntrospectionClient({ url: publisher.url, serviceToken: token, cacheMs: 1000 });
 
     gate = await startTestGate({
       kafka: connection,
@@ -76,6 +87,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
       instanceId: randomUUID(),
       policy: addressingTestPolicy([AGENCY]),
       logger,
+      officeIntrospection: introspection(gateService.token),
     });
     credentials.push({
       kind: 'hold-reviewer',
@@ -91,6 +103,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
         databaseUrl: db.url,
         groupId: uniqueName('access-audit'),
         signingKeyFile: join(tmpdir(), `${uniqueName('access-key')}.pem`),
+        officeIntrospection: introspection(auditService.token),
       }),
       logger,
       port: 0,
@@ -185,9 +198,12 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
     for (const expected of [
       'notice-publisher POST /alerts',
       'notice-publisher GET /openapi.json',
+      'notice-publisher POST /auth/introspect',
       'policy-gate GET /decisions/:alertId',
       'policy-gate POST /holds/:alertId/release',
       'audit-logger POST /compliance/replay',
+      'audit-logger GET /office/alerts/:alertId/recipients',
+      'audit-logger GET /office/alerts/recipients',
       'agency-subscriber GET /stream',
       'agency-subscriber DELETE /desks/:name',
     ]) {
@@ -242,8 +258,9 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
 /** Which services know a credential kind (the stores their verifiers read). */
 function credentialBelongsTo(c: Credential, service: string): boolean {
   const knownBy: Record<string, readonly string[]> = {
-    // The gate reads the publisher's office credentials (read-only) for the recipient preview.
-    office: ['notice-publisher', 'policy-gate'],
+    // The gate and the audit logger ask the publisher about office tokens (introspection).
+    office: ['notice-publisher', 'policy-gate', 'audit-logger'],
+    service: ['notice-publisher'],
     'hold-reviewer': ['policy-gate'],
     'compliance-reader': ['audit-logger'],
     'compliance-replayer': ['audit-logger'],

@@ -25,6 +25,8 @@ import { issueComplianceUser } from '@backbone/ledger';
 import { startConsoleServer, type ConsoleTargets, type RunningConsole } from '../apps/console/src/index.js';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
+import { issueToken } from '@backbone/auth';
+import { OfficeIntrospectionClient } from '@backbone/office-auth';
 import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
 import { startTestGate, type TestGate } from '../apps/policy-gate/src/testing/gate-test.harness.js';
 
@@ -100,12 +102,21 @@ describe('console in Chromium', () => {
     db = await createTestDatabase({ label: 'console_e2e' });
     const connection = testKafkaConnection('admin');
 
-    // Every service starts through the one start-up function, as its main.ts does.
+    // Every service starts through the one start-up function, as its main.ts does; the gate and
+    // the audit logger verify office tokens through the publisher's introspection route (ADR 0007).
+    const gateService = issueToken();
+    const auditService = issueToken();
     publisher = await startService({
       name: 'notice-publisher',
       module: NoticePublisherModule.forRoot({
         kafka: KafkaConfig.of(connection, prefix),
-        config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, POLICIES_DIR: POLICIES, PUBLISH_FLUSH_INTERVAL_MS: 2 }),
+        config: PublisherConfig.of({
+          PORT: 0,
+          DATABASE_URL: db.url,
+          POLICIES_DIR: POLICIES,
+          PUBLISH_FLUSH_INTERVAL_MS: 2,
+          INTROSPECTION_CLIENTS: `policy-gate=${gateService.hash},audit-logger=${auditService.hash}`,
+        }),
       }),
       logger,
       port: 0,
@@ -123,6 +134,7 @@ describe('console in Chromium', () => {
       instanceId: uniqueName('console'),
       groupId: uniqueName('console-gate'),
       logger,
+      officeIntrospection: new OfficeIntrospectionClient({ url: publisher.url, serviceToken: gateService.token, cacheMs: 1000 }),
     });
     gateUrl = gate.service.url;
     audit = await startService({
@@ -134,6 +146,7 @@ describe('console in Chromium', () => {
         groupId: uniqueName('console-audit'),
         policiesDir: POLICIES,
         signingKeyFile: join(ROOT, '.backbone', 'test-results', `${uniqueName('console-key')}.pem`),
+        officeIntrospection: new OfficeIntrospectionClient({ url: publisher.url, serviceToken: auditService.token, cacheMs: 1000 }),
       }),
       logger,
       port: 0,
@@ -272,15 +285,32 @@ describe('console in Chromium', () => {
     await shot(deskPage, 'desk-empty');
   }, 60_000);
 
-  it('office: shows the API’s validation error at its field', async () => {
+  it('office: shows the API’s validation error at its field, in the user’s language (by its code)', async () => {
     const page = await signIn('office', officeToken);
     await page.getByTestId('field-headline').fill('');
     await page.getByTestId('field-description').fill('Sought for armed robbery in Lyon.');
     await page.getByTestId('publish').click();
     await page.getByTestId('compose-message').waitFor();
-    expect(await fieldError(page, 'field-headline')).not.toBe('');
+    // The API's own code and params (invalid-length, min 1), worded by the console's catalogue.
+    expect(await fieldError(page, 'field-headline')).toBe('Must have at least 1 non-blank character(s).');
     await expectAccessible(page, 'office compose with errors');
     await shot(page, 'office-validation-error');
+
+    await page.getByTestId('language').selectOption('fr');
+    await pollUntil(async () => (await page.evaluate('document.documentElement.lang')) === 'fr', {
+      description: 'the page turns French',
+      timeoutMs: 5000,
+      intervalMs: 50,
+    });
+    await page.getByTestId('publish').click();
+    await pollUntil(async () => (await fieldError(page, 'field-headline')) === 'Doit comporter au moins 1 caractère(s) non blanc(s).', {
+      description: 'the headline error in French, at its field',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+    await expectAccessible(page, 'office compose with errors (fr)');
+    await shot(page, 'office-validation-error-fr');
+    await page.getByTestId('language').selectOption('en');
     await page.close();
   }, 60_000);
 
@@ -319,6 +349,34 @@ describe('console in Chromium', () => {
     await deskPage.getByTestId('acknowledge').click();
     await deskPage.getByTestId('acknowledged').waitFor();
     await shot(deskPage, 'desk-alert');
+  }, 90_000);
+
+  it('office: sees per recipient that the alert was delivered and acknowledged (from the audit ledger)', async () => {
+    const page = await signIn('office', officeToken);
+    await page.getByTestId('tab-alerts').click();
+    await page.getByTestId(`show-delivery-${alertId}`).click();
+    const row = page.getByTestId(`recipient-${alertId}-DE-NCB`);
+    // The ledger learns of the acknowledgement asynchronously: reload the list until it shows.
+    await pollUntil(
+      async () => {
+        // textContent: the state badge is upper-cased by CSS, which innerText would apply.
+        if ((await row.isVisible()) && ((await row.textContent()) ?? '').includes('Acknowledged')) return true;
+        await page.getByTestId('tab-compose').click();
+        await page.getByTestId('tab-alerts').click();
+        await page.getByTestId(`show-delivery-${alertId}`).click();
+        return false;
+      },
+      { description: 'the office sees DE-NCB acknowledge', timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const cells = await row.locator('td').allInnerTexts();
+    expect(cells[5]).not.toBe('—');
+    expect(cells[6]).not.toBe('—');
+    expect(await page.getByTestId(`delivery-${alertId}`).innerText()).toMatch(/[1-9]\d*\/\d+ delivered · 1 acknowledged/);
+    // A denied agency is listed with the rule that denied it.
+    expect(await page.getByTestId(`delivery-detail-${alertId}`).textContent()).toContain('Denied');
+    await expectAccessible(page, 'office delivery status');
+    await shot(page, 'office-alerts');
+    await page.close();
   }, 90_000);
 
   const feedStatus = async (page: Page) => (await page.getByTestId('feed-status').textContent()) ?? '';

@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 export const LIB_LAYERS = [
   ['workspace', 'auth', 'codec', 'telemetry'],
   ['bootstrap', 'persistence', 'policy'],
-  ['kafka', 'gate-store', 'inbox-store', 'office-store', 'ledger'],
+  ['kafka', 'gate-store', 'inbox-store', 'office-store', 'office-auth', 'ledger'],
   ['infra'],
   ['testing'],
 ];

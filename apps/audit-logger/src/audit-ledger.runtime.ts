@@ -16,6 +16,7 @@ import {
   type KafkaConnection,
 } from '@backbone/kafka';
 import { AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX } from '@backbone/infra';
+import type { OfficeIntrospectionClient } from '@backbone/office-auth';
 import type { AuditLoggerContext } from './audit-logger.context.js';
 import { AuditIngestConsumer } from './audit-ingest.consumer.js';
 import {
@@ -54,6 +55,8 @@ export interface AuditLoggerOptions {
    * checked and forged ones parked; without them (ledger-only tests) events are entered unchecked.
    */
   eventKeyring?: EventKeyring;
+  /** Verifies liaison office tokens for the office routes (OFFICE_INTROSPECTION_*); unset: they refuse everyone. */
+  officeIntrospection?: OfficeIntrospectionClient | null;
   /** This service's own event key (default: the KafkaConfig's): signs the AUDIT_ACCESSED and REPLAYED events it emits. */
   eventSigningKey?: EventSigningKey;
   /**

@@ -6,6 +6,8 @@ import { openAuditLedger, type AuditLedgerRuntime, type AuditLoggerOptions } fro
 import { AUDIT_CONTEXT } from './audit-logger.context.js';
 import { ComplianceController } from './compliance.controller.js';
 import { ComplianceCredentialVerifier } from './compliance-users.store.js';
+import { AUDIT_OFFICE_INTROSPECTION, AuditCredentialVerifier } from './audit-credential.verifier.js';
+import { OfficeAlertsController } from './office-alerts.controller.js';
 
 /** The opened ledger runtime (pool, writer, ingest consumer, signing key). */
 export const AUDIT_RUNTIME = Symbol('AUDIT_RUNTIME');
@@ -33,7 +35,7 @@ export class AuditLoggerModule {
     return {
       module: AuditLoggerModule,
       imports: [KafkaModule.forRoot(kafka, 'audit-logger')],
-      controllers: [ComplianceController],
+      controllers: [ComplianceController, OfficeAlertsController],
       providers: [
         {
           provide: AUDIT_RUNTIME,
@@ -42,7 +44,9 @@ export class AuditLoggerModule {
             openAuditLedger({ ...opts, kafka }, logger, { metrics, health }),
         },
         { provide: AUDIT_CONTEXT, inject: [AUDIT_RUNTIME], useFactory: (runtime: AuditLedgerRuntime) => runtime.context },
-        { provide: CREDENTIAL_VERIFIER, useClass: ComplianceCredentialVerifier },
+        ComplianceCredentialVerifier,
+        { provide: AUDIT_OFFICE_INTROSPECTION, useValue: opts.officeIntrospection ?? null },
+        { provide: CREDENTIAL_VERIFIER, useClass: AuditCredentialVerifier },
         LedgerLifecycle,
       ],
     };

@@ -18,6 +18,7 @@ describe('console reverse proxy routes', () => {
     expect(routeApi('/api/publisher/alerts/abc/cancel', targets)).toBe('http://pub:1/alerts/abc/cancel');
     expect(routeApi('/api/gate/preview', targets)).toBe('http://gate:2/preview');
     expect(routeApi('/api/audit/compliance/alerts/x/trail', targets)).toBe('http://audit:3/compliance/alerts/x/trail');
+    expect(routeApi('/api/audit/office/alerts/recipients', targets)).toBe('http://audit:3/office/alerts/recipients');
     expect(routeApi('/api/agencies/DE-NCB/inbox', targets)).toBe('http://de:4/inbox');
     expect(routeApi('/api/agencies/DE-NCB/inbox/x/ack', targets)).toBe('http://de:4/inbox/x/ack');
     expect(routeApi('/api/agencies/DE-NCB/stream', targets)).toBe('http://de:4/stream');
@@ -33,6 +34,8 @@ describe('console reverse proxy routes', () => {
       '/api/agencies/DE-NCB/desks',
       '/api/agencies/de-ncb/inbox',
       '/api/publisher/alertsX',
+      '/api/publisher/auth/introspect',
+      '/api/audit/office/desks',
     ]) {
       expect({ path, target: routeApi(path, targets) }).toEqual({ path, target: null });
     }

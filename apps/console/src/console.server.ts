@@ -74,7 +74,7 @@ export function routeApi(path: string, targets: ConsoleTargets): string | null {
   let m: RegExpExecArray | null;
   if ((m = /^\/api\/publisher(\/alerts(?:\/[^?]*)?)$/.exec(path))) return targets.publisher + m[1];
   if (path === '/api/gate/preview') return `${targets.gate}/preview`;
-  if ((m = /^\/api\/audit(\/compliance\/[^?]*)$/.exec(path))) return targets.audit + m[1];
+  if ((m = /^\/api\/audit(\/compliance\/[^?]*|\/office\/alerts\/[^?]*)$/.exec(path))) return targets.audit + m[1];
   if ((m = /^\/api\/agencies\/([A-Z0-9][A-Z0-9_-]{1,39})(\/(?:inbox(?:\/[^?]*)?|stream))$/.exec(path))) {
     const base = targets.subscribers.get(m[1]!);
     return base === undefined ? null : base + m[2];

@@ -1,5 +1,6 @@
 import { createLogger, describeConfig, loadServiceSettings, runMain, startService } from '@backbone/bootstrap';
 import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
+import { officeIntrospectionFromEnv } from '@backbone/office-auth';
 import { resolveDatabase } from '@backbone/persistence';
 import { GATE_SETTINGS, loadGateSettings } from './policy-gate.config.js';
 import { PolicyGateModule } from './policy-gate.module.js';
@@ -11,9 +12,15 @@ runMain('policy-gate', async () => {
   const gate = loadGateSettings(process.env);
   const consumerSafety = loadConsumerSafetySettings(process.env);
   const policy = loadEnginePolicy(gate.POLICIES_DIR, gate.POLICY_VERSION);
+  const officeIntrospection = officeIntrospectionFromEnv(process.env);
   const database = await resolveDatabase();
   logger.info(
-    { config: describeConfig(GATE_SETTINGS, gate), policyVersion: policy.policyVersion, database: database.detail },
+    {
+      config: describeConfig(GATE_SETTINGS, gate),
+      officeVerification: officeIntrospection ? 'introspection' : 'off',
+      policyVersion: policy.policyVersion,
+      database: database.detail,
+    },
     'policy gate configured',
   );
   // SIGTERM runs the ordinary graceful shutdown; the non-zero exit tells the orchestrator to restart us.
@@ -27,6 +34,7 @@ runMain('policy-gate', async () => {
     policy,
     onFatal,
     consumerSafety,
+    officeIntrospection,
   });
   await startService({ name: 'policy-gate', module, logger, port: service.PORT, host: service.HOST });
 });

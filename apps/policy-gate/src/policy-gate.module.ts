@@ -15,7 +15,8 @@ import {
   GATE_SETTINGS_TOKEN,
   PolicyGateRuntime,
 } from './policy-gate.runtime.js';
-import { GateCredentialVerifier } from './gate-credential.verifier.js';
+import { GATE_OFFICE_INTROSPECTION, GateCredentialVerifier } from './gate-credential.verifier.js';
+import type { OfficeIntrospectionClient } from '@backbone/office-auth';
 
 export interface PolicyGateDeps {
   kafka: KafkaConfig;
@@ -32,6 +33,8 @@ export interface PolicyGateDeps {
   commitHook?: CommitHook;
   /** CONSUMER_* settings (docs/operator.md); default: their defaults. */
   consumerSafety?: ConsumerSafetySettings;
+  /** Verifies liaison office tokens for the recipient preview (OFFICE_INTROSPECTION_*); unset: the preview refuses everyone. */
+  officeIntrospection?: OfficeIntrospectionClient | null;
 }
 
 /** policy-gate: the transactional decide-and-route consumer, hold releases and the reviewers' API. */
@@ -49,6 +52,7 @@ export class PolicyGateModule {
         { provide: GATE_CONSUMER_SAFETY, useValue: deps.consumerSafety ?? DEFAULT_CONSUMER_SAFETY },
         ...(deps.commitHook ? [{ provide: GATE_COMMIT_HOOK, useValue: deps.commitHook }] : []),
         PolicyGateRuntime,
+        { provide: GATE_OFFICE_INTROSPECTION, useValue: deps.officeIntrospection ?? null },
         { provide: CREDENTIAL_VERIFIER, useClass: GateCredentialVerifier },
       ],
     };

@@ -3,8 +3,9 @@ import { SetMetadata } from '@nestjs/common';
 /**
  * Every kind of caller the services know. A route admits some of them; nothing else gets in.
  * `operator` runs a service (e.g. an agency's admin managing its desks, or reading dependency errors on readiness).
+ * `service` is another backbone service calling with its own credential (the publisher's office token introspection).
  */
-export const ROLES = ['office', 'desk', 'hold-reviewer', 'compliance-reader', 'compliance-replayer', 'operator'] as const;
+export const ROLES = ['office', 'desk', 'hold-reviewer', 'compliance-reader', 'compliance-replayer', 'operator', 'service'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const ROLES_METADATA = 'backbone:roles';

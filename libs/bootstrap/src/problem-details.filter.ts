@@ -5,8 +5,11 @@ import type { Logger } from 'pino';
 /** One entry per invalid field, so a client can show every problem at once. */
 export interface FieldProblem {
   field: string;
+  /** Stable machine code clients translate and switch on; `message` is the English text. */
   code: string;
   message: string;
+  /** The limits a message names (e.g. `min`, `max`), so a client can say them in its own language. */
+  params?: Record<string, string | number>;
 }
 
 /** RFC 9457 problem details; `errors` carries the field-level list. */

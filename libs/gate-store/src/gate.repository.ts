@@ -1,13 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { issueToken, tokenId, tokenMatches } from '@backbone/auth';
-import { createDataSource, pingDatabase, runMigrations, schemaNameFor } from '@backbone/persistence';
+import { createDataSource, pingDatabase, runMigrations } from '@backbone/persistence';
 import type { BatchRows, GateOutcome, PastRecipient } from './gate-rows.types.js';
 import { GateReviewers1764100000000 } from './gate-reviewers.migration.js';
 import { GateTables1764000000000 } from './gate-tables.migration.js';
 
 export const GATE_SCHEMA = 'policy_gate';
-/** The publisher's office credentials (schemaNameFor('notice-publisher')), read-only for the preview. */
-export const OFFICE_CREDENTIALS_TABLE = `${schemaNameFor('notice-publisher')}.office_credentials`;
 
 export interface StoredDecision {
   readonly alertId: string;
@@ -265,31 +263,6 @@ export class GateRepository {
          last_delivered_at = EXCLUDED.last_delivered_at`,
       [alertId, version, agencies, now],
     );
-  }
-
-  /**
-   * The liaison office holding this token, read from the publisher's credential table (the gate
-   * only ever SELECTs it: the publisher issues and revokes office credentials). Null when the
-   * token is malformed, unknown, revoked or wrong, or when the publisher's schema is not in
-   * this database (a gate deployed apart from the publisher cannot verify office tokens).
-   */
-  async officeByToken(token: string): Promise<{ tokenId: string; agency: string } | null> {
-    const id = tokenId(token);
-    if (id === null) return null;
-    let rows: { agency: string; hash: string }[];
-    try {
-      rows = (await this.dataSource.query(
-        `SELECT agency, token_hash AS "hash" FROM ${OFFICE_CREDENTIALS_TABLE} WHERE token_id = $1 AND revoked_at IS NULL`,
-        [id],
-      )) as { agency: string; hash: string }[];
-    } catch (err) {
-      // 42P01 undefined_table / 3F000 invalid_schema_name: no publisher in this database.
-      const code = (err as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (err as { code?: string }).code;
-      if (code === '42P01' || code === '3F000') return null;
-      throw err;
-    }
-    const row = rows[0];
-    return row && tokenMatches(token, row.hash) ? { tokenId: id, agency: row.agency } : null;
   }
 
   /** Issues a reviewer bearer token; only its SHA-256 is stored. The token is returned once. */

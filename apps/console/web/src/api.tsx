@@ -29,8 +29,11 @@ export function saveSession(s: Session | null): void {
 
 export interface FieldProblem {
   field: string;
+  /** Stable machine code; the console translates by it (i18n fieldError). */
   code: string;
+  /** The API's English text, shown when the catalogue has no entry for the code. */
   message: string;
+  params?: Record<string, string | number>;
 }
 
 /** An HTTP answer that was not 2xx, with its problem+json when the service sent one. */

@@ -19,6 +19,11 @@ export interface I18n {
   t: (key: MessageKey, vars?: Record<string, string | number>) => string;
   /** A label for an API code (enum value, rule id) when the catalogue has one, else the code itself. */
   code: (prefix: string, value: string) => string;
+  /**
+   * A field error from a problem+json in the user's language, by its stable code (and the names of
+   * its params, e.g. `error.invalid-length.min`); the API's English text for a code the catalogue lacks.
+   */
+  fieldError: (e: { code: string; message: string; params?: Record<string, string | number> }) => string;
   date: (iso: string | null | undefined) => string;
   num: (n: number, digits?: number) => string;
 }
@@ -40,6 +45,16 @@ export function I18nProvider({ lang, children }: { lang: Language; children: Rea
         return s;
       },
       code: (prefix, value) => cat[`${prefix}.${value}`] ?? value,
+      fieldError: (e) => {
+        const params = e.params ?? {};
+        const names = Object.keys(params).sort();
+        const text = (names.length > 0 ? cat[`error.${e.code}.${names.join('.')}`] : undefined) ?? cat[`error.${e.code}`];
+        if (text === undefined) return e.message;
+        return Object.entries(params).reduce(
+          (s, [k, v]) => s.replaceAll(`{${k}}`, typeof v === 'number' ? new Intl.NumberFormat(lang).format(v) : v),
+          text,
+        );
+      },
       date: (iso) => (iso ? dates.format(new Date(iso)) : '—'),
       num: (n, digits = 0) => {
         if (!nums.has(digits)) nums.set(digits, new Intl.NumberFormat(lang, { maximumFractionDigits: digits }));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, settings, type ConfigOf, ConfigError } from '@backbone/bootstrap';
+import { parseIntrospectionClients } from '@backbone/office-auth';
 import { defaultPoliciesDir } from '@backbone/workspace';
 
 /** Everything notice-publisher reads from the environment besides KAFKA_* (KafkaConfig) and HOST/LOG_LEVEL. */
@@ -65,6 +66,10 @@ export const PUBLISHER_SETTINGS = {
     min: 1,
     max: 24 * 365,
   }),
+  INTROSPECTION_CLIENTS: settings.optionalString({
+    description:
+      'Services allowed to introspect office tokens (POST /auth/introspect): <service>=<SHA-256 hex of its token>,…; unset: the route refuses everyone',
+  }),
 } as const;
 
 export type PublisherSettings = ConfigOf<typeof PUBLISHER_SETTINGS>;
@@ -83,6 +88,7 @@ export class PublisherConfig {
     if (!existsSync(join(s.POLICIES_DIR, 'registry.yaml'))) {
       throw new ConfigError([`POLICIES_DIR=${JSON.stringify(s.POLICIES_DIR)} has no registry.yaml`]);
     }
+    parseIntrospectionClients(s.INTROSPECTION_CLIENTS);
     return new PublisherConfig(s);
   }
 

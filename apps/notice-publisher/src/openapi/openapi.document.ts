@@ -1,7 +1,7 @@
 // Hand-written OpenAPI 3.1 description of the liaison-office API. The request schema is derived
 // from the validator's own field specs, so the two cannot drift; the routes mirror alerts.controller.ts
 // (openapi.spec.ts checks that every controller route is described).
-import { MSG_TYPES } from '@backbone/codec';
+import { MSG_TYPES, UNSTORABLE_REASONS } from '@backbone/codec';
 import { VALIDATION_CODES, alertContentJsonSchema } from '../validation/alert-input.validator.js';
 
 const problemRef = { $ref: '#/components/schemas/Problem' };
@@ -120,6 +120,55 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { ...publishResponses, '404': problemResponse('Unknown alert') },
         },
       },
+      '/auth/introspect': {
+        post: {
+          operationId: 'introspectOfficeToken',
+          security: [{ serviceToken: [] }],
+          summary:
+            'For backbone services only (policy gate, audit logger): is this office token valid now, and whose is it (ADR 0007). ' +
+            'Callers cache answers briefly (OFFICE_INTROSPECTION_CACHE_MS), which bounds how long a revoked token still works there.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['token'], properties: { token: { type: 'string', minLength: 1, maxLength: 200 } } },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'The answer; an invalid token is `active: false` with the reason, never an error',
+              content: {
+                'application/json': {
+                  schema: {
+                    oneOf: [
+                      {
+                        type: 'object',
+                        required: ['active', 'agency', 'tokenId'],
+                        properties: { active: { const: true }, agency: { type: 'string' }, tokenId: { type: 'string' } },
+                      },
+                      {
+                        type: 'object',
+                        required: ['active', 'reason'],
+                        properties: {
+                          active: { const: false },
+                          reason: {
+                            type: 'string',
+                            enum: ['malformed-credential', 'unknown-credential', 'revoked-credential', 'agency-not-in-registry'],
+                          },
+                        },
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+            '400': problemResponse('No token in the body'),
+            '401': problemResponse('Not a service credential listed in INTROSPECTION_CLIENTS'),
+            '403': problemResponse('An office (or other) credential: only services may introspect'),
+          },
+        },
+      },
       '/openapi.json': {
         get: { operationId: 'openapi', security: [], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
       },
@@ -127,6 +176,11 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: {
         officeToken: { type: 'http', scheme: 'bearer', description: 'Office credential issued by `backbone credentials issue AGENCY`' },
+        serviceToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: "A backbone service's own credential; its SHA-256 is listed in the publisher's INTROSPECTION_CLIENTS",
+        },
       },
       schemas: {
         AlertContent: alertContentJsonSchema(),
@@ -207,8 +261,20 @@ export function openApiDocument(): Record<string, unknown> {
                 required: ['field', 'code', 'message'],
                 properties: {
                   field: { type: 'string', description: 'JSON pointer into the body (or header:/query: for parameters)' },
-                  code: { type: 'string', enum: [...Object.values(VALIDATION_CODES), 'immutable'] },
-                  message: { type: 'string' },
+                  code: {
+                    type: 'string',
+                    enum: [...Object.values(VALIDATION_CODES), 'immutable', ...Object.values(UNSTORABLE_REASONS)],
+                    description:
+                      'Stable machine code of the field error: clients translate and switch on it (the console does, in four languages); ' +
+                      '`message` is the English text for API users and may change. docs/liaison-office.md lists what each code means.',
+                  },
+                  message: { type: 'string', description: 'English text for people; not stable' },
+                  params: {
+                    type: 'object',
+                    description:
+                      'The limits the message names, for clients that word it themselves: `min`/`max` (invalid-length of text, out-of-range), `maxItems` (invalid-length of a list)',
+                    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'integer' }] },
+                  },
                 },
               },
             },

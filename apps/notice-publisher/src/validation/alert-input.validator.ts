@@ -180,8 +180,8 @@ class Walker {
   readonly errors: FieldProblem[] = [];
   constructor(private readonly agencies: AgencyDirectory) {}
 
-  fail(field: string, code: string, message: string): undefined {
-    this.errors.push({ field, code, message });
+  fail(field: string, code: string, message: string, params?: Record<string, string | number>): undefined {
+    this.errors.push({ field, code, message, ...(params ? { params } : {}) });
     return undefined;
   }
 
@@ -227,9 +227,9 @@ class Walker {
         const unstorable = unstorableString(raw);
         if (unstorable) return this.fail(at, unstorable, describeUnstorable(unstorable));
         if (spec.min !== undefined && raw.trim().length < spec.min)
-          return this.fail(at, VALIDATION_CODES.length, `must have at least ${spec.min} non-blank character(s)`);
+          return this.fail(at, VALIDATION_CODES.length, `must have at least ${spec.min} non-blank character(s)`, { min: spec.min });
         if (spec.max !== undefined && raw.length > spec.max)
-          return this.fail(at, VALIDATION_CODES.length, `must have at most ${spec.max} characters`);
+          return this.fail(at, VALIDATION_CODES.length, `must have at most ${spec.max} characters`, { max: spec.max });
         if (spec.pattern && !spec.pattern.test(raw))
           return this.fail(at, VALIDATION_CODES.format, `must be ${spec.patternHint ?? String(spec.pattern)}`);
         return raw;
@@ -240,7 +240,8 @@ class Walker {
         return raw;
       case 'int':
         if (typeof raw !== 'number' || !Number.isInteger(raw)) return this.fail(at, VALIDATION_CODES.type, 'must be an integer');
-        if (raw < spec.min || raw > spec.max) return this.fail(at, VALIDATION_CODES.range, `must be between ${spec.min} and ${spec.max}`);
+        if (raw < spec.min || raw > spec.max)
+          return this.fail(at, VALIDATION_CODES.range, `must be between ${spec.min} and ${spec.max}`, { min: spec.min, max: spec.max });
         return raw;
       case 'bool':
         if (typeof raw !== 'boolean') return this.fail(at, VALIDATION_CODES.type, 'must be true or false');
@@ -270,7 +271,7 @@ class Walker {
       case 'array': {
         if (!Array.isArray(raw)) return this.fail(at, VALIDATION_CODES.type, 'must be an array');
         if (spec.max !== undefined && raw.length > spec.max)
-          return this.fail(at, VALIDATION_CODES.length, `must have at most ${spec.max} items`);
+          return this.fail(at, VALIDATION_CODES.length, `must have at most ${spec.max} items`, { maxItems: spec.max });
         const seen = new Set<unknown>();
         return raw.map((item, i) => {
           const v = this.value(item, spec.items, pointer(at, i));

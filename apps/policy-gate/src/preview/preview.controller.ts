@@ -34,8 +34,8 @@ export interface RecipientPreview {
 
 /**
  * Dry-run decision for a liaison office's draft: the policy the gate enforces, evaluated now,
- * nothing written anywhere. Office tokens only (the publisher's credentials, read-only, through
- * GateCredentialVerifier); desks, compliance staff and reviewers get 401.
+ * nothing written anywhere. Office tokens only (verified by the publisher's introspection route,
+ * through GateCredentialVerifier); desks, compliance staff and reviewers get 401.
  */
 @Controller('preview')
 @Roles('office')

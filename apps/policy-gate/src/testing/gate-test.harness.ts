@@ -4,6 +4,7 @@ import { SUBMITTED_PARTITIONS, topicNames, type TopicNames } from '@backbone/kaf
 import { createTopics, deleteTopics, pollUntil, testKafka, uniqueName } from '@backbone/testing';
 import { createLogger, startService, type Logger, type RunningService } from '@backbone/bootstrap';
 import { KafkaConfig, type KafkaConnection } from '@backbone/kafka';
+import type { OfficeIntrospectionClient } from '@backbone/office-auth';
 import type { GatePolicy } from '../gate-policy.port.js';
 import { loadEnginePolicy } from '../policy-engine.adapter.js';
 import type { CommitHook } from '../policy-gate.consumer.js';
@@ -155,6 +156,8 @@ export interface TestGateOptions {
   onFatal?: (err: Error) => void;
   /** The fault seam: awaited before each commit. */
   beforeCommit?: CommitHook['beforeCommit'];
+  /** Verifies office tokens for the preview; unset: the preview refuses everyone. */
+  officeIntrospection?: OfficeIntrospectionClient;
 }
 
 export interface TestGate extends RunningPolicyGate {
@@ -178,6 +181,7 @@ export async function startTestGate(o: TestGateOptions): Promise<TestGate> {
       policy,
       ...(o.onFatal ? { onFatal: o.onFatal } : {}),
       ...(o.beforeCommit ? { commitHook: { beforeCommit: o.beforeCommit } } : {}),
+      ...(o.officeIntrospection ? { officeIntrospection: o.officeIntrospection } : {}),
     }),
     logger: o.logger ?? createLogger('policy-gate', 'warn'),
     port: 0,

@@ -127,12 +127,12 @@ const POINTERS: Partial<Record<keyof Draft, string[]>> = {
   nationalities: ['/subject/nationalities'],
 };
 
-function errorsAt(errors: FieldProblem[], field: keyof Draft): string | undefined {
+function errorsAt(errors: FieldProblem[], field: keyof Draft, say: (e: FieldProblem) => string): string | undefined {
   const ptrs = POINTERS[field] ?? [];
   const mine = errors.filter((e) =>
     ptrs.some((p) => e.field === p || (e.field.startsWith(`${p}/`) && !Object.values(POINTERS).flat().includes(e.field))),
   );
-  return mine.length > 0 ? mine.map((e) => e.message).join('; ') : undefined;
+  return mine.length > 0 ? mine.map(say).join(' ') : undefined;
 }
 
 interface Preview {
@@ -143,6 +143,32 @@ interface Preview {
   held: { agency: string; ruleId: string }[];
   denied: { agency: string; ruleId: string }[];
 }
+
+type RecipientState = 'acknowledged' | 'delivered' | 'pending' | 'held' | 'denied';
+
+/** The audit logger's answer for one of the office's alerts (GET /office/alerts/recipients). */
+interface AlertRecipients {
+  alertId: string;
+  counts: Record<RecipientState, number> & { agencies: number };
+  recipients: {
+    agency: string;
+    version: number | null;
+    outcome: string;
+    ruleId: string;
+    state: RecipientState;
+    deliveredAt: string | null;
+    acknowledgedAt: string | null;
+    acknowledgedVersion: number | null;
+  }[];
+}
+
+const STATE_COLOR: Record<RecipientState, string> = {
+  acknowledged: 'teal.9',
+  delivered: 'blue.9',
+  pending: 'gray.8',
+  held: 'orange.9',
+  denied: 'red.9',
+};
 
 interface AlertRow {
   alertId: string;
@@ -197,14 +223,14 @@ export function OfficePage({ session }: { session: Session }) {
 }
 
 function Compose({ session, editing, onDone }: { session: Session; editing: string | null; onDone: () => void }) {
-  const { t, code } = useI18n();
+  const { t, code, fieldError } = useI18n();
   const [d, setD] = useState<Draft>(EMPTY);
   const [errors, setErrors] = useState<FieldProblem[]>([]);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [busy, setBusy] = useState(false);
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setD((x) => ({ ...x, [k]: v }));
-  const err = (k: keyof Draft) => errorsAt(errors, k);
+  const err = (k: keyof Draft) => errorsAt(errors, k, fieldError);
   const select = (k: keyof Draft, values: string[], prefix: string) => (
     <NativeSelect
       label={t(`field.${k}` as MessageKey)}
@@ -399,10 +425,19 @@ function PreviewTable({ preview }: { preview: Preview }) {
 function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: number; onUpdate: (id: string) => void }) {
   const { t, date, code } = useI18n();
   const [items, setItems] = useState<AlertRow[]>([]);
+  const [delivery, setDelivery] = useState<Map<string, AlertRecipients>>(new Map());
+  const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const load = useCallback(async () => {
     try {
-      setItems((await api<{ items: AlertRow[] }>(session, '/api/publisher/alerts?limit=100')).items);
+      const listed = (await api<{ items: AlertRow[] }>(session, '/api/publisher/alerts?limit=100')).items;
+      setItems(listed);
+      // Delivery and acknowledgement come from the audit ledger, for this office's alerts only.
+      if (listed.length > 0) {
+        const ids = listed.map((a) => a.alertId).join(',');
+        const r = await api<{ items: AlertRecipients[] }>(session, `/api/audit/office/alerts/recipients?ids=${ids}`);
+        setDelivery(new Map(r.items.map((x) => [x.alertId, x])));
+      }
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
@@ -437,11 +472,12 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
             <Table.Th>{t('col.state')}</Table.Th>
             <Table.Th>{t('col.version')}</Table.Th>
             <Table.Th>{t('col.updated')}</Table.Th>
+            <Table.Th>{t('office.recipients')}</Table.Th>
             <Table.Th>{t('col.actions')}</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
-          {items.map((a) => (
+          {items.flatMap((a) => [
             <Table.Tr key={a.alertId} data-testid={`my-alert-${a.alertId}`}>
               <Table.Td>{a.headline}</Table.Td>
               <Table.Td>{code('notice', a.noticeType)}</Table.Td>
@@ -452,12 +488,28 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
               </Table.Td>
               <Table.Td>{a.latestVersion}</Table.Td>
               <Table.Td>{date(a.updatedAt)}</Table.Td>
+              <Table.Td data-testid={`delivery-${a.alertId}`}>
+                <DeliveryCounts status={delivery.get(a.alertId)} />
+              </Table.Td>
               <Table.Td>
+                <Button
+                  size="xs"
+                  variant="outline"
+                  color="blue.9"
+                  mb={4}
+                  onClick={() => setOpen(open === a.alertId ? null : a.alertId)}
+                  aria-expanded={open === a.alertId}
+                  aria-label={`${t(open === a.alertId ? 'office.hideDelivery' : 'office.showDelivery')}: ${a.headline}`}
+                  data-testid={`show-delivery-${a.alertId}`}
+                >
+                  {t(open === a.alertId ? 'office.hideDelivery' : 'office.showDelivery')}
+                </Button>
                 {a.state !== 'cancelled' && (
                   <Group gap="xs">
                     <Button
                       size="xs"
                       variant="outline"
+                      color="blue.9"
                       onClick={() => onUpdate(a.alertId)}
                       aria-label={`${t('office.update')}: ${a.headline}`}
                     >
@@ -476,11 +528,84 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
                   </Group>
                 )}
               </Table.Td>
-            </Table.Tr>
-          ))}
+            </Table.Tr>,
+            ...(open === a.alertId
+              ? [
+                  <Table.Tr key={`${a.alertId}-delivery`}>
+                    <Table.Td colSpan={7}>
+                      <DeliveryDetail alert={a} status={delivery.get(a.alertId)} />
+                    </Table.Td>
+                  </Table.Tr>,
+                ]
+              : []),
+          ])}
         </Table.Tbody>
       </Table>
       {items.length === 0 && <Text c="dimmed">{t('office.none')}</Text>}
     </Stack>
+  );
+}
+
+function DeliveryCounts({ status }: { status: AlertRecipients | undefined }) {
+  const { t } = useI18n();
+  if (!status || status.counts.agencies === 0) return <Text size="sm">{t('office.recipientsPending')}</Text>;
+  const c = status.counts;
+  return (
+    <Text size="sm">
+      {t('office.recipientCounts', {
+        received: c.delivered + c.acknowledged,
+        agencies: c.agencies - c.denied,
+        acknowledged: c.acknowledged,
+        held: c.held,
+        denied: c.denied,
+      })}
+    </Text>
+  );
+}
+
+/** Per recipient agency: where the alert stands (delivered, acknowledged at, held, denied by which rule). */
+function DeliveryDetail({ alert, status }: { alert: AlertRow; status: AlertRecipients | undefined }) {
+  const { t, date, code } = useI18n();
+  return (
+    <Paper withBorder p="sm" data-testid={`delivery-detail-${alert.alertId}`}>
+      <Title order={3} size="h5">
+        {t('office.deliveryTitle', { headline: alert.headline })}
+      </Title>
+      {!status || status.recipients.length === 0 ? (
+        <Text size="sm">{t('office.recipientsPending')}</Text>
+      ) : (
+        <Table mt="xs">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('col.agency')}</Table.Th>
+              <Table.Th>{t('col.state')}</Table.Th>
+              <Table.Th>{t('col.version')}</Table.Th>
+              <Table.Th>{t('col.outcome')}</Table.Th>
+              <Table.Th>{t('col.rule')}</Table.Th>
+              <Table.Th>{t('col.delivered')}</Table.Th>
+              <Table.Th>{t('col.ackAt')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {status.recipients.map((r) => (
+              <Table.Tr key={r.agency} data-testid={`recipient-${alert.alertId}-${r.agency}`}>
+                <Table.Td>{r.agency}</Table.Td>
+                <Table.Td>
+                  <Badge color={STATE_COLOR[r.state]}>{t(`recipient.${r.state}` as MessageKey)}</Badge>
+                </Table.Td>
+                <Table.Td>{r.version ?? '—'}</Table.Td>
+                <Table.Td>{code('outcome', r.outcome)}</Table.Td>
+                <Table.Td>{r.ruleId}</Table.Td>
+                <Table.Td>{date(r.deliveredAt)}</Table.Td>
+                <Table.Td>
+                  {date(r.acknowledgedAt)}
+                  {r.acknowledgedAt && r.acknowledgedVersion !== r.version ? ` (v${r.acknowledgedVersion ?? '?'})` : ''}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Paper>
   );
 }

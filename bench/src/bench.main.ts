@@ -109,6 +109,7 @@ const EXPECTED = [
   'ceiling.pg.copy_rows_per_s',
   'ceiling.pg.stream_rows_per_s',
   'ceiling.node.idle_rss_mb',
+  'floor.node.frameworks_rss_mb',
   'rss.notice-publisher_mb',
   'rss.policy-gate_mb',
   'rss.agency-subscriber_mb',

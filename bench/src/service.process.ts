@@ -115,6 +115,34 @@ export async function startService(opts: {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * RSS of a Node process that only imports the backbone's named frameworks (Nest with Fastify and
+ * its microservices package, KafkaJS, TypeORM, pg, avsc) and then idles: the part of every
+ * service's memory that is the platform's, not the service's, in MiB.
+ */
+export async function frameworksNodeRssMb(repoRoot: string): Promise<number | null> {
+  const imports = ['@nestjs/core', '@nestjs/platform-fastify', '@nestjs/microservices', 'kafkajs', 'typeorm', 'pg', 'avsc'];
+  const script = `${imports.map((m) => `await import('${m}');`).join(' ')} process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      child.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('ready')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.on('exit', () => resolve(false));
+    });
+    if (!ready || child.pid === undefined) return null;
+    await sleep(700);
+    return peakRssMb(child.pid);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 /** RSS of a bare Node process doing nothing (the floor every service's memory sits on), in MiB. */
 export async function idleNodeRssMb(): Promise<number | null> {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });

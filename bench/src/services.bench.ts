@@ -22,7 +22,7 @@ import { figure, notMeasured, type Figures } from './figures.js';
 import { benchAlert, deliveriesOf, type Sender } from './gate.load.js';
 import { LatencyMatcher } from './latency.match.js';
 import { pgCeilings } from './pg.ceilings.js';
-import { idleNodeRssMb, sleep, startService, type ServiceProcess } from './service.process.js';
+import { frameworksNodeRssMb, idleNodeRssMb, sleep, startService, type ServiceProcess } from './service.process.js';
 import { SpanCollector } from './span.collector.js';
 import { stageSamples, summariseStages } from './stage.breakdown.js';
 import { SseParser } from './sse.parser.js';
@@ -487,6 +487,13 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
   // ── 5. memory ───────────────────────────────────────────────────────────────────────
   const idle = await idleNodeRssMb().catch(() => null);
   figures['ceiling.node.idle_rss_mb'] = figure(idle, 'MiB', idle, 'node -e "setInterval(…)": a bare idle Node process; the ceiling itself');
+  const frameworks = await frameworksNodeRssMb(ctx.repoRoot).catch(() => null);
+  figures['floor.node.frameworks_rss_mb'] = figure(
+    frameworks,
+    'MiB',
+    idle,
+    'a Node process that only imports Nest (core, Fastify, microservices), KafkaJS, TypeORM, pg and avsc: the floor under every service (ratio = multiple of bare Node)',
+  );
   for (const name of SERVICES) {
     const rss = peakRss.get(name);
     figures[`rss.${name}_mb`] =

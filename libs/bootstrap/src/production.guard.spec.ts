@@ -48,6 +48,11 @@ describe('production fails closed', () => {
     ['a demo Kafka password', { KAFKA_SASL_PASSWORD: 'changeme' }, /KAFKA_SASL_PASSWORD=<redacted> is a demo credential/],
     ['no event signing key', { EVENT_SIGNING_KEY_FILE: undefined }, /EVENT_SIGNING_KEY_FILE must name/],
     ['a CA from the local demo state', { KAFKA_CA_FILE: '/home/op/backbone/.backbone/kafka/tls/ca.pem' }, /local demo state/],
+    [
+      'a demo introspection credential',
+      { OFFICE_INTROSPECTION_TOKEN: 'secret' },
+      /OFFICE_INTROSPECTION_TOKEN=<redacted> is a demo credential/,
+    ],
   ])('refuses %s', (_label, change, problem) => {
     const problems = refused({ ...FIT, ...change });
     expect(problems.some((p) => problem.test(p))).toBe(true);

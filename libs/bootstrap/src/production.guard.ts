@@ -21,6 +21,8 @@ export const DEMO_SECRETS: readonly string[] = [
   'kafka',
 ];
 
+const SHARED_SECRETS: readonly string[] = ['OFFICE_INTROSPECTION_TOKEN'];
+
 export interface ProductionRequirements {
   /** Settings this service would otherwise fill with a generated demo value (e.g. a key file under .backbone/). */
   readonly explicit?: readonly string[];
@@ -80,7 +82,9 @@ export function productionProblems(env: NodeJS.ProcessEnv, req: ProductionRequir
 
   for (const name of req.explicit ?? [])
     if (!set(name)) problems.push(`${name} must be given explicitly in production (the default is a generated demo value)`);
-  for (const name of req.secrets ?? []) if (set(name) && isDemoSecret(env[name]!)) problems.push(`${name}=<redacted> is a demo credential`);
+  // Secrets any service may hold (a service's credential at the publisher's introspection route), checked wherever set.
+  for (const name of [...SHARED_SECRETS, ...(req.secrets ?? [])])
+    if (set(name) && isDemoSecret(env[name]!)) problems.push(`${name}=<redacted> is a demo credential`);
   for (const [name, value] of Object.entries(env)) {
     if (name.endsWith('_FILE') && value && inDemoState(value, env))
       problems.push(`${name}=${JSON.stringify(value)} points into the local demo state (.backbone/)`);

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, settings, type ConfigOf } from '@backbone/bootstrap';
+import { backboneEnv, ConfigError, loadConfig, settings, type ConfigOf } from '@backbone/bootstrap';
 import { MAX_INTROSPECTION_CACHE_MS, OfficeIntrospectionClient } from './office-introspection.js';
 
 /** How a service that admits office tokens reaches the publisher's introspection route. */
@@ -26,6 +26,9 @@ export function officeIntrospectionFromEnv(env: NodeJS.ProcessEnv = process.env)
   if (s.OFFICE_INTROSPECTION_URL === null && s.OFFICE_INTROSPECTION_TOKEN === null) return null;
   if (s.OFFICE_INTROSPECTION_URL === null || s.OFFICE_INTROSPECTION_TOKEN === null)
     throw new ConfigError(['OFFICE_INTROSPECTION_URL and OFFICE_INTROSPECTION_TOKEN are set together or not at all']);
+  // The service's credential and the office's token travel in this request: never in clear text in production.
+  if (backboneEnv(env) === 'production' && !/^https:\/\//i.test(s.OFFICE_INTROSPECTION_URL))
+    throw new ConfigError(['BACKBONE_ENV=production: OFFICE_INTROSPECTION_URL must be an https:// URL']);
   return new OfficeIntrospectionClient({
     url: s.OFFICE_INTROSPECTION_URL,
     serviceToken: s.OFFICE_INTROSPECTION_TOKEN,

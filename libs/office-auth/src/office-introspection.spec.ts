@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { issueToken } from '@backbone/auth';
 import { OfficeIntrospectionClient, verifyOfficeToken } from './office-introspection.js';
-import { parseIntrospectionClients } from './office-introspection.config.js';
+import { officeIntrospectionFromEnv, parseIntrospectionClients } from './office-introspection.config.js';
 
 describe('OfficeIntrospectionClient (against a local HTTP server standing in for the publisher)', () => {
   const office = issueToken();
@@ -93,5 +93,23 @@ describe('INTROSPECTION_CLIENTS', () => {
     expect(parseIntrospectionClients(null).size).toBe(0);
     expect(() => parseIntrospectionClients('policy-gate=secret')).toThrow(/<redacted>/);
     expect(() => parseIntrospectionClients(`a=${h},a=${h}`)).toThrow(/twice/);
+  });
+});
+
+describe('OFFICE_INTROSPECTION_*', () => {
+  const token = issueToken().token;
+
+  it('is off when neither is set, and refuses one without the other', () => {
+    expect(officeIntrospectionFromEnv({})).toBeNull();
+    expect(() => officeIntrospectionFromEnv({ OFFICE_INTROSPECTION_URL: 'http://127.0.0.1:1' })).toThrow(/set together/);
+  });
+
+  it('in production refuses a clear-text URL: the credentials travel in the request', () => {
+    const env = { OFFICE_INTROSPECTION_URL: 'http://publisher:8080', OFFICE_INTROSPECTION_TOKEN: token };
+    expect(officeIntrospectionFromEnv(env)).not.toBeNull();
+    expect(() => officeIntrospectionFromEnv({ ...env, BACKBONE_ENV: 'production' })).toThrow(/must be an https:\/\/ URL/);
+    expect(
+      officeIntrospectionFromEnv({ ...env, BACKBONE_ENV: 'production', OFFICE_INTROSPECTION_URL: 'https://publisher:8443' }),
+    ).not.toBeNull();
   });
 });

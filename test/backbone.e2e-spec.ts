@@ -12,7 +12,7 @@ import { sampleAlert } from '@backbone/codec/testing';
 import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { compilePolicy, decide, loadPolicy, loadRegistry } from '@backbone/policy';
-import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
+import { alertInput, createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
@@ -189,31 +189,17 @@ describe('backbone end to end', () => {
   let expectedAgencies: string[] = [];
 
   it('delivers a published red notice to exactly the desks the policy and their filters allow', async () => {
-    const published = await publish({
-      status: 'Actual',
-      scope: 'Restricted',
-      noticeType: 'RED',
-      purposes: ['ARREST_EXTRADITION'],
-      headline: 'Wanted for armed robbery',
-      description: 'Sought for prosecution for armed robbery committed in Lyon.',
-      urgency: 'Immediate',
-      severity: 'Severe',
-      certainty: 'Likely',
-      tlp: 'AMBER',
-      handlingCode: 'H1',
-      sourceReliability: 'B',
-      informationAccuracy: 2,
-      addressing: { mode: 'ALL' },
-      expires: new Date(Date.now() + 7 * 86_400_000).toISOString(),
-      area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-      subject: {
-        familyName: 'DUPONT',
-        forenames: 'Jean',
-        nationalities: ['FR'],
-        biometrics: { fingerprintRefs: ['FP-1'], photoRefs: [] },
-        identityDocuments: [{ kind: 'PASSPORT', number: '12AB34567', issuingCountry: 'FR' }],
-      },
-    });
+    const published = await publish(
+      alertInput({
+        subject: {
+          familyName: 'DUPONT',
+          forenames: 'Jean',
+          nationalities: ['FR'],
+          biometrics: { fingerprintRefs: ['FP-1'], photoRefs: [] },
+          identityDocuments: [{ kind: 'PASSPORT', number: '12AB34567', issuingCountry: 'FR' }],
+        },
+      }),
+    );
     alertId = published.alertId;
 
     // The oracle is the engine itself, fed the alert exactly as the publisher recorded it.

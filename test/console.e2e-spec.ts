@@ -17,7 +17,7 @@ import { createLogger, startService, type RunningService } from '@backbone/boots
 import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { loadRegistry } from '@backbone/policy';
-import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
+import { alertInput, createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
@@ -380,24 +380,7 @@ describe('console in Chromium', () => {
   }, 90_000);
 
   const feedStatus = async (page: Page) => (await page.getByTestId('feed-status').textContent()) ?? '';
-  const content = (headline: string) => ({
-    status: 'Actual',
-    scope: 'Restricted',
-    noticeType: 'RED',
-    purposes: ['ARREST_EXTRADITION'],
-    headline,
-    description: 'Sought for prosecution for armed robbery committed in Lyon.',
-    urgency: 'Immediate',
-    severity: 'Severe',
-    certainty: 'Likely',
-    tlp: 'AMBER',
-    handlingCode: 'H1',
-    sourceReliability: 'B',
-    informationAccuracy: 2,
-    addressing: { mode: 'ALL' },
-    expires: new Date(Date.now() + 7 * 86_400_000).toISOString(),
-    area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-  });
+  const content = (headline: string) => alertInput({ headline });
 
   it('desk: resumes the live feed after a dropped connection without missing what arrived meanwhile', async () => {
     const port = Number(new URL(consoleServer.url).port);

@@ -14,7 +14,7 @@ import { issueComplianceUser } from '@backbone/ledger';
 import { OfficeIntrospectionClient } from '@backbone/office-auth';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
-import { pollUntil, testKafkaConnection, uniqueName } from '@backbone/testing';
+import { alertInput, pollUntil, testKafkaConnection, uniqueName } from '@backbone/testing';
 import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
@@ -200,22 +200,5 @@ describe('office token introspection (real publisher, gate, audit logger, broker
 });
 
 function draft(): Record<string, unknown> {
-  return {
-    status: 'Actual',
-    scope: 'Restricted',
-    noticeType: 'RED',
-    purposes: ['ARREST_EXTRADITION'],
-    headline: 'Wanted for armed robbery',
-    description: 'Sought for prosecution for armed robbery committed in Lyon.',
-    urgency: 'Immediate',
-    severity: 'Severe',
-    certainty: 'Likely',
-    tlp: 'AMBER',
-    handlingCode: 'H1',
-    sourceReliability: 'B',
-    informationAccuracy: 2,
-    addressing: { mode: 'ALL' },
-    expires: new Date(Date.now() + 7 * 86_400_000).toISOString(),
-    area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-  };
+  return alertInput();
 }

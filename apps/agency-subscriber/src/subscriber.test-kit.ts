@@ -8,7 +8,6 @@ import { createLogger, startService, type Logger } from '@backbone/bootstrap';
 import {
   AgencySubscriberModule,
   SUBSCRIBER_RUNTIME,
-  subscriberTransport,
   subscriberWiring,
   type AgencySubscriberOptions,
   type SubscriberRuntime,
@@ -45,7 +44,6 @@ export async function startTestSubscriber(opts: StartAgencySubscriberOptions): P
     logger,
     port: opts.port ?? 0,
     bodyLimit: 64 * 1024,
-    microservices: [subscriberTransport(wiring, logger)],
     shutdownHooks: false,
   });
   const runtime = service.app.get<SubscriberRuntime>(SUBSCRIBER_RUNTIME);

@@ -13,6 +13,7 @@ import {
   type SubscriberRuntime,
 } from './agency-subscriber.module.js';
 import type { DeskStore } from '@backbone/inbox-store';
+import { FeedConsumer } from './feed/feed.consumer.js';
 import type { AuditRelay } from './audit/audit.relay.js';
 import type { InboxStore, PurgeResult } from './inbox/inbox.store.js';
 
@@ -31,6 +32,8 @@ export interface RunningAgencySubscriber {
   inbox: InboxStore;
   desks: DeskStore;
   relay: AuditRelay;
+  /** The feed consumer (its afterStore hook injects a crash between the DB commit and the offset commit). */
+  feed: FeedConsumer;
   purgeNow(now?: Date): Promise<PurgeResult>;
   close(): Promise<void>;
 }
@@ -56,6 +59,7 @@ export async function startTestSubscriber(opts: StartAgencySubscriberOptions): P
     inbox: runtime.inbox,
     desks: runtime.desks,
     relay: runtime.relay,
+    feed: service.app.get(FeedConsumer),
     purgeNow: (now?: Date) => runtime.retention.purgeNow(now),
     close: () => service.close(),
   };

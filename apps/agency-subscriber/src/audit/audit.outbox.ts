@@ -27,8 +27,8 @@ export async function queueAuditEvents(
 ): Promise<void> {
   if (fields.length === 0) return;
   const events = fields.map((f) => auditEvent(type, SERVICE, f));
-  await tx.query(`INSERT INTO audit_outbox (event_key, event) SELECT k, v FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(k, v, n) ORDER BY n`, [
-    events.map((e) => e.alertId),
-    events.map((e) => encodeAuditEvent(e, signer)),
-  ]);
+  await tx.query(
+    `INSERT INTO audit_outbox (event_key, event) SELECT k, v FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(k, v, n) ORDER BY n`,
+    [events.map((e) => e.alertId), events.map((e) => encodeAuditEvent(e, signer))],
+  );
 }

@@ -138,7 +138,10 @@ export class FeedConsumer implements OnApplicationBootstrap, BeforeApplicationSh
       } catch (err) {
         // Stopping or rebalancing: what is stored is committed, the rest is fetched again by whoever owns the partition.
         if (!(err instanceof ConsumerStoppingError)) throw err;
-        if (progress.last !== undefined) await commit(progress.last);
+        if (progress.last !== undefined)
+          await commit(progress.last).catch((commitErr: unknown) =>
+            this.logger.warn({ err: commitErr, partition: batch.partition }, 'offset commit while stopping failed; the records come again'),
+          );
         return;
       }
       await this.afterStore?.();

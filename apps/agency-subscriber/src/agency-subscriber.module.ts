@@ -8,12 +8,10 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
 import { CREDENTIAL_VERIFIER } from '@backbone/auth';
 import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
 import {
-  CONSUMER_GROUP_TIMING,
   ConsumerSafety,
   createKafka,
   DEFAULT_CONSUMER_SAFETY,
@@ -30,8 +28,7 @@ import { AGENCY_CODE_PATTERN } from './config/subscriber.config.js';
 import { openSubscriberDatabase, subscriberSchemaFor, DeskStore } from '@backbone/inbox-store';
 import { DeskController } from './desks/desk.controller.js';
 import { SubscriberCredentialVerifier } from './desks/subscriber-credential.verifier.js';
-import { feedConsumerFor } from './feed/feed.consumer.js';
-import { ResilientServerKafka } from './feed/resilient-kafka.server.js';
+import { FeedConsumer } from './feed/feed.consumer.js';
 import { InboxController } from './inbox/inbox.controller.js';
 import { InboxStore } from './inbox/inbox.store.js';
 import { RetentionService } from './retention/retention.service.js';
@@ -41,6 +38,7 @@ import {
   AUDIT_RELAY,
   CONSUMER_SAFETY,
   DESK_STORE,
+  FEED_WIRING,
   INBOX_NOTIFIER,
   INBOX_STORE,
   RETENTION,
@@ -71,7 +69,7 @@ export interface AgencySubscriberOptions {
   consumerSafety?: ConsumerSafetySettings;
 }
 
-/** What the options resolve to before anything connects: names the module and the Kafka transport share. */
+/** What the options resolve to before anything connects: the names the module and the feed consumer use. */
 export interface SubscriberWiring {
   readonly agency: string;
   readonly kafka: KafkaConfig;
@@ -97,39 +95,6 @@ export function subscriberWiring(opts: AgencySubscriberOptions): SubscriberWirin
     auditTopic: topics.audit,
     groupId: opts.groupId ?? `${prefix}subscriber-${agency}`,
     clientId: `agency-subscriber-${agency}`,
-  };
-}
-
-/**
- * The feed consumer on Nest's Kafka transport (restarted in-process after a non-retriable crash,
- * see ResilientServerKafka), started by startService with the HTTP API.
- * Nest appends '-server' to the group and client ids unless postfixId is set; the broker ACL
- * allows exactly `subscriber-<AGENCY>`, hence postfixId ''.
- */
-export function subscriberTransport(w: SubscriberWiring, logger?: Logger): MicroserviceOptions {
-  const c = w.kafka.connection;
-  return {
-    strategy: new ResilientServerKafka(
-      {
-        postfixId: '',
-        client: {
-          clientId: w.clientId,
-          brokers: c.brokers,
-          ...(c.ssl !== undefined ? { ssl: c.ssl } : {}),
-          ...(c.sasl ? { sasl: c.sasl } : {}),
-          connectionTimeout: 5000,
-          authenticationTimeout: 5000,
-          retry: { initialRetryTime: 200, retries: 8 },
-        },
-        // read_committed: only what the gate's transactions committed. Group timing shared by
-        // every consumer: a restarted subscriber is back within seconds.
-        consumer: { groupId: w.groupId, readUncommitted: false, allowAutoTopicCreation: false, ...CONSUMER_GROUP_TIMING },
-        subscribe: { fromBeginning: true },
-        // The value stays the raw Avro bytes; the handler decodes it with the codec.
-        parser: { keepBinary: true },
-      },
-      logger,
-    ),
   };
 }
 
@@ -164,7 +129,7 @@ async function openRuntime(w: SubscriberWiring, opts: AgencySubscriberOptions, l
   return { db, inbox, desks, notifier, relay, retention };
 }
 
-/** Starts the purge timer and closes the subscriber's own resources after Nest has stopped HTTP and the consumer. */
+/** Starts the purge timer and closes the subscriber's own resources after Nest has stopped HTTP and the feed consumer. */
 @Injectable()
 class SubscriberLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
@@ -181,7 +146,7 @@ class SubscriberLifecycle implements OnModuleInit, BeforeApplicationShutdown, On
     this.runtime.retention.start();
   }
 
-  /** Before the transport disconnects: a record retrying through an outage must let go of its partition. */
+  /** Before the feed consumer disconnects: a record retrying through an outage must let go of its partition. */
   beforeApplicationShutdown(): void {
     this.safety.stopRetrying();
   }
@@ -208,7 +173,7 @@ export class AgencySubscriberModule {
     return {
       module: AgencySubscriberModule,
       imports: [KafkaModule.forRoot(w.kafka, w.clientId)],
-      controllers: [DeskController, InboxController, StreamController, feedConsumerFor(w.feedTopic)],
+      controllers: [DeskController, InboxController, StreamController],
       providers: [
         { provide: SUBSCRIBER_RUNTIME, inject: [LOGGER], useFactory: (logger: Logger) => openRuntime(w, opts, logger) },
         { provide: INBOX_STORE, ...fromRuntime('inbox') },
@@ -246,6 +211,8 @@ export class AgencySubscriberModule {
             }),
         },
         { provide: CREDENTIAL_VERIFIER, useClass: SubscriberCredentialVerifier },
+        { provide: FEED_WIRING, useValue: { feedTopic: w.feedTopic, groupId: w.groupId } },
+        FeedConsumer,
         SubscriberLifecycle,
       ],
     };

@@ -1,7 +1,6 @@
 // The agency subscriber's module and settings (its database and desks: @backbone/inbox-store).
 export {
   AgencySubscriberModule,
-  subscriberTransport,
   subscriberWiring,
   SUBSCRIBER_RUNTIME,
   type AgencySubscriberOptions,

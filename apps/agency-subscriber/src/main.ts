@@ -1,7 +1,7 @@
 import { createLogger, describeConfig, runMain, startService } from '@backbone/bootstrap';
 import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
 import { ensureDatabase } from '@backbone/persistence';
-import { AgencySubscriberModule, subscriberTransport, subscriberWiring } from './agency-subscriber.module.js';
+import { AgencySubscriberModule, subscriberWiring } from './agency-subscriber.module.js';
 import { loadSubscriberConfig, SUBSCRIBER_SETTINGS } from './config/subscriber.config.js';
 
 runMain('agency-subscriber', async () => {
@@ -28,6 +28,5 @@ runMain('agency-subscriber', async () => {
     port: config.PORT,
     host: config.HOST,
     bodyLimit: 64 * 1024,
-    microservices: [subscriberTransport(wiring, logger)],
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, describeConfig, startService, type Logger, type RunningService } from '@backbone/bootstrap';
 import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
-import { AgencySubscriberModule, subscriberTransport, subscriberWiring } from './agency-subscriber.module.js';
+import { AgencySubscriberModule, subscriberWiring } from './agency-subscriber.module.js';
 import { AGENCY_CODE_PATTERN, loadSubscriberConfig, SUBSCRIBER_SETTINGS } from './config/subscriber.config.js';
 
 /** One agency served by a shared host process: its own port, Kafka principal, consumer group and schema. */
@@ -107,7 +107,6 @@ export async function startSubscriberHost(
         port: h.port,
         host: config.HOST,
         bodyLimit: 64 * 1024,
-        microservices: [subscriberTransport(wiring)],
         // One signal handler for the whole host (each service's own would exit after the first).
         shutdownHooks: false,
       });

@@ -8,12 +8,12 @@ import { createLogger, startService, type Logger } from '@backbone/bootstrap';
 import {
   AgencySubscriberModule,
   SUBSCRIBER_RUNTIME,
-  subscriberTransport,
   subscriberWiring,
   type AgencySubscriberOptions,
   type SubscriberRuntime,
 } from './agency-subscriber.module.js';
 import type { DeskStore } from '@backbone/inbox-store';
+import { FeedConsumer } from './feed/feed.consumer.js';
 import type { AuditRelay } from './audit/audit.relay.js';
 import type { InboxStore, PurgeResult } from './inbox/inbox.store.js';
 
@@ -32,6 +32,8 @@ export interface RunningAgencySubscriber {
   inbox: InboxStore;
   desks: DeskStore;
   relay: AuditRelay;
+  /** The feed consumer (its afterStore hook injects a crash between the DB commit and the offset commit). */
+  feed: FeedConsumer;
   purgeNow(now?: Date): Promise<PurgeResult>;
   close(): Promise<void>;
 }
@@ -45,7 +47,6 @@ export async function startTestSubscriber(opts: StartAgencySubscriberOptions): P
     logger,
     port: opts.port ?? 0,
     bodyLimit: 64 * 1024,
-    microservices: [subscriberTransport(wiring, logger)],
     shutdownHooks: false,
   });
   const runtime = service.app.get<SubscriberRuntime>(SUBSCRIBER_RUNTIME);
@@ -58,6 +59,7 @@ export async function startTestSubscriber(opts: StartAgencySubscriberOptions): P
     inbox: runtime.inbox,
     desks: runtime.desks,
     relay: runtime.relay,
+    feed: service.app.get(FeedConsumer),
     purgeNow: (now?: Date) => runtime.retention.purgeNow(now),
     close: () => service.close(),
   };

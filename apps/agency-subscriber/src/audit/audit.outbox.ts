@@ -17,3 +17,18 @@ export async function queueAuditEvent(
   const event = auditEvent(type, SERVICE, fields);
   await tx.query(`INSERT INTO audit_outbox (event_key, event) VALUES ($1, $2)`, [event.alertId, encodeAuditEvent(event, signer)]);
 }
+
+/** Queues several audit events with one INSERT, in order (their outbox ids follow the array). */
+export async function queueAuditEvents(
+  tx: EntityManager,
+  signer: EventSigningKey | null,
+  type: AuditEventType,
+  fields: readonly Partial<Omit<AuditEvent, 'type' | 'service'>>[],
+): Promise<void> {
+  if (fields.length === 0) return;
+  const events = fields.map((f) => auditEvent(type, SERVICE, f));
+  await tx.query(
+    `INSERT INTO audit_outbox (event_key, event) SELECT k, v FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(k, v, n) ORDER BY n`,
+    [events.map((e) => e.alertId), events.map((e) => encodeAuditEvent(e, signer))],
+  );
+}

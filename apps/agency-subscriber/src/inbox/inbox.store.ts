@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { Alert, Delivery, EventSigningKey, MsgType } from '@backbone/codec';
-import { queueAuditEvent } from '../audit/audit.outbox.js';
+import type { Alert, AuditEvent, Delivery, EventSigningKey, MsgType } from '@backbone/codec';
+import { queueAuditEvent, queueAuditEvents } from '../audit/audit.outbox.js';
 import { filterConditions, type DeskFilter, type Desk } from '@backbone/inbox-store';
 import type { AlertState, FeedEvent, InboxDetail, InboxItem, InboxPage, InboxQuery, InboxVersion, StoreOutcome } from './inbox.types.js';
 
@@ -68,6 +68,73 @@ export type AckOutcome = { found: false } | { found: true; alertId: string; vers
 
 const PAGE_MAX = 200;
 
+/** One delivered version and its decoded alert, as the feed consumer hands them to the store. */
+export interface DeliveredVersion {
+  delivery: Delivery;
+  alert: Alert;
+}
+
+/** An alert's row while a batch is applied: its state, and what the batch writes (the last effect wins). */
+interface AlertHead {
+  version: number;
+  state: AlertState;
+  write: 'insert' | 'update' | null;
+  row: Record<string, unknown> | null;
+}
+
+/** Columns a batch writes, with their types for jsonb_to_recordset (one JSON document a statement). */
+const VERSION_COLUMNS = [
+  ['alert_id', 'uuid'],
+  ['version', 'int'],
+  ['seq', 'bigint'],
+  ['delivery_id', 'uuid'],
+  ['msg_type', 'text'],
+  ['sender_region', 'text'],
+  ['notice_type', 'text'],
+  ['urgency', 'text'],
+  ['severity', 'text'],
+  ['tlp', 'text'],
+  ['headline', 'text'],
+  ['description', 'text'],
+  ['content', 'jsonb'],
+  ['execution_flags', 'text[]'],
+  ['no_reshare', 'boolean'],
+  ['redacted_groups', 'text[]'],
+  ['policy_version', 'text'],
+  ['rule_id', 'text'],
+  ['outcome', 'text'],
+  ['recall', 'boolean'],
+  ['replay', 'boolean'],
+  ['decided_at', 'timestamptz'],
+] as const;
+
+const ALERT_COLUMNS = [
+  ['alert_id', 'uuid'],
+  ['version', 'int'],
+  ['msg_type', 'text'],
+  ['state', 'text'],
+  ['sender', 'text'],
+  ['sender_region', 'text'],
+  ['notice_type', 'text'],
+  ['urgency', 'text'],
+  ['severity', 'text'],
+  ['tlp', 'text'],
+  ['status', 'text'],
+  ['sent', 'timestamptz'],
+  ['expires', 'timestamptz'],
+  ['headline', 'text'],
+  ['description', 'text'],
+  ['content', 'jsonb'],
+  ['execution_flags', 'text[]'],
+  ['no_reshare', 'boolean'],
+  ['redacted_groups', 'text[]'],
+  ['last_seq', 'bigint'],
+] as const;
+
+function columnTypes(columns: readonly (readonly [string, string])[]): string {
+  return columns.map(([c, t]) => `${c} ${t}`).join(', ');
+}
+
 /**
  * The agency's inbox in PostgreSQL: exactly-once storage of deliveries, desk queries, the feed
  * log behind SSE, acknowledgements and the retention purge. Every method runs in the agency schema.
@@ -82,138 +149,194 @@ export class InboxStore {
     private readonly eventSigner: EventSigningKey | null = null,
   ) {}
 
-  /**
-   * Stores one delivered version exactly once. (alert_id, version) is the key: a redelivery or a
-   * ledger replay of a version already here changes nothing and emits nothing. Writers are
-   * serialised by a transaction-scoped advisory lock so inbox sequence numbers become visible in
-   * order; the SSE hand-off relies on that (seeing seq N means every seq below N is visible too).
-   */
+  /** Stores one delivered version exactly once: storeDeliveries with a single item. */
   async storeDelivery(delivery: Delivery, alert: Alert): Promise<StoreOutcome> {
-    if (delivery.recipient !== this.agency) return { stored: false, reason: 'WRONG_RECIPIENT' };
+    return (await this.storeDeliveries([{ delivery, alert }]))[0]!;
+  }
+
+  /**
+   * Stores delivered versions in one transaction, with exactly the effect of storing them one by
+   * one in the given order (the feed's order). (alert_id, version) is the key: a redelivery or a
+   * ledger replay of a version already here, or a second copy in the same batch, changes nothing
+   * and emits nothing. Writers are serialised by a transaction-scoped advisory lock so inbox
+   * sequence numbers become visible in order; the SSE hand-off relies on that (seeing seq N means
+   * every seq below N is visible too). The batch costs a fixed number of round trips, whatever its
+   * size: the feed consumer stores a whole fetched batch here instead of one transaction a record.
+   * Any failure rolls the whole batch back (the caller then isolates the record that caused it).
+   */
+  async storeDeliveries(items: readonly DeliveredVersion[]): Promise<StoreOutcome[]> {
+    const outcomes: (StoreOutcome | undefined)[] = items.map(({ delivery }) =>
+      delivery.recipient === this.agency ? undefined : ({ stored: false, reason: 'WRONG_RECIPIENT' } as const),
+    );
+    if (outcomes.every((o) => o !== undefined)) return outcomes as StoreOutcome[];
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':inbox-writer'))`);
-      // One round trip for "already stored?", the alert's current row (locked) and the next inbox
-      // sequence number: the store runs once per delivered record, under the writer lock, so each
-      // round trip here is paid by every record of the feed (a gap in seq after a duplicate is fine:
-      // readers only ever ask for "after the last id seen").
-      const head = (
-        (await tx.query(
-          `SELECT EXISTS (SELECT 1 FROM alert_versions WHERE alert_id = $1 AND version = $2) AS dup, cur.version, cur.state,
-                CASE WHEN EXISTS (SELECT 1 FROM alert_versions WHERE alert_id = $1 AND version = $2) THEN NULL ELSE nextval('inbox_seq') END AS seq
-           FROM (SELECT 1) AS one LEFT JOIN (SELECT version, state FROM alerts WHERE alert_id = $1 FOR UPDATE) AS cur ON true`,
-          [delivery.alertId, delivery.alertVersion],
-        )) as { dup: boolean; version: number | null; state: AlertState | null; seq: string | null }[]
-      )[0]!;
-      if (head.dup) return { stored: false, reason: 'DUPLICATE' } as const;
-      const current = head.version === null || head.state === null ? undefined : { version: head.version, state: head.state };
-      const isCancel = delivery.msgType === 'Cancel';
-      // Content is kept only while the alert is live: a Cancel removes it, and nothing resurrects
-      // a cancelled or purged alert's content.
-      const keepContent = !isCancel && (current === undefined || current.state === 'ACTIVE');
-      const headline = keepContent ? alert.headline : null;
-      const description = keepContent ? alert.description : null;
-      // The decoded (already redacted) alert as JSON, serialised once: exactly what arrived, nothing added.
-      const contentJson = keepContent ? JSON.stringify(alert) : null;
-      const seq = Number(head.seq);
+      const mine = items.flatMap((item, i) => (outcomes[i] === undefined ? [{ ...item, i }] : []));
+      const alertIds = [...new Set(mine.map((m) => m.delivery.alertId))];
+      // The alerts these versions belong to, locked, and which of the versions are already here.
+      const heads = new Map<string, AlertHead>();
+      for (const r of (await tx.query(`SELECT alert_id, version, state FROM alerts WHERE alert_id = ANY($1::uuid[]) FOR UPDATE`, [
+        alertIds,
+      ])) as { alert_id: string; version: number; state: AlertState }[]) {
+        heads.set(r.alert_id, { version: r.version, state: r.state, write: null, row: null });
+      }
+      const present = new Set(
+        (
+          (await tx.query(
+            `SELECT v.alert_id, v.version FROM alert_versions v
+               JOIN unnest($1::uuid[], $2::int[]) AS k(alert_id, version) ON v.alert_id = k.alert_id AND v.version = k.version`,
+            [mine.map((m) => m.delivery.alertId), mine.map((m) => m.delivery.alertVersion)],
+          )) as { alert_id: string; version: number }[]
+        ).map((r) => `${r.alert_id}/${r.version}`),
+      );
+      const fresh = mine.filter((m) => {
+        const key = `${m.delivery.alertId}/${m.delivery.alertVersion}`;
+        if (present.has(key)) {
+          outcomes[m.i] = { stored: false, reason: 'DUPLICATE' };
+          return false;
+        }
+        present.add(key);
+        return true;
+      });
+      if (fresh.length === 0) return outcomes as StoreOutcome[];
+      // Sequence numbers for the new versions only (a gap after a duplicate is fine: readers only
+      // ever ask for "after the last id seen"), handed out in feed order.
+      const seqs = (
+        (await tx.query(`SELECT nextval('inbox_seq') AS seq FROM generate_series(1, $1::int)`, [fresh.length])) as { seq: string }[]
+      )
+        .map((r) => Number(r.seq))
+        .sort((a, b) => a - b);
 
-      await tx.query(
-        `INSERT INTO alert_versions (alert_id, version, seq, delivery_id, msg_type, sender_region, notice_type, urgency, severity, tlp,
-           headline, description, content, execution_flags, no_reshare, redacted_groups, policy_version, rule_id, outcome, recall, replay, decided_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)`,
-        [
-          delivery.alertId,
-          delivery.alertVersion,
+      const versionRows: Record<string, unknown>[] = [];
+      const delivered: Partial<Omit<AuditEvent, 'type' | 'service'>>[] = [];
+      const cancelled = new Set<string>();
+      fresh.forEach(({ delivery, alert, i }, n) => {
+        const seq = seqs[n]!;
+        const current = heads.get(delivery.alertId);
+        const isCancel = delivery.msgType === 'Cancel';
+        // Content is kept only while the alert is live: a Cancel removes it, and nothing resurrects
+        // a cancelled or purged alert's content.
+        const keepContent = !isCancel && (current === undefined || current.state === 'ACTIVE');
+        const headline = keepContent ? alert.headline : null;
+        const description = keepContent ? alert.description : null;
+        // The decoded (already redacted) alert, serialised to JSON with the batch: exactly what arrived, nothing added.
+        const content: Alert | null = keepContent ? alert : null;
+        versionRows.push({
+          alert_id: delivery.alertId,
+          version: delivery.alertVersion,
           seq,
-          delivery.deliveryId,
-          delivery.msgType,
-          alert.senderRegion,
-          alert.noticeType,
-          alert.urgency,
-          alert.severity,
-          alert.tlp,
+          delivery_id: delivery.deliveryId,
+          msg_type: delivery.msgType,
+          sender_region: alert.senderRegion,
+          notice_type: alert.noticeType,
+          urgency: alert.urgency,
+          severity: alert.severity,
+          tlp: alert.tlp,
           headline,
           description,
-          contentJson,
-          delivery.executionFlags,
-          delivery.noReshare,
-          delivery.redactedGroups,
-          delivery.policyVersion,
-          delivery.ruleId,
-          delivery.outcome,
-          delivery.recall,
-          delivery.replay,
-          delivery.decidedAt,
-        ],
-      );
-
-      let effect: 'NEW' | 'UPDATED' | 'CANCELLED' | 'HISTORY_ONLY';
-      const visible = [
-        delivery.alertVersion,
-        delivery.msgType,
-        alert.sender,
-        alert.senderRegion,
-        alert.noticeType,
-        alert.urgency,
-        alert.severity,
-        alert.tlp,
-        alert.status,
-        alert.sent,
-        alert.expires,
-        headline,
-        description,
-        contentJson,
-        delivery.executionFlags,
-        delivery.noReshare,
-        delivery.redactedGroups,
-        seq,
-      ];
-      if (current === undefined) {
-        await tx.query(
-          `INSERT INTO alerts (version, msg_type, sender, sender_region, notice_type, urgency, severity, tlp, status, sent, expires,
-             headline, description, content, execution_flags, no_reshare, redacted_groups, last_seq, alert_id, state)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)`,
-          [...visible, delivery.alertId, isCancel ? 'CANCELLED' : 'ACTIVE'],
-        );
-        effect = isCancel ? 'CANCELLED' : 'NEW';
-      } else if (current.state === 'ACTIVE' && (isCancel || delivery.alertVersion > current.version)) {
-        // An update replaces the visible version (history stays in alert_versions); a cancel of
-        // any version ends the alert. An older version arriving late only joins the history.
-        await tx.query(
-          `UPDATE alerts SET version = GREATEST(version, $1), msg_type = $2, sender = $3, sender_region = $4, notice_type = $5, urgency = $6,
-             severity = $7, tlp = $8, status = $9, sent = $10, expires = $11, headline = $12, description = $13, content = $14,
-             execution_flags = $15, no_reshare = $16, redacted_groups = $17, last_seq = $18, updated_at = now(), state = $20
-           WHERE alert_id = $19`,
-          [...visible, delivery.alertId, isCancel ? 'CANCELLED' : 'ACTIVE'],
-        );
-        if (isCancel) {
-          await tx.query(`UPDATE alert_versions SET headline = NULL, description = NULL, content = NULL WHERE alert_id = $1`, [
-            delivery.alertId,
-          ]);
+          content,
+          execution_flags: delivery.executionFlags,
+          no_reshare: delivery.noReshare,
+          redacted_groups: delivery.redactedGroups,
+          policy_version: delivery.policyVersion,
+          rule_id: delivery.ruleId,
+          outcome: delivery.outcome,
+          recall: delivery.recall,
+          replay: delivery.replay,
+          decided_at: delivery.decidedAt.toISOString(),
+        });
+        const visible = {
+          alert_id: delivery.alertId,
+          version: delivery.alertVersion,
+          msg_type: delivery.msgType,
+          state: (isCancel ? 'CANCELLED' : 'ACTIVE') as AlertState,
+          sender: alert.sender,
+          sender_region: alert.senderRegion,
+          notice_type: alert.noticeType,
+          urgency: alert.urgency,
+          severity: alert.severity,
+          tlp: alert.tlp,
+          status: alert.status,
+          sent: alert.sent.toISOString(),
+          expires: alert.expires ? alert.expires.toISOString() : null,
+          headline,
+          description,
+          content,
+          execution_flags: delivery.executionFlags,
+          no_reshare: delivery.noReshare,
+          redacted_groups: delivery.redactedGroups,
+          last_seq: seq,
+        };
+        let effect: 'NEW' | 'UPDATED' | 'CANCELLED' | 'HISTORY_ONLY';
+        if (current === undefined) {
+          heads.set(delivery.alertId, { version: visible.version, state: visible.state, write: 'insert', row: visible });
+          effect = isCancel ? 'CANCELLED' : 'NEW';
+        } else if (current.state === 'ACTIVE' && (isCancel || delivery.alertVersion > current.version)) {
+          // An update replaces the visible version (history stays in alert_versions); a cancel of
+          // any version ends the alert (and empties every version's content). An older version
+          // arriving late only joins the history.
+          current.version = Math.max(current.version, delivery.alertVersion);
+          current.state = visible.state;
+          current.row = { ...visible, version: current.version };
+          current.write ??= 'update';
+          if (isCancel) cancelled.add(delivery.alertId);
+          effect = isCancel ? 'CANCELLED' : 'UPDATED';
+        } else {
+          effect = 'HISTORY_ONLY';
         }
-        effect = isCancel ? 'CANCELLED' : 'UPDATED';
-      } else {
-        effect = 'HISTORY_ONLY';
-      }
-
-      await queueAuditEvent(tx, this.eventSigner, 'DELIVERED', {
-        actor: this.agency,
-        agency: this.agency,
-        alertId: delivery.alertId,
-        alertVersion: delivery.alertVersion,
-        originator: alert.sender,
-        noticeType: alert.noticeType,
-        policyVersion: delivery.policyVersion,
-        details: {
-          deliveryId: delivery.deliveryId,
-          msgType: delivery.msgType,
-          inboxSeq: String(seq),
-          effect,
-          recall: String(delivery.recall),
-          replay: String(delivery.replay),
-        },
+        delivered.push({
+          actor: this.agency,
+          agency: this.agency,
+          alertId: delivery.alertId,
+          alertVersion: delivery.alertVersion,
+          originator: alert.sender,
+          noticeType: alert.noticeType,
+          policyVersion: delivery.policyVersion,
+          details: {
+            deliveryId: delivery.deliveryId,
+            msgType: delivery.msgType,
+            inboxSeq: String(seq),
+            effect,
+            recall: String(delivery.recall),
+            replay: String(delivery.replay),
+          },
+        });
+        outcomes[i] = { stored: true, seq, effect };
       });
-      await tx.query(`SELECT pg_notify($1, $2)`, [this.channel, String(seq)]);
-      return { stored: true, seq, effect } as const;
+
+      await tx.query(
+        `INSERT INTO alert_versions (${VERSION_COLUMNS.map(([c]) => c).join(', ')})
+         SELECT ${VERSION_COLUMNS.map(([c]) => c).join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${columnTypes(VERSION_COLUMNS)})`,
+        [JSON.stringify(versionRows)],
+      );
+      const written = [...heads.values()];
+      const inserts = written.flatMap((h) => (h.write === 'insert' ? [h.row] : []));
+      const updates = written.flatMap((h) => (h.write === 'update' ? [h.row] : []));
+      if (inserts.length > 0) {
+        await tx.query(
+          `INSERT INTO alerts (${ALERT_COLUMNS.map(([c]) => c).join(', ')})
+           SELECT ${ALERT_COLUMNS.map(([c]) => c).join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${columnTypes(ALERT_COLUMNS)})`,
+          [JSON.stringify(inserts)],
+        );
+      }
+      if (updates.length > 0) {
+        await tx.query(
+          `UPDATE alerts a SET ${ALERT_COLUMNS.filter(([c]) => c !== 'alert_id')
+            .map(([c]) => `${c} = x.${c}`)
+            .join(', ')}, updated_at = now()
+           FROM jsonb_to_recordset($1::jsonb) AS x(${columnTypes(ALERT_COLUMNS)}) WHERE a.alert_id = x.alert_id`,
+          [JSON.stringify(updates)],
+        );
+      }
+      if (cancelled.size > 0) {
+        await tx.query(`UPDATE alert_versions SET headline = NULL, description = NULL, content = NULL WHERE alert_id = ANY($1::uuid[])`, [
+          [...cancelled],
+        ]);
+      }
+      await queueAuditEvents(tx, this.eventSigner, 'DELIVERED', delivered);
+      // One notification for the batch: listeners re-read everything after the last seq they sent.
+      await tx.query(`SELECT pg_notify($1, $2)`, [this.channel, String(seqs[seqs.length - 1])]);
+      return outcomes as StoreOutcome[];
     });
   }
 

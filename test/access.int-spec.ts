@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { hashToken, issueToken, routeInventory, type Role, type RouteEntry } from '@backbone/auth';
 import { createLogger, startService, type RunningService } from '@backbone/bootstrap';
-import { KafkaConfig } from '@backbone/kafka';
+import { DEFAULT_REFUSAL_AUDIT, KafkaConfig } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
@@ -24,6 +24,9 @@ jest.setTimeout(180_000);
 
 const AGENCY = 'FR-NCB';
 const logger = createLogger('access-test', 'fatal');
+// This test calls every route anonymously many times from one address: the anonymous rate limit
+// (tested in refusal-audit.int-spec.ts) would answer 429 before the guard is seen to refuse.
+const refusalAudit = { ...DEFAULT_REFUSAL_AUDIT, ANONYMOUS_REFUSAL_LIMIT: 1_000_000 };
 
 /** A kind of credential and the roles its holder has in the service that issued it. */
 interface Credential {
@@ -59,6 +62,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
       module: NoticePublisherModule.forRoot({
         kafka,
         config: PublisherConfig.of({ PORT: 0, DATABASE_URL: db.url, PUBLISH_FLUSH_INTERVAL_MS: 2 }),
+        refusalAudit,
       }),
       logger,
       port: 0,
@@ -76,6 +80,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
       instanceId: randomUUID(),
       policy: addressingTestPolicy([AGENCY]),
       logger,
+      refusalAudit,
     });
     credentials.push({
       kind: 'hold-reviewer',
@@ -91,6 +96,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
         databaseUrl: db.url,
         groupId: uniqueName('access-audit'),
         signingKeyFile: join(tmpdir(), `${uniqueName('access-key')}.pem`),
+        refusalAudit,
       }),
       logger,
       port: 0,
@@ -122,6 +128,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
       adminTokenHash: hashToken(admin),
       heartbeatMs: 1000,
       logger,
+      refusalAudit,
     });
     credentials.push({ kind: 'agency admin', token: admin, roles: ['operator'] });
     credentials.push({ kind: 'desk', token: (await subscriber.desks.create('access', {})).token, roles: ['desk'] });

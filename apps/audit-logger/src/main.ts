@@ -1,5 +1,5 @@
 import { createLogger, loadServiceSettings, runMain, startService } from '@backbone/bootstrap';
-import { KafkaConfig, loadConsumerSafetySettings, readEventKeyring } from '@backbone/kafka';
+import { KafkaConfig, loadConsumerSafetySettings, loadRefusalAuditSettings, readEventKeyring } from '@backbone/kafka';
 import { resolveDatabase } from '@backbone/persistence';
 import { defaultSigningKeyFile } from '@backbone/ledger';
 import { loadAuditLoggerSettings } from './audit-logger.config.js';
@@ -22,6 +22,7 @@ runMain(
       appRole: settings.AUDIT_DB_APP_ROLE,
       appPassword: settings.AUDIT_DB_APP_PASSWORD,
       consumerSafety: loadConsumerSafetySettings(process.env),
+      refusalAudit: loadRefusalAuditSettings(process.env),
       anchors: {
         topic: settings.AUDIT_ANCHOR_TOPIC,
         file: settings.AUDIT_ANCHOR_FILE,

@@ -3,7 +3,7 @@ import { alertCodec, deliveryCodec, type Alert, type Delivery } from '@backbone/
 import { SUBMITTED_PARTITIONS, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTopics, deleteTopics, pollUntil, testKafka, uniqueName } from '@backbone/testing';
 import { createLogger, startService, type Logger, type RunningService } from '@backbone/bootstrap';
-import { KafkaConfig, type KafkaConnection } from '@backbone/kafka';
+import { KafkaConfig, type KafkaConnection, type RefusalAuditSettings } from '@backbone/kafka';
 import type { GatePolicy } from '../gate-policy.port.js';
 import { loadEnginePolicy } from '../policy-engine.adapter.js';
 import type { CommitHook } from '../policy-gate.consumer.js';
@@ -155,6 +155,8 @@ export interface TestGateOptions {
   onFatal?: (err: Error) => void;
   /** The fault seam: awaited before each commit. */
   beforeCommit?: CommitHook['beforeCommit'];
+  /** Refusal audit and anonymous rate limit; default: their defaults. */
+  refusalAudit?: RefusalAuditSettings;
 }
 
 export interface TestGate extends RunningPolicyGate {
@@ -178,6 +180,7 @@ export async function startTestGate(o: TestGateOptions): Promise<TestGate> {
       policy,
       ...(o.onFatal ? { onFatal: o.onFatal } : {}),
       ...(o.beforeCommit ? { commitHook: { beforeCommit: o.beforeCommit } } : {}),
+      ...(o.refusalAudit ? { refusalAudit: o.refusalAudit } : {}),
     }),
     logger: o.logger ?? createLogger('policy-gate', 'warn'),
     port: 0,

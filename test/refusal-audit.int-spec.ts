@@ -27,6 +27,7 @@ import { createTopics, deleteTopics, pollUntil, TcpProxy, testKafka, testKafkaCo
 import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
+import { COMPLIANCE_ROLE, issueComplianceUser } from '@backbone/ledger';
 
 jest.setTimeout(120_000);
 
@@ -213,6 +214,17 @@ describe('refusal audit (real broker and PostgreSQL)', () => {
       `${RATE_LIMITED_REASON}:${FLOOD - LIMIT}`,
       `missing-credential:${LIMIT / 2}`,
       `unknown-credential:${LIMIT / 2}`,
+    ]);
+    // Compliance sees them in the cooperation metrics, summed by their counts.
+    const { token } = await issueComplianceUser(ledger.pool, uniqueName('refusal-reader'), COMPLIANCE_ROLE);
+    const metrics = (await (await fetch(`${audit.url}/compliance/metrics`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      refusals: { service: string; reason: string; kind: string; refusals: number }[];
+    };
+    expect(metrics.refusals.filter((r) => r.service === 'agency-subscriber')).toEqual([
+      { service: 'agency-subscriber', reason: RATE_LIMITED_REASON, kind: REFUSAL_KINDS.anonymous, refusals: FLOOD - LIMIT },
+      { service: 'agency-subscriber', reason: 'missing-credential', kind: REFUSAL_KINDS.anonymous, refusals: LIMIT / 2 },
+      { service: 'agency-subscriber', reason: 'role-not-admitted', kind: REFUSAL_KINDS.identified, refusals: 1 },
+      { service: 'agency-subscriber', reason: 'unknown-credential', kind: REFUSAL_KINDS.anonymous, refusals: LIMIT / 2 },
     ]);
     for (const r of anonymous) {
       expect(r).toMatchObject({ signer: SIGNER, actor: null, details: { route: '/inbox', client: '127.0.0.0/24' } });

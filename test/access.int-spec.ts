@@ -13,7 +13,7 @@ import { testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
-import { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser } from '@backbone/ledger';
+import { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser, provisionLedger } from '@backbone/ledger';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
@@ -93,7 +93,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
       module: AuditLoggerModule.forRoot({
         kafka: connection,
         prefix: world.prefix,
-        databaseUrl: db.url,
+        databaseUrl: await provisionLedger(db.url),
         groupId: uniqueName('access-audit'),
         signingKeyFile: join(tmpdir(), `${uniqueName('access-key')}.pem`),
         refusalAudit,

@@ -27,7 +27,7 @@ import { createTopics, deleteTopics, pollUntil, TcpProxy, testKafka, testKafkaCo
 import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
-import { COMPLIANCE_ROLE, issueComplianceUser } from '@backbone/ledger';
+import { COMPLIANCE_ROLE, issueComplianceUser, provisionLedger } from '@backbone/ledger';
 
 jest.setTimeout(120_000);
 
@@ -111,7 +111,7 @@ beforeAll(async () => {
     module: AuditLoggerModule.forRoot({
       kafka: testKafkaConnection('admin'),
       prefix,
-      databaseUrl: db.url,
+      databaseUrl: await provisionLedger(db.url),
       groupId: uniqueName('refusal-audit'),
       signingKeyFile: join(keysDir, 'ledger-key.pem'),
       eventKeyring: readEventKeyring(publicKeys),

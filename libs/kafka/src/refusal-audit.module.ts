@@ -97,6 +97,9 @@ export class RefusalAuditor implements OnModuleInit, OnApplicationShutdown {
     });
     this.timer = setInterval(() => void this.flush(), this.settings.REFUSAL_AGGREGATE_WINDOW_MS);
     this.timer.unref();
+    // Connected ahead of the first refusal, without holding start-up: a broker that is down now is
+    // retried by the first send.
+    void this.connect().catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -178,6 +181,14 @@ export class RefusalAuditor implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  private connect(): Promise<void> {
+    this.connected ??= this.producer.connect().catch((err: unknown) => {
+      this.connected = undefined;
+      throw err;
+    });
+    return this.connected;
+  }
+
   /** Sends one event with acks=all, giving up after the bound (the send may still land later). */
   private async send(key: string, value: Buffer): Promise<void> {
     if (this.pending >= this.settings.REFUSAL_AUDIT_MAX_PENDING) throw new DropError('backlog');
@@ -187,11 +198,7 @@ export class RefusalAuditor implements OnModuleInit, OnApplicationShutdown {
       timer = setTimeout(() => reject(new DropError('timeout')), this.settings.REFUSAL_AUDIT_TIMEOUT_MS);
     });
     const sent = (async () => {
-      this.connected ??= this.producer.connect().catch((err: unknown) => {
-        this.connected = undefined;
-        throw err;
-      });
-      await this.connected;
+      await this.connect();
       await this.producer.send({ topic: this.topics.audit, acks: -1, messages: [{ key, value }] });
     })();
     try {

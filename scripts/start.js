@@ -31,6 +31,9 @@ const cli = (args, extraEnv = {}) => {
 say('▶ local stack');
 process.stdout.write(cli(['infra', 'up']));
 const db = await persistence.ensureDatabase();
+// The audit ledger is provisioned here, with owner rights; the audit logger gets only its own
+// append-only role's URL (it cannot migrate, and refuses a database that was not migrated).
+const auditDatabaseUrl = cli(['audit', 'migrate', '--print-app-url'], { DATABASE_URL: db.url }).trim();
 const info = infra.connectionInfo();
 const credentials = infra.readCredentials().principals;
 const flagAt = process.argv.indexOf('--agencies');
@@ -140,6 +143,7 @@ try {
   const audit = service('audit-logger', 'audit-logger', base + 2, {
     ...kafkaEnv('audit-logger'),
     ...asksPublisher('audit-logger'),
+    DATABASE_URL: auditDatabaseUrl,
     AUDIT_SIGNING_KEY_FILE: join(home, 'audit', 'signing-key.pem'),
     EVENT_PUBLIC_KEYS_FILE: infra.eventPublicKeysFile(),
   });

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { hashToken, issueToken, routeInventory, type Role, type RouteEntry } from '@backbone/auth';
 import { createLogger, startService, type RunningService } from '@backbone/bootstrap';
-import { KafkaConfig } from '@backbone/kafka';
+import { DEFAULT_REFUSAL_AUDIT, KafkaConfig } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
-import { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser } from '@backbone/ledger';
+import { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser, provisionLedger } from '@backbone/ledger';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
@@ -25,6 +25,9 @@ jest.setTimeout(180_000);
 
 const AGENCY = 'FR-NCB';
 const logger = createLogger('access-test', 'fatal');
+// This test calls every route anonymously many times from one address: the anonymous rate limit
+// (tested in refusal-audit.int-spec.ts) would answer 429 before the guard is seen to refuse.
+const refusalAudit = { ...DEFAULT_REFUSAL_AUDIT, ANONYMOUS_REFUSAL_LIMIT: 1_000_000 };
 
 /** A kind of credential and the roles its holder has in the service that issued it. */
 interface Credential {
@@ -68,6 +71,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
           PUBLISH_FLUSH_INTERVAL_MS: 2,
           INTROSPECTION_CLIENTS: `policy-gate=${gateService.hash},audit-logger=${auditService.hash}`,
         }),
+        refusalAudit,
       }),
       logger,
       port: 0,
@@ -88,6 +92,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
       policy: addressingTestPolicy([AGENCY]),
       logger,
       officeIntrospection: introspection(gateService.token),
+      refusalAudit,
     });
     credentials.push({
       kind: 'hold-reviewer',
@@ -100,10 +105,11 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
       module: AuditLoggerModule.forRoot({
         kafka: connection,
         prefix: world.prefix,
-        databaseUrl: db.url,
+        databaseUrl: await provisionLedger(db.url),
         groupId: uniqueName('access-audit'),
         signingKeyFile: join(tmpdir(), `${uniqueName('access-key')}.pem`),
         officeIntrospection: introspection(auditService.token),
+        refusalAudit,
       }),
       logger,
       port: 0,
@@ -135,6 +141,7 @@ describe('every route of every service (real servers, broker and PostgreSQL)', (
       adminTokenHash: hashToken(admin),
       heartbeatMs: 1000,
       logger,
+      refusalAudit,
     });
     credentials.push({ kind: 'agency admin', token: admin, roles: ['operator'] });
     credentials.push({ kind: 'desk', token: (await subscriber.desks.create('access', {})).token, roles: ['desk'] });

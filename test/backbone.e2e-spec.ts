@@ -16,7 +16,7 @@ import { alertInput, createTopics, deleteTopics, pollUntil, testKafka, testKafka
 import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
-import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser } from '@backbone/ledger';
+import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser, provisionLedger } from '@backbone/ledger';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { NoticePublisherModule } from '../apps/notice-publisher/src/notice-publisher.module.js';
@@ -94,7 +94,7 @@ describe('backbone end to end', () => {
       name: 'audit-logger',
       module: AuditLoggerModule.forRoot({
         kafka: connection,
-        databaseUrl: db.url,
+        databaseUrl: await provisionLedger(db.url),
         prefix,
         groupId: uniqueName('e2e-audit'),
         policiesDir: POLICIES,

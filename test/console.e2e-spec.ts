@@ -21,7 +21,7 @@ import { alertInput, createTopics, deleteTopics, pollUntil, testKafka, testKafka
 import { startTestSubscriber, type RunningAgencySubscriber } from '../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../apps/audit-logger/src/audit-logger.module.js';
-import { issueComplianceUser } from '@backbone/ledger';
+import { issueComplianceUser, provisionLedger } from '@backbone/ledger';
 import { startConsoleServer, type ConsoleTargets, type RunningConsole } from '../apps/console/src/index.js';
 import { PublisherConfig } from '../apps/notice-publisher/src/config/publisher.config.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
@@ -141,7 +141,7 @@ describe('console in Chromium', () => {
       name: 'audit-logger',
       module: AuditLoggerModule.forRoot({
         kafka: connection,
-        databaseUrl: db.url,
+        databaseUrl: await provisionLedger(db.url),
         prefix,
         groupId: uniqueName('console-audit'),
         policiesDir: POLICIES,

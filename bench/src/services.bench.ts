@@ -12,7 +12,7 @@ import { compilePolicy, decide, loadPolicy, loadRegistry } from '@backbone/polic
 import { SPAN_ATTR } from '@backbone/telemetry';
 // The services' own helpers, from their compiled code (as the CLI uses them): credentials, desks, ledger.
 import { openSubscriberDatabase, DeskStore } from '@backbone/inbox-store';
-import { issueComplianceUser } from '@backbone/ledger';
+import { issueComplianceUser, provisionLedger } from '@backbone/ledger';
 import { syntheticAuditRecords } from '../../apps/audit-logger/src/ledger.benchmark.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { submittedPartition } from '../../apps/notice-publisher/src/publishing/region.partitioner.js';
@@ -113,6 +113,8 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
   const extras: ServiceProcess[] = [];
   try {
     db = await createTestDatabase({ baseUrl: ctx.databaseUrl, label: 'bench' });
+    // Provisioned with owner rights, as `backbone audit migrate` does: the audit logger gets only its role's URL.
+    const auditDatabaseUrl = await provisionLedger(db.url);
     await ctx.createTopics([topics.submitted], SUBMITTED_PARTITIONS);
     await ctx.createTopics([topics.audit], AUDIT_PARTITIONS);
     await ctx.createTopics([topics.deadLetter], DEAD_LETTER_PARTITIONS);
@@ -253,6 +255,7 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
         audit = await start('audit-logger', {
           AUDIT_CONSUMER_GROUP: groupId,
           AUDIT_SIGNING_KEY_FILE: join(logDir, 'audit-signing-key.pem'),
+          DATABASE_URL: auditDatabaseUrl,
         });
         const a = audit;
         const [assignedAt, doneAt] = await Promise.all([

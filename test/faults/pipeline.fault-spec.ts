@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { compilePolicy, decide, loadPolicy, loadRegistry, type CompiledPolicy } from '@backbone/policy';
 import { createTopics, pollUntil, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { subscriberSchemaFor } from '@backbone/inbox-store';
-import { issueComplianceUser } from '@backbone/ledger';
+import { issueComplianceUser, provisionLedger } from '@backbone/ledger';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { AlertLoad } from './alert.load.js';
 import { brokerPid, busiestLeader, healNode, iptablesUsable, partitionNode, signalBroker } from './broker.chaos.js';
@@ -249,6 +249,8 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
     const publisherDb = await openPublisherDatabase(db.url, 2);
     const officeToken = (await new CredentialStore(publisherDb).issue(OFFICE)).token;
     await publisherDb.destroy();
+    // The ledger is provisioned with owner rights; the audit logger gets only its own role's URL.
+    const auditDatabaseUrl = await provisionLedger(db.url);
 
     pipeline = new FaultPipeline(
       { ...FaultPipeline.kafkaEnv(connection, process.env['KAFKA_CA_FILE'] ?? '', prefix), DATABASE_URL: db.url, POLICIES_DIR: POLICIES },
@@ -258,6 +260,7 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
       pipeline.add('audit', 'audit-logger', {
         AUDIT_CONSUMER_GROUP: `${prefix}audit-logger`,
         AUDIT_SIGNING_KEY_FILE: join(pipeline.logDir, 'signing-key.pem'),
+        DATABASE_URL: auditDatabaseUrl,
       }),
       ...[1, 2].map((i) => pipeline.add(`gate-${i}`, 'policy-gate', { GATE_GROUP_ID: `${prefix}policy-gate`, GATE_INSTANCE_ID: `g${i}` })),
       ...AGENCIES.map((a) => pipeline.add(`sub-${a}`, 'agency-subscriber', { AGENCY_CODE: a, PURGE_INTERVAL_MS: '0' })),

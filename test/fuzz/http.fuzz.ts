@@ -16,7 +16,7 @@ import { createTopics, deleteTopics, testKafka, testKafkaConnection, uniqueName 
 import { startTestSubscriber, type RunningAgencySubscriber } from '../../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../../apps/audit-logger/src/audit-logger.module.js';
-import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser } from '@backbone/ledger';
+import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser, provisionLedger } from '@backbone/ledger';
 import { PublisherConfig } from '../../apps/notice-publisher/src/config/publisher.config.js';
 import { NoticePublisherModule } from '../../apps/notice-publisher/src/notice-publisher.module.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
@@ -338,7 +338,7 @@ async function startStack(log: (l: string) => void): Promise<Stack> {
       name: 'audit-logger',
       module: AuditLoggerModule.forRoot({
         kafka: connection,
-        databaseUrl: db.url,
+        databaseUrl: await provisionLedger(db.url),
         prefix,
         groupId: uniqueName('fuzz-audit'),
         policiesDir: POLICIES,

@@ -19,6 +19,7 @@ import { auditEvent, DEFAULT_CONSUMER_SAFETY, PARKING_SERVICES, readParked, topi
 import { createTestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startTestSubscriber } from '../../apps/agency-subscriber/src/subscriber.test-kit.js';
+import { provisionLedger } from '@backbone/ledger';
 import { startTestAuditLogger } from '../../apps/audit-logger/src/audit-logger.test-kit.js';
 import { addressingTestPolicy } from '../../apps/policy-gate/src/testing/addressing.test-policy.js';
 import { startTestGate } from '../../apps/policy-gate/src/testing/gate-test.harness.js';
@@ -122,7 +123,7 @@ export async function runKafkaFuzz(opts: KafkaFuzzOptions): Promise<KafkaFuzzRes
   const audit = await startTestAuditLogger({
     kafka: testKafkaConnection('admin'),
     prefix,
-    databaseUrl: db.url,
+    databaseUrl: await provisionLedger(db.url),
     groupId: groups.audit,
     signingKeyFile: join(mkdtempSync(join(tmpdir(), 'kafka-fuzz-')), 'key.pem'),
     logger,

@@ -18,6 +18,8 @@ import {
   KAFKA,
   KafkaConfig,
   KafkaModule,
+  RefusalAuditModule,
+  type RefusalAuditSettings,
   PARKING_SERVICES,
   topicNames,
   type ConsumerSafetySettings,
@@ -67,6 +69,8 @@ export interface AgencySubscriberOptions {
   streamRevalidateMs?: number;
   /** Retry, parking and stall settings (CONSUMER_* in docs/operator.md); default: their defaults. */
   consumerSafety?: ConsumerSafetySettings;
+  /** REFUSAL_* / ANONYMOUS_REFUSAL_* settings (docs/operator.md); default: their defaults. */
+  refusalAudit?: RefusalAuditSettings;
 }
 
 /** What the options resolve to before anything connects: the names the module and the feed consumer use. */
@@ -172,7 +176,15 @@ export class AgencySubscriberModule {
     });
     return {
       module: AgencySubscriberModule,
-      imports: [KafkaModule.forRoot(w.kafka, w.clientId)],
+      imports: [
+        KafkaModule.forRoot(w.kafka, w.clientId),
+        // A subscriber's events name its own agency (the emitter rules hold it to that).
+        RefusalAuditModule.forService({
+          service: 'agency-subscriber',
+          agency: w.agency,
+          ...(opts.refusalAudit ? { settings: opts.refusalAudit } : {}),
+        }),
+      ],
       controllers: [DeskController, InboxController, StreamController],
       providers: [
         { provide: SUBSCRIBER_RUNTIME, inject: [LOGGER], useFactory: (logger: Logger) => openRuntime(w, opts, logger) },

@@ -1,5 +1,5 @@
 import { createLogger, describeConfig, runMain, startService } from '@backbone/bootstrap';
-import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
+import { KafkaConfig, loadConsumerSafetySettings, loadRefusalAuditSettings } from '@backbone/kafka';
 import { ensureDatabase } from '@backbone/persistence';
 import { AgencySubscriberModule, subscriberWiring } from './agency-subscriber.module.js';
 import { loadSubscriberConfig, SUBSCRIBER_SETTINGS } from './config/subscriber.config.js';
@@ -18,6 +18,7 @@ runMain('agency-subscriber', async () => {
     maxStreamsPerDesk: config.STREAM_MAX_PER_DESK,
     streamRevalidateMs: config.STREAM_REVALIDATE_MS,
     consumerSafety: loadConsumerSafetySettings(process.env),
+    refusalAudit: loadRefusalAuditSettings(process.env),
   };
   const wiring = subscriberWiring(opts);
   const module = AgencySubscriberModule.forRoot(opts, wiring);

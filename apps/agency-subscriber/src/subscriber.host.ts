@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, describeConfig, startService, type Logger, type RunningService } from '@backbone/bootstrap';
-import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
+import { KafkaConfig, loadConsumerSafetySettings, loadRefusalAuditSettings } from '@backbone/kafka';
 import { AgencySubscriberModule, subscriberWiring } from './agency-subscriber.module.js';
 import { AGENCY_CODE_PATTERN, loadSubscriberConfig, SUBSCRIBER_SETTINGS } from './config/subscriber.config.js';
 
@@ -98,6 +98,7 @@ export async function startSubscriberHost(
         purgeIntervalMs: config.PURGE_INTERVAL_MS,
         adminTokenHash: config.ADMIN_TOKEN_HASH,
         consumerSafety: loadConsumerSafetySettings(own),
+        refusalAudit: loadRefusalAuditSettings(own),
       };
       const wiring = subscriberWiring(opts);
       const service = await startService({

@@ -21,6 +21,7 @@ import {
   verifyLedger,
   type LedgerRow,
   type VerifyReport,
+  provisionLedger,
 } from '@backbone/ledger';
 
 // Attacker side: database owner rights. The checkpoints live in the database they protect, so the
@@ -95,7 +96,7 @@ beforeAll(async () => {
   running = await startAuditLogger({
     kafka: testKafkaConnection('admin'),
     prefix,
-    databaseUrl: db.url,
+    databaseUrl: await provisionLedger(db.url),
     signingKeyFile: join(dir, 'checkpoint-key.pem'),
     groupId: uniqueName('anchors'),
     checkpointEveryRows: 10,

@@ -11,7 +11,7 @@ import { auditEvent, DEFAULT_CONSUMER_SAFETY, PARKING_SERVICES, topicNames, type
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startTestAuditLogger, type RunningAuditLogger } from './audit-logger.test-kit.js';
-import { issueComplianceUser, verifyLedger } from '@backbone/ledger';
+import { issueComplianceUser, verifyLedger, provisionLedger } from '@backbone/ledger';
 import { LedgerPositionConflict } from './ledger.positions.js';
 
 jest.setTimeout(120_000);
@@ -45,7 +45,7 @@ class World {
     this.running = await startTestAuditLogger({
       kafka: testKafkaConnection('admin'),
       prefix: this.prefix,
-      databaseUrl: this.db.url,
+      databaseUrl: await provisionLedger(this.db.url),
       signingKeyFile: this.keyFile,
       checkpointEveryRows: 1000,
       checkpointEveryMs: 60_000,

@@ -21,15 +21,12 @@ import type { AuditLoggerContext } from './audit-logger.context.js';
 import { AuditIngestConsumer } from './audit-ingest.consumer.js';
 import {
   ANCHOR_READER_GROUP_PREFIX,
-  appDatabaseUrl,
-  appRolePassword,
+  checkLedgerSchema,
   CheckpointAnchor,
-  DEFAULT_APP_ROLE,
   defaultSigningKeyFile,
   generateSigningKey,
   loadSigningKey,
   mergeAnchors,
-  migrateLedger,
   readAnchorsFromFile,
   readAnchorsFromKafka,
   type SigningKey,
@@ -39,7 +36,11 @@ import { LedgerWriter } from './ledger.writer.js';
 export interface AuditLoggerOptions {
   /** A connection (then `prefix` applies) or a full KafkaConfig (its own prefix). */
   kafka: KafkaConnection | KafkaConfig;
-  /** Owner URL: migrations run as it; the service then connects as the app role. */
+  /**
+   * The app role's own URL (INSERT/SELECT on the ledger), never the owner's: migrations and the
+   * role's password are set by provisioning (`backbone audit migrate`, `provisionLedger`), and
+   * start-up refuses a database they have not been run on (checkLedgerSchema).
+   */
   databaseUrl: string;
   prefix?: string;
   /** Generated (PKCS#8 PEM Ed25519, mode 0600) when missing. Default .backbone/audit/signing-key.pem */
@@ -47,8 +48,6 @@ export interface AuditLoggerOptions {
   checkpointEveryRows?: number;
   checkpointEveryMs?: number;
   groupId?: string;
-  appRole?: string;
-  appPassword?: string | null;
   policiesDir?: string;
   /**
    * Public event keys of every principal. With them, each event's signature and emitter are
@@ -93,20 +92,17 @@ export function ensureSigningKey(path: string): SigningKey {
 }
 
 /**
- * Opens the ledger (migrated, as the app role), the signing key, the ingest consumer and the
+ * Opens the ledger (as the app role, its schema version checked), the signing key, the ingest consumer and the
  * checkpoint timer; the module calls it at start-up and `close()` on shutdown, in reverse order.
  */
 export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, observe: AuditObservability): Promise<AuditLedgerRuntime> {
   const config = opts.kafka instanceof KafkaConfig ? opts.kafka : KafkaConfig.of(opts.kafka, opts.prefix ?? '');
   const topics = topicNames(config.settings.KAFKA_TOPIC_PREFIX);
-  const role = opts.appRole ?? DEFAULT_APP_ROLE;
-  const password = appRolePassword(opts.appPassword);
-  await migrateLedger({ ownerUrl: opts.databaseUrl, appRole: role, appPassword: password });
   const signingKey = ensureSigningKey(opts.signingKeyFile ?? defaultSigningKeyFile());
 
   // The service's own login: INSERT/SELECT on the ledger, nothing more.
   const pool = new pg.Pool({
-    connectionString: appDatabaseUrl(opts.databaseUrl, role, password),
+    connectionString: opts.databaseUrl,
     max: 8,
     application_name: 'audit-logger',
   });
@@ -114,6 +110,11 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
   // 'error' event on the pool; unhandled, it would end the process. The pool replaces the
   // connection on next use, and a query in flight fails and is retried by the ingest.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle PostgreSQL connection lost; the pool reconnects'));
+  // Before anything else: a database provisioning has not migrated stops start-up with the reason.
+  await checkLedgerSchema(pool).catch(async (err: unknown) => {
+    await pool.end().catch(() => undefined);
+    throw err;
+  });
   const cleanups: (() => Promise<unknown>)[] = [() => pool.end()];
   const closeAll = async (): Promise<void> => {
     for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'));

@@ -7,17 +7,19 @@ import { loadConfig, settings, type ConfigOf } from '@backbone/bootstrap';
 export const AUDIT_LOGGER_SETTINGS = {
   PORT: settings.port({ description: 'HTTP port of the compliance API, health and metrics', default: 8082 }),
   DATABASE_URL: settings.optionalString({
-    description: 'Owner connection (runs the ledger migrations); the service itself connects as the append-only role',
+    description:
+      'The append-only app role’s own connection (never the owner’s: `backbone audit migrate` provisions the role and schema); unset in development: the local server as AUDIT_DB_APP_ROLE',
     sensitive: true,
   }),
   AUDIT_SIGNING_KEY_FILE: settings.optionalString({ description: 'PEM PKCS#8 Ed25519 private key that signs ledger checkpoints' }),
   AUDIT_DB_APP_ROLE: settings.string({
-    description: 'Login role the service connects as (INSERT/SELECT only on the ledger)',
+    description: 'Login role the service connects as when DATABASE_URL is unset (development); `audit migrate` creates it',
     default: 'backbone_audit_app',
     pattern: /^[a-z_][a-z0-9_]{0,62}$/,
   }),
   AUDIT_DB_APP_PASSWORD: settings.optionalString({
-    description: 'Password of the app role; unset: generated under .backbone/audit/',
+    description:
+      'Password of the app role when DATABASE_URL is unset (development); unset: the one `audit migrate` generated under .backbone/audit/',
     sensitive: true,
   }),
   CHECKPOINT_EVERY_ROWS: settings.int({

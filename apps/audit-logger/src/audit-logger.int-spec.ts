@@ -12,7 +12,7 @@ import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, 
 import { createLogger, startService } from '@backbone/bootstrap';
 import type { AuditLedgerRuntime } from './audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
-import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser, verifyLedger } from '@backbone/ledger';
+import { COMPLIANCE_REPLAYER_ROLE, issueComplianceUser, verifyLedger, provisionLedger } from '@backbone/ledger';
 
 const kafka = testKafka('admin', uniqueName('audit-logger-test'));
 let admin: Admin;
@@ -31,7 +31,7 @@ async function start(): Promise<RunningAuditLogger> {
     module: AuditLoggerModule.forRoot({
       kafka: testKafkaConnection('admin'),
       prefix,
-      databaseUrl: db.url,
+      databaseUrl: await provisionLedger(db.url),
       signingKeyFile: keyFile,
       checkpointEveryRows: 50,
       checkpointEveryMs: 500,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CREDENTIAL_VERIFIER } from '@backbone/auth';
 import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
-import { KafkaConfig, KafkaModule } from '@backbone/kafka';
+import { KafkaConfig, KafkaModule, RefusalAuditModule, type RefusalAuditSettings } from '@backbone/kafka';
 import { openAuditLedger, type AuditLedgerRuntime, type AuditLoggerOptions } from './audit-ledger.runtime.js';
 import { AUDIT_CONTEXT } from './audit-logger.context.js';
 import { ComplianceController } from './compliance.controller.js';
@@ -30,11 +30,14 @@ class LedgerLifecycle implements OnModuleInit, OnApplicationShutdown {
 /** audit-logger: ingest of audit.events into the hash-chained ledger, signed checkpoints, the compliance API. */
 @Module({})
 export class AuditLoggerModule {
-  static forRoot(opts: AuditLoggerOptions): DynamicModule {
+  static forRoot(opts: AuditLoggerOptions & { refusalAudit?: RefusalAuditSettings }): DynamicModule {
     const kafka = opts.kafka instanceof KafkaConfig ? opts.kafka : KafkaConfig.of(opts.kafka, opts.prefix ?? '');
     return {
       module: AuditLoggerModule,
-      imports: [KafkaModule.forRoot(kafka, 'audit-logger')],
+      imports: [
+        KafkaModule.forRoot(kafka, 'audit-logger'),
+        RefusalAuditModule.forService({ service: 'audit-logger', ...(opts.refusalAudit ? { settings: opts.refusalAudit } : {}) }),
+      ],
       controllers: [ComplianceController, OfficeAlertsController],
       providers: [
         {

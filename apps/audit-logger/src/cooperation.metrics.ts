@@ -20,6 +20,11 @@ export interface CooperationMetrics {
   deliveries: { agency: string; delivered: number; acknowledged: number }[];
   /** Denied recipients by the rule that denied them. */
   denialsByRule: { ruleId: string; denials: number }[];
+  /**
+   * Requests refused by the services' roles guards, by service, reason and kind (`identified`: one
+   * event per refusal; `anonymous-aggregate`: windows of anonymous refusals, summed by their counts).
+   */
+  refusals: { service: string; reason: string; kind: string; refusals: number }[];
 }
 
 export async function cooperationMetrics(pool: pg.Pool, policiesDir: string, since: Date, until: Date): Promise<CooperationMetrics> {
@@ -64,6 +69,14 @@ export async function cooperationMetrics(pool: pg.Pool, policiesDir: string, sin
       GROUP BY 1 ORDER BY 2 DESC, 1`,
     range,
   );
+  // details.count is written by the refusal audit (a decimal string); an identified refusal counts one.
+  const refusals = await pool.query<{ service: string; reason: string | null; kind: string; n: string }>(
+    `SELECT service, reason, details->>'refusal' AS kind,
+            sum(CASE WHEN details->>'count' ~ '^[0-9]{1,15}$' THEN (details->>'count')::bigint ELSE 1 END) AS n
+       FROM ${L} WHERE type = 'REJECTED' AND details ? 'refusal' AND occurred_at >= $1 AND occurred_at < $2
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    range,
+  );
   return {
     since: since.toISOString(),
     until: until.toISOString(),
@@ -77,5 +90,6 @@ export async function cooperationMetrics(pool: pg.Pool, policiesDir: string, sin
     })),
     deliveries: deliveries.rows.map((r) => ({ agency: r.agency, delivered: Number(r.delivered), acknowledged: Number(r.acknowledged) })),
     denialsByRule: denials.rows.map((r) => ({ ruleId: r.rule_id, denials: Number(r.n) })),
+    refusals: refusals.rows.map((r) => ({ service: r.service, reason: r.reason ?? '', kind: r.kind, refusals: Number(r.n) })),
   };
 }

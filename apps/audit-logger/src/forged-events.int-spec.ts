@@ -28,7 +28,7 @@ import { createTopics, deleteTopics, hasServicePrincipals, pollUntil, testKafka,
 import { createLogger, startService } from '@backbone/bootstrap';
 import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
-import { entryHash, GENESIS_HASH, LEDGER_SELECT, rowToEntry, verifyLedger, type LedgerRow } from '@backbone/ledger';
+import { entryHash, GENESIS_HASH, LEDGER_SELECT, rowToEntry, verifyLedger, type LedgerRow, provisionLedger } from '@backbone/ledger';
 
 // Attacker side: the Kafka credentials (and event key) of one agency's subscriber. Kafka lets it
 // write audit.events, because subscribers record deliveries. It tries to write a gate decision
@@ -102,7 +102,7 @@ beforeAll(async () => {
   running = await startAuditLogger({
     kafka: testKafkaConnection('admin'),
     prefix,
-    databaseUrl: db.url,
+    databaseUrl: await provisionLedger(db.url),
     signingKeyFile: join(keysDir, 'checkpoint-key.pem'),
     groupId: uniqueName('forged'),
     eventKeyring: keyring,

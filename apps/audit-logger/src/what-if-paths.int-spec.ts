@@ -9,7 +9,7 @@ import { createTopics, deleteTopics, testKafka, testKafkaConnection, uniqueName 
 import { createLogger, startService } from '@backbone/bootstrap';
 import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
-import { issueComplianceUser } from '@backbone/ledger';
+import { issueComplianceUser, provisionLedger } from '@backbone/ledger';
 
 // Attacker side: a compliance user (a legitimate token) tries to make what-if read files of its
 // choosing, or to learn where the server keeps its files from the error texts.
@@ -59,7 +59,7 @@ beforeAll(async () => {
   running = await startAuditLogger({
     kafka: testKafkaConnection('admin'),
     prefix,
-    databaseUrl: db.url,
+    databaseUrl: await provisionLedger(db.url),
     signingKeyFile: join(mkdtempSync(join(tmpdir(), 'what-if-')), 'signing-key.pem'),
     groupId: uniqueName('what-if'),
   });

@@ -1,5 +1,5 @@
 import { createLogger, loadServiceSettings, runMain, startService } from '@backbone/bootstrap';
-import { KafkaConfig } from '@backbone/kafka';
+import { KafkaConfig, loadRefusalAuditSettings } from '@backbone/kafka';
 import { PublisherConfig } from './config/publisher.config.js';
 import { NoticePublisherModule } from './notice-publisher.module.js';
 import { SERVICE } from './publisher.tokens.js';
@@ -9,7 +9,11 @@ runMain(SERVICE, async () => {
   const service = loadServiceSettings(process.env, 8080);
   const config = PublisherConfig.fromEnv(process.env);
   const logger = createLogger(SERVICE, service.LOG_LEVEL);
-  const module = NoticePublisherModule.forRoot({ kafka: KafkaConfig.fromEnv(process.env), config });
+  const module = NoticePublisherModule.forRoot({
+    kafka: KafkaConfig.fromEnv(process.env),
+    config,
+    refusalAudit: loadRefusalAuditSettings(process.env),
+  });
   await startService({
     name: SERVICE,
     module,

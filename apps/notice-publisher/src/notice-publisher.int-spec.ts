@@ -7,14 +7,13 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DataSource } from 'typeorm';
 import { createLogger, startService } from '@backbone/bootstrap';
 import { alertCodec, auditEventCodec, type Alert, type AuditEvent } from '@backbone/codec';
-import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
+import { DEFAULT_REFUSAL_AUDIT, KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
-import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
+import { createTopics, deleteTopics, pollUntil, TcpProxy, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { PublisherConfig } from './config/publisher.config.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { submittedPartition } from './publishing/region.partitioner.js';
 import { NoticePublisherModule } from './notice-publisher.module.js';
-import { TcpProxy } from './testing/tcp.proxy.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
@@ -145,7 +144,13 @@ describe('notice-publisher against the real broker and database', () => {
     });
     const service = await startService({
       name: 'notice-publisher',
-      module: NoticePublisherModule.forRoot({ kafka: KafkaConfig.of(connection, prefix), config, kafkaClient: proxied }),
+      module: NoticePublisherModule.forRoot({
+        kafka: KafkaConfig.of(connection, prefix),
+        config,
+        kafkaClient: proxied,
+        // Anonymous refusals are written per window: a short one so the refusal test sees them.
+        refusalAudit: { ...DEFAULT_REFUSAL_AUDIT, REFUSAL_AGGREGATE_WINDOW_MS: 200 },
+      }),
       logger: createLogger('notice-publisher-test', 'silent'),
       port: 0,
       bodyLimit: BODY_LIMIT,

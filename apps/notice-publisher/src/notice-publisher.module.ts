@@ -1,6 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { KafkaModule, type KafkaConfig } from '@backbone/kafka';
+import { KafkaModule, RefusalAuditModule, type KafkaConfig, type RefusalAuditSettings } from '@backbone/kafka';
 import { AlertsModule } from './alerts/alerts.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -16,6 +16,8 @@ export interface NoticePublisherDeps {
   config: PublisherConfig;
   /** Tests only: the client the publisher produces with (see PublishingModule.forRoot). */
   kafkaClient?: Kafka;
+  /** REFUSAL_* / ANONYMOUS_REFUSAL_* settings (docs/operator.md); default: their defaults. */
+  refusalAudit?: RefusalAuditSettings;
 }
 
 @Global()
@@ -42,6 +44,7 @@ export class NoticePublisherModule {
       module: NoticePublisherModule,
       imports: [
         KafkaModule.forRoot(deps.kafka, SERVICE),
+        RefusalAuditModule.forService({ service: SERVICE, ...(deps.refusalAudit ? { settings: deps.refusalAudit } : {}) }),
         PublisherSettingsModule.forRoot(deps.config, loadAgencyDirectory(s.POLICIES_DIR)),
         PublisherPersistenceModule.forRoot(s.DATABASE_URL),
         AuthModule,

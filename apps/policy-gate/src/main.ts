@@ -1,5 +1,5 @@
 import { createLogger, describeConfig, loadServiceSettings, runMain, startService } from '@backbone/bootstrap';
-import { KafkaConfig, loadConsumerSafetySettings } from '@backbone/kafka';
+import { KafkaConfig, loadConsumerSafetySettings, loadRefusalAuditSettings } from '@backbone/kafka';
 import { officeIntrospectionFromEnv } from '@backbone/office-auth';
 import { resolveDatabase } from '@backbone/persistence';
 import { GATE_SETTINGS, loadGateSettings } from './policy-gate.config.js';
@@ -35,6 +35,7 @@ runMain('policy-gate', async () => {
     onFatal,
     consumerSafety,
     officeIntrospection,
+    refusalAudit: loadRefusalAuditSettings(process.env),
   });
   await startService({ name: 'policy-gate', module, logger, port: service.PORT, host: service.HOST });
 });

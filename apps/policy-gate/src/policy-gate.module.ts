@@ -1,6 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CREDENTIAL_VERIFIER } from '@backbone/auth';
-import { DEFAULT_CONSUMER_SAFETY, KafkaModule, type ConsumerSafetySettings, type KafkaConfig } from '@backbone/kafka';
+import {
+  DEFAULT_CONSUMER_SAFETY,
+  KafkaModule,
+  RefusalAuditModule,
+  type ConsumerSafetySettings,
+  type KafkaConfig,
+  type RefusalAuditSettings,
+} from '@backbone/kafka';
 import { DecisionsController } from './decisions.controller.js';
 import { PreviewController } from './preview/preview.controller.js';
 import { HoldsController } from './holds.controller.js';
@@ -35,6 +42,8 @@ export interface PolicyGateDeps {
   consumerSafety?: ConsumerSafetySettings;
   /** Verifies liaison office tokens for the recipient preview (OFFICE_INTROSPECTION_*); unset: the preview refuses everyone. */
   officeIntrospection?: OfficeIntrospectionClient | null;
+  /** REFUSAL_* / ANONYMOUS_REFUSAL_* settings (docs/operator.md); default: their defaults. */
+  refusalAudit?: RefusalAuditSettings;
 }
 
 /** policy-gate: the transactional decide-and-route consumer, hold releases and the reviewers' API. */
@@ -43,7 +52,10 @@ export class PolicyGateModule {
   static forRoot(deps: PolicyGateDeps): DynamicModule {
     return {
       module: PolicyGateModule,
-      imports: [KafkaModule.forRoot(deps.kafka, 'policy-gate')],
+      imports: [
+        KafkaModule.forRoot(deps.kafka, 'policy-gate'),
+        RefusalAuditModule.forService({ service: 'policy-gate', ...(deps.refusalAudit ? { settings: deps.refusalAudit } : {}) }),
+      ],
       controllers: [DecisionsController, HoldsController, PreviewController],
       providers: [
         { provide: GATE_SETTINGS_TOKEN, useValue: deps.settings },

@@ -3,6 +3,8 @@ export { ROLES, Roles, Public, ROLES_METADATA, PUBLIC_METADATA, type Role } from
 export {
   CREDENTIAL_VERIFIER,
   principalOf,
+  isIdentifiedRefusal,
+  type GuardRefusal,
   type AuthenticatedRequest,
   type CredentialVerifier,
   type Principal,

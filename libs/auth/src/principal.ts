@@ -35,9 +35,38 @@ export interface CredentialVerifier {
 /** Injection token of the service's CredentialVerifier; the start-up function refuses to start without one. */
 export const CREDENTIAL_VERIFIER = Symbol('CREDENTIAL_VERIFIER');
 
-/** The request field the guard sets. */
+/**
+ * What the guard refused, recorded on the request for the refusal audit. `identified`: the caller
+ * is known to the service (a known credential without the role, a revoked one), so the refusal is
+ * audited one by one before it is answered; otherwise (no, malformed or unknown credential) it is
+ * anonymous, rate-limited and audited in aggregate.
+ */
+export interface GuardRefusal {
+  readonly status: 401 | 403;
+  readonly reason: string;
+  readonly identified: boolean;
+  /** The caller's subject and agency, when the verifier established them. */
+  readonly subject: string | null;
+  readonly agency: string | null;
+}
+
+/** Reasons a verifier gives for a caller it knows although it refuses it (the token is genuine). */
+const IDENTIFIED_401_REASONS: ReadonlySet<string> = new Set(['revoked-credential']);
+
+/**
+ * Whether a refusal names a caller the service knows: one the verifier established (a principal
+ * without the route's role), or a genuine but revoked token. A 403 for an unknown token (the
+ * subscriber's admin-only routes answer those 403) is anonymous.
+ */
+export function isIdentifiedRefusal(hasPrincipal: boolean, reason: string): boolean {
+  return hasPrincipal || IDENTIFIED_401_REASONS.has(reason);
+}
+
+/** The request fields the guard sets. */
 export interface AuthenticatedRequest {
   principal?: Principal;
+  /** Set when the guard refused the request. */
+  refusal?: GuardRefusal;
 }
 
 /** The principal of a request the guard admitted; a route reaching here without one is a wiring bug. */

@@ -2,7 +2,13 @@ import { HttpException, Inject, Injectable, type CanActivate, type ExecutionCont
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerFrom } from './bearer-token.js';
-import { CREDENTIAL_VERIFIER, type AuthenticatedRequest, type CredentialVerifier, type VerifierRefusal } from './principal.js';
+import {
+  CREDENTIAL_VERIFIER,
+  isIdentifiedRefusal,
+  type AuthenticatedRequest,
+  type CredentialVerifier,
+  type VerifierRefusal,
+} from './principal.js';
 import { PUBLIC_METADATA, ROLES_METADATA, type Role } from './roles.js';
 
 /**
@@ -46,15 +52,15 @@ export class RolesGuard implements CanActivate {
       return true;
     }
     if (admitted.length === 0)
-      throw refusal(reply, { ok: false, status: 403, reason: 'route-without-roles', title: 'This route admits no one' });
+      throw refusal(req, reply, { ok: false, status: 403, reason: 'route-without-roles', title: 'This route admits no one' });
     if (token === null) {
-      throw refusal(reply, { ok: false, status: 401, reason: 'missing-credential', detail: 'Send Authorization: Bearer <token>.' });
+      throw refusal(req, reply, { ok: false, status: 401, reason: 'missing-credential', detail: 'Send Authorization: Bearer <token>.' });
     }
     const v = await this.verifier.verify(token, admitted);
-    if (!v.ok) throw refusal(reply, v);
+    if (!v.ok) throw refusal(req, reply, v);
     if (!v.principal.roles.some((r) => admitted.includes(r))) {
       req.principal = v.principal;
-      throw refusal(reply, {
+      throw refusal(req, reply, {
         ok: false,
         status: 403,
         reason: 'role-not-admitted',
@@ -67,8 +73,16 @@ export class RolesGuard implements CanActivate {
   }
 }
 
-function refusal(reply: FastifyReply, r: VerifierRefusal): AuthRefusal {
+function refusal(req: AuthenticatedRequest, reply: FastifyReply, r: VerifierRefusal): AuthRefusal {
   const status = r.status ?? 401;
+  // Recorded for the refusal audit (RefusalAuditModule, @backbone/kafka), which answers after it.
+  req.refusal = {
+    status,
+    reason: r.reason,
+    identified: isIdentifiedRefusal(req.principal !== undefined, r.reason),
+    subject: req.principal?.subject ?? null,
+    agency: req.principal?.agency ?? null,
+  };
   if (status === 401) void reply.header('WWW-Authenticate', 'Bearer realm="backbone"');
   return new AuthRefusal(status, {
     ...r.extra,

@@ -34,3 +34,19 @@ export {
 } from './consumer-safety.config.js';
 export { ConsumerSafety, type ConsumerSafetyOptions } from './consumer.safety.js';
 export { parkedTopics, readParked, redriveParked, REDRIVEN_FROM_HEADER, type ParkedRecord } from './parked.records.js';
+export {
+  RefusalAuditModule,
+  RefusalAuditor,
+  REFUSAL_EVENT_TYPE,
+  REFUSAL_KINDS,
+  RATE_LIMITED_REASON,
+  type RefusalAuditOptions,
+} from './refusal-audit.module.js';
+export {
+  REFUSAL_AUDIT_SETTINGS,
+  DEFAULT_REFUSAL_AUDIT,
+  loadRefusalAuditSettings,
+  type RefusalAuditSettings,
+} from './refusal-audit.config.js';
+export { RefusalAggregator, clientBucketOf, OVERFLOW_KEY, type AggregatedRefusal, type RefusalKey } from './refusal.aggregator.js';
+export { AnonymousRefusalLimiter, type LimitDecision } from './anonymous-refusal.limiter.js';

@@ -12,6 +12,7 @@ export function createKafka(connection: KafkaConnection, clientId: string, logge
     brokers: connection.brokers,
     ...(connection.ssl !== undefined ? { ssl: connection.ssl } : {}),
     ...(connection.sasl ? { sasl: connection.sasl } : {}),
+    ...(connection.socketFactory ? { socketFactory: connection.socketFactory } : {}),
     connectionTimeout: 5000,
     authenticationTimeout: 5000,
     retry: { initialRetryTime: 200, retries: 8 },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, settings, type ConfigOf } from '@backbone/bootstrap';
 import type { EventSigningKey } from '@backbone/codec';
+import type { ISocketFactory } from 'kafkajs';
 import { readEventSigningKey } from './event-keys.files.js';
 
 /** How a service reaches the broker: its own principal, TLS trust and topic prefix. */
@@ -31,6 +32,8 @@ export interface KafkaConnection {
   brokers: string[];
   ssl?: { ca: string[]; rejectUnauthorized?: boolean } | boolean;
   sasl?: SaslCredentials;
+  /** Tests only: how sockets to the brokers are opened (a TCP proxy plays "Kafka unreachable", @backbone/testing). */
+  socketFactory?: ISocketFactory;
 }
 
 type SaslCredentials =

@@ -10,6 +10,10 @@ describe('emitter rules: who may emit which audit event about whom', () => {
     ['audit-logger', sampleAuditEvent({ type: 'REPLAYED', service: 'audit-logger' })],
     ['subscriber-FR-NCB', sampleAuditEvent({ type: 'DELIVERED', service: 'agency-subscriber', agency: 'FR-NCB' })],
     ['subscriber-FR-NCB', sampleAuditEvent({ type: 'ACKNOWLEDGED', service: 'agency-subscriber', agency: 'FR-NCB' })],
+    // The refusals of each service's roles guard.
+    ['policy-gate', sampleAuditEvent({ type: 'REJECTED', service: 'policy-gate' })],
+    ['audit-logger', sampleAuditEvent({ type: 'REJECTED', service: 'audit-logger' })],
+    ['subscriber-FR-NCB', sampleAuditEvent({ type: 'REJECTED', service: 'agency-subscriber', agency: 'FR-NCB' })],
   ])('%s may emit its own kind of event', (signer, e) => {
     expect(emitterRefusal(signer, e)).toBeNull();
   });
@@ -25,6 +29,12 @@ describe('emitter rules: who may emit which audit event about whom', () => {
     ['notice-publisher', sampleAuditEvent({ type: 'DECIDED', service: 'policy-gate' }), /may not emit DECIDED/],
     ['policy-gate', sampleAuditEvent({ type: 'SUBMITTED', service: 'notice-publisher' }), /may not emit SUBMITTED/],
     ['policy-gate', sampleAuditEvent({ type: 'DECIDED', service: 'notice-publisher' }), /claiming service/],
+    [
+      'subscriber-FR-NCB',
+      sampleAuditEvent({ type: 'REJECTED', service: 'agency-subscriber', agency: 'DE-NCB' }),
+      /only about its own agency FR-NCB/,
+    ],
+    ['policy-gate', sampleAuditEvent({ type: 'REJECTED', service: 'notice-publisher' }), /claiming service/],
     ['admin', sampleAuditEvent({ type: 'DECIDED', service: 'policy-gate' }), /emits no audit events/],
   ])('%s is refused %#', (signer, e, why) => {
     expect(emitterRefusal(signer, e)).toMatch(why);

@@ -15,13 +15,14 @@ interface EmitterRule {
 
 const SERVICE_EMITTERS: ReadonlyMap<string, EmitterRule> = new Map([
   ['notice-publisher', { service: 'notice-publisher', types: new Set<AuditEventType>(['SUBMITTED', 'REJECTED', 'UPDATED', 'CANCELLED']) }],
-  ['policy-gate', { service: 'policy-gate', types: new Set<AuditEventType>(['DECIDED', 'DEAD_LETTERED']) }],
-  ['audit-logger', { service: 'audit-logger', types: new Set<AuditEventType>(['AUDIT_ACCESSED', 'REPLAYED']) }],
+  // REJECTED from every service: the refusals of its roles guard (RefusalAuditModule, @backbone/kafka).
+  ['policy-gate', { service: 'policy-gate', types: new Set<AuditEventType>(['DECIDED', 'DEAD_LETTERED', 'REJECTED']) }],
+  ['audit-logger', { service: 'audit-logger', types: new Set<AuditEventType>(['AUDIT_ACCESSED', 'REPLAYED', 'REJECTED']) }],
 ]);
 
 const SUBSCRIBER_EMITTER: EmitterRule = {
   service: 'agency-subscriber',
-  types: new Set<AuditEventType>(['DELIVERED', 'ACKNOWLEDGED', 'PURGED']),
+  types: new Set<AuditEventType>(['DELIVERED', 'ACKNOWLEDGED', 'PURGED', 'REJECTED']),
 };
 
 /** Why `signer` may not emit `e`, or null when it may. Call only after the signature verified. */

@@ -21,7 +21,17 @@ export {
   UNDECODABLE_REASON,
   type LedgerRow,
 } from './ledger-row.mapper.js';
-export { appDatabaseUrl, appRolePassword, AUDIT_SCHEMA, DEFAULT_APP_ROLE, migrateLedger } from './ledger.schema.js';
+export {
+  appDatabaseUrl,
+  appRolePassword,
+  AUDIT_SCHEMA,
+  checkLedgerSchema,
+  DEFAULT_APP_ROLE,
+  LEDGER_SCHEMA_VERSION,
+  LedgerNotMigratedError,
+  migrateLedger,
+  provisionLedger,
+} from './ledger.schema.js';
 export { verifyLedger, type VerifyReport } from './ledger.verifier.js';
 export { forgeryOf } from './emitter.rules.js';
 export { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser, type ComplianceUser } from './compliance-users.js';

@@ -10,6 +10,11 @@ export const AUDIT_SCHEMA = 'audit';
 /** NOLOGIN group role holding SELECT/INSERT on the append-only tables (granted to the login role). */
 export const AUDIT_WRITER_GROUP = 'backbone_audit_writer';
 export const DEFAULT_APP_ROLE = 'backbone_audit_app';
+/**
+ * The ledger schema this code needs. Raise it with every change to DDL below: the audit logger,
+ * which runs without owner rights and so cannot migrate, refuses to start against an older one.
+ */
+export const LEDGER_SCHEMA_VERSION = 1;
 
 const DDL = [
   `CREATE SCHEMA IF NOT EXISTS ${AUDIT_SCHEMA}`,
@@ -68,6 +73,11 @@ const DDL = [
      token_hash  text NOT NULL,
      created_at  timestamptz NOT NULL DEFAULT now(),
      revoked_at  timestamptz
+   )`,
+  // Which migrations ran: the audit logger checks it at start-up (checkLedgerSchema).
+  `CREATE TABLE IF NOT EXISTS ${AUDIT_SCHEMA}.schema_version (
+     version      integer PRIMARY KEY,
+     migrated_at  timestamptz NOT NULL DEFAULT now()
    )`,
 ];
 
@@ -133,6 +143,10 @@ async function migrateLedgerOnce(options: MigrateOptions): Promise<void> {
       await client.query(`ALTER ROLE ${role} LOGIN INHERIT`);
       await client.query(setRolePasswordSql(role, options.appPassword));
       await client.query(`GRANT ${AUDIT_WRITER_GROUP} TO ${role}`);
+      await client.query(`GRANT SELECT ON ${AUDIT_SCHEMA}.schema_version TO ${AUDIT_WRITER_GROUP}`);
+      await client.query(`INSERT INTO ${AUDIT_SCHEMA}.schema_version (version) VALUES ($1) ON CONFLICT DO NOTHING`, [
+        LEDGER_SCHEMA_VERSION,
+      ]);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -144,6 +158,54 @@ async function migrateLedgerOnce(options: MigrateOptions): Promise<void> {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * Provisioning (owner rights: `backbone audit migrate`, `npm start`, the test kits): migrates the
+ * ledger, sets the app role's password, and returns the app role's URL, the only database URL the
+ * audit logger is given.
+ */
+export async function provisionLedger(ownerUrl: string, opts: { appRole?: string; appPassword?: string | null } = {}): Promise<string> {
+  const role = opts.appRole ?? DEFAULT_APP_ROLE;
+  const password = appRolePassword(opts.appPassword);
+  await migrateLedger({ ownerUrl, appRole: role, appPassword: password });
+  return appDatabaseUrl(ownerUrl, role, password);
+}
+
+/** Why the audit logger cannot run on this database, as the operator should read it. */
+export class LedgerNotMigratedError extends Error {
+  override readonly name = 'LedgerNotMigratedError';
+}
+
+const MIGRATE_HINT = 'run `npx backbone audit migrate` with the database owner’s DATABASE_URL first';
+
+/**
+ * The audit logger's start-up check, as its own (non-owner) role: the ledger schema is there and
+ * at LEDGER_SCHEMA_VERSION. A missing role, schema or version is a LedgerNotMigratedError naming
+ * what is missing; other failures (server down) are thrown as they are.
+ */
+export async function checkLedgerSchema(pool: pg.Pool): Promise<number> {
+  let version: number | null;
+  try {
+    const { rows } = await pool.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${AUDIT_SCHEMA}.schema_version`);
+    version = rows[0]?.v ?? null;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    // 28000/28P01: the role does not exist or has no such password; 42P01/3F000: no table/schema;
+    // 42501: the role was never granted the ledger.
+    if (code === '28000' || code === '28P01') {
+      throw new LedgerNotMigratedError(`cannot log in as the audit logger's role (${(err as Error).message}): ${MIGRATE_HINT}`);
+    }
+    if (code === '42P01' || code === '3F000') throw new LedgerNotMigratedError(`the audit ledger schema is missing: ${MIGRATE_HINT}`);
+    if (code === '42501') throw new LedgerNotMigratedError(`the audit logger's role has no rights on the ledger: ${MIGRATE_HINT}`);
+    throw err;
+  }
+  if (version === null || version < LEDGER_SCHEMA_VERSION) {
+    throw new LedgerNotMigratedError(
+      `the audit ledger schema is at version ${version ?? 'none'}, this audit logger needs ${LEDGER_SCHEMA_VERSION}: ${MIGRATE_HINT}`,
+    );
+  }
+  return version;
 }
 
 /** The owner URL with the app role's credentials: the service's own login, not SET ROLE. */

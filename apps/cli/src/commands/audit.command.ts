@@ -13,6 +13,9 @@ import { loadPolicy } from '@backbone/policy';
 import {
   appRolePassword,
   cliCandidate,
+  DEFAULT_APP_ROLE,
+  LEDGER_SCHEMA_VERSION,
+  provisionLedger,
   defaultSigningKeyFile,
   issueComplianceUser,
   loadSigningKey,
@@ -232,6 +235,24 @@ export function registerAuditCommands(program: Command): void {
       process.stdout.write(
         `replayed ${r.replayed} deliveries to ${r.topic}${r.missingPayload.length ? `; ${r.missingPayload.length} allowed decisions had no SUBMITTED payload in the ledger` : ''}\n`,
       );
+    });
+
+  audit
+    .command('migrate')
+    .description(
+      'Provision the ledger with owner rights (DATABASE_URL): schema, grants, and the append-only role with its password (AUDIT_DB_APP_ROLE, AUDIT_DB_APP_PASSWORD or the generated one). The audit logger itself runs as that role and cannot migrate.',
+    )
+    .option('--print-app-url', "print the app role's database URL (its password included) for the audit logger's DATABASE_URL")
+    .action(async (opts: { printAppUrl?: boolean }) => {
+      const database = await resolveDatabase();
+      try {
+        const role = process.env['AUDIT_DB_APP_ROLE'] || DEFAULT_APP_ROLE;
+        const appUrl = await provisionLedger(database.url, { appRole: role, appPassword: process.env['AUDIT_DB_APP_PASSWORD'] ?? null });
+        if (opts.printAppUrl) process.stdout.write(`${appUrl}\n`);
+        process.stderr.write(`audit ledger migrated to schema version ${LEDGER_SCHEMA_VERSION}; the audit logger logs in as ${role}\n`);
+      } finally {
+        await database.stop();
+      }
     });
 
   const users = audit.command('users').description('Compliance users and their bearer tokens');

@@ -9,7 +9,7 @@ import { SERVICE } from '../publisher.tokens.js';
 import type { AuthenticatedRequest } from '@backbone/auth';
 
 /**
- * Every refusal (401, 403, 404 of an alert, 409, 413, 415, 422, validation 400) becomes a REJECTED
+ * Every refusal past the roles guard (404 of an alert, 409, 413, 415, 422, validation 400) becomes a REJECTED
  * audit event with a named reason. Done in one Fastify onSend hook rather than at each throw, so
  * refusals raised by Fastify itself (body too large, bad JSON) are audited too and none is missed.
  */
@@ -32,6 +32,9 @@ export class RefusalAuditHook implements OnModuleInit {
       if (status < 400 || status >= 500) return payload;
       // Unknown routes are noise (scanners), not refusals of a liaison office's request.
       if (status === 404 && !req.routeOptions.url) return payload;
+      // The roles guard's refusals (401/403 and the anonymous 429) are audited by RefusalAuditModule:
+      // an identified caller's before the answer, anonymous ones in aggregate (a flood must not fill the ledger).
+      if ((req as FastifyRequest & AuthenticatedRequest).refusal !== undefined) return payload;
       const body = parseProblem(payload);
       const reason = body.reason ?? body.type?.split('/').pop() ?? `http-${status}`;
       refusals.inc({ reason });

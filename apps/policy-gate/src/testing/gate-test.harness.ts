@@ -3,7 +3,7 @@ import { alertCodec, deliveryCodec, type Alert, type Delivery } from '@backbone/
 import { SUBMITTED_PARTITIONS, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTopics, deleteTopics, pollUntil, testKafka, uniqueName } from '@backbone/testing';
 import { createLogger, startService, type Logger, type RunningService } from '@backbone/bootstrap';
-import { KafkaConfig, type KafkaConnection } from '@backbone/kafka';
+import { KafkaConfig, type KafkaConnection, type RefusalAuditSettings } from '@backbone/kafka';
 import type { OfficeIntrospectionClient } from '@backbone/office-auth';
 import type { GatePolicy } from '../gate-policy.port.js';
 import { loadEnginePolicy } from '../policy-engine.adapter.js';
@@ -158,6 +158,8 @@ export interface TestGateOptions {
   beforeCommit?: CommitHook['beforeCommit'];
   /** Verifies office tokens for the preview; unset: the preview refuses everyone. */
   officeIntrospection?: OfficeIntrospectionClient;
+  /** Refusal audit and anonymous rate limit; default: their defaults. */
+  refusalAudit?: RefusalAuditSettings;
 }
 
 export interface TestGate extends RunningPolicyGate {
@@ -182,6 +184,7 @@ export async function startTestGate(o: TestGateOptions): Promise<TestGate> {
       ...(o.onFatal ? { onFatal: o.onFatal } : {}),
       ...(o.beforeCommit ? { commitHook: { beforeCommit: o.beforeCommit } } : {}),
       ...(o.officeIntrospection ? { officeIntrospection: o.officeIntrospection } : {}),
+      ...(o.refusalAudit ? { refusalAudit: o.refusalAudit } : {}),
     }),
     logger: o.logger ?? createLogger('policy-gate', 'warn'),
     port: 0,

@@ -2,6 +2,8 @@
 // "Kafka unreachable" is played for real (refused connections, cut sockets) without stopping
 // the broker other engineers' tests share.
 import net from 'node:net';
+import tls from 'node:tls';
+import type { ISocketFactory } from 'kafkajs';
 
 export class TcpProxy {
   private server: net.Server | undefined;
@@ -32,6 +34,18 @@ export class TcpProxy {
     });
     this.port = (server.address() as net.AddressInfo).port;
     this.server = server;
+  }
+
+  /**
+   * A KafkaJS socket factory that reaches every broker through this proxy (brokers advertise their
+   * own address, which would bypass it): `{ ...connection, socketFactory: proxy.socketFactory() }`.
+   */
+  socketFactory(): ISocketFactory {
+    return ({ ssl, onConnect }) => {
+      if (!ssl) return net.connect({ host: '127.0.0.1', port: this.port }, onConnect);
+      const options = typeof ssl === 'object' && ssl !== null ? ssl : {};
+      return tls.connect({ ...options, host: '127.0.0.1', port: this.port }, onConnect);
+    };
   }
 
   /** Stops listening (new connections are refused) and cuts every open connection. */

@@ -17,7 +17,14 @@ import {
   type AgencyFilter,
   type ExportFormat,
 } from './compliance.queries.js';
-import { CandidatePolicyError, verifyLedger, whatIf, type ComplianceUser, type PolicyCandidate } from '@backbone/ledger';
+import {
+  AnchorsUnreadableError,
+  CandidatePolicyError,
+  verifyLedger,
+  whatIf,
+  type ComplianceUser,
+  type PolicyCandidate,
+} from '@backbone/ledger';
 import { cooperationMetrics, type CooperationMetrics } from './cooperation.metrics.js';
 import { checkReplayBounds, replayToAgency, ReplayRefusedError } from './replay.service.js';
 
@@ -110,10 +117,19 @@ export class ComplianceController {
   async verify(@Req() req: AuthenticatedRequest): Promise<unknown> {
     const user = userOf(req);
     await recordAccess(this.ctx, user, 'verify', {});
-    const anchored = await this.ctx.readAnchors();
+    let anchored: Awaited<ReturnType<AuditLoggerContext['readAnchors']>> = null;
+    let anchorProblem: string | undefined;
+    try {
+      anchored = await this.ctx.readAnchors();
+    } catch (err) {
+      // The chain is still walked and reported; the report says why the anchors were not compared and is not ok.
+      if (!(err instanceof AnchorsUnreadableError)) throw err;
+      anchorProblem = err.message;
+    }
     return verifyLedger(this.ctx.pool, this.ctx.trustedKeys, {
       ...(this.ctx.eventKeyring ? { eventKeyring: this.ctx.eventKeyring } : {}),
       ...(anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
+      ...(anchorProblem ? { anchorProblem } : {}),
     });
   }
 

@@ -2,6 +2,8 @@
 // and the CLI (which migrates, verifies and what-ifs it as the database owner). No Nest wiring here.
 export {
   ANCHOR_READER_GROUP_PREFIX,
+  anchorsOfLedger,
+  AnchorsUnreadableError,
   CheckpointAnchor,
   mergeAnchors,
   readAnchorsFromFile,
@@ -21,7 +23,7 @@ export {
   UNDECODABLE_REASON,
   type LedgerRow,
 } from './ledger-row.mapper.js';
-export { appDatabaseUrl, appRolePassword, AUDIT_SCHEMA, DEFAULT_APP_ROLE, migrateLedger } from './ledger.schema.js';
+export { appDatabaseUrl, appRolePassword, AUDIT_SCHEMA, DEFAULT_APP_ROLE, migrateLedger, readLedgerId } from './ledger.schema.js';
 export { verifyLedger, type VerifyReport } from './ledger.verifier.js';
 export { forgeryOf } from './emitter.rules.js';
 export { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser, type ComplianceUser } from './compliance-users.js';

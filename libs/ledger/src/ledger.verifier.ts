@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type pg from 'pg';
+import { streamRows } from '@backbone/persistence';
 import type { EventKeyring } from '@backbone/codec';
 import { verifyCheckpoint } from './checkpoint-signer.js';
 import { forgeryOf } from './emitter.rules.js';
@@ -54,6 +55,8 @@ export interface VerifyReport {
   /** Checkpoints anchored outside the database that were compared (0: none given). */
   anchors: number;
   latestAnchorSeq: number | null;
+  /** Why the anchors could not be compared (their topic unreadable); the report is then not ok. */
+  anchorProblem: string | null;
   /** Records the ingest could not store and parked; a placeholder row holds each position (GET /compliance/parked). */
   parked: number;
   /** Records that did not decode, kept whole as UNKNOWN rows. */
@@ -68,7 +71,8 @@ interface CheckpointRow {
   key_id: string;
 }
 
-const PAGE = 5000;
+/** Rows per cursor fetch: bounds memory, whatever the ledger's size. */
+const BATCH = 5000;
 
 export interface VerifyOptions {
   /** Public event keys: every row's emitter signature is re-checked. */
@@ -77,6 +81,8 @@ export interface VerifyOptions {
   anchors?: readonly Anchor[];
   /** Fail when more rows than this follow the latest anchor (needs anchors). */
   maxUnanchoredTail?: number;
+  /** The anchors should have been compared but could not be read (e.g. their topic is missing). */
+  anchorProblem?: string;
 }
 
 /**
@@ -122,7 +128,7 @@ function checkAnchors(
 }
 
 /**
- * Walks the chain in seq order with a keyset cursor (constant memory) and the checkpoints in
+ * Walks the chain in seq order through one server-side cursor (constant memory) and the checkpoints in
  * lockstep, stopping at the first break. `trustedKeys` come from the key file, never from the
  * database, so whoever can rewrite the tables cannot also forge the signatures.
  */
@@ -157,12 +163,11 @@ export async function verifyLedger(
     result.firstBreak = { seq: Number(seq), kind, message };
   };
 
-  let after = '0';
-  outer: for (;;) {
-    const page = (
-      await pool.query<LedgerRow>(`SELECT ${LEDGER_SELECT} FROM ${AUDIT_SCHEMA}.ledger WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [after])
-    ).rows;
-    if (page.length === 0) break;
+  // One cursor over the whole chain (a single index scan, not one query per page); leaving the
+  // loop at a break closes it.
+  outer: for await (const page of streamRows<LedgerRow>(pool, `SELECT ${LEDGER_SELECT} FROM ${AUDIT_SCHEMA}.ledger ORDER BY seq`, [], {
+    batchRows: BATCH,
+  })) {
     for (const row of page) {
       const seq = BigInt(row.seq);
       if (seq !== expectedSeq) {
@@ -223,7 +228,6 @@ export async function verifyLedger(
       expectedSeq = seq + 1n;
       rows++;
     }
-    after = page[page.length - 1]!.seq;
   }
   if (!result.firstBreak && cpIndex < cps.length) {
     // Signed rows beyond the end: the tail of the ledger was deleted.
@@ -232,6 +236,10 @@ export async function verifyLedger(
   const headSeq = Number(expectedSeq - 1n);
   if (!result.firstBreak && anchors.length > 0)
     checkAnchors(anchors, cps, chainAt, trustedKeys, BigInt(headSeq), options.maxUnanchoredTail, fail);
+  else if (!result.firstBreak && options.anchors && options.maxUnanchoredTail !== undefined && headSeq > options.maxUnanchoredTail)
+    // Anchoring is on but none names this ledger: a ledger whose identity was swapped (its old
+    // anchors then name another id) looks like this too, so the bound applies from the start.
+    fail(1n, 'unanchored-tail', `${headSeq} rows and no anchored checkpoint of this ledger (bound ${options.maxUnanchoredTail})`);
   const latestAnchor = anchors.length > 0 ? anchors.reduce((a, b) => (BigInt(b.seq) > BigInt(a.seq) ? b : a)) : null;
   const setAside = await pool.query<{ reason: string; n: string }>(
     `SELECT reason, count(*)::text AS n FROM ${AUDIT_SCHEMA}.ledger WHERE type = 'UNKNOWN' AND reason = ANY($1) GROUP BY reason`,
@@ -239,7 +247,8 @@ export async function verifyLedger(
   );
   const countOf = (reason: string): number => Number(setAside.rows.find((r) => r.reason === reason)?.n ?? 0);
   return {
-    ok: result.firstBreak === null,
+    // Unread anchors prove nothing either way: a chain that may have been rewritten is not "ok".
+    ok: result.firstBreak === null && !options.anchorProblem,
     rows,
     checkpoints: cps.length,
     checkpointsVerified: verifiedCps,
@@ -251,6 +260,7 @@ export async function verifyLedger(
     unsignedEvents,
     anchors: anchors.length,
     latestAnchorSeq: latestAnchor ? Number(latestAnchor.seq) : null,
+    anchorProblem: options.anchorProblem ?? null,
     parked: countOf(PARKED_REASON),
     undecodable: countOf(UNDECODABLE_REASON),
     durationMs: Math.round(performance.now() - started),

@@ -24,7 +24,7 @@ export {
   type LedgerRow,
 } from './ledger-row.mapper.js';
 export { appDatabaseUrl, appRolePassword, AUDIT_SCHEMA, DEFAULT_APP_ROLE, migrateLedger, readLedgerId } from './ledger.schema.js';
-export { verifyLedger, type VerifyReport } from './ledger.verifier.js';
+export { verifyLedger, type AnchorEvidence, type VerifyReport } from './ledger.verifier.js';
 export { forgeryOf } from './emitter.rules.js';
 export { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser, type ComplianceUser } from './compliance-users.js';
 export { CandidatePolicyError, cliCandidate, whatIf, type PolicyCandidate, type WhatIfResult } from './what-if.service.js';

@@ -83,7 +83,15 @@ export interface VerifyOptions {
   maxUnanchoredTail?: number;
   /** The anchors should have been compared but could not be read (e.g. their topic is missing). */
   anchorProblem?: string;
+  /**
+   * The same three, still being read (from Kafka) while the chain is walked; awaited after the
+   * walk and taking precedence over the fields above. A rejection fails the verify.
+   */
+  anchorsFrom?: Promise<AnchorEvidence>;
 }
+
+/** What the anchors outside the database say, as read for one verify. */
+export type AnchorEvidence = Pick<VerifyOptions, 'anchors' | 'maxUnanchoredTail' | 'anchorProblem'>;
 
 /**
  * Every anchor must have its checkpoint row (same head); the latest anchor must be validly signed
@@ -137,9 +145,13 @@ export async function verifyLedger(
   trustedKeys: ReadonlyMap<string, KeyObject>,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
-  const anchors = options.anchors ?? [];
-  const anchorSeqs = new Set(anchors.map((a) => a.seq));
-  // The chain's hash at each anchored seq, filled in during the walk.
+  // Settled into a value at once: a rejection while the walk is still running is not unhandled.
+  const later = options.anchorsFrom?.then(
+    (evidence) => ({ evidence }),
+    (err: unknown) => ({ err }),
+  );
+  // The chain's hash at each checkpoint's seq, filled in during the walk: an anchor must match a
+  // checkpoint row before its seq is looked up here, so the anchors need not be known yet.
   const chainAt = new Map<string, Buffer>();
   let eventSignaturesVerified = 0;
   let unsignedEvents = 0;
@@ -184,7 +196,7 @@ export async function verifyLedger(
       }
       const entry = rowToEntry(row);
       const computed = entryHash(prevHash, entry);
-      if (anchorSeqs.has(String(seq))) chainAt.set(String(seq), computed);
+      if (cpIndex < cps.length && BigInt(cps[cpIndex]!.seq) === seq) chainAt.set(String(seq), computed);
       if (!computed.equals(row.hash)) {
         fail(seq, 'modified', `row ${seq} was modified: its content does not hash to its stored hash`);
         break outer;
@@ -234,12 +246,19 @@ export async function verifyLedger(
     fail(expectedSeq, 'deleted', `rows ${expectedSeq}..${cps[cps.length - 1]!.seq} were signed by a checkpoint but are missing`);
   }
   const headSeq = Number(expectedSeq - 1n);
+  let evidence: AnchorEvidence = options;
+  if (later) {
+    const settled = await later;
+    if ('err' in settled) throw settled.err;
+    evidence = settled.evidence;
+  }
+  const anchors = evidence.anchors ?? [];
   if (!result.firstBreak && anchors.length > 0)
-    checkAnchors(anchors, cps, chainAt, trustedKeys, BigInt(headSeq), options.maxUnanchoredTail, fail);
-  else if (!result.firstBreak && options.anchors && options.maxUnanchoredTail !== undefined && headSeq > options.maxUnanchoredTail)
+    checkAnchors(anchors, cps, chainAt, trustedKeys, BigInt(headSeq), evidence.maxUnanchoredTail, fail);
+  else if (!result.firstBreak && evidence.anchors && evidence.maxUnanchoredTail !== undefined && headSeq > evidence.maxUnanchoredTail)
     // Anchoring is on but none names this ledger: a ledger whose identity was swapped (its old
     // anchors then name another id) looks like this too, so the bound applies from the start.
-    fail(1n, 'unanchored-tail', `${headSeq} rows and no anchored checkpoint of this ledger (bound ${options.maxUnanchoredTail})`);
+    fail(1n, 'unanchored-tail', `${headSeq} rows and no anchored checkpoint of this ledger (bound ${evidence.maxUnanchoredTail})`);
   const latestAnchor = anchors.length > 0 ? anchors.reduce((a, b) => (BigInt(b.seq) > BigInt(a.seq) ? b : a)) : null;
   const setAside = await pool.query<{ reason: string; n: string }>(
     `SELECT reason, count(*)::text AS n FROM ${AUDIT_SCHEMA}.ledger WHERE type = 'UNKNOWN' AND reason = ANY($1) GROUP BY reason`,
@@ -248,7 +267,7 @@ export async function verifyLedger(
   const countOf = (reason: string): number => Number(setAside.rows.find((r) => r.reason === reason)?.n ?? 0);
   return {
     // Unread anchors prove nothing either way: a chain that may have been rewritten is not "ok".
-    ok: result.firstBreak === null && !options.anchorProblem,
+    ok: result.firstBreak === null && !evidence.anchorProblem,
     rows,
     checkpoints: cps.length,
     checkpointsVerified: verifiedCps,
@@ -260,7 +279,7 @@ export async function verifyLedger(
     unsignedEvents,
     anchors: anchors.length,
     latestAnchorSeq: latestAnchor ? Number(latestAnchor.seq) : null,
-    anchorProblem: options.anchorProblem ?? null,
+    anchorProblem: evidence.anchorProblem ?? null,
     parked: countOf(PARKED_REASON),
     undecodable: countOf(UNDECODABLE_REASON),
     durationMs: Math.round(performance.now() - started),

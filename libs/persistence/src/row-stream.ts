@@ -8,7 +8,7 @@ export interface RowStreamOptions {
 
 /**
  * Every row of one query through one server-side cursor: a single statement (planned once, one
- * index scan), fetched `batchRows` at a time and only when the consumer asks for more, so a slow
+ * index scan), fetched `batchRows` at a time, at most one batch ahead of the consumer, so a slow
  * reader (an HTTP client) holds back the database instead of filling memory. The connection is
  * held until the last row is read or the consumer stops (return/throw), then released.
  */
@@ -27,17 +27,31 @@ export async function* streamRows<T extends pg.QueryResultRow>(
   };
   client.on('error', onError);
   const cursor = client.query(new Cursor<T>(text, values as unknown[]));
+  // One fetch ahead: the server reads and sends the next batch while the consumer works on this
+  // one (two batches in memory at most).
+  const fetch = (): Promise<T[]> => {
+    const p = cursor.read(batchRows);
+    // Handled here so a failure while the consumer holds the previous batch is not an unhandled
+    // rejection (that would end the process); it is thrown when the consumer asks for the batch.
+    p.catch(() => undefined);
+    return p;
+  };
+  let next: Promise<T[]> | null = fetch();
   try {
     for (;;) {
-      const rows = await cursor.read(batchRows);
+      const rows: T[] = await next;
+      next = null;
       if (rows.length === 0) return;
+      if (rows.length === batchRows) next = fetch();
       yield rows;
-      if (rows.length < batchRows) return;
+      if (next === null) return;
     }
   } catch (err) {
     failure ??= err instanceof Error ? err : new Error(String(err));
     throw err;
   } finally {
+    // A consumer that stopped early leaves a fetch in flight: let it settle before closing.
+    if (next) await next.catch((err: unknown) => (failure ??= err instanceof Error ? err : new Error(String(err))));
     if (!failure) await cursor.close().catch((err: unknown) => (failure = err instanceof Error ? err : new Error(String(err))));
     client.off('error', onError);
     // A connection whose cursor failed or was not closed cleanly is not trusted again.

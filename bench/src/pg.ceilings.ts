@@ -1,22 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { auditEventCodec } from '@backbone/codec';
-import { copyFrom, copyTo, csvField } from './pg.copy.js';
+import { chainEntries, entryToParams, GENESIS_HASH, LEDGER_COLUMNS, type LedgerEntry } from '@backbone/ledger';
+import { copyTextLine } from '@backbone/persistence';
+import { copyFrom, copyTo } from './pg.copy.js';
 
-/** Columns of the audit ledger (apps/audit-logger/src/ledger.schema.ts), with the same keys and indexes. */
+/** The audit ledger's table (libs/ledger/src/ledger.schema.ts) with the same keys and indexes. */
 const TABLE_DDL = (t: string): string[] => [
   `CREATE TABLE ${t} (
      seq bigint PRIMARY KEY, topic text NOT NULL, kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL,
      recorded_at timestamptz NOT NULL, event_id text NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL,
      service text NOT NULL, actor text, alert_id text, alert_version integer, originator text, notice_type text,
      agency text, policy_version text, decisions jsonb NOT NULL, reason text, details jsonb NOT NULL, payload bytea,
-     prev_hash bytea NOT NULL, hash bytea NOT NULL, UNIQUE (topic, kafka_partition, kafka_offset))`,
+     prev_hash bytea NOT NULL, hash bytea NOT NULL, signer text, signer_key_id text, signature bytea,
+     UNIQUE (topic, kafka_partition, kafka_offset))`,
+  `CREATE INDEX ON ${t} (event_id)`,
   `CREATE INDEX ON ${t} (alert_id, seq)`,
   `CREATE INDEX ON ${t} (agency, occurred_at)`,
   `CREATE INDEX ON ${t} (occurred_at)`,
   `CREATE INDEX ON ${t} USING gin (decisions jsonb_path_ops)`,
 ];
-const COLUMNS = 22;
+const COLUMNS = LEDGER_COLUMNS.length;
+const COLUMN_LIST = LEDGER_COLUMNS.join(',');
 
 /**
  * Raw PostgreSQL ceilings for the audit figures, on rows like the ledger's: multi-row INSERT (one
@@ -42,39 +46,22 @@ export async function pgCeilings(databaseUrl: string, records: readonly Buffer[]
     await client.query(`DROP TABLE IF EXISTS ${table}`);
     for (const sql of TABLE_DDL(table)) await client.query(sql);
     const now = new Date();
-    const rows = records.map((value, i) => {
-      const e = auditEventCodec.decode(value);
-      return [
-        i + 1,
-        'bench.audit.events',
-        0,
-        i,
-        now,
-        e.eventId,
-        e.type,
-        e.occurredAt,
-        e.service,
-        e.actor,
-        e.alertId,
-        e.alertVersion,
-        e.originator,
-        e.noticeType,
-        e.agency,
-        e.policyVersion,
-        JSON.stringify(e.decisions),
-        e.reason,
-        JSON.stringify(e.details),
-        e.payload,
-        randomBytes(32),
-        randomBytes(32),
-      ];
-    });
+    // The ledger's own row mapping and chain (the writer's entryToParams), so the ceiling cannot drift from it.
+    const entries: LedgerEntry[] = records.map((value, i) => ({
+      seq: String(i + 1),
+      topic: 'bench.audit.events',
+      partition: 0,
+      offset: String(i),
+      recordedAt: now,
+      event: auditEventCodec.decode(value),
+    }));
+    const rows = chainEntries(GENESIS_HASH, entries).map((c) => entryToParams(c.entry, c.prevHash, c.hash));
     const t0 = performance.now();
     for (let i = 0; i < rows.length; i += batch) {
       const chunk = rows.slice(i, i + batch);
       const values = chunk.map((_, r) => `(${Array.from({ length: COLUMNS }, (_, c) => `$${r * COLUMNS + c + 1}`).join(',')})`).join(',');
       await client.query('BEGIN');
-      await client.query(`INSERT INTO ${table} VALUES ${values}`, chunk.flat());
+      await client.query(`INSERT INTO ${table} (${COLUMN_LIST}) VALUES ${values}`, chunk.flat());
       await client.query('COMMIT');
     }
     const insertMs = performance.now() - t0;
@@ -94,15 +81,15 @@ export async function pgCeilings(databaseUrl: string, records: readonly Buffer[]
     const streamed = await copyTo(client, `COPY (SELECT * FROM ${table} ORDER BY seq) TO STDOUT`);
     const streamMs = performance.now() - t2;
 
-    // The same rows again, into an empty twin table, by COPY (CSV) in the same batches.
+    // The same rows again, into an empty twin table, by COPY (text format, as the ingest writes) in the same batches.
     const copyTable = `${table}_copy`;
     await client.query(`DROP TABLE IF EXISTS ${copyTable}`);
     for (const sql of TABLE_DDL(copyTable)) await client.query(sql);
-    const csv = rows.map((r) => Buffer.from(r.map(csvField).join(',') + '\n'));
+    const lines = rows.map((r) => Buffer.from(copyTextLine(r)));
     const t3 = performance.now();
-    for (let i = 0; i < csv.length; i += batch) {
+    for (let i = 0; i < lines.length; i += batch) {
       await client.query('BEGIN');
-      await copyFrom(client, `COPY ${copyTable} FROM STDIN (FORMAT csv)`, csv.slice(i, i + batch));
+      await copyFrom(client, `COPY ${copyTable} (${COLUMN_LIST}) FROM STDIN`, lines.slice(i, i + batch));
       await client.query('COMMIT');
     }
     const copyMs = performance.now() - t3;

@@ -75,16 +75,3 @@ export function copyTo(client: pg.Client, text: string): Promise<number> {
   void client.query(copy as unknown as pg.QueryConfig);
   return copy.done;
 }
-
-/** One CSV field: NULL unquoted and empty, everything else quoted (bytea as \x hex, objects as JSON). */
-export function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = Buffer.isBuffer(v)
-    ? `\\x${v.toString('hex')}`
-    : v instanceof Date
-      ? v.toISOString()
-      : typeof v === 'object'
-        ? JSON.stringify(v)
-        : String(v as string | number);
-  return `"${s.replace(/"/g, '""')}"`;
-}

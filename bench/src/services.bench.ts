@@ -117,6 +117,8 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
     const auditDatabaseUrl = await provisionLedger(db.url);
     await ctx.createTopics([topics.submitted], SUBMITTED_PARTITIONS);
     await ctx.createTopics([topics.audit], AUDIT_PARTITIONS);
+    // The audit logger anchors every checkpoint here (as `backbone infra up` creates it); verify reads it back.
+    await ctx.createTopics([topics.checkpoints], 1);
     await ctx.createTopics([topics.deadLetter], DEAD_LETTER_PARTITIONS);
     await ctx.createTopics(
       agencies.map((a) => topics.feedFor(a)),
@@ -224,7 +226,7 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
         pgc.copyRowsPerS,
         'rows/s',
         pgc.copyRowsPerS,
-        'the same rows by COPY FROM STDIN (CSV), 500 a COPY and transaction, same indexes; the ceiling of audit ingest',
+        'the same rows (entryToParams) by COPY FROM STDIN (text, as the ingest), 500 a COPY and transaction, same indexes; the ceiling of audit ingest',
       );
       figures['ceiling.pg.stream_rows_per_s'] = figure(
         pgc.streamRowsPerS,
@@ -258,17 +260,22 @@ export async function benchServices(ctx: BenchContext, ceilings: Ceilings | null
           DATABASE_URL: auditDatabaseUrl,
         });
         const a = audit;
-        const [assignedAt, doneAt] = await Promise.all([
-          groupAssigned(admin, groupId, 120_000, a),
-          pollUntil(async () => (await ledgerRows(owner)) >= expectedRows, ctx.quick ? 90_000 : 240_000, 'audit ingest', a),
+        // Ingest throughput of the pre-filled topic, from the first record's append (its ledger
+        // recorded_at, stamped when the ingest starts writing the first batch) to the last row
+        // visible: start-up, group join and assignment are outside it.
+        const [doneAtMs] = await Promise.all([
+          pollUntil(async () => (await ledgerHead(owner)) >= expectedRows, ctx.quick ? 90_000 : 240_000, 'audit ingest', a, 10).then(() =>
+            Date.now(),
+          ),
           a.ready(),
         ]);
-        const seconds = (doneAt - assignedAt) / 1000;
+        const firstAt = await firstRecordedAt(owner);
+        const seconds = (doneAtMs - firstAt) / 1000;
         figures['audit.ingest_per_s'] = figure(
           expectedRows / seconds,
           'rows/s',
           insertCeiling,
-          `${expectedRows} events (${records.length} synthetic DECIDED + ${gateDecided} from the gate) from partition assignment to ledger; ceiling: PG COPY of the same rows (goal: ratio ≥ 0.8)`,
+          `${expectedRows} events (${records.length} synthetic DECIDED + ${gateDecided} from the gate) pre-filled, from the first record's append to the last row in the ledger (${seconds.toFixed(2)} s); ceiling: PG COPY of the same rows (goal: ratio ≥ 0.8)`,
         );
       } catch (err) {
         failed(['audit.ingest_per_s'], 'rows/s', err);
@@ -584,12 +591,18 @@ async function produce(
 }
 
 /** Resolves with performance.now() once fn() is true; polls every 50 ms until the deadline. */
-async function pollUntil(fn: () => Promise<boolean>, timeoutMs: number, what: string, service?: ServiceProcess): Promise<number> {
+async function pollUntil(
+  fn: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  service?: ServiceProcess,
+  everyMs = 50,
+): Promise<number> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (service?.exited) throw new Error(`${service.name} exited during ${what}; log ${service.logFile}`);
     if (await fn().catch(() => false)) return performance.now();
-    await sleep(50);
+    await sleep(everyMs);
   }
   throw new Error(`${what} did not finish within ${timeoutMs / 1000} s`);
 }
@@ -628,9 +641,18 @@ async function untilCommitted(
   return { assignedAt: Math.min(assignedAt, doneAt), doneAt };
 }
 
-async function ledgerRows(pool: pg.Pool): Promise<number> {
-  const r = await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM audit.ledger');
+/** The ledger's head seq: its row count (seqs are gapless), read from the primary key's end, cheap enough to poll. */
+async function ledgerHead(pool: pg.Pool): Promise<number> {
+  const r = await pool.query<{ n: string | null }>('SELECT max(seq)::text AS n FROM audit.ledger');
   return Number(r.rows[0]?.n ?? 0);
+}
+
+/** When the ingest started writing its first row (epoch ms). */
+async function firstRecordedAt(pool: pg.Pool): Promise<number> {
+  const r = await pool.query<{ t: Date }>('SELECT recorded_at AS t FROM audit.ledger WHERE seq = 1');
+  const t = r.rows[0]?.t;
+  if (!t) throw new Error('the ledger has no first row');
+  return t.getTime();
 }
 
 /** Counters and gauges of a Prometheus text page (unlabelled series only). */

@@ -14,6 +14,7 @@ import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
 import {
   entryHash,
   GENESIS_HASH,
+  issueComplianceUser,
   LEDGER_SELECT,
   readAnchorsFromFile,
   readAnchorsFromKafka,
@@ -129,11 +130,86 @@ describe('checkpoints anchored outside the database', () => {
     expect(await verify()).toMatchObject({ ok: true, anchors: cps.length, latestAnchorSeq: 25 });
   }, 60_000);
 
+  it('two ledgers on one broker share the checkpoints topic and each verifies clean against its own anchors', async () => {
+    // A second ledger (its own database, the same signing key, the same topics): its heads at the
+    // same seqs differ (recorded at other times), so reading the first ledger's anchors would fail it.
+    const otherDb = await createTestDatabase({ label: 'anchored_checkpoints_other' });
+    const other = await startAuditLogger({
+      kafka: testKafkaConnection('admin'),
+      prefix,
+      databaseUrl: otherDb.url,
+      signingKeyFile: join(dir, 'checkpoint-key.pem'),
+      groupId: uniqueName('anchors-other'),
+      checkpointEveryRows: 10,
+      checkpointEveryMs: 3_600_000,
+      anchors: { topic: true },
+    });
+    try {
+      await pollUntil(() => other.consumer.stats.inserted >= 25, { description: '25 rows in the second ledger', timeoutMs: 30_000 });
+      await other.writer.checkpointNow();
+      const onTopic = await readAnchorsFromKafka(kafka, topics.checkpoints, uniqueName('audit-logger-anchors-'));
+      expect(new Set(onTopic.map((a) => a.ledgerId)).size).toBe(2);
+      for (const r of [running, other]) {
+        const { token } = await issueComplianceUser(r.pool, uniqueName('carol').slice(0, 60));
+        const res = await fetch(`${r.url}/compliance/verify`, { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(200);
+        const report = (await res.json()) as VerifyReport;
+        expect(report).toMatchObject({ ok: true, firstBreak: null, anchorProblem: null });
+        expect(report.anchors).toBeGreaterThan(0);
+      }
+      // Each verify call is itself an audit event on the shared audit topic: both ledgers take in
+      // both before the next test rewrites the first one.
+      await pollUntil(() => running.consumer.stats.inserted >= 27 && other.consumer.stats.inserted >= 27, {
+        description: 'the two AUDIT_ACCESSED events in both ledgers',
+        timeoutMs: 30_000,
+      });
+    } finally {
+      await other.close();
+      await otherDb.drop();
+    }
+  }, 90_000);
+
+  it('says the anchors could not be read when their topic is missing, instead of failing the request', async () => {
+    const lonelyPrefix = `${uniqueName('anch-none')}.`;
+    const lonelyTopics = topicNames(lonelyPrefix);
+    await createTopics(admin, [lonelyTopics.audit], 1);
+    const lonelyDb = await createTestDatabase({ label: 'anchored_checkpoints_none' });
+    const lonely = await startAuditLogger({
+      kafka: testKafkaConnection('admin'),
+      prefix: lonelyPrefix,
+      databaseUrl: lonelyDb.url,
+      signingKeyFile: join(dir, 'lonely-key.pem'),
+      groupId: uniqueName('anchors-none'),
+      anchors: { topic: true },
+    });
+    try {
+      const { token } = await issueComplianceUser(lonely.pool, 'dave');
+      const res = await fetch(`${lonely.url}/compliance/verify`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      const report = (await res.json()) as VerifyReport;
+      expect(report.ok).toBe(false);
+      expect(report.firstBreak).toBeNull();
+      expect(report.anchorProblem).toContain(lonelyTopics.checkpoints);
+    } finally {
+      await lonely.close();
+      await deleteTopics(admin, [lonelyTopics.audit]).catch(() => undefined);
+      await lonelyDb.drop();
+    }
+  }, 90_000);
+
   it('fails when the unsigned tail is longer than the bound', async () => {
+    const before = running.consumer.stats.inserted;
     await send(5, 'tail');
-    await pollUntil(() => running.consumer.stats.inserted >= 30, { description: '30 rows', timeoutMs: 30_000 });
+    await pollUntil(() => running.consumer.stats.inserted >= before + 5, { description: '5 more rows', timeoutMs: 30_000 });
     expect((await verify(3)).firstBreak).toMatchObject({ kind: 'unanchored-tail', seq: 26 });
     expect((await verify(10)).ok).toBe(true);
+    // An owner who swaps the ledger id sheds every anchor (they name the old id): with anchoring on
+    // and none left, the bound counts from the first row.
+    const keys = new Map([[running.signingKey.keyId, running.signingKey.publicKey]]);
+    expect((await verifyLedger(running.pool, keys, { anchors: [], maxUnanchoredTail: 10 })).firstBreak).toMatchObject({
+      kind: 'unanchored-tail',
+      seq: 1,
+    });
   }, 60_000);
 
   it('an owner who alters a row, recomputes the chain, deletes the checkpoints and lets the logger re-sign is caught', async () => {

@@ -21,6 +21,7 @@ import type { AuditLoggerContext } from './audit-logger.context.js';
 import { AuditIngestConsumer } from './audit-ingest.consumer.js';
 import {
   ANCHOR_READER_GROUP_PREFIX,
+  anchorsOfLedger,
   checkLedgerSchema,
   CheckpointAnchor,
   defaultSigningKeyFile,
@@ -29,6 +30,8 @@ import {
   mergeAnchors,
   readAnchorsFromFile,
   readAnchorsFromKafka,
+  readLedgerId,
+  type Anchor,
   type SigningKey,
 } from '@backbone/ledger';
 import { LedgerWriter } from './ledger.writer.js';
@@ -132,13 +135,14 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
       },
     });
     await writer.registerKey();
+    const ledgerId = await readLedgerId(pool);
     const kafka = createKafka(config.connection, 'audit-logger', logger);
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
     const anchoring = opts.anchors;
     if (anchoring && (anchoring.topic || anchoring.file))
-      anchor = new CheckpointAnchor(producer, anchoring.topic ? topics.checkpoints : null, anchoring.file ?? null);
+      anchor = new CheckpointAnchor(producer, anchoring.topic ? topics.checkpoints : null, anchoring.file ?? null, ledgerId);
     const replayProducer = kafka.producer({
       transactionalId: `${AUDIT_REPLAY_TRANSACTIONAL_ID_PREFIX}${randomUUID()}`,
       idempotent: true,
@@ -187,12 +191,13 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
       await writer.checkpointNow();
     });
 
+    const trustedKeys = new Map([[signingKey.keyId, signingKey.publicKey]]);
     const context: AuditLoggerContext = {
       pool,
       producer,
       replayProducer,
       topics,
-      trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]),
+      trustedKeys,
       policiesDir: resolve(opts.policiesDir ?? process.env['POLICIES_DIR'] ?? 'policies'),
       eventSigningKey: opts.eventSigningKey ?? config.eventSigner,
       eventKeyring: opts.eventKeyring ?? null,
@@ -202,7 +207,9 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
         const fromTopic = anchoring.topic
           ? await readAnchorsFromKafka(kafka, topics.checkpoints, `${ANCHOR_READER_GROUP_PREFIX}${randomUUID()}`)
           : [];
-        return { anchors: mergeAnchors(fromFile, fromTopic), maxUnanchoredTail: anchoring.maxUnanchoredTail };
+        // Only this ledger's (before merging by seq): other ledgers on the broker anchor on the same topic.
+        const mine = (list: Anchor[]): Anchor[] => anchorsOfLedger(list, ledgerId, new Set(trustedKeys.keys()));
+        return { anchors: mergeAnchors(mine(fromFile), mine(fromTopic)), maxUnanchoredTail: anchoring.maxUnanchoredTail };
       },
     };
     return { context, pool, writer, consumer, safety, parkedTopic, producer, signingKey, close: closeAll };

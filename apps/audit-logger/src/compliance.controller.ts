@@ -17,7 +17,15 @@ import {
   type AgencyFilter,
   type ExportFormat,
 } from './compliance.queries.js';
-import { CandidatePolicyError, verifyLedger, whatIf, type ComplianceUser, type PolicyCandidate } from '@backbone/ledger';
+import {
+  AnchorsUnreadableError,
+  CandidatePolicyError,
+  type AnchorEvidence,
+  verifyLedger,
+  whatIf,
+  type ComplianceUser,
+  type PolicyCandidate,
+} from '@backbone/ledger';
 import { cooperationMetrics, type CooperationMetrics } from './cooperation.metrics.js';
 import { checkReplayBounds, replayToAgency, ReplayRefusedError } from './replay.service.js';
 
@@ -110,10 +118,18 @@ export class ComplianceController {
   async verify(@Req() req: AuthenticatedRequest): Promise<unknown> {
     const user = userOf(req);
     await recordAccess(this.ctx, user, 'verify', {});
-    const anchored = await this.ctx.readAnchors();
+    // The anchors are read from Kafka while the chain is walked (joining a consumer group takes a
+    // while); an unreadable topic is reported (anchorProblem, not ok), the chain still walked.
+    const anchorsFrom = this.ctx.readAnchors().then(
+      (anchored): AnchorEvidence => (anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
+      (err: unknown): AnchorEvidence => {
+        if (err instanceof AnchorsUnreadableError) return { anchorProblem: err.message };
+        throw err;
+      },
+    );
     return verifyLedger(this.ctx.pool, this.ctx.trustedKeys, {
       ...(this.ctx.eventKeyring ? { eventKeyring: this.ctx.eventKeyring } : {}),
-      ...(anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
+      anchorsFrom,
     });
   }
 
@@ -184,12 +200,32 @@ export class ComplianceController {
     const format = (q['format'] ?? 'ndjson') as ExportFormat;
     if (format !== 'ndjson' && format !== 'csv') throw problem(400, 'bad-request', 'format must be ndjson or csv');
     await recordAccess(this.ctx, user, 'export', stringParams(q), { agency });
-    const total = await countAgencyRows(this.ctx.pool, f);
+    // The count (for X-Total-Count, sent before the body) and the cursor's first rows are fetched
+    // at once, on two connections; the rest follows as the response drains.
+    const chunks = exportChunks(this.ctx.pool, f, format);
+    const first = chunks.next();
+    let total: number;
+    try {
+      total = await countAgencyRows(this.ctx.pool, f);
+    } catch (err) {
+      // Close the cursor (and give its connection back) once its first fetch has settled.
+      void first.then(
+        () => chunks.return(undefined),
+        () => undefined,
+      );
+      throw err;
+    }
+    const head = await first;
+    async function* body(): AsyncGenerator<string> {
+      if (head.done) return;
+      yield head.value;
+      yield* chunks;
+    }
     void reply
       .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
       .header('x-total-count', String(total))
       .header('content-disposition', `attachment; filename="${agency}-audit.${format}"`)
-      .send(Readable.from(exportChunks(this.ctx.pool, f, format)));
+      .send(Readable.from(body()));
   }
 
   @Post('replay')

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { RecipientDecision } from '@backbone/codec';
 import { AUDIT_SCHEMA, LEDGER_SELECT, rowToJson, type LedgerRow } from '@backbone/ledger';
+import { streamRows } from '@backbone/persistence';
 
 const L = `${AUDIT_SCHEMA}.ledger`;
 
@@ -131,23 +132,17 @@ export function agencyView(row: LedgerRow, agency: string): Record<string, unkno
   };
 }
 
-/** Keyset-paginated stream (seq > cursor): constant memory however long the range. */
-export async function* agencyRows(pool: pg.Pool, f: AgencyFilter, pageSize = 2000, afterSeq = 0): AsyncGenerator<LedgerRow> {
-  let after = String(afterSeq);
-  for (;;) {
-    const params: unknown[] = [];
-    const where = agencyWhere(f, params);
-    params.push(after);
-    const page = (
-      await pool.query<LedgerRow>(
-        `SELECT ${LEDGER_SELECT} FROM ${L} WHERE ${where} AND seq > $${params.length} ORDER BY seq LIMIT ${pageSize}`,
-        params,
-      )
-    ).rows;
-    for (const row of page) yield row;
-    if (page.length < pageSize) return;
-    after = page[page.length - 1]!.seq;
-  }
+/**
+ * The agency's rows after `afterSeq`, in seq order, through one server-side cursor fetched
+ * `batchRows` at a time as the consumer asks: one index scan for the whole range and constant
+ * memory however long it is (a slow HTTP client holds back the cursor, not the heap).
+ */
+export async function* agencyRows(pool: pg.Pool, f: AgencyFilter, batchRows = 2000, afterSeq = 0): AsyncGenerator<LedgerRow> {
+  const params: unknown[] = [];
+  const where = agencyWhere(f, params);
+  params.push(String(afterSeq));
+  const text = `SELECT ${LEDGER_SELECT} FROM ${L} WHERE ${where} AND seq > $${params.length} ORDER BY seq`;
+  for await (const batch of streamRows<LedgerRow>(pool, text, params, { batchRows })) yield* batch;
 }
 
 export async function countAgencyRows(pool: pg.Pool, f: AgencyFilter): Promise<number> {
@@ -192,7 +187,7 @@ export function csvLine(view: Record<string, unknown>): string {
 
 export type ExportFormat = 'ndjson' | 'csv';
 
-/** The export as text chunks (one per page of rows), ready to pipe into an HTTP response or a file. */
+/** The export as text chunks (one per 500 rows), pulled as the reader drains them, ready to pipe into an HTTP response or a file. */
 export async function* exportChunks(
   pool: pg.Pool,
   f: AgencyFilter,

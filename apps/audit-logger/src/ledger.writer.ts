@@ -1,7 +1,10 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { auditEventCodec, type AuditEvent, type DeadLetter } from '@backbone/codec';
 import { auditEvent } from '@backbone/kafka';
-import { rowsPerStatement } from '@backbone/persistence';
+import { copyTextLine } from '@backbone/persistence';
 import {
   AUDIT_SCHEMA,
   chainEntries,
@@ -41,8 +44,10 @@ export interface LedgerWriterOptions {
   onCheckpoint?: (cp: SignedCheckpoint) => Promise<void>;
 }
 
-const ROWS_PER_STATEMENT = rowsPerStatement(LEDGER_COLUMNS.length);
-const INSERT_PREFIX = `INSERT INTO ${AUDIT_SCHEMA}.ledger (${LEDGER_COLUMNS.join(',')}) VALUES `;
+/** COPY in text format: one statement per batch, however many rows (no bind-parameter limit). */
+const COPY_LEDGER = `COPY ${AUDIT_SCHEMA}.ledger (${LEDGER_COLUMNS.join(',')}) FROM STDIN`;
+/** Rows encoded per chunk written to the COPY stream (bounds the string built at once). */
+const COPY_CHUNK_ROWS = 500;
 
 /** Decodes a record; an undecodable one is still recorded (as UNKNOWN, raw bytes kept) so nothing is lost or blocks the ingest. */
 export function decodeAuditRecord(value: Buffer | null): AuditEvent {
@@ -73,8 +78,9 @@ export function parkedPlaceholder(value: Buffer | null, letter: DeadLetter): Aud
 
 /**
  * The single writer of the chain. Every append runs in one PostgreSQL transaction that holds the
- * ledger advisory lock, reads the head, skips positions already stored, inserts the rest with
- * multi-row INSERTs (chunked under the bind-parameter limit) and, when due, signs the new head.
+ * ledger advisory lock, reads the head, skips positions already stored, writes the rest with one
+ * COPY FROM STDIN (in the same transaction, so the chain, the positions and the rows commit or
+ * roll back together) and, when due, signs the new head.
  */
 export class LedgerWriter {
   constructor(
@@ -158,21 +164,22 @@ export class LedgerWriter {
     return signed !== null;
   }
 
-  /** Inserts the entries chained onto `headHash`; returns the new head hash (`headHash` when there are none). */
+  /** Copies the entries chained onto `headHash` into the ledger; returns the new head hash (`headHash` when there are none). */
   private async insertChained(client: pg.PoolClient, headHash: Buffer, entries: LedgerEntry[]): Promise<Buffer> {
     const chained = chainEntries(headHash, entries);
-    for (let i = 0; i < chained.length; i += ROWS_PER_STATEMENT) {
-      const part = chained.slice(i, i + ROWS_PER_STATEMENT);
-      const params: unknown[] = [];
-      const tuples: string[] = [];
-      for (const c of part) {
-        const base = params.length;
-        params.push(...entryToParams(c.entry, c.prevHash, c.hash));
-        tuples.push(`(${LEDGER_COLUMNS.map((_, j) => `$${base + j + 1}`).join(',')})`);
+    if (chained.length === 0) return headHash;
+    // Encoded lazily, a chunk at a time, as the stream asks for more (back-pressure from the socket).
+    function* lines(): Generator<string> {
+      for (let i = 0; i < chained.length; i += COPY_CHUNK_ROWS) {
+        let chunk = '';
+        for (const c of chained.slice(i, i + COPY_CHUNK_ROWS)) chunk += copyTextLine(entryToParams(c.entry, c.prevHash, c.hash));
+        yield chunk;
       }
-      await client.query(INSERT_PREFIX + tuples.join(','), params);
     }
-    return chained.length > 0 ? chained[chained.length - 1]!.hash : headHash;
+    // A row PostgreSQL refuses (e.g. a NUL in a string) fails the whole COPY, hence the transaction:
+    // the ingest then appends the batch one record at a time and parks the one that fails.
+    await pipeline(Readable.from(lines()), client.query(copyFrom(COPY_LEDGER)));
+    return chained[chained.length - 1]!.hash;
   }
 
   private async head(client: pg.PoolClient): Promise<{ seq: string; hash: Buffer }> {

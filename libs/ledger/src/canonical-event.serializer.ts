@@ -67,5 +67,82 @@ export function canonicalForm(entry: LedgerEntry): Canonical {
 }
 
 export function canonicalBytes(entry: LedgerEntry): Buffer {
-  return Buffer.from(canonicalJson(canonicalForm(entry)), 'utf8');
+  return Buffer.from(wellTypedCanonical(entry) ?? canonicalJson(canonicalForm(entry)), 'utf8');
+}
+
+const q = JSON.stringify;
+const strOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
+const safeInt = (v: unknown): v is number => Number.isSafeInteger(v);
+const strings = (a: unknown): string | null => {
+  if (!Array.isArray(a)) return null;
+  let out = '';
+  for (const x of a) {
+    if (typeof x !== 'string') return null;
+    out += (out === '' ? '' : ',') + q(x);
+  }
+  return `[${out}]`;
+};
+
+/**
+ * The same text as canonicalJson(canonicalForm(entry)), written out with its keys already in
+ * sorted order instead of sorting every object of every row (verify and the ingest hash each row;
+ * the generic walk was most of that). Only for entries of the expected shape: anything else (a
+ * tampered jsonb column, say) returns null and takes the generic path, so the bytes are always
+ * those of the generic form (property-tested in hash-chain.spec.ts).
+ */
+function wellTypedCanonical(entry: LedgerEntry): string | null {
+  const e = entry.event;
+  const recordedAt = entry.recordedAt.getTime();
+  const occurredAt = e.occurredAt instanceof Date ? e.occurredAt.getTime() : NaN;
+  if (
+    typeof entry.seq !== 'string' ||
+    typeof entry.topic !== 'string' ||
+    typeof entry.offset !== 'string' ||
+    !safeInt(entry.partition) ||
+    !safeInt(recordedAt) ||
+    !safeInt(occurredAt) ||
+    typeof e.eventId !== 'string' ||
+    typeof e.type !== 'string' ||
+    typeof e.service !== 'string' ||
+    !strOrNull(e.actor) ||
+    !strOrNull(e.alertId) ||
+    !(e.alertVersion === null || safeInt(e.alertVersion)) ||
+    !strOrNull(e.originator) ||
+    !strOrNull(e.noticeType) ||
+    !strOrNull(e.agency) ||
+    !strOrNull(e.policyVersion) ||
+    !strOrNull(e.reason) ||
+    !Array.isArray(e.decisions) ||
+    !(e.payload === null || Buffer.isBuffer(e.payload))
+  )
+    return null;
+  let decisions = '';
+  for (const d of e.decisions as unknown[]) {
+    if (typeof d !== 'object' || d === null) return null;
+    const r = d as Record<string, unknown>;
+    const executionFlags = strings(r['executionFlags']);
+    const redactedGroups = strings(r['redactedGroups']);
+    if (typeof r['agency'] !== 'string' || typeof r['outcome'] !== 'string' || typeof r['ruleId'] !== 'string') return null;
+    if (executionFlags === null || redactedGroups === null) return null;
+    decisions +=
+      (decisions === '' ? '' : ',') +
+      `{"agency":${q(r['agency'])},"executionFlags":${executionFlags},"outcome":${q(r['outcome'])},"redactedGroups":${redactedGroups},"ruleId":${q(r['ruleId'])}}`;
+  }
+  let signature = '';
+  if (e.signature !== null) {
+    const sig = e.signature;
+    if (typeof sig.keyId !== 'string' || typeof sig.signer !== 'string' || !Buffer.isBuffer(sig.value)) return null;
+    signature = `"signature":{"keyId":${q(sig.keyId)},"signer":${q(sig.signer)},"value":${q(sig.value.toString('base64'))}},`;
+  }
+  const details: { [key: string]: Canonical } = {};
+  for (const [k, v] of Object.entries(e.details)) details[k] = v;
+  return (
+    `{"actor":${q(e.actor)},"agency":${q(e.agency)},"alertId":${q(e.alertId)},"alertVersion":${q(e.alertVersion)},` +
+    `"decisions":[${decisions}],"details":${canonicalJson(details)},"eventId":${q(e.eventId)},` +
+    `"kafka":{"offset":${q(entry.offset)},"partition":${entry.partition},"topic":${q(entry.topic)}},` +
+    `"noticeType":${q(e.noticeType)},"occurredAt":${occurredAt},"originator":${q(e.originator)},` +
+    `"payload":${e.payload === null ? 'null' : q(e.payload.toString('base64'))},"policyVersion":${q(e.policyVersion)},` +
+    `"reason":${q(e.reason)},"recordedAt":${recordedAt},"seq":${q(entry.seq)},"service":${q(e.service)},${signature}` +
+    `"type":${q(e.type)},"v":${CANONICAL_VERSION}}`
+  );
 }

@@ -8,6 +8,11 @@ import type { Kafka, Producer } from 'kafkajs';
 
 /** One signed chain head as anchored: JSON on the checkpoints topic and one line of the file. */
 export interface Anchor {
+  /**
+   * The ledger it belongs to (audit.ledger_identity): every ledger on a broker shares the
+   * checkpoints topic. Absent on anchors written before ledgers had ids.
+   */
+  ledgerId?: string;
   seq: string;
   /** hex */
   headHash: string;
@@ -24,8 +29,9 @@ export interface SignedCheckpoint {
   keyId: string;
 }
 
-export function anchorOf(cp: SignedCheckpoint, signedAt = new Date()): Anchor {
+export function anchorOf(cp: SignedCheckpoint, ledgerId: string, signedAt = new Date()): Anchor {
   return {
+    ledgerId,
     seq: cp.seq,
     headHash: cp.headHash.toString('hex'),
     signature: cp.signature.toString('base64'),
@@ -43,12 +49,14 @@ export class CheckpointAnchor {
     private readonly producer: Producer,
     private readonly topic: string | null,
     private readonly file: string | null,
+    private readonly ledgerId: string,
   ) {}
 
   async anchor(cp: SignedCheckpoint): Promise<void> {
-    const anchor = anchorOf(cp);
+    const anchor = anchorOf(cp, this.ledgerId);
     const line = JSON.stringify(anchor);
-    if (this.topic) await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key: 'head', value: line }] });
+    // Keyed by the ledger: the key says whose anchor it is without parsing the value.
+    if (this.topic) await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key: this.ledgerId, value: line }] });
     if (this.file) appendFileSync(this.file, `${line}\n`, { mode: 0o600 });
   }
 }
@@ -58,6 +66,26 @@ export function mergeAnchors(...lists: readonly (readonly Anchor[])[]): Anchor[]
   const bySeq = new Map<string, Anchor>();
   for (const list of lists) for (const a of list) if (!bySeq.has(a.seq)) bySeq.set(a.seq, a);
   return [...bySeq.values()];
+}
+
+/**
+ * The anchors of one ledger: those naming it, and those written before ledgers had ids when a
+ * trusted key signed them (a legacy anchor by another key belongs to another ledger). Another
+ * ledger's anchors on a shared topic are not evidence about this one.
+ */
+export function anchorsOfLedger(anchors: readonly Anchor[], ledgerId: string, trustedKeyIds: ReadonlySet<string>): Anchor[] {
+  return anchors.filter((a) => (a.ledgerId === undefined ? trustedKeyIds.has(a.keyId) : a.ledgerId === ledgerId));
+}
+
+/** The anchor topic could not be read (missing, not authorised, broker down): verify cannot compare with it. */
+export class AnchorsUnreadableError extends Error {
+  constructor(
+    readonly topic: string,
+    cause: unknown,
+  ) {
+    super(`the anchor topic ${topic} could not be read: ${(cause as Error).message ?? String(cause)}`);
+    this.name = 'AnchorsUnreadableError';
+  }
 }
 
 export function readAnchorsFromFile(path: string): Anchor[] {
@@ -71,11 +99,15 @@ export function readAnchorsFromFile(path: string): Anchor[] {
 /** Every anchor on the topic, read up to its current end (one partition, in order). */
 export async function readAnchorsFromKafka(kafka: Kafka, topic: string, groupId: string): Promise<Anchor[]> {
   const admin = kafka.admin();
-  await admin.connect();
   let high: bigint;
   try {
+    await admin.connect();
+    // A missing topic is answered at once (fetchTopicOffsets would retry it for tens of seconds).
+    if (!(await admin.listTopics()).includes(topic)) throw new Error('the topic does not exist');
     const offsets = await admin.fetchTopicOffsets(topic);
     high = offsets.reduce((max, o) => (BigInt(o.high) > max ? BigInt(o.high) : max), 0n);
+  } catch (err) {
+    throw new AnchorsUnreadableError(topic, err);
   } finally {
     await admin.disconnect();
   }

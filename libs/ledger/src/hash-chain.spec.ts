@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { sampleAuditEvent } from '@backbone/codec/testing';
-import { canonicalBytes, canonicalJson, type LedgerEntry } from './canonical-event.serializer.js';
+import fc from 'fast-check';
+import type { AuditEvent } from '@backbone/codec';
+import { canonicalBytes, canonicalForm, canonicalJson, type LedgerEntry } from './canonical-event.serializer.js';
 import { chainEntries, chainHash, entryHash, GENESIS_HASH } from './hash-chain.js';
 import { generateSigningKey, signCheckpoint, verifyCheckpoint } from './checkpoint-signer.js';
 import { mkdtempSync } from 'node:fs';
@@ -20,6 +22,64 @@ function entry(seq: number, overrides: Parameters<typeof sampleAuditEvent>[0] = 
 }
 
 describe('canonical form v1', () => {
+  it('the fast writer of well-typed rows gives exactly the bytes of the generic canonical form', () => {
+    const text = fc.string({ unit: 'grapheme', maxLength: 12 });
+    const maybe = fc.option(text, { nil: null });
+    const time = fc.integer({ min: 0, max: 4_102_444_800_000 }).map((ms) => new Date(ms));
+    const decision = fc.record({
+      agency: text,
+      outcome: text,
+      ruleId: text,
+      redactedGroups: fc.array(text, { maxLength: 3 }),
+      executionFlags: fc.array(text, { maxLength: 3 }),
+    });
+    const event = fc.record({
+      eventId: text,
+      type: text,
+      occurredAt: time,
+      service: text,
+      actor: maybe,
+      alertId: maybe,
+      alertVersion: fc.option(fc.integer(), { nil: null }),
+      originator: maybe,
+      noticeType: maybe,
+      agency: maybe,
+      policyVersion: maybe,
+      decisions: fc.array(decision, { maxLength: 4 }),
+      reason: maybe,
+      details: fc.dictionary(text, text, { maxKeys: 4 }),
+      payload: fc.option(
+        fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b)),
+        { nil: null },
+      ),
+      signature: fc.option(fc.record({ signer: text, keyId: text, value: fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b)) }), {
+        nil: null,
+      }),
+    });
+    fc.assert(
+      fc.property(event, fc.bigInt({ min: 1n, max: 2n ** 62n }), fc.nat(), time, (e, seq, partition, recordedAt) => {
+        const entry: LedgerEntry = {
+          seq: seq.toString(),
+          topic: 'audit.events',
+          partition,
+          offset: (seq + 7n).toString(),
+          recordedAt,
+          event: e as unknown as AuditEvent,
+        };
+        expect(canonicalBytes(entry).toString('utf8')).toBe(canonicalJson(canonicalForm(entry)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a row of unexpected shape (a tampered jsonb column) still hashes by the generic form', () => {
+    const e = entry(1);
+    const tampered = [{ agency: { b: 1, a: 2 }, outcome: 'ALLOW', ruleId: 'r', redactedGroups: [], executionFlags: [] }];
+    const odd = { ...e, event: { ...e.event, decisions: tampered as unknown as AuditEvent['decisions'] } };
+    expect(canonicalBytes(odd).toString('utf8')).toBe(canonicalJson(canonicalForm(odd)));
+    expect(canonicalBytes(odd).toString('utf8')).toContain('"agency":{"a":2,"b":1}');
+  });
+
   it('sorts keys at every level, has no whitespace and renders integers, nulls and strings canonically', () => {
     expect(canonicalJson({ b: 1, a: { d: null, c: 'x"y' }, A: [2, 'é'] })).toBe('{"A":[2,"é"],"a":{"c":"x\\"y","d":null},"b":1}');
   });

@@ -2,6 +2,8 @@
 // and the CLI (which migrates, verifies and what-ifs it as the database owner). No Nest wiring here.
 export {
   ANCHOR_READER_GROUP_PREFIX,
+  anchorsOfLedger,
+  AnchorsUnreadableError,
   CheckpointAnchor,
   mergeAnchors,
   readAnchorsFromFile,
@@ -31,8 +33,9 @@ export {
   LedgerNotMigratedError,
   migrateLedger,
   provisionLedger,
+  readLedgerId,
 } from './ledger.schema.js';
-export { verifyLedger, type VerifyReport } from './ledger.verifier.js';
+export { verifyLedger, type AnchorEvidence, type VerifyReport } from './ledger.verifier.js';
 export { forgeryOf } from './emitter.rules.js';
 export { COMPLIANCE_REPLAYER_ROLE, COMPLIANCE_ROLE, issueComplianceUser, type ComplianceUser } from './compliance-users.js';
 export { CandidatePolicyError, cliCandidate, whatIf, type PolicyCandidate, type WhatIfResult } from './what-if.service.js';

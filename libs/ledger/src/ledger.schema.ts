@@ -66,6 +66,14 @@ const DDL = [
      public_key  text NOT NULL,
      added_at    timestamptz NOT NULL DEFAULT now()
    )`,
+  // The ledger's identity, made once with the ledger: every anchor names it, so ledgers sharing a
+  // broker (one checkpoints topic) never read each other's anchors. One row, never changed.
+  `CREATE TABLE IF NOT EXISTS ${AUDIT_SCHEMA}.ledger_identity (
+     singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+     ledger_id   uuid NOT NULL DEFAULT gen_random_uuid(),
+     created_at  timestamptz NOT NULL DEFAULT now()
+   )`,
+  `INSERT INTO ${AUDIT_SCHEMA}.ledger_identity DEFAULT VALUES ON CONFLICT (singleton) DO NOTHING`,
   `CREATE TABLE IF NOT EXISTS ${AUDIT_SCHEMA}.compliance_users (
      token_id    text PRIMARY KEY,
      name        text NOT NULL,
@@ -124,7 +132,7 @@ async function migrateLedgerOnce(options: MigrateOptions): Promise<void> {
       await client.query('BEGIN');
       for (const sql of DDL) await client.query(sql);
       const q = asQueryable(client);
-      for (const table of ['ledger', 'checkpoints', 'signing_keys']) {
+      for (const table of ['ledger', 'checkpoints', 'signing_keys', 'ledger_identity']) {
         await createAppendOnlyRole(q, { role: AUDIT_WRITER_GROUP, table: `${AUDIT_SCHEMA}.${table}` });
       }
       // Compliance users may be revoked (UPDATE) but never deleted, so their history stays.
@@ -206,6 +214,14 @@ export async function checkLedgerSchema(pool: pg.Pool): Promise<number> {
     );
   }
   return version;
+}
+
+/** The id this ledger was created with (its anchors carry it). */
+export async function readLedgerId(pool: pg.Pool | pg.ClientBase): Promise<string> {
+  const r = await pool.query<{ ledger_id: string }>(`SELECT ledger_id::text AS ledger_id FROM ${AUDIT_SCHEMA}.ledger_identity`);
+  const id = r.rows[0]?.ledger_id;
+  if (!id) throw new Error(`${AUDIT_SCHEMA}.ledger_identity is empty: the ledger was not migrated`);
+  return id;
 }
 
 /** The owner URL with the app role's credentials: the service's own login, not SET ROLE. */

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type pg from 'pg';
+import { streamRows } from '@backbone/persistence';
 import type { EventKeyring } from '@backbone/codec';
 import { verifyCheckpoint } from './checkpoint-signer.js';
 import { forgeryOf } from './emitter.rules.js';
@@ -54,6 +55,8 @@ export interface VerifyReport {
   /** Checkpoints anchored outside the database that were compared (0: none given). */
   anchors: number;
   latestAnchorSeq: number | null;
+  /** Why the anchors could not be compared (their topic unreadable); the report is then not ok. */
+  anchorProblem: string | null;
   /** Records the ingest could not store and parked; a placeholder row holds each position (GET /compliance/parked). */
   parked: number;
   /** Records that did not decode, kept whole as UNKNOWN rows. */
@@ -68,7 +71,8 @@ interface CheckpointRow {
   key_id: string;
 }
 
-const PAGE = 5000;
+/** Rows per cursor fetch: bounds memory, whatever the ledger's size. */
+const BATCH = 5000;
 
 export interface VerifyOptions {
   /** Public event keys: every row's emitter signature is re-checked. */
@@ -77,7 +81,17 @@ export interface VerifyOptions {
   anchors?: readonly Anchor[];
   /** Fail when more rows than this follow the latest anchor (needs anchors). */
   maxUnanchoredTail?: number;
+  /** The anchors should have been compared but could not be read (e.g. their topic is missing). */
+  anchorProblem?: string;
+  /**
+   * The same three, still being read (from Kafka) while the chain is walked; awaited after the
+   * walk and taking precedence over the fields above. A rejection fails the verify.
+   */
+  anchorsFrom?: Promise<AnchorEvidence>;
 }
+
+/** What the anchors outside the database say, as read for one verify. */
+export type AnchorEvidence = Pick<VerifyOptions, 'anchors' | 'maxUnanchoredTail' | 'anchorProblem'>;
 
 /**
  * Every anchor must have its checkpoint row (same head); the latest anchor must be validly signed
@@ -122,7 +136,7 @@ function checkAnchors(
 }
 
 /**
- * Walks the chain in seq order with a keyset cursor (constant memory) and the checkpoints in
+ * Walks the chain in seq order through one server-side cursor (constant memory) and the checkpoints in
  * lockstep, stopping at the first break. `trustedKeys` come from the key file, never from the
  * database, so whoever can rewrite the tables cannot also forge the signatures.
  */
@@ -131,9 +145,13 @@ export async function verifyLedger(
   trustedKeys: ReadonlyMap<string, KeyObject>,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
-  const anchors = options.anchors ?? [];
-  const anchorSeqs = new Set(anchors.map((a) => a.seq));
-  // The chain's hash at each anchored seq, filled in during the walk.
+  // Settled into a value at once: a rejection while the walk is still running is not unhandled.
+  const later = options.anchorsFrom?.then(
+    (evidence) => ({ evidence }),
+    (err: unknown) => ({ err }),
+  );
+  // The chain's hash at each checkpoint's seq, filled in during the walk: an anchor must match a
+  // checkpoint row before its seq is looked up here, so the anchors need not be known yet.
   const chainAt = new Map<string, Buffer>();
   let eventSignaturesVerified = 0;
   let unsignedEvents = 0;
@@ -157,12 +175,11 @@ export async function verifyLedger(
     result.firstBreak = { seq: Number(seq), kind, message };
   };
 
-  let after = '0';
-  outer: for (;;) {
-    const page = (
-      await pool.query<LedgerRow>(`SELECT ${LEDGER_SELECT} FROM ${AUDIT_SCHEMA}.ledger WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [after])
-    ).rows;
-    if (page.length === 0) break;
+  // One cursor over the whole chain (a single index scan, not one query per page); leaving the
+  // loop at a break closes it.
+  outer: for await (const page of streamRows<LedgerRow>(pool, `SELECT ${LEDGER_SELECT} FROM ${AUDIT_SCHEMA}.ledger ORDER BY seq`, [], {
+    batchRows: BATCH,
+  })) {
     for (const row of page) {
       const seq = BigInt(row.seq);
       if (seq !== expectedSeq) {
@@ -179,7 +196,7 @@ export async function verifyLedger(
       }
       const entry = rowToEntry(row);
       const computed = entryHash(prevHash, entry);
-      if (anchorSeqs.has(String(seq))) chainAt.set(String(seq), computed);
+      if (cpIndex < cps.length && BigInt(cps[cpIndex]!.seq) === seq) chainAt.set(String(seq), computed);
       if (!computed.equals(row.hash)) {
         fail(seq, 'modified', `row ${seq} was modified: its content does not hash to its stored hash`);
         break outer;
@@ -223,15 +240,25 @@ export async function verifyLedger(
       expectedSeq = seq + 1n;
       rows++;
     }
-    after = page[page.length - 1]!.seq;
   }
   if (!result.firstBreak && cpIndex < cps.length) {
     // Signed rows beyond the end: the tail of the ledger was deleted.
     fail(expectedSeq, 'deleted', `rows ${expectedSeq}..${cps[cps.length - 1]!.seq} were signed by a checkpoint but are missing`);
   }
   const headSeq = Number(expectedSeq - 1n);
+  let evidence: AnchorEvidence = options;
+  if (later) {
+    const settled = await later;
+    if ('err' in settled) throw settled.err;
+    evidence = settled.evidence;
+  }
+  const anchors = evidence.anchors ?? [];
   if (!result.firstBreak && anchors.length > 0)
-    checkAnchors(anchors, cps, chainAt, trustedKeys, BigInt(headSeq), options.maxUnanchoredTail, fail);
+    checkAnchors(anchors, cps, chainAt, trustedKeys, BigInt(headSeq), evidence.maxUnanchoredTail, fail);
+  else if (!result.firstBreak && evidence.anchors && evidence.maxUnanchoredTail !== undefined && headSeq > evidence.maxUnanchoredTail)
+    // Anchoring is on but none names this ledger: a ledger whose identity was swapped (its old
+    // anchors then name another id) looks like this too, so the bound applies from the start.
+    fail(1n, 'unanchored-tail', `${headSeq} rows and no anchored checkpoint of this ledger (bound ${evidence.maxUnanchoredTail})`);
   const latestAnchor = anchors.length > 0 ? anchors.reduce((a, b) => (BigInt(b.seq) > BigInt(a.seq) ? b : a)) : null;
   const setAside = await pool.query<{ reason: string; n: string }>(
     `SELECT reason, count(*)::text AS n FROM ${AUDIT_SCHEMA}.ledger WHERE type = 'UNKNOWN' AND reason = ANY($1) GROUP BY reason`,
@@ -239,7 +266,8 @@ export async function verifyLedger(
   );
   const countOf = (reason: string): number => Number(setAside.rows.find((r) => r.reason === reason)?.n ?? 0);
   return {
-    ok: result.firstBreak === null,
+    // Unread anchors prove nothing either way: a chain that may have been rewritten is not "ok".
+    ok: result.firstBreak === null && !evidence.anchorProblem,
     rows,
     checkpoints: cps.length,
     checkpointsVerified: verifiedCps,
@@ -251,6 +279,7 @@ export async function verifyLedger(
     unsignedEvents,
     anchors: anchors.length,
     latestAnchorSeq: latestAnchor ? Number(latestAnchor.seq) : null,
+    anchorProblem: evidence.anchorProblem ?? null,
     parked: countOf(PARKED_REASON),
     undecodable: countOf(UNDECODABLE_REASON),
     durationMs: Math.round(performance.now() - started),

@@ -26,3 +26,5 @@ export { createAppendOnlyRole, type AppendOnlyOptions, type SqlQueryable } from 
 export { parseDatabaseUrl, redactDatabaseUrl, withDatabase, databaseNameOf } from './database-url.js';
 export { sqlRows, sqlAffected, type SqlTarget } from './sql.query.js';
 export { scramSha256Verifier, setRolePasswordSql, SCRAM_ITERATIONS } from './scram-verifier.js';
+export { copyTextLine, copyTextValue } from './copy-text.encoder.js';
+export { streamRows, type RowStreamOptions } from './row-stream.js';

@@ -79,6 +79,9 @@ function printVerify(r: VerifyReport): void {
     if (r.parked > 0 || r.undecodable > 0) {
       process.stdout.write(`  set aside by the ingest: ${r.parked} parked, ${r.undecodable} undecodable (backbone audit parked)\n`);
     }
+  } else if (!r.firstBreak) {
+    process.stdout.write(`ledger NOT VERIFIED against its anchors: ${r.anchorProblem ?? 'unknown reason'}\n  ${r.rows} rows chained\n`);
+    process.exitCode = 2;
   } else {
     process.stdout.write(
       `ledger BROKEN at row ${r.firstBreak!.seq} (${r.firstBreak!.kind}): ${r.firstBreak!.message}\n  ${r.rows} rows verified before it, ${r.checkpointsVerified} checkpoints\n`,

@@ -1,6 +1,7 @@
 import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 
 /** One entry per invalid field, so a client can show every problem at once. */
 export interface FieldProblem {
@@ -24,6 +25,8 @@ export interface ProblemDetails {
 }
 
 const PROBLEM_BASE = 'https://backbone.invalid/problems/';
+/** A pool that timed out or a server restarting is usually back within a second or two. */
+const DATABASE_RETRY_AFTER_S = 2;
 
 /** An error that already knows its problem type; thrown by services and rendered as problem+json. */
 export class ProblemException extends HttpException {
@@ -45,6 +48,23 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
+    if (isDatabaseUnavailable(exception)) {
+      // Retrying helps and loses nothing (writes are idempotent or keyed): say so, with a reason.
+      this.logger.warn({ err: exception, url: request.url }, 'database unavailable; answered 503');
+      const body: ProblemDetails = {
+        type: PROBLEM_BASE + 'database-unavailable',
+        title: 'The database is unavailable or busy; retry after Retry-After seconds',
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        instance: request.url,
+        reason: 'database-unavailable',
+      };
+      void reply
+        .status(body.status)
+        .header('content-type', 'application/problem+json')
+        .header('retry-after', String(DATABASE_RETRY_AFTER_S))
+        .send(body);
+      return;
+    }
     const body = this.toProblem(exception, request.url);
     if (body.status >= 500 && body.status !== HttpStatus.SERVICE_UNAVAILABLE) {
       this.logger.error({ err: exception, url: request.url }, 'request failed');

@@ -35,7 +35,9 @@ const publishResponses = {
   '413': problemResponse('Body larger than BODY_LIMIT_BYTES'),
   '415': problemResponse('Body is not application/json'),
   '422': problemResponse('Idempotency-Key reused for a different request'),
-  '503': problemResponse('Kafka unreachable: nothing was published; retry after Retry-After seconds with the same Idempotency-Key'),
+  '503': problemResponse(
+    'Kafka unreachable (reason `kafka-unavailable`) or the database unavailable or out of connections (`database-unavailable`): retry after Retry-After seconds with the same Idempotency-Key, which publishes at most once',
+  ),
 };
 /** POST /alerts has no existing alert to own, change concurrently or find cancelled: no 403, and 409 only for the key. */
 const createResponses: Record<string, unknown> = Object.fromEntries(

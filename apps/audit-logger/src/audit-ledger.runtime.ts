@@ -208,7 +208,7 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
           ? await readAnchorsFromKafka(kafka, topics.checkpoints, `${ANCHOR_READER_GROUP_PREFIX}${randomUUID()}`)
           : [];
         // Only this ledger's (before merging by seq): other ledgers on the broker anchor on the same topic.
-        const mine = (list: Anchor[]): Anchor[] => anchorsOfLedger(list, ledgerId, new Set(trustedKeys.keys()));
+        const mine = (list: Anchor[]): Anchor[] => anchorsOfLedger(list, ledgerId);
         return { anchors: mergeAnchors(mine(fromFile), mine(fromTopic)), maxUnanchoredTail: anchoring.maxUnanchoredTail };
       },
     };

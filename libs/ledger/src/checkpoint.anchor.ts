@@ -69,12 +69,14 @@ export function mergeAnchors(...lists: readonly (readonly Anchor[])[]): Anchor[]
 }
 
 /**
- * The anchors of one ledger: those naming it, and those written before ledgers had ids when a
- * trusted key signed them (a legacy anchor by another key belongs to another ledger). Another
- * ledger's anchors on a shared topic are not evidence about this one.
+ * The anchors of one ledger: those naming it. Another ledger's anchors on a shared topic are not
+ * evidence about this one, and neither are anchors that name no ledger (written before anchors
+ * carried one): ledgers that share a signing key (every `npm start` on one machine) cannot be told
+ * apart by key, and such an anchor made a fresh ledger fail verify with "checkpoint-missing". A
+ * ledger left without anchors still fails verify past AUDIT_MAX_UNANCHORED_TAIL.
  */
-export function anchorsOfLedger(anchors: readonly Anchor[], ledgerId: string, trustedKeyIds: ReadonlySet<string>): Anchor[] {
-  return anchors.filter((a) => (a.ledgerId === undefined ? trustedKeyIds.has(a.keyId) : a.ledgerId === ledgerId));
+export function anchorsOfLedger(anchors: readonly Anchor[], ledgerId: string): Anchor[] {
+  return anchors.filter((a) => a.ledgerId === ledgerId);
 }
 
 /** The anchor topic could not be read (missing, not authorised, broker down): verify cannot compare with it. */

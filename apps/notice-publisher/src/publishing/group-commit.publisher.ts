@@ -20,6 +20,7 @@
 // - the commit (EndTxn) was already sent: the outcome is the broker's, not ours; the request
 //   waits for it (bounded by the client's requestTimeout) instead of answering a wrong 503.
 // kafkajs is CommonJS whose named exports Node's ESM loader cannot list: take values from the default export.
+import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import type { Kafka, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
@@ -100,11 +101,17 @@ export class GroupCommitPublisher {
   private connecting: Promise<Producer> | undefined;
   /** Abandoned attempts still aborting in the background (awaited by close()). */
   private readonly abandoned = new Set<Promise<unknown>>();
+  /** This incarnation of the transactional.id: reservations name it, so a later boot knows them orphaned. */
+  readonly bootId = randomUUID();
 
   constructor(
     private readonly kafka: Kafka,
     private readonly opts: GroupCommitOptions,
   ) {}
+
+  get transactionalId(): string {
+    return this.opts.transactionalId;
+  }
 
   /** All-or-nothing: resolves with one ack per record once the transaction committed. */
   publish(records: OutboundRecord[]): Promise<RecordAck[]> {
@@ -281,6 +288,11 @@ export class GroupCommitPublisher {
       });
       try {
         await producer.connect();
+        // Registers the transactional.id now (InitProducerId; KafkaJS sends it only at the first
+        // transaction): every earlier incarnation with this id is fenced and whatever it left open
+        // is aborted before this producer is used, so its reservations can be settled (register()).
+        const txn = await producer.transaction();
+        await txn.abort();
       } catch (err) {
         await producer.disconnect().catch(() => undefined);
         throw err;
@@ -292,6 +304,14 @@ export class GroupCommitPublisher {
     });
     this.connecting = connecting;
     return connecting;
+  }
+
+  /**
+   * Resolves once this process's producer holds the transactional.id: from then on no earlier
+   * process with the same id can commit anything, and what it left open is aborted.
+   */
+  async register(): Promise<void> {
+    await this.ready();
   }
 
   /** Drops a producer after a failure: KafkaJS does not reliably recover a transactional producer. */

@@ -4,7 +4,7 @@
 // only when named (`npm test -- faults`, or `npm run test:faults`) until it has had a whole clean run on
 // the merged code (see docs/faults.md).
 // `npm test -- unit int` runs only the named tiers (checks are skipped with --no-checks).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureAncestorsTraversable, ensureChromium, ensureIptables, installIfNeeded, root, run } from './prepare.js';
 
@@ -36,6 +36,7 @@ const resultsDir = join(root, '.backbone', 'test-results');
 mkdirSync(resultsDir, { recursive: true });
 let passed = 0;
 let failed = 0;
+rmSync(join(resultsDir, 'faults-lines.txt'), { force: true });
 for (const tier of selected) {
   const out = join(resultsDir, `${tier}.json`);
   const tierOk = run(`${tier} tests`, process.execPath, [
@@ -58,7 +59,10 @@ for (const tier of selected) {
   failed += tierOk || tierFailures > 0 ? tierFailures : 1;
 }
 if (failedChecks.length > 0) process.stdout.write(`\nchecks failed: ${failedChecks.join(', ')}\n`);
-const summary = `tests: ${passed} passed, ${failed} failed`;
+// The fault tier's one line per scenario (`faults: <scenario>: N accepted, l lost, d duplicated, ledger verified; ...`).
+const faultLinesFile = join(resultsDir, 'faults-lines.txt');
+const faultLines = selected.includes('faults') && existsSync(faultLinesFile) ? readFileSync(faultLinesFile, 'utf8').trim() : '';
+const summary = (faultLines ? `${faultLines}\n` : '') + `tests: ${passed} passed, ${failed} failed`;
 writeFileSync(join(resultsDir, 'summary.txt'), summary + '\n');
 process.stdout.write(`\n${summary}\n`);
 process.exit(ok ? 0 : 1);

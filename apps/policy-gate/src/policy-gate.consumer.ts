@@ -241,6 +241,15 @@ export class PolicyGateConsumer {
     this.floors.clear();
     const owned = new Set(assignment[this.o.topics.submitted] ?? []);
     for (const partition of [...this.producers.keys()]) if (!owned.has(partition)) void this.dropProducer(partition);
+    // Every owned partition's producer is registered now, all at once, not one by one as each
+    // partition's first batch arrives: each registration connects and may have to wait for the
+    // previous owner's open transaction to be aborted, and in series that held a restarted
+    // instance up for many seconds. A failure here is only logged: the batch registers it again.
+    for (const partition of owned) {
+      this.producerFor(partition).catch((err: unknown) =>
+        this.o.logger.warn({ err, partition }, 'producer for an assigned partition not registered yet; its first batch retries'),
+      );
+    }
   }
 
   async close(): Promise<void> {

@@ -163,6 +163,7 @@ async function check(): Promise<CheckReport> {
  */
 async function scenario(name: string, fault: () => Promise<string[] | { skipped: string }>): Promise<void> {
   load.setScenario(name);
+  const respawnsBefore = pipeline.startFailures.length;
   load.start();
   let outcome: string[] | { skipped: string };
   try {
@@ -206,7 +207,10 @@ async function scenario(name: string, fault: () => Promise<string[] | { skipped:
     `faults: ${name}: ${accepted} accepted, ${report.lost.length + report.ledgerMissing.length} lost, ${report.duplicated.length} duplicated, ` +
     `ledger ${report.ledgerVerified ? 'verified' : 'NOT verified'}; ${outcome.join(', ')}` +
     (report.leaked.length > 0 ? `; ${report.leaked.length} leaked` : '') +
-    (unanswered > 0 ? `; ${unanswered} requests without a definitive answer` : '');
+    (unanswered > 0 ? `; ${unanswered} requests without a definitive answer` : '') +
+    (pipeline.startFailures.length > respawnsBefore
+      ? `; started again after PostgreSQL refused a connection: ${pipeline.startFailures.slice(respawnsBefore).join(', ')}`
+      : '');
   lines.push(line);
   process.stdout.write(`${line}\n`);
   const exited = pipeline.exitedOnTheirOwn();
@@ -287,7 +291,7 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
       // A loaded 2-core machine replicating to 3 brokers: give a request more than the 4 s default to commit.
       pipeline.add('publisher', 'notice-publisher', { PUBLISH_TRANSACTIONAL_ID: `notice-publisher-${runId}`, PUBLISH_TIMEOUT_MS: '15000' }),
     ];
-    for (const p of await Promise.all(started)) await p.ready(180_000);
+    for (const p of await Promise.all(started)) await pipeline.ready(p.name, 180_000);
     complianceToken = (await issueComplianceUser(pool, 'faults-checker')).token;
 
     // The oracle must both allow and deny among the subscribed agencies, or the check proves little.

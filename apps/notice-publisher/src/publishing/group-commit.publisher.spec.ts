@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Kafka } from 'kafkajs';
 import { createLogger } from '@backbone/bootstrap';
-import { GroupCommitPublisher, PublishUnavailableError, type OutboundRecord } from './group-commit.publisher.js';
+import { CommitOutcomeUnknownError, GroupCommitPublisher, PublishUnavailableError, type OutboundRecord } from './group-commit.publisher.js';
 
 /** Resolves once `done()` holds; fails after `timeoutMs` (instead of sleeping and hoping). */
 async function until(done: () => boolean, timeoutMs = 2000): Promise<void> {
@@ -67,6 +67,17 @@ function publisherOn(kafka: FakeKafka, publishTimeoutMs = 100): GroupCommitPubli
 }
 
 describe('GroupCommitPublisher publish deadline', () => {
+  it('a commit that was sent and then failed is not reported as "nothing published" (the broker may have committed it)', async () => {
+    const kafka = new FakeKafka();
+    kafka.commitGate = Promise.reject(new Error('EndTxn: CONCURRENT_TRANSACTIONS after a timed-out first EndTxn'));
+    kafka.commitGate.catch(() => undefined);
+    const publisher = publisherOn(kafka, 1000);
+    const failure = await publisher.publish([record]).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(CommitOutcomeUnknownError);
+    expect(failure).not.toBeInstanceOf(PublishUnavailableError);
+    await publisher.close();
+  });
+
   it('register() holds the transactional id before anything is sent: an earlier incarnation is fenced at once', async () => {
     const kafka = new FakeKafka();
     const publisher = publisherOn(kafka);

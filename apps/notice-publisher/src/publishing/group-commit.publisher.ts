@@ -48,6 +48,11 @@ export class PublishUnavailableError extends Error {
   override readonly name = 'PublishUnavailableError';
 }
 
+/** The commit was sent and its answer was a failure: the records may or may not be committed. */
+export class CommitOutcomeUnknownError extends Error {
+  override readonly name = 'CommitOutcomeUnknownError';
+}
+
 /** An attempt abandoned at the deadline: it must never commit. */
 class AbandonedError extends Error {
   override readonly name = 'AbandonedError';
@@ -208,10 +213,17 @@ export class GroupCommitPublisher {
     } catch (err) {
       const cause = err as Error;
       this.opts.logger.warn({ err: cause, records: count }, 'transaction failed; batch aborted');
+      // Once EndTxn was sent the broker may have committed (a commit that timed out and was
+      // retried answers CONCURRENT_TRANSACTIONS while the first one completes): that is never
+      // "nothing was published", or the caller would release the key and publish a second time.
       const failure =
         cause instanceof PublishUnavailableError
           ? cause
-          : new PublishUnavailableError(`Kafka did not accept the records: ${cause.message}`, { cause });
+          : attempt.committing
+            ? new CommitOutcomeUnknownError(`the commit was sent and then failed: ${cause.message}; the broker decides its outcome`, {
+                cause,
+              })
+            : new PublishUnavailableError(`Kafka did not accept the records: ${cause.message}`, { cause });
       for (const p of batch) p.reject(failure);
     } finally {
       if (timer) clearTimeout(timer);

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: installs what is missing, builds, lints, type-checks, checks formatting, then runs every test tier
 // (unit, integration, e2e) and closes with one "tests: N passed, N failed" line. The fault tier runs
-// only when named (`npm test -- faults`, or `npm run test:faults`) until it has had a whole clean run on
-// the merged code (see docs/faults.md).
+// only when named (`npm test -- faults`, or `npm run test:faults`) until it has passed twice in a row
+// on the merged code (see docs/faults.md); its scenario lines then open the summary.
 // `npm test -- unit int` runs only the named tiers (checks are skipped with --no-checks).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

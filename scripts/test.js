@@ -1,16 +1,15 @@
 #!/usr/bin/env node
 // `npm test`: installs what is missing, builds, lints, type-checks, checks formatting, then runs every test tier
-// (unit, integration, e2e) and closes with one "tests: N passed, N failed" line. The fault tier runs
-// only when named (`npm test -- faults`, or `npm run test:faults`) until it has had a whole clean run on
-// the merged code (see docs/faults.md).
+// (unit, integration, e2e, then the fault tier: about 10 minutes on 2 cores, docs/faults.md) and closes
+// with one "tests: N passed, N failed" line, preceded by the fault tier's scenario lines.
 // `npm test -- unit int` runs only the named tiers (checks are skipped with --no-checks).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureAncestorsTraversable, ensureChromium, ensureIptables, installIfNeeded, root, run } from './prepare.js';
 
 const args = process.argv.slice(2);
 const tiers = args.filter((a) => ['unit', 'int', 'e2e', 'faults'].includes(a));
-const selected = tiers.length > 0 ? tiers : ['unit', 'int', 'e2e'];
+const selected = tiers.length > 0 ? tiers : ['unit', 'int', 'e2e', 'faults'];
 const runChecks = !args.includes('--no-checks');
 
 if (!installIfNeeded()) process.exit(1);
@@ -36,6 +35,7 @@ const resultsDir = join(root, '.backbone', 'test-results');
 mkdirSync(resultsDir, { recursive: true });
 let passed = 0;
 let failed = 0;
+rmSync(join(resultsDir, 'faults-lines.txt'), { force: true });
 for (const tier of selected) {
   const out = join(resultsDir, `${tier}.json`);
   const tierOk = run(`${tier} tests`, process.execPath, [
@@ -58,7 +58,10 @@ for (const tier of selected) {
   failed += tierOk || tierFailures > 0 ? tierFailures : 1;
 }
 if (failedChecks.length > 0) process.stdout.write(`\nchecks failed: ${failedChecks.join(', ')}\n`);
-const summary = `tests: ${passed} passed, ${failed} failed`;
+// The fault tier's one line per scenario (`faults: <scenario>: N accepted, l lost, d duplicated, ledger verified; ...`).
+const faultLinesFile = join(resultsDir, 'faults-lines.txt');
+const faultLines = selected.includes('faults') && existsSync(faultLinesFile) ? readFileSync(faultLinesFile, 'utf8').trim() : '';
+const summary = (faultLines ? `${faultLines}\n` : '') + `tests: ${passed} passed, ${failed} failed`;
 writeFileSync(join(resultsDir, 'summary.txt'), summary + '\n');
 process.stdout.write(`\n${summary}\n`);
 process.exit(ok ? 0 : 1);

@@ -2,9 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KafkaConnection } from '@backbone/kafka';
+import { pollUntil } from '@backbone/testing';
 import { freePort, ServiceProcess } from './service.process.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** PostgreSQL refusing a connection because every slot is taken (SQLSTATE 53300). */
+const SERVER_FULL = /remaining connection slots are reserved[^"\n]*|too many clients already/;
+/** Bound on start-ups repeated for that reason over a whole run. */
+const MAX_RESPAWNS = 20;
 
 type App = 'notice-publisher' | 'policy-gate' | 'agency-subscriber' | 'audit-logger';
 
@@ -21,6 +27,7 @@ interface Spec {
 export class FaultPipeline {
   private readonly specs = new Map<string, Spec>();
   private readonly procs = new Map<string, ServiceProcess>();
+  private readonly respawns: string[] = [];
   readonly logDir: string;
 
   constructor(
@@ -48,7 +55,7 @@ export class FaultPipeline {
     return this.start(name);
   }
 
-  private async start(name: string): Promise<ServiceProcess> {
+  private async start(name: string, startedAt?: number): Promise<ServiceProcess> {
     const spec = this.specs.get(name)!;
     const p = await ServiceProcess.start({
       name,
@@ -57,9 +64,49 @@ export class FaultPipeline {
       logDir: this.logDir,
       port: spec.port,
       env: { ...this.baseEnv, ...spec.env },
+      ...(startedAt !== undefined ? { startedAt } : {}),
     });
     this.procs.set(name, p);
+    void p.exitPromise.then(() => this.respawnIfRefusedByServer(name, p));
     return p;
+  }
+
+  /**
+   * The machine's PostgreSQL server is shared (other test runs use it too): when its connection
+   * slots are all taken at the moment a service starts, the service refuses to start and exits,
+   * and the tier, like an orchestrator, starts it again. Only that start failure: any other exit
+   * is left for exitedOnTheirOwn() to report. Each such restart is listed by startFailures.
+   */
+  private respawnIfRefusedByServer(name: string, p: ServiceProcess): void {
+    if (this.procs.get(name) !== p || !this.refusedByServer(p)) return;
+    this.respawns.push(`${name}: ${SERVER_FULL.exec(p.ownLog())?.[0] ?? 'start refused'}`);
+    void this.start(name, p.startedAt);
+  }
+
+  private refusedByServer(p: ServiceProcess): boolean {
+    const log = p.ownLog();
+    return p.exited !== undefined && /failed to start/.test(log) && SERVER_FULL.test(log) && this.respawns.length < MAX_RESPAWNS;
+  }
+
+  /** Start failures of the shared PostgreSQL server (no free connection slot) that were started again. */
+  get startFailures(): readonly string[] {
+    return this.respawns;
+  }
+
+  /** Resolves when the service (its current process) answers /health/ready; fails if it exited for good. */
+  async ready(name: string, timeoutMs = 90_000): Promise<void> {
+    await pollUntil(
+      async () => {
+        const p = this.get(name);
+        if (p.exited && !this.refusedByServer(p)) throw new Error(`${name} ${p.exited}; log ${p.logFile}:\n${p.tail()}`);
+        try {
+          return (await fetch(`${this.url(name)}/health/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+        } catch {
+          return false;
+        }
+      },
+      { description: `${name} ready at ${this.url(name)} (log ${join(this.logDir, `${name}.log`)})`, timeoutMs, intervalMs: 100 },
+    );
   }
 
   get(name: string): ServiceProcess {

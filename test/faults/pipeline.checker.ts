@@ -79,8 +79,10 @@ export async function checkPipeline(o: {
   }
 
   // Feeds: each (alert, version) once per agency.
+  const onFeed = new Map<string, Map<string, number>>();
   for (const agency of o.agencies) {
     const counts = new Map<string, number>();
+    onFeed.set(agency, counts);
     for (const r of o.reader.records(o.topics.feedFor(agency))) {
       const d = deliveryCodec.decode(r.value);
       if (d.replay) continue;
@@ -110,8 +112,10 @@ export async function checkPipeline(o: {
       }
       const state = latest.alert.msgType === 'Cancel' ? 'CANCELLED' : 'ACTIVE';
       if (!row || row.version !== latest.alert.version || row.state !== state) {
+        // Where it was lost: the gate never delivered it, or the subscriber did not store what its feed carries.
+        const fed = onFeed.get(agency)?.has(`${alertId}@${latest.alert.version}`) ? 'on its feed' : 'not on its feed';
         report.lost.push(
-          `${agency} holds ${row ? `${alertId}@${row.version} ${row.state}` : `no ${alertId}`}, expected @${latest.alert.version} ${state}`,
+          `${agency} holds ${row ? `${alertId}@${row.version} ${row.state}` : `no ${alertId}`}, expected @${latest.alert.version} ${state} (${fed})`,
         );
       }
     }

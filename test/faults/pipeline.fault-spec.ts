@@ -5,12 +5,13 @@
 //   faults: <scenario>: <N> accepted, <l> lost, <d> duplicated, ledger verified; restart-to-working ...
 // Scenarios that cannot run here print `skipped: <reason>` and fail unless listed in
 // SCENARIO_EXCEPTIONS (documented in docs/faults.md).
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Admin } from 'kafkajs';
 import pg from 'pg';
 import { sampleAlert } from '@backbone/codec/testing';
-import { createKafka, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
+import { createKafka, PARKING_SERVICES, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { AUDIT_PARTITIONS, DEAD_LETTER_PARTITIONS, FEED_PARTITIONS } from '@backbone/infra';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { compilePolicy, decide, loadPolicy, loadRegistry, type CompiledPolicy } from '@backbone/policy';
@@ -31,6 +32,8 @@ export const SCENARIO_EXCEPTIONS: Readonly<Record<string, string>> = {
 };
 
 const POLICIES = join(REPO_ROOT, 'policies');
+/** The scenario lines of the last run, read by scripts/test.js for its summary. */
+const FAULT_LINES_FILE = join(REPO_ROOT, '.backbone', 'test-results', 'faults-lines.txt');
 const OFFICE = 'FR-NCB';
 /** Two agencies the shipped policy allows for the load's alerts and one it denies (checked in beforeAll). */
 const AGENCIES = ['DE-NCB', 'US-NCB', 'BR-NCB'] as const;
@@ -160,6 +163,7 @@ async function check(): Promise<CheckReport> {
  */
 async function scenario(name: string, fault: () => Promise<string[] | { skipped: string }>): Promise<void> {
   load.setScenario(name);
+  const respawnsBefore = pipeline.startFailures.length;
   load.start();
   let outcome: string[] | { skipped: string };
   try {
@@ -203,7 +207,10 @@ async function scenario(name: string, fault: () => Promise<string[] | { skipped:
     `faults: ${name}: ${accepted} accepted, ${report.lost.length + report.ledgerMissing.length} lost, ${report.duplicated.length} duplicated, ` +
     `ledger ${report.ledgerVerified ? 'verified' : 'NOT verified'}; ${outcome.join(', ')}` +
     (report.leaked.length > 0 ? `; ${report.leaked.length} leaked` : '') +
-    (unanswered > 0 ? `; ${unanswered} requests without a definitive answer` : '');
+    (unanswered > 0 ? `; ${unanswered} requests without a definitive answer` : '') +
+    (pipeline.startFailures.length > respawnsBefore
+      ? `; started again after PostgreSQL refused a connection: ${pipeline.startFailures.slice(respawnsBefore).join(', ')}`
+      : '');
   lines.push(line);
   process.stdout.write(`${line}\n`);
   const exited = pipeline.exitedOnTheirOwn();
@@ -220,6 +227,12 @@ async function scenario(name: string, fault: () => Promise<string[] | { skipped:
     leaked: [],
   });
   expect(report.ledgerVerified).toBe(true);
+  // Every request retried with its Idempotency-Key (after a 5xx, a timeout, a refused connection or
+  // 409 in progress) ended with one definitive answer within the load's retry deadline.
+  expect({
+    scenario: name,
+    withoutDefinitiveAnswer: load.records.filter((r) => r.scenario === name && r.status === null).map((r) => `${r.key}: ${r.reason}`),
+  }).toEqual({ scenario: name, withoutDefinitiveAnswer: [] });
   // The oracle both allowed and denied among the subscribed agencies, or the check proved little.
   expect(report.allowedPairs).toBeGreaterThan(0);
   expect(report.deniedPairs).toBeGreaterThan(0);
@@ -227,6 +240,9 @@ async function scenario(name: string, fault: () => Promise<string[] | { skipped:
 
 describe('backbone under faults (3-broker cluster, services as OS processes)', () => {
   beforeAll(async () => {
+    // A run that dies before its first scenario leaves no lines of an earlier run behind.
+    mkdirSync(join(REPO_ROOT, '.backbone', 'test-results'), { recursive: true });
+    rmSync(FAULT_LINES_FILE, { force: true });
     const kafka = createKafka(connection, 'faults-admin');
     admin = kafka.admin();
     await admin.connect();
@@ -240,7 +256,18 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
       registry.agencies.map((a) => topics.feedFor(a.code)),
       FEED_PARTITIONS,
     );
-    allTopics.push(topics.submitted, topics.audit, topics.deadLetter, ...registry.agencies.map((a) => topics.feedFor(a.code)));
+    // The audit logger anchors checkpoints and parks on its own topic, each subscriber parks on its own: as the access plan creates them.
+    const parked = [PARKING_SERVICES.auditLogger, ...AGENCIES.map((a) => PARKING_SERVICES.subscriber(a))].map((s) => topics.parkedFor(s));
+    await createTopics(admin, [topics.checkpoints], 1);
+    await createTopics(admin, parked, DEAD_LETTER_PARTITIONS);
+    allTopics.push(
+      topics.submitted,
+      topics.audit,
+      topics.deadLetter,
+      topics.checkpoints,
+      ...parked,
+      ...registry.agencies.map((a) => topics.feedFor(a.code)),
+    );
 
     db = await createTestDatabase({ label: 'faults' });
     pool = new pg.Pool({ connectionString: db.url, max: 4, application_name: 'faults-checker' });
@@ -267,7 +294,7 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
       // A loaded 2-core machine replicating to 3 brokers: give a request more than the 4 s default to commit.
       pipeline.add('publisher', 'notice-publisher', { PUBLISH_TRANSACTIONAL_ID: `notice-publisher-${runId}`, PUBLISH_TIMEOUT_MS: '15000' }),
     ];
-    for (const p of await Promise.all(started)) await p.ready(180_000);
+    for (const p of await Promise.all(started)) await pipeline.ready(p.name, 180_000);
     complianceToken = (await issueComplianceUser(pool, 'faults-checker')).token;
 
     // The oracle must both allow and deny among the subscribed agencies, or the check proves little.
@@ -304,6 +331,8 @@ describe('backbone under faults (3-broker cluster, services as OS processes)', (
     await admin?.deleteTopics({ topics: allTopics }).catch(() => undefined);
     await admin?.disconnect();
     process.stdout.write(`\n${lines.join('\n')}\n`);
+    // For scripts/test.js, which puts them into the summary it prints (and .backbone/test-results/summary.txt).
+    writeFileSync(FAULT_LINES_FILE, lines.length > 0 ? `${lines.join('\n')}\n` : '');
   }, 300_000);
 
   it('SIGKILL of every service at random moments, repeatedly, restarted at once', async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pollUntil } from '@backbone/testing';
@@ -16,6 +16,8 @@ export class ServiceProcess {
     private readonly child: ChildProcess,
     /** When the process was spawned (performance.now()). */
     readonly startedAt: number,
+    /** Where this process's output begins in the log file (shared by every start of the service). */
+    private readonly logOffset = 0,
   ) {
     this.exit = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
@@ -36,9 +38,12 @@ export class ServiceProcess {
     logDir: string;
     port: number;
     env: Record<string, string>;
+    /** Counted from an earlier spawn (a start that failed and was spawned again). */
+    startedAt?: number;
   }): Promise<ServiceProcess> {
     const logFile = join(o.logDir, `${o.name}.log`);
     const fd = openSync(logFile, 'a');
+    const logOffset = fstatSync(fd).size;
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [join(o.repoRoot, 'dist', 'apps', o.app, 'src', 'main.js')], {
@@ -50,7 +55,7 @@ export class ServiceProcess {
       closeSync(fd);
     }
     if (child.pid === undefined) throw new Error(`${o.name} did not start`);
-    return new ServiceProcess(o.name, `http://127.0.0.1:${o.port}`, logFile, child, performance.now());
+    return new ServiceProcess(o.name, `http://127.0.0.1:${o.port}`, logFile, child, o.startedAt ?? performance.now(), logOffset);
   }
 
   get pid(): number {
@@ -67,6 +72,20 @@ export class ServiceProcess {
     } catch {
       return '';
     }
+  }
+
+  /** What this process (not an earlier start of the service) wrote to its log. */
+  ownLog(): string {
+    try {
+      return readFileSync(this.logFile).subarray(this.logOffset).toString('utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Resolves when the process has exited. */
+  get exitPromise(): Promise<void> {
+    return this.exit;
   }
 
   /** Resolves when /health/ready answers 200; fails early if the process exits. */

@@ -4,6 +4,7 @@ import type { EventSigningKey } from '@backbone/codec';
 import {
   classifyFailure,
   CONSUMER_GROUP_TIMING,
+  evictPredecessors,
   RestartBackoff,
   superviseCrashes,
   type ClassifiedFailure,
@@ -72,6 +73,13 @@ export interface PolicyGateConsumerOptions {
   onFatal?: (err: Error) => void;
   /** Optional port awaited just before each commit (see CommitHook). */
   commitHook?: CommitHook;
+  /**
+   * This instance as a group member: a client whose client id names the instance
+   * (`policy-gate-<GATE_INSTANCE_ID>`). At start the instance's earlier process, if still a member
+   * (killed, its session not over), is removed, so the group rebalances at once instead of
+   * waiting out the dead member's session. Without it the shared client joins under `policy-gate`.
+   */
+  member?: { kafka: Kafka; clientId: string };
 }
 
 /**
@@ -139,7 +147,7 @@ export class PolicyGateConsumer {
   }
 
   private createConsumer(): Consumer {
-    return this.o.kafka.consumer({
+    return (this.o.member?.kafka ?? this.o.kafka).consumer({
       groupId: this.o.groupId,
       // Only committed alerts: the publisher writes alerts.submitted transactionally too.
       readUncommitted: false,
@@ -203,6 +211,7 @@ export class PolicyGateConsumer {
     await this.admin.connect();
     this.running = true;
     try {
+      await this.evictPredecessor();
       await this.runConsumer();
     } catch (err) {
       this.running = false;
@@ -210,6 +219,21 @@ export class PolicyGateConsumer {
       throw err;
     }
     this.o.logger.info({ groupId: this.o.groupId, topic: this.o.topics.submitted }, 'policy gate consuming');
+  }
+
+  /**
+   * Removes this instance's earlier process from the group if it is still a member (SIGKILLed, its
+   * session not over yet). Not removing it only costs time: the group then waits for its session.
+   */
+  private async evictPredecessor(): Promise<void> {
+    if (!this.o.member) return;
+    try {
+      const evicted = await evictPredecessors(this.o.member.kafka, this.o.groupId, this.o.member.clientId);
+      if (evicted.length > 0)
+        this.o.logger.info({ evicted, groupId: this.o.groupId }, "this instance's previous process removed from the group");
+    } catch (err) {
+      this.o.logger.warn({ err }, 'previous process not removed from the group; the rebalance waits for its session');
+    }
   }
 
   /** Creates, subscribes and runs a consumer; called at start and by the crash supervisor. */
@@ -241,6 +265,15 @@ export class PolicyGateConsumer {
     this.floors.clear();
     const owned = new Set(assignment[this.o.topics.submitted] ?? []);
     for (const partition of [...this.producers.keys()]) if (!owned.has(partition)) void this.dropProducer(partition);
+    // Every owned partition's producer is registered now, all at once, not one by one as each
+    // partition's first batch arrives: each registration connects and may have to wait for the
+    // previous owner's open transaction to be aborted, and in series that held a restarted
+    // instance up for many seconds. A failure here is only logged: the batch registers it again.
+    for (const partition of owned) {
+      this.producerFor(partition).catch((err: unknown) =>
+        this.o.logger.warn({ err, partition }, 'producer for an assigned partition not registered yet; its first batch retries'),
+      );
+    }
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { HealthRegistry, LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
 import {
   ConsumerMetrics,
+  createKafka,
   ConsumerProgressMonitor,
   KAFKA,
   KAFKA_CONFIG,
@@ -74,6 +75,8 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
     const metrics = new GateMetrics(this.metricsService);
     const consumerMetrics = new ConsumerMetrics(this.metricsService);
     const repository = await GateRepository.open(s.DATABASE_URL);
+    // The group member names this instance, so a restarted process can remove its killed predecessor.
+    const memberClientId = `policy-gate-${gateInstanceId(s.GATE_INSTANCE_ID)}`;
     const consumer = new PolicyGateConsumer({
       kafka: this.kafka,
       topics: this.topics,
@@ -90,6 +93,7 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       onFatal: this.onFatal,
       eventSigner: this.kafkaConfig.eventSigner,
       ...(this.commitHook ? { commitHook: this.commitHook } : {}),
+      member: { kafka: createKafka(this.kafkaConfig.connection, memberClientId, this.logger), clientId: memberClientId },
     });
     try {
       await consumer.start();

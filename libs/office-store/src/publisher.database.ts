@@ -2,9 +2,10 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, ensureDatabase, runMigrations, schemaNameFor } from '@backbone/persistence';
 import { PublisherSchema1764000000000 } from './1764000000000-publisher-schema.migration.js';
 import { PublisherReconcile1767500000000 } from './1767500000000-publisher-reconcile.migration.js';
+import { PublisherKeyOwner1768000000000 } from './1768000000000-publisher-key-owner.migration.js';
 
 export const PUBLISHER_SCHEMA = schemaNameFor('notice-publisher');
-export const PUBLISHER_MIGRATIONS = [PublisherSchema1764000000000, PublisherReconcile1767500000000];
+export const PUBLISHER_MIGRATIONS = [PublisherSchema1764000000000, PublisherReconcile1767500000000, PublisherKeyOwner1768000000000];
 
 /** The database URL: the one given, else what @backbone/persistence finds (local server, else embedded). */
 export async function publisherDatabaseUrl(given: string | null): Promise<string> {

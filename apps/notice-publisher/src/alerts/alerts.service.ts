@@ -426,13 +426,27 @@ export class AlertsService {
    */
   private async settleKey(agency: string, key: string): Promise<boolean> {
     const p = await this.idempotency.pending(agency, key);
-    if (!p || p.ageMs < this.reconciler.settleMs) return p === undefined;
+    if (!p) return true;
+    // Reserved by an earlier boot with this process's transactional.id (a crashed predecessor):
+    // once this boot's producer holds the id, the predecessor can commit nothing more and what it
+    // left open is aborted, so Kafka already knows the outcome: settle it now, whatever its age.
+    const orphaned =
+      p.owner !== null && p.owner.transactionalId === this.publisher.transactionalId && p.owner.bootId !== this.publisher.bootId;
+    if (orphaned) {
+      try {
+        await this.publisher.register();
+      } catch (err) {
+        this.logger.warn({ err }, 'could not register the transactional id to settle an orphaned key; the retry is answered in progress');
+        return false;
+      }
+    } else if (p.ageMs < this.reconciler.settleMs) return false;
+    const olderThanMs = orphaned ? 0 : this.reconciler.settleMs;
     if (p.alertId === null || p.version === null) {
       await this.idempotency.release(agency, key);
       return true;
     }
-    const settled = await this.reconciler.settleVersion(p.alertId, p.version);
-    if (settled === 'gone') await this.idempotency.settleOrphans(this.reconciler.settleMs, { agency, key });
+    const settled = await this.reconciler.settleVersion(p.alertId, p.version, olderThanMs);
+    if (settled === 'gone') await this.idempotency.settleOrphans(olderThanMs, { agency, key });
     return settled !== 'pending';
   }
 
@@ -454,9 +468,10 @@ export class AlertsService {
       bind: (alertId, version) => this.idempotency.attach(agency, key, alertId, version),
     };
     const hash = createHash('sha256').update(request()).digest('hex');
-    let r = await this.idempotency.reserve(agency, key, hash);
+    const owner = { transactionalId: this.publisher.transactionalId, bootId: this.publisher.bootId };
+    let r = await this.idempotency.reserve(agency, key, hash, owner);
     // A key left pending by a crash or a failed write: settle it now, so the retry gets one definitive answer.
-    if (r.kind === 'in-progress' && (await this.settleKey(agency, key))) r = await this.idempotency.reserve(agency, key, hash);
+    if (r.kind === 'in-progress' && (await this.settleKey(agency, key))) r = await this.idempotency.reserve(agency, key, hash, owner);
     if (r.kind === 'replay') return { statusCode: r.response.statusCode, body: r.response.body as T, replayed: true };
     if (r.kind === 'in-progress') {
       throw new ProblemWithHeaders(

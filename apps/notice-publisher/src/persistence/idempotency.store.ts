@@ -5,6 +5,12 @@ export interface StoredResponse {
   body: unknown;
 }
 
+/** The process that reserves a key: its Kafka transactional.id and its boot. */
+export interface KeyOwner {
+  transactionalId: string;
+  bootId: string;
+}
+
 export type Reservation =
   { kind: 'reserved' } | { kind: 'replay'; response: StoredResponse } | { kind: 'in-progress' } | { kind: 'mismatch' };
 
@@ -16,11 +22,11 @@ export type Reservation =
 export class IdempotencyStore {
   constructor(private readonly ds: DataSource) {}
 
-  async reserve(agency: string, key: string, requestHash: string): Promise<Reservation> {
+  async reserve(agency: string, key: string, requestHash: string, owner?: KeyOwner): Promise<Reservation> {
     const inserted = (await this.ds.query(
-      `INSERT INTO idempotency_keys (agency, idem_key, request_hash, state) VALUES ($1, $2, $3, 'pending')
+      `INSERT INTO idempotency_keys (agency, idem_key, request_hash, state, owner_txid, owner_boot) VALUES ($1, $2, $3, 'pending', $4, $5)
        ON CONFLICT (agency, idem_key) DO NOTHING RETURNING idem_key`,
-      [agency, key, requestHash],
+      [agency, key, requestHash, owner?.transactionalId ?? null, owner?.bootId ?? null],
     )) as unknown[];
     if (inserted.length > 0) return { kind: 'reserved' };
     const rows = (await this.ds.query(
@@ -54,15 +60,20 @@ export class IdempotencyStore {
     return countOf(rows) > 0;
   }
 
-  /** The pending key's row, with its age, when it is still pending. */
-  async pending(agency: string, key: string): Promise<{ alertId: string | null; version: number | null; ageMs: number } | undefined> {
+  /** The pending key's row, with its age and the process that reserved it, when it is still pending. */
+  async pending(
+    agency: string,
+    key: string,
+  ): Promise<{ alertId: string | null; version: number | null; ageMs: number; owner: KeyOwner | null } | undefined> {
     const rows = (await this.ds.query(
-      `SELECT alert_id, alert_version, (extract(epoch FROM now() - created_at) * 1000)::float8 AS age_ms
+      `SELECT alert_id, alert_version, (extract(epoch FROM now() - created_at) * 1000)::float8 AS age_ms, owner_txid, owner_boot
          FROM idempotency_keys WHERE agency = $1 AND idem_key = $2 AND state = 'pending'`,
       [agency, key],
-    )) as { alert_id: string | null; alert_version: number | null; age_ms: number }[];
+    )) as { alert_id: string | null; alert_version: number | null; age_ms: number; owner_txid: string | null; owner_boot: string | null }[];
     const r = rows[0];
-    return r ? { alertId: r.alert_id, version: r.alert_version, ageMs: r.age_ms } : undefined;
+    if (!r) return undefined;
+    const owner = r.owner_txid !== null && r.owner_boot !== null ? { transactionalId: r.owner_txid, bootId: r.owner_boot } : null;
+    return { alertId: r.alert_id, version: r.alert_version, ageMs: r.age_ms, owner };
   }
 
   /** Completes every key still pending on this alert version with the answer it would have had. */

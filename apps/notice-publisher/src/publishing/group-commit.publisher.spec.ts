@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Kafka } from 'kafkajs';
 import { createLogger } from '@backbone/bootstrap';
-import { GroupCommitPublisher, PublishUnavailableError, type OutboundRecord } from './group-commit.publisher.js';
+import { CommitOutcomeUnknownError, GroupCommitPublisher, PublishUnavailableError, type OutboundRecord } from './group-commit.publisher.js';
 
 /** Resolves once `done()` holds; fails after `timeoutMs` (instead of sleeping and hoping). */
 async function until(done: () => boolean, timeoutMs = 2000): Promise<void> {
@@ -67,6 +67,27 @@ function publisherOn(kafka: FakeKafka, publishTimeoutMs = 100): GroupCommitPubli
 }
 
 describe('GroupCommitPublisher publish deadline', () => {
+  it('a commit that was sent and then failed is not reported as "nothing published" (the broker may have committed it)', async () => {
+    const kafka = new FakeKafka();
+    kafka.commitGate = Promise.reject(new Error('EndTxn: CONCURRENT_TRANSACTIONS after a timed-out first EndTxn'));
+    kafka.commitGate.catch(() => undefined);
+    const publisher = publisherOn(kafka, 1000);
+    const failure = await publisher.publish([record]).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(CommitOutcomeUnknownError);
+    expect(failure).not.toBeInstanceOf(PublishUnavailableError);
+    await publisher.close();
+  });
+
+  it('register() holds the transactional id before anything is sent: an earlier incarnation is fenced at once', async () => {
+    const kafka = new FakeKafka();
+    const publisher = publisherOn(kafka);
+    await publisher.register();
+    expect(kafka.calls).toEqual(['p1:connect', 'p1:begin', 'p1:abort']);
+    await publisher.publish([record]);
+    await publisher.close();
+    expect(kafka.producers).toBe(1);
+  });
+
   it('rejects at the deadline while the send hangs, never commits that transaction, and fences it with a fresh producer', async () => {
     const kafka = new FakeKafka();
     const send = gate();
@@ -80,8 +101,25 @@ describe('GroupCommitPublisher publish deadline', () => {
     kafka.sendGate = Promise.resolve();
     await expect(publisher.publish([record])).resolves.toEqual([{ topic: 't', partition: 0, offset: '7' }]);
     await publisher.close();
-    expect(kafka.calls.filter((c) => c.startsWith('p1:'))).toEqual(['p1:connect', 'p1:begin', 'p1:send', 'p1:abort', 'p1:disconnect']);
-    expect(kafka.calls.filter((c) => c.startsWith('p2:'))).toEqual(['p2:connect', 'p2:begin', 'p2:send', 'p2:commit', 'p2:disconnect']);
+    // Each producer registers its transactional id first (an empty transaction, aborted).
+    expect(kafka.calls.filter((c) => c.startsWith('p1:'))).toEqual([
+      'p1:connect',
+      'p1:begin',
+      'p1:abort',
+      'p1:begin',
+      'p1:send',
+      'p1:abort',
+      'p1:disconnect',
+    ]);
+    expect(kafka.calls.filter((c) => c.startsWith('p2:'))).toEqual([
+      'p2:connect',
+      'p2:begin',
+      'p2:abort',
+      'p2:begin',
+      'p2:send',
+      'p2:commit',
+      'p2:disconnect',
+    ]);
   });
 
   it('rejects at the deadline while connecting, and the next request shares that connect (no second producer to fence it)', async () => {
@@ -96,7 +134,7 @@ describe('GroupCommitPublisher publish deadline', () => {
     await publisher.close();
     expect(kafka.producers).toBe(1);
     expect(kafka.calls.filter((c) => c === 'p1:commit')).toHaveLength(1);
-    expect(kafka.calls.filter((c) => c === 'p1:begin')).toHaveLength(1);
+    expect(kafka.calls.filter((c) => c === 'p1:send')).toHaveLength(1);
   });
 
   it("waits for a commit already sent (its outcome is the broker's), and rejects a request queued behind it at its own deadline", async () => {
@@ -115,6 +153,6 @@ describe('GroupCommitPublisher publish deadline', () => {
     await expect(first).resolves.toHaveLength(1);
     await publisher.close();
     // One transaction only: the queued request was never sent.
-    expect(kafka.calls.filter((c) => c.endsWith(':begin'))).toHaveLength(1);
+    expect(kafka.calls.filter((c) => c.endsWith(':send'))).toHaveLength(1);
   });
 });

@@ -20,6 +20,7 @@
 // - the commit (EndTxn) was already sent: the outcome is the broker's, not ours; the request
 //   waits for it (bounded by the client's requestTimeout) instead of answering a wrong 503.
 // kafkajs is CommonJS whose named exports Node's ESM loader cannot list: take values from the default export.
+import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import type { Kafka, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { Logger } from '@backbone/bootstrap';
@@ -45,6 +46,11 @@ export interface RecordAck {
 /** The broker could not take the batch; nothing of it was committed (the transaction was aborted). */
 export class PublishUnavailableError extends Error {
   override readonly name = 'PublishUnavailableError';
+}
+
+/** The commit was sent and its answer was a failure: the records may or may not be committed. */
+export class CommitOutcomeUnknownError extends Error {
+  override readonly name = 'CommitOutcomeUnknownError';
 }
 
 /** An attempt abandoned at the deadline: it must never commit. */
@@ -100,11 +106,17 @@ export class GroupCommitPublisher {
   private connecting: Promise<Producer> | undefined;
   /** Abandoned attempts still aborting in the background (awaited by close()). */
   private readonly abandoned = new Set<Promise<unknown>>();
+  /** This incarnation of the transactional.id: reservations name it, so a later boot knows them orphaned. */
+  readonly bootId = randomUUID();
 
   constructor(
     private readonly kafka: Kafka,
     private readonly opts: GroupCommitOptions,
   ) {}
+
+  get transactionalId(): string {
+    return this.opts.transactionalId;
+  }
 
   /** All-or-nothing: resolves with one ack per record once the transaction committed. */
   publish(records: OutboundRecord[]): Promise<RecordAck[]> {
@@ -201,10 +213,17 @@ export class GroupCommitPublisher {
     } catch (err) {
       const cause = err as Error;
       this.opts.logger.warn({ err: cause, records: count }, 'transaction failed; batch aborted');
+      // Once EndTxn was sent the broker may have committed (a commit that timed out and was
+      // retried answers CONCURRENT_TRANSACTIONS while the first one completes): that is never
+      // "nothing was published", or the caller would release the key and publish a second time.
       const failure =
         cause instanceof PublishUnavailableError
           ? cause
-          : new PublishUnavailableError(`Kafka did not accept the records: ${cause.message}`, { cause });
+          : attempt.committing
+            ? new CommitOutcomeUnknownError(`the commit was sent and then failed: ${cause.message}; the broker decides its outcome`, {
+                cause,
+              })
+            : new PublishUnavailableError(`Kafka did not accept the records: ${cause.message}`, { cause });
       for (const p of batch) p.reject(failure);
     } finally {
       if (timer) clearTimeout(timer);
@@ -281,6 +300,11 @@ export class GroupCommitPublisher {
       });
       try {
         await producer.connect();
+        // Registers the transactional.id now (InitProducerId; KafkaJS sends it only at the first
+        // transaction): every earlier incarnation with this id is fenced and whatever it left open
+        // is aborted before this producer is used, so its reservations can be settled (register()).
+        const txn = await producer.transaction();
+        await txn.abort();
       } catch (err) {
         await producer.disconnect().catch(() => undefined);
         throw err;
@@ -292,6 +316,14 @@ export class GroupCommitPublisher {
     });
     this.connecting = connecting;
     return connecting;
+  }
+
+  /**
+   * Resolves once this process's producer holds the transactional.id: from then on no earlier
+   * process with the same id can commit anything, and what it left open is aborted.
+   */
+  async register(): Promise<void> {
+    await this.ready();
   }
 
   /** Drops a producer after a failure: KafkaJS does not reliably recover a transactional producer. */

@@ -1,4 +1,12 @@
-import { Global, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { LOGGER, MetricsService, type Logger } from '@backbone/bootstrap';
 import { KAFKA_CONFIG, type KafkaConfig } from '@backbone/kafka';
@@ -8,8 +16,19 @@ import { GroupCommitPublisher } from './group-commit.publisher.js';
 import { createPublisherKafka } from './publisher-kafka.client.js';
 
 @Injectable()
-class PublisherShutdown implements OnApplicationShutdown {
-  constructor(private readonly publisher: GroupCommitPublisher) {}
+class PublisherLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly publisher: GroupCommitPublisher,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+  onApplicationBootstrap(): void {
+    // At once, in the background (start-up does not wait for Kafka): a crashed predecessor with the
+    // same transactional.id is fenced and its open transaction aborted, so consumers reading
+    // read_committed are not held up until its transaction times out.
+    void this.publisher
+      .register()
+      .catch((err: unknown) => this.logger.warn({ err }, 'transactional id not registered yet; the first request retries'));
+  }
   async onApplicationShutdown(): Promise<void> {
     await this.publisher.close();
   }
@@ -58,7 +77,7 @@ export class PublishingModule {
             });
           },
         },
-        PublisherShutdown,
+        PublisherLifecycle,
       ],
       exports: [GroupCommitPublisher],
     };

@@ -103,10 +103,17 @@ export class PublicationReconciler implements OnApplicationBootstrap, OnApplicat
     return this.running;
   }
 
-  /** Settles one pending version now (a request met it); 'pending' when Kafka cannot tell yet or it is in flight. */
-  async settleVersion(alertId: string, version: number): Promise<'completed' | 'released' | 'pending' | 'gone'> {
+  /**
+   * Settles one pending version now (a request met it); 'pending' when Kafka cannot tell yet or it is in flight.
+   * `olderThanMs` 0: the caller knows the reservation's process is fenced (an earlier boot), so its age does not matter.
+   */
+  async settleVersion(
+    alertId: string,
+    version: number,
+    olderThanMs = this.settleMs,
+  ): Promise<'completed' | 'released' | 'pending' | 'gone'> {
     if (this.isInFlight(probeKey(alertId, version))) return 'pending';
-    const rows = await this.alerts.pendingVersions(this.settleMs, 1, { alertId, version });
+    const rows = await this.alerts.pendingVersions(olderThanMs, 1, { alertId, version });
     if (rows.length === 0) return (await this.alerts.pendingVersion(alertId, version)) ? 'pending' : 'gone';
     const report = emptyReport();
     await this.settle(rows, report);

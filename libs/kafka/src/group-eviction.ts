@@ -1,0 +1,55 @@
+import type { Kafka } from 'kafkajs';
+
+/**
+ * KafkaJS has no static membership (KIP-345): a consumer killed with SIGKILL stays a member of its
+ * group until its session times out, and the group's next rebalance (the one its restarted process
+ * asks for) waits for that. A restarted instance knows its predecessor by the client id they share
+ * (one per instance, e.g. `policy-gate-<GATE_INSTANCE_ID>`), so it removes that member with a
+ * LeaveGroup on its behalf before joining, as the Java client's static members do.
+ *
+ * LeaveGroup is not in KafkaJS's admin API; the request goes through the client's own broker
+ * connection (the same internal path KafkaJS's consumer takes on disconnect).
+ */
+
+interface KafkaJsBroker {
+  leaveGroup(request: { groupId: string; memberId: string }): Promise<unknown>;
+}
+interface KafkaJsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  findGroupCoordinator(request: { groupId: string }): Promise<KafkaJsBroker>;
+}
+type ClusterFactory = (options: { allowAutoTopicCreation: boolean }) => KafkaJsCluster;
+
+function clusterOf(kafka: Kafka): KafkaJsCluster {
+  const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  const factory = key === undefined ? undefined : (kafka as unknown as Record<symbol, ClusterFactory | undefined>)[key];
+  if (typeof factory !== 'function') throw new Error('this KafkaJS version has no internal cluster factory: predecessor not evicted');
+  return factory({ allowAutoTopicCreation: false });
+}
+
+/**
+ * Removes every member of `groupId` whose client id is `clientId` (this instance's earlier
+ * processes); returns their member ids. Called before this process joins, so none is its own.
+ */
+export async function evictPredecessors(kafka: Kafka, groupId: string, clientId: string): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let stale: string[];
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    stale = (groups[0]?.members ?? []).filter((m) => m.clientId === clientId).map((m) => m.memberId);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  if (stale.length === 0) return [];
+  const cluster = clusterOf(kafka);
+  await cluster.connect();
+  try {
+    const coordinator = await cluster.findGroupCoordinator({ groupId });
+    for (const memberId of stale) await coordinator.leaveGroup({ groupId, memberId });
+  } finally {
+    await cluster.disconnect().catch(() => undefined);
+  }
+  return stale;
+}

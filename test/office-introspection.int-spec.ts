@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { issueToken } from '@backbone/auth';
 import { createLogger, startService, type RunningService } from '@backbone/bootstrap';
 import { KafkaConfig } from '@backbone/kafka';
-import { issueComplianceUser } from '@backbone/ledger';
+import { issueComplianceUser, provisionLedger } from '@backbone/ledger';
 import { OfficeIntrospectionClient } from '@backbone/office-auth';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
@@ -86,7 +86,7 @@ describe('office token introspection (real publisher, gate, audit logger, broker
       module: AuditLoggerModule.forRoot({
         kafka: connection,
         prefix: world.prefix,
-        databaseUrl: db.url,
+        databaseUrl: await provisionLedger(db.url),
         groupId: uniqueName('introspection-audit'),
         signingKeyFile: join(tmpdir(), `${uniqueName('introspection-key')}.pem`),
         officeIntrospection: new OfficeIntrospectionClient({ url: publisher.url, serviceToken: auditService.token, cacheMs: CACHE_MS }),

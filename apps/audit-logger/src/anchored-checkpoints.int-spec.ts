@@ -137,7 +137,7 @@ describe('checkpoints anchored outside the database', () => {
     const other = await startAuditLogger({
       kafka: testKafkaConnection('admin'),
       prefix,
-      databaseUrl: otherDb.url,
+      databaseUrl: await provisionLedger(otherDb.url),
       signingKeyFile: join(dir, 'checkpoint-key.pem'),
       groupId: uniqueName('anchors-other'),
       checkpointEveryRows: 10,
@@ -177,7 +177,7 @@ describe('checkpoints anchored outside the database', () => {
     const lonely = await startAuditLogger({
       kafka: testKafkaConnection('admin'),
       prefix: lonelyPrefix,
-      databaseUrl: lonelyDb.url,
+      databaseUrl: await provisionLedger(lonelyDb.url),
       signingKeyFile: join(dir, 'lonely-key.pem'),
       groupId: uniqueName('anchors-none'),
       anchors: { topic: true },

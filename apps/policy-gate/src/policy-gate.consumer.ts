@@ -490,7 +490,21 @@ export class PolicyGateConsumer {
           await this.dropProducer(partition);
           throw new FencedError(`partition ${partition} fenced by a newer owner of ${this.transactionalIdFor(partition)}`, { cause: err });
         }
-        if (!committing && txn) await txn.abort().catch((abortErr: unknown) => this.o.logger.warn({ err: abortErr }, 'abort failed'));
+        if (!committing && txn) {
+          const aborted = await txn.abort().then(
+            () => true,
+            (abortErr: unknown) => {
+              this.o.logger.warn({ err: abortErr, partition }, 'abort failed; the partition gets a new producer');
+              return false;
+            },
+          );
+          // A producer whose abort failed is left ABORTING, and every later transaction of it
+          // fails for good ("Cannot call beginTransaction in state ABORTING"): that crashed the
+          // consumer in the fault tier's broker-sigstop scenario. A new producer registers the
+          // transactional id again, which aborts whatever this one left open, so the retry below
+          // (or the redelivery) runs on a clean transaction. Nothing was committed: not committing.
+          if (!aborted) await this.dropProducer(partition);
+        }
         // A failed commit is not retried in place: it may have succeeded on the broker. The
         // error goes to KafkaJS, which fetches again, and the partition's start is re-verified
         // against the committed offset, so a batch that did commit is not redone and one that

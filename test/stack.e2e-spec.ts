@@ -20,7 +20,7 @@ import { backboneHome, eventKeyFile } from '@backbone/infra';
 import { auditEvent, encodeAuditEvent, readEventSigningKey, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { compilePolicy, decide, loadPolicy, loadRegistry } from '@backbone/policy';
-import { pollUntil, testKafka, uniqueName } from '@backbone/testing';
+import { alertInput, pollUntil, testKafka, uniqueName } from '@backbone/testing';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const POLICIES = join(ROOT, 'policies');
@@ -194,31 +194,17 @@ describe('npm start under the real principals', () => {
     return json;
   };
 
-  const alertBody = (headline: string): Record<string, unknown> => ({
-    status: 'Actual',
-    scope: 'Restricted',
-    noticeType: 'RED',
-    purposes: ['ARREST_EXTRADITION'],
-    headline,
-    description: 'Sought for prosecution for armed robbery committed in Lyon.',
-    urgency: 'Immediate',
-    severity: 'Severe',
-    certainty: 'Likely',
-    tlp: 'AMBER',
-    handlingCode: 'H1',
-    sourceReliability: 'B',
-    informationAccuracy: 2,
-    addressing: { mode: 'ALL' },
-    expires: new Date(Date.now() + 7 * 86_400_000).toISOString(),
-    area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-    subject: {
-      familyName: 'DUPONT',
-      forenames: 'Jean',
-      nationalities: ['FR'],
-      biometrics: { fingerprintRefs: ['FP-1'], photoRefs: [] },
-      identityDocuments: [{ kind: 'PASSPORT', number: '12AB34567', issuingCountry: 'FR' }],
-    },
-  });
+  const alertBody = (headline: string): Record<string, unknown> =>
+    alertInput({
+      headline,
+      subject: {
+        familyName: 'DUPONT',
+        forenames: 'Jean',
+        nationalities: ['FR'],
+        biometrics: { fingerprintRefs: ['FP-1'], photoRefs: [] },
+        identityDocuments: [{ kind: 'PASSPORT', number: '12AB34567', issuingCountry: 'FR' }],
+      },
+    });
 
   let alertId = '';
 

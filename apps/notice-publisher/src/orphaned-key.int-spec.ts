@@ -14,7 +14,7 @@ import { alertCodec } from '@backbone/codec';
 import { sampleAlert } from '@backbone/codec/testing';
 import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
-import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
+import { alertInput, createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { PublisherConfig } from './config/publisher.config.js';
 import { NoticePublisherModule } from './notice-publisher.module.js';
@@ -22,24 +22,9 @@ import { submittedPartition } from './publishing/region.partitioner.js';
 
 const OFFICE = 'FR-NCB';
 
+// No expiry: a retry must send the very same body (its hash is checked against the key's).
 function alertBody(headline: string): Record<string, unknown> {
-  return {
-    status: 'Actual',
-    scope: 'Restricted',
-    noticeType: 'RED',
-    purposes: ['ARREST_EXTRADITION'],
-    headline,
-    description: 'Sought for prosecution for armed robbery committed in Lyon.',
-    urgency: 'Expected',
-    severity: 'Severe',
-    certainty: 'Likely',
-    tlp: 'AMBER',
-    handlingCode: 'H1',
-    sourceReliability: 'B',
-    informationAccuracy: 2,
-    addressing: { mode: 'ALL' },
-    area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-  };
+  return alertInput({ headline, urgency: 'Expected', expires: undefined });
 }
 
 describe('notice-publisher: a key left in progress by a dead process is answered at once by its successor', () => {

@@ -8,9 +8,6 @@ import { auditEventCodec } from '@backbone/codec';
 import { auditEvent, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { createLogger, startService } from '@backbone/bootstrap';
-import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
-import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
 import {
   entryHash,
   GENESIS_HASH,
@@ -24,6 +21,7 @@ import {
   type VerifyReport,
   provisionLedger,
 } from '@backbone/ledger';
+import { startTestAuditLogger as startAuditLogger, type RunningAuditLogger } from './audit-logger.test-kit.js';
 
 // Attacker side: database owner rights. The checkpoints live in the database they protect, so the
 // owner deletes them, rewrites the chain consistently and lets the logger sign the forged head.
@@ -69,20 +67,6 @@ async function asOwner<T>(work: (owner: pg.Client) => Promise<T>): Promise<T> {
     await owner.query('ALTER TABLE audit.checkpoints ENABLE TRIGGER USER').catch(() => undefined);
     await owner.end();
   }
-}
-
-type RunningAuditLogger = AuditLedgerRuntime & { url: string };
-
-/** The audit logger as main.ts starts it (startService), with its ledger runtime exposed for the test. */
-async function startAuditLogger(options: AuditLoggerOptions): Promise<RunningAuditLogger> {
-  const service = await startService({
-    name: 'audit-logger',
-    module: AuditLoggerModule.forRoot(options),
-    logger: createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn'),
-    port: 0,
-    shutdownHooks: false,
-  });
-  return { ...service.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME), url: service.url, close: () => service.close() };
 }
 
 beforeAll(async () => {

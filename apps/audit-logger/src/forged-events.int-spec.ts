@@ -25,10 +25,8 @@ import {
 } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, hasServicePrincipals, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { createLogger, startService } from '@backbone/bootstrap';
-import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
-import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
 import { entryHash, GENESIS_HASH, LEDGER_SELECT, rowToEntry, verifyLedger, type LedgerRow, provisionLedger } from '@backbone/ledger';
+import { startTestAuditLogger as startAuditLogger, type RunningAuditLogger } from './audit-logger.test-kit.js';
 
 // Attacker side: the Kafka credentials (and event key) of one agency's subscriber. Kafka lets it
 // write audit.events, because subscribers record deliveries. It tries to write a gate decision
@@ -71,20 +69,6 @@ async function ledgerRows(): Promise<{ type: string; agency: string | null; sign
       'SELECT type, agency, signer FROM audit.ledger ORDER BY seq',
     )
   ).rows;
-}
-
-type RunningAuditLogger = AuditLedgerRuntime & { url: string };
-
-/** The audit logger as main.ts starts it (startService), with its ledger runtime exposed for the test. */
-async function startAuditLogger(options: AuditLoggerOptions): Promise<RunningAuditLogger> {
-  const service = await startService({
-    name: 'audit-logger',
-    module: AuditLoggerModule.forRoot(options),
-    logger: createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn'),
-    port: 0,
-    shutdownHooks: false,
-  });
-  return { ...service.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME), url: service.url, close: () => service.close() };
 }
 
 beforeAll(async () => {

@@ -6,10 +6,8 @@ import type { Admin } from 'kafkajs';
 import { topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { createLogger, startService } from '@backbone/bootstrap';
-import type { AuditLedgerRuntime, AuditLoggerOptions } from './audit-ledger.runtime.js';
-import { AUDIT_RUNTIME, AuditLoggerModule } from './audit-logger.module.js';
 import { issueComplianceUser, provisionLedger } from '@backbone/ledger';
+import { startTestAuditLogger as startAuditLogger, type RunningAuditLogger } from './audit-logger.test-kit.js';
 
 // Attacker side: a compliance user (a legitimate token) tries to make what-if read files of its
 // choosing, or to learn where the server keeps its files from the error texts.
@@ -33,20 +31,6 @@ async function whatIf(body: Record<string, unknown>): Promise<{ status: number; 
   });
   const text = await res.text();
   return { status: res.status, text, json: JSON.parse(text) as Record<string, unknown> };
-}
-
-type RunningAuditLogger = AuditLedgerRuntime & { url: string };
-
-/** The audit logger as main.ts starts it (startService), with its ledger runtime exposed for the test. */
-async function startAuditLogger(options: AuditLoggerOptions): Promise<RunningAuditLogger> {
-  const service = await startService({
-    name: 'audit-logger',
-    module: AuditLoggerModule.forRoot(options),
-    logger: createLogger('audit-logger', process.env['LOG_LEVEL'] ?? 'warn'),
-    port: 0,
-    shutdownHooks: false,
-  });
-  return { ...service.app.get<AuditLedgerRuntime>(AUDIT_RUNTIME), url: service.url, close: () => service.close() };
 }
 
 beforeAll(async () => {

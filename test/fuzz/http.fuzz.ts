@@ -12,7 +12,7 @@ import { createLogger, startService, type RunningService } from '@backbone/boots
 import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { loadRegistry } from '@backbone/policy';
-import { createTopics, deleteTopics, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
+import { alertInput, createTopics, deleteTopics, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import { startTestSubscriber, type RunningAgencySubscriber } from '../../apps/agency-subscriber/src/subscriber.test-kit.js';
 import type { AuditLedgerRuntime } from '../../apps/audit-logger/src/audit-ledger.runtime.js';
 import { AUDIT_RUNTIME, AuditLoggerModule } from '../../apps/audit-logger/src/audit-logger.module.js';
@@ -123,22 +123,7 @@ const SPECIAL_STRINGS = [
 ];
 
 function alertBody(): Record<string, unknown> {
-  return {
-    status: 'Actual',
-    scope: 'Restricted',
-    noticeType: 'RED',
-    purposes: ['ARREST_EXTRADITION'],
-    headline: 'Wanted for armed robbery',
-    description: 'Sought for prosecution.',
-    urgency: 'Expected',
-    severity: 'Severe',
-    certainty: 'Likely',
-    tlp: 'AMBER',
-    handlingCode: 'H1',
-    sourceReliability: 'B',
-    informationAccuracy: 2,
-    addressing: { mode: 'ALL' },
-    area: { description: 'Schengen area', countries: ['FR', 'DE'] },
+  return alertInput({
     subject: {
       familyName: 'Doe',
       forenames: 'J',
@@ -146,8 +131,7 @@ function alertBody(): Record<string, unknown> {
       nationalities: ['FR'],
       identityDocuments: [{ kind: 'PASSPORT', number: 'X1', issuingCountry: 'FR' }],
     },
-    expires: new Date(Date.now() + 86_400_000).toISOString(),
-  };
+  });
 }
 
 const NOW_RANGE = (): Record<string, string> => ({

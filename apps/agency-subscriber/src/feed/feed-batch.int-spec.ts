@@ -1,102 +1,20 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import type { Producer } from 'kafkajs';
-import { createLogger } from '@backbone/bootstrap';
 import { auditEventCodec, deadLetterCodec, type AuditEvent, type DeadLetter } from '@backbone/codec';
-import { DEFAULT_CONSUMER_SAFETY, PARKING_SERVICES, topicNames, type ConsumerSafetySettings } from '@backbone/kafka';
-import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
-import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { alertOf, deliveryOf, produceDeliveries, startTestSubscriber, type RunningAgencySubscriber } from '../subscriber.test-kit.js';
+import { DEFAULT_CONSUMER_SAFETY, type ConsumerSafetySettings } from '@backbone/kafka';
+import { pollUntil } from '@backbone/testing';
+import { alertOf, deliveryOf, produceDeliveries } from '../subscriber.test-kit.js';
+import { FeedTestWorld } from './feed.test-world.js';
 
 jest.setTimeout(180_000);
 
 const DE = 'DE-NCB';
-const logger = createLogger('feed-batch-test', process.env['LOG_LEVEL'] ?? 'silent');
 const FAST: ConsumerSafetySettings = {
   ...DEFAULT_CONSUMER_SAFETY,
   CONSUMER_RETRY_BACKOFF_MS: 20,
   CONSUMER_RETRY_BACKOFF_MAX_MS: 200,
 };
 
-/** One isolated world per test: its own topic prefix (one partition), database and producer. */
-class World {
-  readonly prefix = `${uniqueName('batch')}.`;
-  readonly topics = topicNames(this.prefix);
-  readonly feed = this.topics.feedFor(DE);
-  readonly parked = this.topics.parkedFor(PARKING_SERVICES.subscriber(DE));
-  readonly groupId = `${this.prefix}subscriber-${DE}`;
-  readonly admin = testKafka('admin', uniqueName('batch-admin')).admin();
-  readonly kafka = testKafka('admin', uniqueName('batch-producer'));
-  producer!: Producer;
-  db!: TestDatabase;
-  readonly running: RunningAgencySubscriber[] = [];
-
-  async init(): Promise<this> {
-    await this.admin.connect();
-    await createTopics(this.admin, [this.feed, this.parked, this.topics.audit], 1);
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await this.producer.connect();
-    this.db = await createTestDatabase({ label: 'batch' });
-    return this;
-  }
-
-  async start(): Promise<RunningAgencySubscriber> {
-    const sub = await startTestSubscriber({
-      agency: DE,
-      kafka: testKafkaConnection('admin'),
-      prefix: this.prefix,
-      databaseUrl: this.db.url,
-      logger,
-      consumerSafety: FAST,
-    });
-    this.running.push(sub);
-    return sub;
-  }
-
-  /** The group's committed offset on partition 0 (-1: none yet) and the partition's high watermark. */
-  async position(): Promise<{ committed: bigint; high: bigint }> {
-    const [offsets] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.feed] });
-    const committed = BigInt(offsets?.partitions.find((p) => p.partition === 0)?.offset ?? '-1');
-    const high = BigInt((await this.admin.fetchTopicOffsets(this.feed)).find((p) => p.partition === 0)!.high);
-    return { committed, high };
-  }
-
-  /** Waits until the group committed everything on the feed: only then is "nothing more" a fact. */
-  async caughtUp(): Promise<void> {
-    await pollUntil(
-      async () => {
-        const { committed, high } = await this.position();
-        return committed === high;
-      },
-      { description: 'the group committed up to the high watermark', timeoutMs: 60_000 },
-    );
-  }
-
-  async read<T>(topic: string, decode: (b: Buffer) => T): Promise<T[]> {
-    const total = (await this.admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
-    const out: T[] = [];
-    if (total === 0) return out;
-    const consumer = this.kafka.consumer({ groupId: uniqueName('batch-reader') });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void out.push(decode(message.value!)) });
-    try {
-      await pollUntil(() => out.length >= total, { description: `${total} records of ${topic}`, timeoutMs: 30_000 });
-    } finally {
-      await consumer.disconnect();
-    }
-    return out;
-  }
-
-  async close(): Promise<void> {
-    for (const sub of this.running) await sub.close().catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
-    await deleteTopics(this.admin, [this.feed, this.parked, this.topics.audit]).catch(() => undefined);
-    await this.admin.disconnect();
-    await this.db?.drop();
-  }
-}
-
-let world: World | undefined;
+let world: FeedTestWorld | undefined;
 afterEach(async () => {
   await world?.close();
   world = undefined;
@@ -104,7 +22,7 @@ afterEach(async () => {
 
 describe('feed consumer batches (real broker and PostgreSQL)', () => {
   it('stores every good record of a batch once when a poison record sits in its middle, and parks only the poison', async () => {
-    world = await new World().init();
+    world = await new FeedTestWorld('batch', DE, FAST).init();
     const good = Array.from({ length: 40 }, (_, i) => alertOf({ headline: `Good ${i}` }));
     const unstorable = alertOf({ headline: 'Wanted\u0000person' });
     const deliveries = good.map((a) => deliveryOf(DE, a));
@@ -144,7 +62,7 @@ describe('feed consumer batches (real broker and PostgreSQL)', () => {
   });
 
   it('redelivers after a crash between the DB commit and the offset commit, and stores nothing twice', async () => {
-    world = await new World().init();
+    world = await new FeedTestWorld('batch', DE, FAST).init();
     const first = await world.start();
     let crashes = 0;
     // The crash at the worst moment: the chunk's transaction has committed, its offset has not.

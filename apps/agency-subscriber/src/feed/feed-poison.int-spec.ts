@@ -1,23 +1,14 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import type { Producer } from 'kafkajs';
 import pg from 'pg';
-import { createLogger } from '@backbone/bootstrap';
-import { deadLetterCodec, deliveryCodec, type DeadLetter } from '@backbone/codec';
-import {
-  CONSUMER_PROGRESS_CHECK,
-  DEFAULT_CONSUMER_SAFETY,
-  PARKING_SERVICES,
-  topicNames,
-  type ConsumerSafetySettings,
-} from '@backbone/kafka';
-import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
-import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { alertOf, deliveryOf, produceDeliveries, startTestSubscriber, type RunningAgencySubscriber } from '../subscriber.test-kit.js';
+import { deadLetterCodec, deliveryCodec } from '@backbone/codec';
+import { CONSUMER_PROGRESS_CHECK, DEFAULT_CONSUMER_SAFETY, type ConsumerSafetySettings } from '@backbone/kafka';
+import { pollUntil } from '@backbone/testing';
+import { alertOf, deliveryOf, produceDeliveries } from '../subscriber.test-kit.js';
+import { FeedTestWorld } from './feed.test-world.js';
 
 jest.setTimeout(120_000);
 
 const DE = 'DE-NCB';
-const logger = createLogger('feed-poison-test', process.env['LOG_LEVEL'] ?? 'silent');
 /** Quick retries and a short stall window, so the test sees both within seconds. */
 const FAST: ConsumerSafetySettings = {
   ...DEFAULT_CONSUMER_SAFETY,
@@ -27,65 +18,7 @@ const FAST: ConsumerSafetySettings = {
   CONSUMER_PROGRESS_INTERVAL_MS: 250,
 };
 
-/** One isolated world per test: its own topic prefix, database and producer. */
-class World {
-  readonly prefix = `${uniqueName('poison')}.`;
-  readonly topics = topicNames(this.prefix);
-  readonly feed = this.topics.feedFor(DE);
-  readonly parked = this.topics.parkedFor(PARKING_SERVICES.subscriber(DE));
-  readonly admin = testKafka('admin', uniqueName('poison-admin')).admin();
-  readonly kafka = testKafka('admin', uniqueName('poison-producer'));
-  producer!: Producer;
-  db!: TestDatabase;
-  sub: RunningAgencySubscriber | undefined;
-
-  async init(): Promise<this> {
-    await this.admin.connect();
-    // One partition: everything after the poison waits behind it unless it is parked.
-    await createTopics(this.admin, [this.feed, this.parked, this.topics.audit]);
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await this.producer.connect();
-    this.db = await createTestDatabase({ label: 'poison' });
-    this.sub = await startTestSubscriber({
-      agency: DE,
-      kafka: testKafkaConnection('admin'),
-      prefix: this.prefix,
-      databaseUrl: this.db.url,
-      logger,
-      consumerSafety: FAST,
-    });
-    return this;
-  }
-
-  async parkedRecords(expected: number): Promise<DeadLetter[]> {
-    const consumer = this.kafka.consumer({ groupId: uniqueName('poison-parked') });
-    const letters: DeadLetter[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.parked, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void letters.push(deadLetterCodec.decode(message.value!)) });
-    try {
-      await pollUntil(() => letters.length >= expected, { description: `${expected} parked record(s)`, timeoutMs: 30_000 });
-    } finally {
-      await consumer.disconnect();
-    }
-    return letters;
-  }
-
-  async text(path: string): Promise<{ status: number; body: string }> {
-    const res = await fetch(`${this.sub!.url}${path}`);
-    return { status: res.status, body: await res.text() };
-  }
-
-  async close(): Promise<void> {
-    await this.sub?.close().catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
-    await deleteTopics(this.admin, [this.feed, this.parked, this.topics.audit]).catch(() => undefined);
-    await this.admin.disconnect();
-    await this.db?.drop();
-  }
-}
-
-let world: World | undefined;
+let world: FeedTestWorld | undefined;
 afterEach(async () => {
   await world?.close();
   world = undefined;
@@ -93,8 +26,8 @@ afterEach(async () => {
 
 describe('feed consumer poison handling (real broker and PostgreSQL)', () => {
   it('parks a well-formed alert PostgreSQL refuses (NUL in the headline) and keeps the partition flowing', async () => {
-    world = await new World().init();
-    const sub = world.sub!;
+    world = await new FeedTestWorld('poison', DE, FAST).init();
+    const sub = await world.start();
     const before = alertOf({ headline: 'Before the poison' });
     const poison = alertOf({ headline: 'Wanted\u0000person' });
     const after = alertOf({ headline: 'After the poison' });
@@ -108,7 +41,7 @@ describe('feed consumer poison handling (real broker and PostgreSQL)', () => {
     expect(await sub.inbox.versionCount(before.alertId)).toBe(1);
     expect(await sub.inbox.versionCount(poison.alertId)).toBe(0);
 
-    const [letter, ...more] = await world.parkedRecords(1);
+    const [letter, ...more] = await world.read(world.parked, (b) => deadLetterCodec.decode(b), 1);
     expect(more).toHaveLength(0);
     expect(letter).toMatchObject({
       service: `subscriber-${DE}`,
@@ -132,8 +65,8 @@ describe('feed consumer poison handling (real broker and PostgreSQL)', () => {
   });
 
   it('parks undecodable bytes with their codec reason', async () => {
-    world = await new World().init();
-    const sub = world.sub!;
+    world = await new FeedTestWorld('poison', DE, FAST).init();
+    const sub = await world.start();
     const after = alertOf();
     await world.producer.send({ topic: world.feed, acks: -1, messages: [{ key: 'junk', value: Buffer.from('not avro at all') }] });
     await produceDeliveries(world.producer, world.feed, [deliveryOf(DE, after)]);
@@ -141,14 +74,14 @@ describe('feed consumer poison handling (real broker and PostgreSQL)', () => {
       description: 'the alert behind the junk stored',
       timeoutMs: 60_000,
     });
-    const [letter] = await world.parkedRecords(1);
+    const [letter] = await world.read(world.parked, (b) => deadLetterCodec.decode(b), 1);
     expect(letter).toMatchObject({ reason: 'UNDECODABLE', sourceOffset: 0 });
     expect(letter!.value!.toString()).toBe('not avro at all');
   });
 
   it('retries through a PostgreSQL outage in order, loses nothing, parks nothing, and is not-ready while stalled', async () => {
-    world = await new World().init();
-    const sub = world.sub!;
+    world = await new FeedTestWorld('poison', DE, FAST).init();
+    const sub = await world.start();
     const owner = new pg.Client({ connectionString: process.env['DATABASE_URL'] ?? world.db.url });
     await owner.connect();
     const dbName = world.db.name;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { alertInput } from '@backbone/testing';
 import { agencyDirectoryOf } from '../registry/agency-directory.js';
 import { validateAlertContent, validateCancelBody } from './alert-input.validator.js';
 
@@ -10,25 +11,8 @@ const agencies = agencyDirectoryOf([
 ]);
 const NOW = new Date('2026-01-01T00:00:00Z');
 
-function valid(): Record<string, unknown> {
-  return {
-    status: 'Actual',
-    scope: 'Restricted',
-    noticeType: 'RED',
-    purposes: ['ARREST_EXTRADITION'],
-    headline: 'Wanted for armed robbery',
-    description: 'Sought for prosecution.',
-    urgency: 'Expected',
-    severity: 'Severe',
-    certainty: 'Likely',
-    tlp: 'AMBER',
-    handlingCode: 'H1',
-    sourceReliability: 'B',
-    informationAccuracy: 2,
-    addressing: { mode: 'ALL' },
-    area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-  };
-}
+// The shared fixture without an expiry: the minimal alert the validator must fill with defaults.
+const valid = (): Record<string, unknown> => alertInput({ expires: undefined });
 
 function errorsOf(body: unknown): { field: string; code: string }[] {
   const r = validateAlertContent(body, agencies, NOW);

@@ -18,6 +18,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, api, type Session } from '../api.tsx';
 import { BarChart } from '../charts.tsx';
 import { useI18n } from '../i18n.tsx';
+import { HeaderRow, ErrorAlert, DateRange } from '../ui.tsx';
 
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 const daysAgo = (n: number) => isoDay(new Date(Date.now() - n * 86_400_000));
@@ -121,26 +122,13 @@ function Trail({ session }: { session: Session }) {
           </Button>
         </Group>
       </form>
-      {error && (
-        <Alert color="red" role="alert">
-          {error}
-        </Alert>
-      )}
+      <ErrorAlert error={error} />
       {trail && (
         <>
           <Table striped data-testid="trail">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('col.agency')}</Table.Th>
-                <Table.Th>{t('col.version')}</Table.Th>
-                <Table.Th>{t('col.outcome')}</Table.Th>
-                <Table.Th>{t('col.rule')}</Table.Th>
-                <Table.Th>{t('col.policy')}</Table.Th>
-                <Table.Th>{t('col.withheld')}</Table.Th>
-                <Table.Th>{t('col.delivered')}</Table.Th>
-                <Table.Th>{t('col.ack')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
+            <HeaderRow
+              columns={['col.agency', 'col.version', 'col.outcome', 'col.rule', 'col.policy', 'col.withheld', 'col.delivered', 'col.ack']}
+            />
             <Table.Tbody>
               {trail.recipients.map((r) => (
                 <Table.Tr key={`${r.agency}-${r.alertVersion}`} data-testid={`trail-${r.agency}-${r.alertVersion ?? 0}`}>
@@ -205,11 +193,7 @@ function Verify({ session }: { session: Session }) {
       <Button onClick={() => void run()} loading={busy} w="fit-content" data-testid="verify">
         {t('compliance.runVerify')}
       </Button>
-      {error && (
-        <Alert color="red" role="alert">
-          {error}
-        </Alert>
-      )}
+      <ErrorAlert error={error} />
       {result && (
         <Alert
           variant="filled"
@@ -286,8 +270,7 @@ function Export({ session }: { session: Session }) {
             required
             data-testid="export-agency"
           />
-          <TextInput type="date" label={t('compliance.since')} value={since} onChange={(e) => setSince(e.currentTarget.value)} />
-          <TextInput type="date" label={t('compliance.until')} value={until} onChange={(e) => setUntil(e.currentTarget.value)} />
+          <DateRange since={since} until={until} onSince={setSince} onUntil={setUntil} />
           <NativeSelect
             label={t('compliance.format')}
             value={format}
@@ -298,11 +281,7 @@ function Export({ session }: { session: Session }) {
         <Button type="submit" w="fit-content" data-testid="export">
           {t('compliance.runExport')}
         </Button>
-        {error && (
-          <Alert color="red" role="alert">
-            {error}
-          </Alert>
-        )}
+        <ErrorAlert error={error} />
         {progress && (
           <Stack gap={4} data-testid="export-progress">
             <Progress
@@ -371,17 +350,12 @@ function WhatIf({ session }: { session: Session }) {
             required
             data-testid="whatif-policy"
           />
-          <TextInput type="date" label={t('compliance.since')} value={since} onChange={(e) => setSince(e.currentTarget.value)} />
-          <TextInput type="date" label={t('compliance.until')} value={until} onChange={(e) => setUntil(e.currentTarget.value)} />
+          <DateRange since={since} until={until} onSince={setSince} onUntil={setUntil} />
         </SimpleGrid>
         <Button type="submit" loading={busy} w="fit-content" data-testid="whatif-run">
           {t('compliance.compare')}
         </Button>
-        {error && (
-          <Alert color="red" role="alert">
-            {error}
-          </Alert>
-        )}
+        <ErrorAlert error={error} />
         {result && (
           <>
             <Text data-testid="whatif-summary">
@@ -392,14 +366,7 @@ function WhatIf({ session }: { session: Session }) {
               })}
             </Text>
             <Table striped data-testid="whatif-table">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('compliance.alertId')}</Table.Th>
-                  <Table.Th>{t('col.agency')}</Table.Th>
-                  <Table.Th>{t('whatIf.current')}</Table.Th>
-                  <Table.Th>{t('whatIf.candidate')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
+              <HeaderRow columns={['compliance.alertId', 'col.agency', 'whatIf.current', 'whatIf.candidate']} />
               <Table.Tbody>
                 {result.changes.map((c) => (
                   <Table.Tr key={`${c.alertId}-${c.alertVersion}-${c.agency}`}>
@@ -457,17 +424,12 @@ function Metrics({ session }: { session: Session }) {
   return (
     <Stack>
       <Group align="end">
-        <TextInput type="date" label={t('compliance.since')} value={since} onChange={(e) => setSince(e.currentTarget.value)} />
-        <TextInput type="date" label={t('compliance.until')} value={until} onChange={(e) => setUntil(e.currentTarget.value)} />
+        <DateRange since={since} until={until} onSince={setSince} onUntil={setUntil} />
         <Button onClick={() => void load()} data-testid="metrics-load">
           {t('compliance.show')}
         </Button>
       </Group>
-      {error && (
-        <Alert color="red" role="alert">
-          {error}
-        </Alert>
-      )}
+      <ErrorAlert error={error} />
       {m && (
         <SimpleGrid cols={{ base: 1, lg: 2 }}>
           <BarChart

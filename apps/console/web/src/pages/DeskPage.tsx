@@ -19,6 +19,7 @@ import { api, type Session } from '../api.tsx';
 import { NOTICE_TYPES } from '../codes.tsx';
 import { openFeed, type FeedStatus } from '../feed.tsx';
 import { useI18n, type MessageKey } from '../i18n.tsx';
+import { HeaderRow } from '../ui.tsx';
 
 interface Item {
   alertId: string;
@@ -115,17 +116,7 @@ export function DeskPage({ session }: { session: Session }) {
         />
       </Group>
       <Table striped highlightOnHover data-testid="inbox">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>{t('col.headline')}</Table.Th>
-            <Table.Th>{t('col.notice')}</Table.Th>
-            <Table.Th>{t('col.sender')}</Table.Th>
-            <Table.Th>{t('col.state')}</Table.Th>
-            <Table.Th>{t('col.obligations')}</Table.Th>
-            <Table.Th>{t('col.received')}</Table.Th>
-            <Table.Th>{t('col.ack')}</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
+        <HeaderRow columns={['col.headline', 'col.notice', 'col.sender', 'col.state', 'col.obligations', 'col.received', 'col.ack']} />
         <Table.Tbody>
           {items.map((i) => (
             <Table.Tr key={i.alertId} data-testid={`inbox-${i.alertId}`}>
@@ -272,15 +263,7 @@ function AlertView({
         {t('desk.history')}
       </Title>
       <Table>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>{t('col.version')}</Table.Th>
-            <Table.Th>{t('col.kind')}</Table.Th>
-            <Table.Th>{t('col.received')}</Table.Th>
-            <Table.Th>{t('col.rule')}</Table.Th>
-            <Table.Th>{t('col.headline')}</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
+        <HeaderRow columns={['col.version', 'col.kind', 'col.received', 'col.rule', 'col.headline']} />
         <Table.Tbody>
           {d.versions.map((v) => (
             <Table.Tr key={`${v.version}-${v.receivedAt}`}>

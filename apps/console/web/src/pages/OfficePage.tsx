@@ -20,6 +20,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, api, type FieldProblem, type Session } from '../api.tsx';
 import * as C from '../codes.tsx';
 import { useI18n, type MessageKey } from '../i18n.tsx';
+import { HeaderRow, ErrorAlert } from '../ui.tsx';
 
 interface Draft {
   noticeType: string;
@@ -386,15 +387,7 @@ function PreviewTable({ preview }: { preview: Preview }) {
         {t('preview.title', { n: preview.count, version: preview.policyVersion })}
       </Title>
       <Table striped mt="sm">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>{t('col.agency')}</Table.Th>
-            <Table.Th>{t('col.outcome')}</Table.Th>
-            <Table.Th>{t('col.rule')}</Table.Th>
-            <Table.Th>{t('col.redactions')}</Table.Th>
-            <Table.Th>{t('col.flags')}</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
+        <HeaderRow columns={['col.agency', 'col.outcome', 'col.rule', 'col.redactions', 'col.flags']} />
         <Table.Tbody>
           {preview.recipients.map((r) => (
             <Table.Tr key={r.agency} data-testid={`preview-recipient-${r.agency}`}>
@@ -459,23 +452,11 @@ function MyAlerts({ session, reload, onUpdate }: { session: Session; reload: num
   };
   return (
     <Stack>
-      {error && (
-        <Alert color="red" role="alert">
-          {error}
-        </Alert>
-      )}
+      <ErrorAlert error={error} />
       <Table striped highlightOnHover data-testid="my-alerts">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>{t('col.headline')}</Table.Th>
-            <Table.Th>{t('col.notice')}</Table.Th>
-            <Table.Th>{t('col.state')}</Table.Th>
-            <Table.Th>{t('col.version')}</Table.Th>
-            <Table.Th>{t('col.updated')}</Table.Th>
-            <Table.Th>{t('office.recipients')}</Table.Th>
-            <Table.Th>{t('col.actions')}</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
+        <HeaderRow
+          columns={['col.headline', 'col.notice', 'col.state', 'col.version', 'col.updated', 'office.recipients', 'col.actions']}
+        />
         <Table.Tbody>
           {items.flatMap((a) => [
             <Table.Tr key={a.alertId} data-testid={`my-alert-${a.alertId}`}>
@@ -575,17 +556,7 @@ function DeliveryDetail({ alert, status }: { alert: AlertRow; status: AlertRecip
         <Text size="sm">{t('office.recipientsPending')}</Text>
       ) : (
         <Table mt="xs">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('col.agency')}</Table.Th>
-              <Table.Th>{t('col.state')}</Table.Th>
-              <Table.Th>{t('col.version')}</Table.Th>
-              <Table.Th>{t('col.outcome')}</Table.Th>
-              <Table.Th>{t('col.rule')}</Table.Th>
-              <Table.Th>{t('col.delivered')}</Table.Th>
-              <Table.Th>{t('col.ackAt')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
+          <HeaderRow columns={['col.agency', 'col.state', 'col.version', 'col.outcome', 'col.rule', 'col.delivered', 'col.ackAt']} />
           <Table.Tbody>
             {status.recipients.map((r) => (
               <Table.Tr key={r.agency} data-testid={`recipient-${alert.alertId}-${r.agency}`}>

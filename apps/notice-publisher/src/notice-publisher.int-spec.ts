@@ -14,6 +14,7 @@ import { PublisherConfig } from './config/publisher.config.js';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { submittedPartition } from './publishing/region.partitioner.js';
 import { NoticePublisherModule } from './notice-publisher.module.js';
+import { stableAlertBody } from './publisher.test-world.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
@@ -29,26 +30,7 @@ const BODY_LIMIT = 16 * 1024;
 const PUBLISH_TIMEOUT_MS = 3000;
 const DEADLINE_MARGIN_MS = 1500;
 
-function alertBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    status: 'Actual',
-    scope: 'Restricted',
-    noticeType: 'RED',
-    purposes: ['ARREST_EXTRADITION'],
-    headline: 'Wanted for armed robbery',
-    description: 'Sought for prosecution for armed robbery committed in Lyon.',
-    urgency: 'Expected',
-    severity: 'Severe',
-    certainty: 'Likely',
-    tlp: 'AMBER',
-    handlingCode: 'H1',
-    sourceReliability: 'B',
-    informationAccuracy: 2,
-    addressing: { mode: 'ALL' },
-    area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-    ...overrides,
-  };
-}
+const alertBody = stableAlertBody;
 
 describe('notice-publisher against the real broker and database', () => {
   const prefix = `${uniqueName('np')}.`;

@@ -1,67 +1,29 @@
 // The publisher's edges against the real broker and PostgreSQL: what no store can hold is refused
 // before Kafka, and what a crash or a failed database write leaves half done heals (reconciler).
-import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Admin, Consumer } from 'kafkajs';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Admin } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { createLogger, startService } from '@backbone/bootstrap';
 import { alertCodec } from '@backbone/codec';
-import { KafkaConfig, SUBMITTED_PARTITIONS, topicNames } from '@backbone/kafka';
-import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
-import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
-import { PublisherConfig } from './config/publisher.config.js';
-import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
-import { NoticePublisherModule } from './notice-publisher.module.js';
-
-interface Seen {
-  partition: number;
-  offset: string;
-  key: string;
-  value: Buffer;
-}
-
-function alertBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    status: 'Actual',
-    scope: 'Restricted',
-    noticeType: 'RED',
-    purposes: ['ARREST_EXTRADITION'],
-    headline: 'Wanted for armed robbery',
-    description: 'Sought for prosecution for armed robbery committed in Lyon.',
-    urgency: 'Expected',
-    severity: 'Severe',
-    certainty: 'Likely',
-    tlp: 'AMBER',
-    handlingCode: 'H1',
-    sourceReliability: 'B',
-    informationAccuracy: 2,
-    addressing: { mode: 'ALL' },
-    area: { description: 'Schengen area', countries: ['FR', 'DE'] },
-    ...overrides,
-  };
-}
+import { pollUntil, uniqueName } from '@backbone/testing';
+import { PublisherTestWorld, stableAlertBody, type SubmittedRecord } from './publisher.test-world.js';
 
 describe('notice-publisher edges: storable rules and the reconciler', () => {
-  const prefix = `${uniqueName('npe')}.`;
-  const topics = topicNames(prefix);
-  let db: TestDatabase;
+  const world = new PublisherTestWorld('npe');
+  const topics = world.topics;
+  const tokens = world.tokens;
   let ds: DataSource;
   let admin: Admin;
-  let consumer: Consumer;
-  let app: NestFastifyApplication;
-  let url: string;
-  const submitted: Seen[] = [];
-  /** Per partition of alerts.submitted: the last offset (control records included) the reader has passed. */
-  const readUpTo = new Map<number, bigint>();
-  const tokens: Record<string, string> = {};
 
   const call = async (method: string, path: string, opts: { as: string; body?: unknown; key?: string }) => {
     const headers: Record<string, string> = { authorization: `Bearer ${tokens[opts.as]}` };
     if (opts.key) headers['idempotency-key'] = opts.key;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+    const res = await fetch(`${world.url}${path}`, {
+      method,
+      headers,
+      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    });
     const text = await res.text();
     return {
       status: res.status,
@@ -70,102 +32,60 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
     };
   };
 
-  /** Every committed record of alerts.submitted, once the reader has provably reached the end of every partition. */
-  const allSubmitted = async (): Promise<Seen[]> => {
-    const ends = await admin.fetchTopicOffsets(topics.submitted);
-    await pollUntil(() => ends.every((e) => BigInt(e.high) === 0n || (readUpTo.get(e.partition) ?? -1n) + 1n >= BigInt(e.high)), {
-      description: 'the reader at the end of alerts.submitted',
-      timeoutMs: 20_000,
-    });
-    return [...submitted];
-  };
+  const allSubmitted = (): Promise<SubmittedRecord[]> => world.allSubmitted();
   const versionsOnKafka = async (alertId: string): Promise<number[]> =>
     (await allSubmitted()).filter((r) => r.key === alertId).map((r) => alertCodec.decode(r.value).version);
 
   beforeAll(async () => {
-    db = await createTestDatabase({ label: 'publisher_edges' });
-    ds = await openPublisherDatabase(db.url, 2);
-    const creds = new CredentialStore(ds);
-    for (const agency of ['FR-NCB', 'DE-NCB']) tokens[agency] = (await creds.issue(agency)).token;
-    // A switch the test flips to make the publisher's bookkeeping writes fail, as a database
-    // outage right after the Kafka commit would: version records, alert rows and key answers.
-    await ds.query(`CREATE TABLE fail_writes (on_ boolean)`);
-    await ds.query(`CREATE FUNCTION fail_if_switched() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF EXISTS (SELECT 1 FROM fail_writes) AND (TG_TABLE_NAME = 'alerts' OR NEW.state IN ('published', 'done')) THEN
-          RAISE EXCEPTION 'simulated database failure';
-        END IF;
-        RETURN NEW;
-      END $$`);
-    for (const table of ['alerts', 'alert_versions', 'idempotency_keys']) {
-      await ds.query(`CREATE TRIGGER fail_${table} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION fail_if_switched()`);
-    }
-
-    admin = testKafka('admin').admin();
-    await admin.connect();
-    await createTopics(admin, [topics.submitted], SUBMITTED_PARTITIONS);
-    await createTopics(admin, [topics.audit], 3);
-    consumer = testKafka('admin', uniqueName('npe-reader')).consumer({ groupId: uniqueName('npe-reader'), readUncommitted: false });
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.topic === topics.submitted) readUpTo.set(payload.partition, BigInt(payload.lastOffset));
+    await world.open(['FR-NCB', 'DE-NCB'], async (ds) => {
+      // A switch the test flips to make the publisher's bookkeeping writes fail, as a database
+      // outage right after the Kafka commit would: version records, alert rows and key answers.
+      await ds.query(`CREATE TABLE fail_writes (on_ boolean)`);
+      await ds.query(`CREATE FUNCTION fail_if_switched() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM fail_writes) AND (TG_TABLE_NAME = 'alerts' OR NEW.state IN ('published', 'done')) THEN
+            RAISE EXCEPTION 'simulated database failure';
+          END IF;
+          RETURN NEW;
+        END $$`);
+      for (const table of ['alerts', 'alert_versions', 'idempotency_keys']) {
+        await ds.query(`CREATE TRIGGER fail_${table} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION fail_if_switched()`);
+      }
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topics.submitted], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        submitted.push({ partition, offset: message.offset, key: message.key!.toString(), value: message.value! });
-      },
-    });
+    ds = world.ds;
+    admin = world.admin;
 
     // Settles pending work 3 s after it was reserved (PUBLISH_TIMEOUT_MS + 1 s), checking every 300 ms.
-    const config = PublisherConfig.of({
-      PORT: 0,
-      DATABASE_URL: db.url,
+    await world.startPublisher({
       PUBLISH_FLUSH_INTERVAL_MS: 2,
       PUBLISH_TIMEOUT_MS: 2000,
       RECONCILE_INTERVAL_MS: 300,
       RECONCILE_SETTLE_MS: 0,
       IDEMPOTENCY_RETENTION_HOURS: 1,
     });
-    const service = await startService({
-      name: 'notice-publisher',
-      module: NoticePublisherModule.forRoot({ kafka: KafkaConfig.of(testKafkaConnection('admin'), prefix), config }),
-      logger: createLogger('publisher-edges-test', 'silent'),
-      port: 0,
-      shutdownHooks: false,
-    });
-    app = service.app;
-    url = service.url;
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    await consumer?.disconnect();
-    if (admin) {
-      await deleteTopics(admin, [topics.submitted, topics.audit]).catch(() => undefined);
-      await admin.disconnect();
-    }
-    await ds?.destroy();
-    await db?.drop();
+    await world.close();
   }, 60_000);
 
   it('refuses a NUL in the headline with 400 naming /headline, and no alert reaches Kafka', async () => {
     // A first alert, so the producer is connected and the offsets below are the settled ones.
-    expect((await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody() })).status).toBe(201);
+    expect((await call('POST', '/alerts', { as: 'FR-NCB', body: stableAlertBody() })).status).toBe(201);
     const before = (await admin.fetchTopicOffsets(topics.submitted)).map((o) => o.high);
     const res = await call('POST', '/alerts', {
       as: 'FR-NCB',
-      body: alertBody({ headline: 'Wanted\u0000 for robbery' }),
+      body: stableAlertBody({ headline: 'Wanted\u0000 for robbery' }),
       key: uniqueName('nul'),
     });
     expect(res.status).toBe(400);
     expect(res.contentType).toContain('application/problem+json');
     // Refused at the edge of every service (the shared storable rules), before the handler.
     expect(res.json).toMatchObject({ reason: 'unstorable-value', errors: [{ field: '/headline', code: 'nul-character' }] });
-    const lone = await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody({ subject: { forenames: 'Jo\ud800' } }) });
+    const lone = await call('POST', '/alerts', { as: 'FR-NCB', body: stableAlertBody({ subject: { forenames: 'Jo\ud800' } }) });
     expect(lone.status).toBe(400);
     expect(lone.json).toMatchObject({ errors: [{ field: '/subject/forenames', code: 'lone-surrogate' }] });
-    const badKey = await call('POST', '/alerts', { as: 'FR-NCB', body: { ...alertBody(), ['x\u0000y']: 1 } });
+    const badKey = await call('POST', '/alerts', { as: 'FR-NCB', body: { ...stableAlertBody(), ['x\u0000y']: 1 } });
     expect(badKey.json).toMatchObject({ errors: [{ field: '/x\ufffdy', code: 'nul-character' }] });
     // Not even an aborted transaction: a transactional write would have moved the end offsets.
     // (audit.events does get the REJECTED events of the refusals, with storable details.)
@@ -175,7 +95,7 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
 
   it('answers 201 for an alert committed while the database fails, and heals: the retry gets the same alert, published once', async () => {
     const key = uniqueName('crash-create');
-    const body = alertBody({ headline: `committed while the database failed ${key}` });
+    const body = stableAlertBody({ headline: `committed while the database failed ${key}` });
     await ds.query(`INSERT INTO fail_writes VALUES (true)`);
     const first = await call('POST', '/alerts', { as: 'FR-NCB', body, key });
     await ds.query(`DELETE FROM fail_writes`);
@@ -203,12 +123,12 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
   });
 
   it('an update committed while the database fails is recorded later, so the office can update and cancel again', async () => {
-    const created = await call('POST', '/alerts', { as: 'DE-NCB', body: alertBody({ headline: 'to be updated' }) });
+    const created = await call('POST', '/alerts', { as: 'DE-NCB', body: stableAlertBody({ headline: 'to be updated' }) });
     const alertId = created.json['alertId'] as string;
     await ds.query(`INSERT INTO fail_writes VALUES (true)`);
     const updated = await call('POST', `/alerts/${alertId}/updates`, {
       as: 'DE-NCB',
-      body: alertBody({ headline: 'updated while PostgreSQL failed' }),
+      body: stableAlertBody({ headline: 'updated while PostgreSQL failed' }),
     });
     await ds.query(`DELETE FROM fail_writes`);
     expect(updated.status).toBe(201);
@@ -224,7 +144,7 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
   });
 
   it('a reservation a crash left pending before Kafka is released: the retry publishes exactly once and updates go on', async () => {
-    const created = await call('POST', '/alerts', { as: 'FR-NCB', body: alertBody({ headline: 'crash before Kafka' }) });
+    const created = await call('POST', '/alerts', { as: 'FR-NCB', body: stableAlertBody({ headline: 'crash before Kafka' }) });
     const alertId = created.json['alertId'] as string;
     const [v1] = (await allSubmitted()).filter((r) => r.key === alertId);
     const record = alertCodec.encode({
@@ -233,7 +153,7 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
       msgType: 'Update',
       references: [{ alertId, version: 1 }],
     });
-    const body = alertBody({ headline: 'retried after the crash' });
+    const body = stableAlertBody({ headline: 'retried after the crash' });
     const key = uniqueName('crash-before-kafka');
     const hash = createHash('sha256')
       .update(`POST /alerts/${alertId}/updates ${JSON.stringify(body)}`)
@@ -259,7 +179,7 @@ describe('notice-publisher edges: storable rules and the reconciler', () => {
   });
 
   it('a key a crash left pending before any version was attached is released; answered keys expire after the retention', async () => {
-    const body = alertBody({ headline: 'crash before the version was reserved' });
+    const body = stableAlertBody({ headline: 'crash before the version was reserved' });
     const key = uniqueName('crash-unattached');
     const hash = createHash('sha256')
       .update(`POST /alerts ${JSON.stringify(body)}`)

@@ -1,13 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import type pg from 'pg';
-import { streamRows } from '@backbone/persistence';
+import { streamCopyRows } from '@backbone/persistence';
 import type { EventKeyring } from '@backbone/codec';
 import { verifyCheckpoint } from './checkpoint-signer.js';
 import { forgeryOf } from './emitter.rules.js';
 import type { Anchor } from './checkpoint.anchor.js';
 import { entryHash, GENESIS_HASH } from './hash-chain.js';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
-import { LEDGER_SELECT, PARKED_REASON, rowToEntry, UNDECODABLE_REASON, type LedgerRow } from './ledger-row.mapper.js';
+import { copyFieldsToRow, LEDGER_COLUMNS, LEDGER_COPY_SELECT, PARKED_REASON, rowToEntry, UNDECODABLE_REASON } from './ledger-row.mapper.js';
 
 export type BreakKind =
   /** The row's content no longer hashes to its stored hash: a field was modified (or the row forged). */
@@ -70,9 +70,6 @@ interface CheckpointRow {
   signature: Buffer;
   key_id: string;
 }
-
-/** Rows per cursor fetch: bounds memory, whatever the ledger's size. */
-const BATCH = 5000;
 
 export interface VerifyOptions {
   /** Public event keys: every row's emitter signature is re-checked. */
@@ -175,12 +172,13 @@ export async function verifyLedger(
     result.firstBreak = { seq: Number(seq), kind, message };
   };
 
-  // One cursor over the whole chain (a single index scan, not one query per page); leaving the
-  // loop at a break closes it.
-  outer: for await (const page of streamRows<LedgerRow>(pool, `SELECT ${LEDGER_SELECT} FROM ${AUDIT_SCHEMA}.ledger ORDER BY seq`, [], {
-    batchRows: BATCH,
+  // One COPY of the whole chain (a single index scan, no pages, no cursor round trips), read as
+  // it streams: memory stays bounded whatever the ledger's size; leaving the loop at a break ends it.
+  outer: for await (const page of streamCopyRows(pool, `SELECT ${LEDGER_COPY_SELECT} FROM ${AUDIT_SCHEMA}.ledger ORDER BY seq`, {
+    columns: LEDGER_COLUMNS.length,
   })) {
-    for (const row of page) {
+    for (const fields of page) {
+      const row = copyFieldsToRow(fields);
       const seq = BigInt(row.seq);
       if (seq !== expectedSeq) {
         fail(expectedSeq, 'deleted', `row ${expectedSeq} is missing (next present row is ${seq})`);

@@ -82,8 +82,15 @@ export const LEDGER_COPY_SELECT = LEDGER_COLUMNS.map((c) =>
 const epochMs = (v: string | null): Date => new Date(Number(v));
 const bytes = (v: string | null): Buffer | null => (v === null ? null : Buffer.from(v, 'hex'));
 
-/** One row of LEDGER_COPY_SELECT as COPY text fields, as pg would have returned it. */
-export function copyFieldsToRow(f: readonly (string | null)[]): LedgerRow {
+/** Where LEDGER_COPY_SELECT has the decisions (jsonb text). */
+export const COPY_DECISIONS_FIELD = LEDGER_COLUMNS.indexOf('decisions');
+
+/**
+ * One row of LEDGER_COPY_SELECT as COPY text fields, as pg would have returned it. With
+ * `parseDecisions` false the decisions are left empty (the caller has their text, field
+ * COPY_DECISIONS_FIELD, and parses them only if it needs the objects).
+ */
+export function copyFieldsToRow(f: readonly (string | null)[], parseDecisions = true): LedgerRow {
   return {
     seq: f[0]!,
     topic: f[1]!,
@@ -101,7 +108,7 @@ export function copyFieldsToRow(f: readonly (string | null)[]): LedgerRow {
     notice_type: f[13]!,
     agency: f[14]!,
     policy_version: f[15]!,
-    decisions: JSON.parse(f[16]!) as RecipientDecision[],
+    decisions: parseDecisions ? (JSON.parse(f[16]!) as RecipientDecision[]) : [],
     reason: f[17]!,
     details: JSON.parse(f[18]!) as Record<string, string>,
     payload: bytes(f[19]!),

@@ -58,6 +58,8 @@ async function main(): Promise<void> {
   await section('codec', () => benchCodec(quick));
   await section('policy', () => benchPolicy(root, quick));
   await section('services', () => benchServices(ctx, ceilings));
+  // The audit logger's step of `services` alone (`--only audit`): ingest, verify, export and their PostgreSQL ceilings.
+  if (only?.has('audit') && !only.has('services')) await section('audit', () => benchServices(ctx, ceilings, 'audit'));
   // Last: the whole npm start stack, its start-up time and its idle cost (--no-stack skips it).
   if (!process.argv.includes('--no-stack')) await section('stack', () => benchStack(ctx, quick ? 20 : 60));
   await ctx.deleteRunTopics().catch((err: unknown) => log(`could not delete bench topics: ${(err as Error).message}`));

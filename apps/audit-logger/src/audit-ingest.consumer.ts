@@ -29,8 +29,10 @@ export interface IngestStats {
 }
 
 /**
- * Consumes audit.events with eachBatch. Each KafkaJS batch (one partition) becomes one PG
- * transaction; the Kafka offset is committed only after that transaction commits. A crash in
+ * Consumes audit.events with eachBatch, partitions concurrently. Each KafkaJS batch (one partition)
+ * is written in one PG transaction, shared with the other partitions' batches that arrive while
+ * one is being written (the writer's group commit); the Kafka offset is committed only after that
+ * transaction commits. A crash in
  * between redelivers the batch, and the UNIQUE (topic, partition, offset) position — checked
  * under the ledger lock — makes the redelivery add nothing.
  *
@@ -109,6 +111,10 @@ export class AuditIngestConsumer {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      // The partitions of a fetch are handled at once and the writer commits their batches in one
+      // transaction (group commit); each partition's offset is still committed only after the
+      // transaction holding its rows.
+      partitionsConsumedConcurrently: INGEST_PARTITIONS_CONCURRENTLY,
       eachBatch: (payload) => this.onBatch(consumer, payload),
     });
   }
@@ -222,6 +228,9 @@ export class AuditIngestConsumer {
     this.consumer = undefined;
   }
 }
+
+/** Partitions whose batches are ingested at once (audit.events has AUDIT_PARTITIONS = 6). */
+const INGEST_PARTITIONS_CONCURRENTLY = 6;
 
 /** Longest start-up waits for a predecessor's membership to expire (session + rebalance, with room). */
 const EMPTY_GROUP_DEADLINE_MS = 3 * (CONSUMER_GROUP_TIMING.sessionTimeout + CONSUMER_GROUP_TIMING.rebalanceTimeout);

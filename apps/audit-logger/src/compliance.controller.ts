@@ -117,9 +117,9 @@ export class ComplianceController {
   @Get('verify')
   async verify(@Req() req: AuthenticatedRequest): Promise<unknown> {
     const user = userOf(req);
-    await recordAccess(this.ctx, user, 'verify', {});
-    // The anchors are read from Kafka while the chain is walked (joining a consumer group takes a
-    // while); an unreadable topic is reported (anchorProblem, not ok), the chain still walked.
+    // The anchors are read from Kafka while the access is recorded and the chain is walked (joining
+    // a consumer group takes a while); an unreadable topic is reported (anchorProblem, not ok), the
+    // chain still walked. Nothing is answered unless the access was recorded.
     const anchorsFrom = this.ctx.readAnchors().then(
       (anchored): AnchorEvidence => (anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
       (err: unknown): AnchorEvidence => {
@@ -127,6 +127,9 @@ export class ComplianceController {
         throw err;
       },
     );
+    // Handled here too: when recording the access fails, verifyLedger never takes the anchors over.
+    anchorsFrom.catch(() => undefined);
+    await recordAccess(this.ctx, user, 'verify', {});
     return verifyLedger(this.ctx.pool, this.ctx.trustedKeys, {
       ...(this.ctx.eventKeyring ? { eventKeyring: this.ctx.eventKeyring } : {}),
       anchorsFrom,

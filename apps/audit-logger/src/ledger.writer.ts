@@ -49,6 +49,22 @@ const COPY_LEDGER = `COPY ${AUDIT_SCHEMA}.ledger (${LEDGER_COLUMNS.join(',')}) F
 /** Rows encoded per chunk written to the COPY stream (bounds the string built at once). */
 const COPY_CHUNK_ROWS = 500;
 
+/** Most rows one group-commit transaction takes (whole appends; a larger single append goes alone). */
+const GROUP_MAX_ROWS = 5000;
+
+interface PendingEvent {
+  offset: string;
+  event: AuditEvent;
+}
+
+interface WaitingAppend {
+  topic: string;
+  partition: number;
+  events: readonly PendingEvent[];
+  resolve: (result: AppendResult) => void;
+  reject: (err: unknown) => void;
+}
+
 /** Decodes a record; an undecodable one is still recorded (as UNKNOWN, raw bytes kept) so nothing is lost or blocks the ingest. */
 export function decodeAuditRecord(value: Buffer | null): AuditEvent {
   try {
@@ -77,12 +93,17 @@ export function parkedPlaceholder(value: Buffer | null, letter: DeadLetter): Aud
 }
 
 /**
- * The single writer of the chain. Every append runs in one PostgreSQL transaction that holds the
+ * The single writer of the chain. Every append runs in a PostgreSQL transaction (shared with the
+ * appends waiting at the same time: group commit, see appendEvents) that holds the
  * ledger advisory lock, reads the head, skips positions already stored, writes the rest with one
  * COPY FROM STDIN (in the same transaction, so the chain, the positions and the rows commit or
  * roll back together) and, when due, signs the new head.
  */
 export class LedgerWriter {
+  /** Appends waiting for the transaction in progress (group commit). */
+  private readonly waiting: WaitingAppend[] = [];
+  private flushing = false;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: LedgerWriterOptions,
@@ -109,21 +130,73 @@ export class LedgerWriter {
     return this.appendEvents(topic, partition, [{ offset, event: parkedPlaceholder(value, letter) }]);
   }
 
-  private async appendEvents(
-    topic: string,
-    partition: number,
-    events: readonly { offset: string; event: AuditEvent }[],
-  ): Promise<AppendResult> {
-    const { result, signed } = await this.inTransaction(async (client) => {
-      const existing = await client.query<{ kafka_offset: string }>(
-        `SELECT kafka_offset FROM ${AUDIT_SCHEMA}.ledger WHERE topic = $1 AND kafka_partition = $2 AND kafka_offset = ANY($3::bigint[])`,
-        [topic, partition, events.map((e) => e.offset)],
+  /**
+   * Group commit: an append that arrives while another transaction is writing waits for it and is
+   * then written together with every other waiting append, in one transaction (one lock, one head
+   * read, one COPY, one commit) instead of one each. With partitions consumed concurrently, the
+   * batches of one fetch share a transaction. Each caller's promise settles only after the
+   * transaction holding its rows committed (its offsets may then be committed), and with its own
+   * counts. When a shared transaction fails, its appends are written again one by one, so one
+   * append's unstorable record fails that append alone.
+   */
+  private appendEvents(topic: string, partition: number, events: readonly PendingEvent[]): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.waiting.push({ topic, partition, events, resolve, reject });
+      if (this.flushing) return;
+      this.flushing = true;
+      // After the current turn of the event loop: the other partitions' batches of the same fetch,
+      // handed over in the same turn, join the first transaction instead of waiting for it.
+      setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        // Whole appends, up to GROUP_MAX_ROWS rows (at least one append, however large).
+        let take = 1;
+        let rows = this.waiting[0]!.events.length;
+        while (take < this.waiting.length && rows + this.waiting[take]!.events.length <= GROUP_MAX_ROWS)
+          rows += this.waiting[take++]!.events.length;
+        const group = this.waiting.splice(0, take);
+        try {
+          const results = await this.appendTogether(group);
+          group.forEach((a, i) => a.resolve(results[i]!));
+        } catch (err) {
+          if (group.length === 1) group[0]!.reject(err);
+          // Written again one by one: only the append whose record PostgreSQL refuses fails.
+          else
+            for (const a of group) {
+              try {
+                a.resolve((await this.appendTogether([a]))[0]!);
+              } catch (alone) {
+                a.reject(alone);
+              }
+            }
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** One transaction for the given appends, in order; a result for each. */
+  private async appendTogether(group: readonly WaitingAppend[]): Promise<AppendResult[]> {
+    const { results, signed } = await this.inTransaction(async (client) => {
+      const all = group.flatMap((a) => a.events.map((e) => ({ topic: a.topic, partition: a.partition, offset: e.offset })));
+      const existing = await client.query<{ topic: string; kafka_partition: number; kafka_offset: string }>(
+        `SELECT p.topic, p.kafka_partition, p.kafka_offset::text AS kafka_offset
+           FROM unnest($1::text[], $2::int[], $3::bigint[]) AS p(topic, kafka_partition, kafka_offset)
+          WHERE EXISTS (SELECT 1 FROM ${AUDIT_SCHEMA}.ledger l
+                         WHERE l.topic = p.topic AND l.kafka_partition = p.kafka_partition AND l.kafka_offset = p.kafka_offset)`,
+        [all.map((r) => r.topic), all.map((r) => r.partition), all.map((r) => r.offset)],
       );
-      const seen = new Set(existing.rows.map((r) => String(r.kafka_offset)));
+      const position = (topic: string, partition: number, offset: string): string => `${topic}\u0000${partition}\u0000${offset}`;
+      const seen = new Set(existing.rows.map((r) => position(r.topic, r.kafka_partition, String(r.kafka_offset))));
       // The same event can reach the topic twice at different positions: the subscriber's audit
       // outbox re-sends an event (same eventId) when it died before recording the send. The
       // ledger keeps each event once; the later copy counts as a duplicate.
-      const ids = events.map((e) => e.event.eventId);
+      const ids = group.flatMap((a) => a.events.map((e) => e.event.eventId));
       const known = await client.query<{ event_id: string }>(
         `SELECT event_id FROM ${AUDIT_SCHEMA}.ledger WHERE event_id = ANY($1::text[])`,
         [ids],
@@ -133,24 +206,35 @@ export class LedgerWriter {
       const recordedAt = new Date();
       let next = BigInt(head.seq);
       const fresh: LedgerEntry[] = [];
-      for (const e of events) {
-        // A batch never repeats an offset, but guard anyway: the position is the identity.
-        if (seen.has(e.offset) || seenIds.has(e.event.eventId)) continue;
-        seen.add(e.offset);
-        seenIds.add(e.event.eventId);
-        next += 1n;
-        fresh.push({ seq: next.toString(), topic, partition, offset: e.offset, recordedAt, event: e.event });
-      }
+      const inserted = group.map((a) => {
+        let n = 0;
+        for (const e of a.events) {
+          // A batch never repeats an offset, but guard anyway: the position is the identity.
+          const at = position(a.topic, a.partition, e.offset);
+          if (seen.has(at) || seenIds.has(e.event.eventId)) continue;
+          seen.add(at);
+          seenIds.add(e.event.eventId);
+          next += 1n;
+          n++;
+          fresh.push({ seq: next.toString(), topic: a.topic, partition: a.partition, offset: e.offset, recordedAt, event: e.event });
+        }
+        return n;
+      });
       const headHash = await this.insertChained(client, head.hash, fresh);
       const headSeq = next.toString();
       const cp = fresh.length > 0 ? await this.checkpointIfDue(client, headSeq, headHash, false) : null;
       return {
-        result: { inserted: fresh.length, duplicates: events.length - fresh.length, headSeq, checkpointed: cp !== null },
+        results: group.map((a, i) => ({
+          inserted: inserted[i]!,
+          duplicates: a.events.length - inserted[i]!,
+          headSeq,
+          checkpointed: cp !== null,
+        })),
         signed: cp,
       };
     });
     if (signed) await this.options.onCheckpoint?.(signed);
-    return result;
+    return results;
   }
 
   /** Signs the head if it moved since the last checkpoint (the timer's job). */
@@ -166,20 +250,24 @@ export class LedgerWriter {
 
   /** Copies the entries chained onto `headHash` into the ledger; returns the new head hash (`headHash` when there are none). */
   private async insertChained(client: pg.PoolClient, headHash: Buffer, entries: LedgerEntry[]): Promise<Buffer> {
-    const chained = chainEntries(headHash, entries);
-    if (chained.length === 0) return headHash;
-    // Encoded lazily, a chunk at a time, as the stream asks for more (back-pressure from the socket).
+    if (entries.length === 0) return headHash;
+    let prev = headHash;
+    // Chained and encoded lazily, a chunk at a time, as the stream asks for more (back-pressure
+    // from the socket): hashing the next rows overlaps PostgreSQL writing the previous ones.
     function* lines(): Generator<string> {
-      for (let i = 0; i < chained.length; i += COPY_CHUNK_ROWS) {
+      for (let i = 0; i < entries.length; i += COPY_CHUNK_ROWS) {
         let chunk = '';
-        for (const c of chained.slice(i, i + COPY_CHUNK_ROWS)) chunk += copyTextLine(entryToParams(c.entry, c.prevHash, c.hash));
+        for (const c of chainEntries(prev, entries.slice(i, i + COPY_CHUNK_ROWS))) {
+          chunk += copyTextLine(entryToParams(c.entry, c.prevHash, c.hash));
+          prev = c.hash;
+        }
         yield chunk;
       }
     }
     // A row PostgreSQL refuses (e.g. a NUL in a string) fails the whole COPY, hence the transaction:
     // the ingest then appends the batch one record at a time and parks the one that fails.
     await pipeline(Readable.from(lines()), client.query(copyFrom(COPY_LEDGER)));
-    return chained[chained.length - 1]!.hash;
+    return prev;
   }
 
   private async head(client: pg.PoolClient): Promise<{ seq: string; hash: Buffer }> {

@@ -1,6 +1,17 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { auditSignatureProblem, eventKeyId, eventKeyringOf, signAuditEvent, type EventSigningKey } from './audit-signature.js';
+import fc from 'fast-check';
+import {
+  auditSignatureProblem,
+  auditSigningBytes,
+  auditSigningForm,
+  eventKeyId,
+  eventKeyringOf,
+  signAuditEvent,
+  type EventSigningKey,
+} from './audit-signature.js';
+import { canonicalJson } from './canonical-json.js';
+import type { AuditEvent } from './delivery.types.js';
 import { auditEventCodec } from './record.codecs.js';
 import { sampleAuditEvent } from './testing/alert.fixture.js';
 
@@ -56,5 +67,57 @@ describe('audit event signatures', () => {
   it("naming another signer's key id does not borrow its trust", () => {
     const signedByOther = signAuditEvent(event, { ...other.key, signer: 'policy-gate', keyId: gate.key.keyId });
     expect(auditSignatureProblem(signedByOther, keyring)).toMatch(/does not match/);
+  });
+
+  it('signs the bytes of the generic canonical form, whatever the event holds (property)', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 8 });
+    const maybe = fc.option(text, { nil: null });
+    const decision = fc.record({
+      agency: text,
+      outcome: text,
+      ruleId: text,
+      redactedGroups: fc.array(text, { maxLength: 3 }),
+      executionFlags: fc.array(text, { maxLength: 3 }),
+    });
+    const oddDecision = fc.oneof(
+      decision,
+      fc.constant(null),
+      fc.record({ agency: fc.integer(), outcome: text, ruleId: text, redactedGroups: fc.constant([]), executionFlags: fc.constant([]) }),
+    );
+    const event = fc.record({
+      eventId: text,
+      type: text,
+      occurredAt: fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }),
+      service: text,
+      actor: maybe,
+      alertId: maybe,
+      alertVersion: fc.option(fc.integer(), { nil: null }),
+      originator: maybe,
+      noticeType: maybe,
+      agency: maybe,
+      policyVersion: maybe,
+      decisions: fc.oneof(fc.array(decision, { maxLength: 4 }), fc.array(oddDecision, { maxLength: 3 })),
+      reason: maybe,
+      details: fc.dictionary(text, text, { maxKeys: 4 }),
+      payload: fc.option(
+        fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b)),
+        { nil: null },
+      ),
+      signature: fc.constant(null),
+    });
+    fc.assert(
+      fc.property(event, (e) => {
+        const ev = e as unknown as AuditEvent;
+        let generic: string | Error;
+        try {
+          generic = canonicalJson(auditSigningForm(ev));
+        } catch (err) {
+          generic = err as Error;
+        }
+        if (generic instanceof Error) expect(() => auditSigningBytes(ev)).toThrow(generic.message);
+        else expect(auditSigningBytes(ev).toString('utf8')).toBe(generic);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -66,8 +66,81 @@ export function canonicalForm(entry: LedgerEntry): Canonical {
   };
 }
 
+/** The canonical form as a string; its UTF-8 encoding is canonicalBytes. */
+export function canonicalText(entry: LedgerEntry): string {
+  return wellTypedCanonical(entry) ?? canonicalJson(canonicalForm(entry));
+}
+
+/**
+ * canonicalText when the decisions' canonical text is already known (`canonicalDecisions` of the
+ * stored jsonb): the same string, without the entry's `decisions` being read. Null when the rest of
+ * the entry is not of the expected shape: then parse the decisions and use canonicalText.
+ */
+export function canonicalTextWithDecisions(entry: LedgerEntry, decisions: string): string | null {
+  return wellTypedCanonical(entry, decisions);
+}
+
+// PostgreSQL's text of a jsonb string, restricted to what JSON.stringify writes for the same
+// string: any character but a quote, a backslash or a control character, the short escapes, and
+// \u00xx (lower-case) only for the control characters without a short form. PostgreSQL writes
+// jsonb strings exactly so (escape_json), so such a token is its own JSON.stringify(JSON.parse()).
+const JSONB_STRING = String.raw`"(?:[^"\\\u0000-\u001f]|\\["\\bfnrt]|\\u00(?:0[0-7bef]|1[0-9a-f]))*"`;
+const JSONB_STRINGS = String.raw`\[((?:${JSONB_STRING}(?:, ${JSONB_STRING})*)?)\]`;
+const STRING_TOKEN = new RegExp(JSONB_STRING, 'y');
+// jsonb writes an object's keys shortest first, then bytewise, with ": " and ", " between.
+const DECISION_TOKEN = new RegExp(
+  String.raw`\{"agency": (${JSONB_STRING}), "ruleId": (${JSONB_STRING}), "outcome": (${JSONB_STRING}), ` +
+    String.raw`"executionFlags": ${JSONB_STRINGS}, "redactedGroups": ${JSONB_STRINGS}\}`,
+  'y',
+);
+
+/** `"a", "b"` (jsonb) → `"a","b"` (canonical), or null. */
+function canonicalStrings(list: string): string | null {
+  if (list === '') return '';
+  let out = '';
+  for (let pos = 0; ;) {
+    STRING_TOKEN.lastIndex = pos;
+    const m = STRING_TOKEN.exec(list);
+    if (m === null) return null;
+    out += (out === '' ? '' : ',') + m[0];
+    pos = STRING_TOKEN.lastIndex;
+    if (pos === list.length) return out;
+    if (!list.startsWith(', ', pos)) return null;
+    pos += 2;
+  }
+}
+
+/**
+ * The canonical text of a row's decisions (what goes between the brackets of `"decisions":[…]`)
+ * straight from PostgreSQL's text of the jsonb column, without parsing it into objects: verify
+ * reads every row, and the decisions are most of a DECIDED row. Only for the expected shape (an
+ * array of objects with exactly agency, outcome, ruleId and two arrays of strings, as the gate
+ * writes them); anything else gives null, and the caller parses the column and hashes the
+ * generic way, so the bytes hashed are always those of canonicalText (int-tested on real jsonb).
+ */
+export function canonicalDecisions(jsonb: string): string | null {
+  if (jsonb === '[]') return '';
+  if (!jsonb.startsWith('[')) return null;
+  let out = '';
+  for (let pos = 1; ;) {
+    DECISION_TOKEN.lastIndex = pos;
+    const m = DECISION_TOKEN.exec(jsonb);
+    if (m === null) return null;
+    const flags = canonicalStrings(m[4]!);
+    const groups = canonicalStrings(m[5]!);
+    if (flags === null || groups === null) return null;
+    out +=
+      (out === '' ? '' : ',') +
+      `{"agency":${m[1]},"executionFlags":[${flags}],"outcome":${m[3]},"redactedGroups":[${groups}],"ruleId":${m[2]}}`;
+    pos = DECISION_TOKEN.lastIndex;
+    if (pos === jsonb.length - 1 && jsonb[pos] === ']') return out;
+    if (!jsonb.startsWith(', ', pos)) return null;
+    pos += 2;
+  }
+}
+
 export function canonicalBytes(entry: LedgerEntry): Buffer {
-  return Buffer.from(wellTypedCanonical(entry) ?? canonicalJson(canonicalForm(entry)), 'utf8');
+  return Buffer.from(canonicalText(entry), 'utf8');
 }
 
 const q = JSON.stringify;
@@ -90,7 +163,7 @@ const strings = (a: unknown): string | null => {
  * tampered jsonb column, say) returns null and takes the generic path, so the bytes are always
  * those of the generic form (property-tested in hash-chain.spec.ts).
  */
-function wellTypedCanonical(entry: LedgerEntry): string | null {
+function wellTypedCanonical(entry: LedgerEntry, knownDecisions?: string): string | null {
   const e = entry.event;
   const recordedAt = entry.recordedAt.getTime();
   const occurredAt = e.occurredAt instanceof Date ? e.occurredAt.getTime() : NaN;
@@ -112,22 +185,23 @@ function wellTypedCanonical(entry: LedgerEntry): string | null {
     !strOrNull(e.agency) ||
     !strOrNull(e.policyVersion) ||
     !strOrNull(e.reason) ||
-    !Array.isArray(e.decisions) ||
+    (knownDecisions === undefined && !Array.isArray(e.decisions)) ||
     !(e.payload === null || Buffer.isBuffer(e.payload))
   )
     return null;
-  let decisions = '';
-  for (const d of e.decisions as unknown[]) {
-    if (typeof d !== 'object' || d === null) return null;
-    const r = d as Record<string, unknown>;
-    const executionFlags = strings(r['executionFlags']);
-    const redactedGroups = strings(r['redactedGroups']);
-    if (typeof r['agency'] !== 'string' || typeof r['outcome'] !== 'string' || typeof r['ruleId'] !== 'string') return null;
-    if (executionFlags === null || redactedGroups === null) return null;
-    decisions +=
-      (decisions === '' ? '' : ',') +
-      `{"agency":${q(r['agency'])},"executionFlags":${executionFlags},"outcome":${q(r['outcome'])},"redactedGroups":${redactedGroups},"ruleId":${q(r['ruleId'])}}`;
-  }
+  let decisions = knownDecisions ?? '';
+  if (knownDecisions === undefined)
+    for (const d of e.decisions as unknown[]) {
+      if (typeof d !== 'object' || d === null) return null;
+      const r = d as Record<string, unknown>;
+      const executionFlags = strings(r['executionFlags']);
+      const redactedGroups = strings(r['redactedGroups']);
+      if (typeof r['agency'] !== 'string' || typeof r['outcome'] !== 'string' || typeof r['ruleId'] !== 'string') return null;
+      if (executionFlags === null || redactedGroups === null) return null;
+      decisions +=
+        (decisions === '' ? '' : ',') +
+        `{"agency":${q(r['agency'])},"executionFlags":${executionFlags},"outcome":${q(r['outcome'])},"redactedGroups":${redactedGroups},"ruleId":${q(r['ruleId'])}}`;
+    }
   let signature = '';
   if (e.signature !== null) {
     const sig = e.signature;

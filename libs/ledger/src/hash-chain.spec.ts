@@ -129,6 +129,17 @@ describe('hash chain', () => {
     const tampered = chainEntries(GENESIS_HASH, [entry(1, { actor: 'XX-NCB' }), entry(2), entry(3)]);
     expect(tampered.every((t, i) => !t.hash.equals(chained[i]!.hash))).toBe(true);
   });
+
+  it('hashes the canonical text exactly as its UTF-8 bytes, lone surrogates and all (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string(), (actor, detail) => {
+        const e = entry(1, { actor, details: { [detail]: actor } });
+        expect(entryHash(GENESIS_HASH, e).equals(chainHash(GENESIS_HASH, canonicalBytes(e)))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    expect(() => entryHash(Buffer.alloc(31), entry(1))).toThrow(/32 bytes/);
+  });
 });
 
 describe('checkpoint signatures', () => {

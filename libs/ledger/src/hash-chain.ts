@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalBytes, type LedgerEntry } from './canonical-event.serializer.js';
+import { canonicalText, type LedgerEntry } from './canonical-event.serializer.js';
 
 /** prev_hash of the first row: 32 zero bytes. */
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
@@ -11,7 +11,13 @@ export function chainHash(prevHash: Buffer, canonical: Buffer): Buffer {
 }
 
 export function entryHash(prevHash: Buffer, entry: LedgerEntry): Buffer {
-  return chainHash(prevHash, canonicalBytes(entry));
+  return textHash(prevHash, canonicalText(entry));
+}
+
+/** chainHash of a canonical text, handed to the hash as UTF-8 directly (the same bytes as canonicalBytes, without a Buffer per row). */
+export function textHash(prevHash: Buffer, canonical: string): Buffer {
+  if (prevHash.length !== 32) throw new Error(`prev_hash must be 32 bytes, got ${prevHash.length}`);
+  return createHash('sha256').update(prevHash).update(canonical, 'utf8').digest();
 }
 
 export interface ChainedEntry {

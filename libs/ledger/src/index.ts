@@ -14,8 +14,10 @@ export { defaultSigningKeyFile, generateSigningKey, loadSigningKey, signCheckpoi
 export type { LedgerEntry } from './canonical-event.serializer.js';
 export { chainEntries, entryHash, GENESIS_HASH } from './hash-chain.js';
 export {
+  copyFieldsToRow,
   entryToParams,
   LEDGER_COLUMNS,
+  LEDGER_COPY_SELECT,
   LEDGER_SELECT,
   PARKED_REASON,
   rowToEntry,

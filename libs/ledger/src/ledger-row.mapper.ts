@@ -66,6 +66,60 @@ export interface LedgerRow {
 
 export const LEDGER_SELECT = LEDGER_COLUMNS.join(', ');
 
+/**
+ * Every column of a row for `COPY (SELECT …) TO STDOUT` (streamCopyRows), in LEDGER_COLUMNS order,
+ * in the forms cheapest to read back: timestamps as epoch milliseconds (floored, as a JavaScript
+ * Date of the timestamp holds them), bytea as plain hex. `copyFieldsToRow` turns one into a LedgerRow.
+ */
+export const LEDGER_COPY_SELECT = LEDGER_COLUMNS.map((c) =>
+  c === 'recorded_at' || c === 'occurred_at'
+    ? `floor(extract(epoch FROM ${c}) * 1000)`
+    : c === 'payload' || c === 'signature' || c === 'prev_hash' || c === 'hash'
+      ? `encode(${c}, 'hex')`
+      : c,
+).join(', ');
+
+const epochMs = (v: string | null): Date => new Date(Number(v));
+const bytes = (v: string | null): Buffer | null => (v === null ? null : Buffer.from(v, 'hex'));
+
+/** Where LEDGER_COPY_SELECT has the decisions (jsonb text). */
+export const COPY_DECISIONS_FIELD = LEDGER_COLUMNS.indexOf('decisions');
+
+/**
+ * One row of LEDGER_COPY_SELECT as COPY text fields, as pg would have returned it. With
+ * `parseDecisions` false the decisions are left empty (the caller has their text, field
+ * COPY_DECISIONS_FIELD, and parses them only if it needs the objects).
+ */
+export function copyFieldsToRow(f: readonly (string | null)[], parseDecisions = true): LedgerRow {
+  return {
+    seq: f[0]!,
+    topic: f[1]!,
+    kafka_partition: Number(f[2]),
+    kafka_offset: f[3]!,
+    recorded_at: epochMs(f[4]!),
+    event_id: f[5]!,
+    type: f[6]!,
+    occurred_at: epochMs(f[7]!),
+    service: f[8]!,
+    actor: f[9]!,
+    alert_id: f[10]!,
+    alert_version: f[11] === null ? null : Number(f[11]),
+    originator: f[12]!,
+    notice_type: f[13]!,
+    agency: f[14]!,
+    policy_version: f[15]!,
+    decisions: parseDecisions ? (JSON.parse(f[16]!) as RecipientDecision[]) : [],
+    reason: f[17]!,
+    details: JSON.parse(f[18]!) as Record<string, string>,
+    payload: bytes(f[19]!),
+    signer: f[20]!,
+    signer_key_id: f[21]!,
+    signature: bytes(f[22]!),
+    prev_hash: bytes(f[23]!)!,
+    hash: bytes(f[24]!)!,
+  };
+}
+
 export function entryToParams(entry: LedgerEntry, prevHash: Buffer, hash: Buffer): unknown[] {
   const e = entry.event;
   return [

@@ -1,13 +1,22 @@
 import type { KeyObject } from 'node:crypto';
 import type pg from 'pg';
-import { streamRows } from '@backbone/persistence';
+import { streamCopyRows } from '@backbone/persistence';
 import type { EventKeyring } from '@backbone/codec';
 import { verifyCheckpoint } from './checkpoint-signer.js';
 import { forgeryOf } from './emitter.rules.js';
 import type { Anchor } from './checkpoint.anchor.js';
-import { entryHash, GENESIS_HASH } from './hash-chain.js';
+import { canonicalDecisions, canonicalTextWithDecisions } from './canonical-event.serializer.js';
+import { entryHash, GENESIS_HASH, textHash } from './hash-chain.js';
 import { AUDIT_SCHEMA } from './ledger.schema.js';
-import { LEDGER_SELECT, PARKED_REASON, rowToEntry, UNDECODABLE_REASON, type LedgerRow } from './ledger-row.mapper.js';
+import {
+  COPY_DECISIONS_FIELD,
+  copyFieldsToRow,
+  LEDGER_COLUMNS,
+  LEDGER_COPY_SELECT,
+  PARKED_REASON,
+  rowToEntry,
+  UNDECODABLE_REASON,
+} from './ledger-row.mapper.js';
 
 export type BreakKind =
   /** The row's content no longer hashes to its stored hash: a field was modified (or the row forged). */
@@ -70,9 +79,6 @@ interface CheckpointRow {
   signature: Buffer;
   key_id: string;
 }
-
-/** Rows per cursor fetch: bounds memory, whatever the ledger's size. */
-const BATCH = 5000;
 
 export interface VerifyOptions {
   /** Public event keys: every row's emitter signature is re-checked. */
@@ -156,6 +162,13 @@ export async function verifyLedger(
   let eventSignaturesVerified = 0;
   let unsignedEvents = 0;
   const started = performance.now();
+  // Counted alongside the walk (another connection) rather than after it.
+  const setAsideQuery = pool.query<{ reason: string; n: string }>(
+    `SELECT reason, count(*)::text AS n FROM ${AUDIT_SCHEMA}.ledger WHERE type = 'UNKNOWN' AND reason = ANY($1) GROUP BY reason`,
+    [[PARKED_REASON, UNDECODABLE_REASON]],
+  );
+  // Settled at once: a failure while the walk runs is thrown below, not left unhandled.
+  setAsideQuery.catch(() => undefined);
   const cps = (
     await pool.query<CheckpointRow>(
       `SELECT seq::text AS seq, head_hash, signature, key_id FROM ${AUDIT_SCHEMA}.checkpoints c ORDER BY c.seq`,
@@ -175,12 +188,18 @@ export async function verifyLedger(
     result.firstBreak = { seq: Number(seq), kind, message };
   };
 
-  // One cursor over the whole chain (a single index scan, not one query per page); leaving the
-  // loop at a break closes it.
-  outer: for await (const page of streamRows<LedgerRow>(pool, `SELECT ${LEDGER_SELECT} FROM ${AUDIT_SCHEMA}.ledger ORDER BY seq`, [], {
-    batchRows: BATCH,
+  // One COPY of the whole chain (a single index scan, no pages, no cursor round trips), read as
+  // it streams: memory stays bounded whatever the ledger's size; leaving the loop at a break ends it.
+  outer: for await (const page of streamCopyRows(pool, `SELECT ${LEDGER_COPY_SELECT} FROM ${AUDIT_SCHEMA}.ledger ORDER BY seq`, {
+    columns: LEDGER_COLUMNS.length,
   })) {
-    for (const row of page) {
+    for (const fields of page) {
+      // The decisions (most of a DECIDED row) go from their jsonb text straight to canonical text
+      // when they have the gate's shape; they are parsed into objects only when that fails or a
+      // signature check needs them.
+      const decisionsText = fields[COPY_DECISIONS_FIELD]!;
+      const knownDecisions = canonicalDecisions(decisionsText);
+      const row = copyFieldsToRow(fields, knownDecisions === null);
       const seq = BigInt(row.seq);
       if (seq !== expectedSeq) {
         fail(expectedSeq, 'deleted', `row ${expectedSeq} is missing (next present row is ${seq})`);
@@ -195,7 +214,14 @@ export async function verifyLedger(
         break outer;
       }
       const entry = rowToEntry(row);
-      const computed = entryHash(prevHash, entry);
+      let decisionsParsed = knownDecisions === null;
+      const parseDecisions = (): void => {
+        if (!decisionsParsed) entry.event.decisions = JSON.parse(decisionsText) as typeof entry.event.decisions;
+        decisionsParsed = true;
+      };
+      const knownText = knownDecisions === null ? null : canonicalTextWithDecisions(entry, knownDecisions);
+      if (knownText === null) parseDecisions();
+      const computed = knownText !== null ? textHash(prevHash, knownText) : entryHash(prevHash, entry);
       if (cpIndex < cps.length && BigInt(cps[cpIndex]!.seq) === seq) chainAt.set(String(seq), computed);
       if (!computed.equals(row.hash)) {
         fail(seq, 'modified', `row ${seq} was modified: its content does not hash to its stored hash`);
@@ -204,6 +230,7 @@ export async function verifyLedger(
       if (entry.event.signature === null) unsignedEvents++;
       else if (options.eventKeyring) {
         // Re-checked from the row alone: the signature covers the event's fields, not its ledger position.
+        parseDecisions();
         const why = forgeryOf(entry.event, options.eventKeyring);
         if (why !== null) {
           fail(seq, 'forged-event', `row ${seq}: ${why}`);
@@ -260,10 +287,7 @@ export async function verifyLedger(
     // anchors then name another id) looks like this too, so the bound applies from the start.
     fail(1n, 'unanchored-tail', `${headSeq} rows and no anchored checkpoint of this ledger (bound ${evidence.maxUnanchoredTail})`);
   const latestAnchor = anchors.length > 0 ? anchors.reduce((a, b) => (BigInt(b.seq) > BigInt(a.seq) ? b : a)) : null;
-  const setAside = await pool.query<{ reason: string; n: string }>(
-    `SELECT reason, count(*)::text AS n FROM ${AUDIT_SCHEMA}.ledger WHERE type = 'UNKNOWN' AND reason = ANY($1) GROUP BY reason`,
-    [[PARKED_REASON, UNDECODABLE_REASON]],
-  );
+  const setAside = await setAsideQuery;
   const countOf = (reason: string): number => Number(setAside.rows.find((r) => r.reason === reason)?.n ?? 0);
   return {
     // Unread anchors prove nothing either way: a chain that may have been rewritten is not "ok".

@@ -27,4 +27,5 @@ export { parseDatabaseUrl, redactDatabaseUrl, withDatabase, databaseNameOf } fro
 export { sqlRows, sqlAffected, type SqlTarget } from './sql.query.js';
 export { scramSha256Verifier, setRolePasswordSql, SCRAM_ITERATIONS } from './scram-verifier.js';
 export { copyTextLine, copyTextValue } from './copy-text.encoder.js';
+export { CopyTextDecoder, streamCopyRows, type CopyField, type CopyRowsOptions } from './copy-text.decoder.js';
 export { streamRows, type RowStreamOptions } from './row-stream.js';

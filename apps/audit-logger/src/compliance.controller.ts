@@ -119,17 +119,23 @@ export class ComplianceController {
     const user = userOf(req);
     await recordAccess(this.ctx, user, 'verify', {});
     // The anchors are read from Kafka while the chain is walked (joining a consumer group takes a
-    // while); an unreadable topic is reported (anchorProblem, not ok), the chain still walked.
-    const anchorsFrom = this.ctx.readAnchors().then(
-      (anchored): AnchorEvidence => (anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
-      (err: unknown): AnchorEvidence => {
-        if (err instanceof AnchorsUnreadableError) return { anchorProblem: err.message };
-        throw err;
-      },
-    );
+    // while); an unreadable topic is reported (anchorProblem, not ok), the chain still walked. The
+    // checkpoints are read only once the anchors' extent is fixed (checkpointsAfter).
+    let extentFixed: () => void = () => undefined;
+    const checkpointsAfter = new Promise<void>((resolve) => (extentFixed = resolve));
+    const anchorsFrom = this.ctx
+      .readAnchors(() => extentFixed())
+      .then(
+        (anchored): AnchorEvidence => (anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
+        (err: unknown): AnchorEvidence => {
+          if (err instanceof AnchorsUnreadableError) return { anchorProblem: err.message };
+          throw err;
+        },
+      );
     return verifyLedger(this.ctx.pool, this.ctx.trustedKeys, {
       ...(this.ctx.eventKeyring ? { eventKeyring: this.ctx.eventKeyring } : {}),
       anchorsFrom,
+      checkpointsAfter,
     });
   }
 

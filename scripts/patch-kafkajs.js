@@ -19,6 +19,14 @@
 //    subscriber host's idle CPU was this loop. With nothing pending there is nothing to check: a
 //    request that cannot be sent at once schedules the check when it is queued (push), and a
 //    completed request checks the queue itself.
+// 3. Lost records when a partition's leader moves. producer/sendMessages.js remembers which
+//    *brokers* answered; a retry recomputes the leaders and skips every broker that already
+//    answered. When a partition's request failed (NOT_LEADER_OR_FOLLOWER from a broker that was
+//    hung) and its new leader is a broker that had answered for other partitions, the partition's
+//    records are never sent, yet the send resolves: in a transaction the consumed offsets commit
+//    without them. Remembering the acknowledged *partitions* and resending every other one to its
+//    current leader fixes it. Found by the fault tier (broker-sigstop): feed deliveries missing
+//    while the gate's offsets had moved past their alerts.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,16 +54,75 @@ const PATCHES = [
       '    if (this.pending.length === 0) return\n',
     done: 'request queues no longer spin a timer while idle',
   },
+  {
+    file: join(kafkajs, 'producer', 'sendMessages.js'),
+    buggy:
+      '    /** @param {Map<import("../../types").Broker, any[]>} responsePerBroker */\n' +
+      '    const createProducerRequests = async responsePerBroker => {\n' +
+      '      const topicMetadata = new Map()\n',
+    fixed:
+      '    // backbone: retries resend every partition not acknowledged yet, whichever broker leads it now (scripts/patch-kafkajs.js)\n' +
+      '    const acknowledged = new Set()\n' +
+      '    const responses = []\n' +
+      '    const createProducerRequests = async () => {\n' +
+      '      const topicMetadata = new Map()\n' +
+      '      const brokersToSend = new Set()\n',
+    done: 'producer retries resend partitions whose leader moved (no records lost on a leader change)',
+    more: [
+      [
+        '        const partitions = keys(messagesPerPartition)\n',
+        '        const partitions = keys(messagesPerPartition).filter(p => !acknowledged.has(`${topic}:${p}`))\n',
+      ],
+      [
+        '          if (!responsePerBroker.has(broker)) {\n' +
+          '            responsePerBroker.set(broker, null)\n' +
+          '          }\n' +
+          '        }\n' +
+          '      }\n' +
+          '\n' +
+          '      const brokers = Array.from(responsePerBroker.keys())\n' +
+          '      const brokersWithoutResponse = brokers.filter(broker => !responsePerBroker.get(broker))\n',
+        '          brokersToSend.add(broker)\n' +
+          '        }\n' +
+          '      }\n' +
+          '\n' +
+          '      const brokersWithoutResponse = Array.from(brokersToSend)\n',
+      ],
+      [
+        '          responsePerBroker.set(broker, formattedResponse)\n' +
+          '        } catch (e) {\n' +
+          '          responsePerBroker.delete(broker)\n' +
+          '          throw e\n' +
+          '        } finally {\n',
+        '          responses.push(...formattedResponse)\n' +
+          '          topicData.forEach(({ topic, partitions }) => {\n' +
+          '            partitions.forEach(entry => acknowledged.add(`${topic}:${entry.partition}`))\n' +
+          '          })\n' +
+          '        } finally {\n',
+      ],
+      [
+        '        const requests = await createProducerRequests(responsePerBroker)\n',
+        '        const requests = await createProducerRequests()\n',
+      ],
+      ['        return Array.from(responsePerBroker.values()).flat()\n', '        return responses\n'],
+      ['    /** @type {Map<import("../../types").Broker, any[]>} */\n' + '    const responsePerBroker = new Map()\n\n', ''],
+    ],
+  },
 ];
 
-for (const { file, buggy, fixed, done } of PATCHES) {
+for (const { file, buggy, fixed, done, more = [] } of PATCHES) {
   if (!existsSync(file)) continue;
   const source = readFileSync(file, 'utf8');
   if (source.includes(fixed)) continue;
-  if (!source.includes(buggy)) {
+  // A patch in several places is applied whole or not at all.
+  const edits = [[buggy, fixed], ...more];
+  if (edits.some(([from]) => !source.includes(from))) {
     process.stderr.write(`patch-kafkajs: ${file} changed upstream; review scripts/patch-kafkajs.js\n`);
     continue;
   }
-  writeFileSync(file, source.replace(buggy, fixed));
+  writeFileSync(
+    file,
+    edits.reduce((text, [from, to]) => text.replace(from, to), source),
+  );
   process.stdout.write(`patch-kafkajs: ${done}\n`);
 }

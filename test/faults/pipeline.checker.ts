@@ -17,9 +17,29 @@ export interface CheckReport {
   ledgerMissing: string[];
   ledgerVerified: boolean;
   ledgerRows: number;
+  /** Why verify failed (its first break, or why the anchors could not be compared); null when it passed. */
+  ledgerProblem: string | null;
   /** (alert, agency) pairs the oracle allowed and denied: both must occur for the check to mean much. */
   allowedPairs: number;
   deniedPairs: number;
+}
+
+/** What GET /compliance/verify answered, as far as the checker needs it. */
+export interface LedgerVerdict {
+  ok: boolean;
+  rows: number;
+  headSeq?: number;
+  firstBreak?: { seq: number; kind: string; message: string } | null;
+  anchorProblem?: string | null;
+}
+
+/** A failed verify in one line: its first break (seq, kind, message) or why the anchors could not be compared. */
+export function describeVerifyFailure(v: LedgerVerdict): string {
+  const parts: string[] = [];
+  if (v.firstBreak) parts.push(`first break at seq ${v.firstBreak.seq} (${v.firstBreak.kind}): ${v.firstBreak.message}`);
+  if (v.anchorProblem) parts.push(`anchors not compared: ${v.anchorProblem}`);
+  if (parts.length === 0) parts.push('verify answered ok=false without a break or an anchor problem');
+  return `${parts.join('; ')} (${v.rows} rows, head ${v.headSeq ?? '?'})`;
 }
 
 interface Submitted {
@@ -42,7 +62,7 @@ export async function checkPipeline(o: {
   requests: readonly RequestRecord[];
   pool: pg.Pool;
   schemaOf: (agency: string) => string;
-  verifyLedger: () => Promise<{ ok: boolean; rows: number }>;
+  verifyLedger: () => Promise<LedgerVerdict>;
 }): Promise<CheckReport> {
   const report: CheckReport = {
     lost: [],
@@ -51,6 +71,7 @@ export async function checkPipeline(o: {
     ledgerMissing: [],
     ledgerVerified: false,
     ledgerRows: 0,
+    ledgerProblem: null,
     allowedPairs: 0,
     deniedPairs: 0,
   };
@@ -131,5 +152,6 @@ export async function checkPipeline(o: {
   const verify = await o.verifyLedger();
   report.ledgerVerified = verify.ok;
   report.ledgerRows = verify.rows;
+  report.ledgerProblem = verify.ok ? null : describeVerifyFailure(verify);
   return report;
 }

@@ -23,7 +23,7 @@ import { AlertLoad } from './alert.load.js';
 import { brokerPid, busiestLeader, healNode, iptablesUsable, partitionNode, signalBroker } from './broker.chaos.js';
 import { faultCluster } from './fault.cluster.js';
 import { FaultPipeline, REPO_ROOT } from './fault.pipeline.js';
-import { checkPipeline, type CheckReport } from './pipeline.checker.js';
+import { checkPipeline, type CheckReport, type LedgerVerdict } from './pipeline.checker.js';
 import { TopicReader } from './topic.reader.js';
 
 /** Scenarios allowed to print `skipped:` without failing the tier, each with its reason. */
@@ -133,14 +133,20 @@ async function killAndMeasure(name: string): Promise<number> {
   return performance.now() - p.startedAt;
 }
 
-async function verifyLedger(): Promise<{ ok: boolean; rows: number }> {
+async function verifyLedger(): Promise<LedgerVerdict> {
   const res = await fetch(`${pipeline.url('audit')}/compliance/verify`, {
     headers: { authorization: `Bearer ${complianceToken}` },
     signal: AbortSignal.timeout(60_000),
   });
   if (!res.ok) throw new Error(`verify answered ${res.status}`);
-  const body = (await res.json()) as { ok?: boolean; rows?: number };
-  return { ok: body.ok === true, rows: body.rows ?? 0 };
+  const body = (await res.json()) as Partial<LedgerVerdict>;
+  return {
+    ok: body.ok === true,
+    rows: body.rows ?? 0,
+    ...(body.headSeq !== undefined ? { headSeq: body.headSeq } : {}),
+    firstBreak: body.firstBreak ?? null,
+    anchorProblem: body.anchorProblem ?? null,
+  };
 }
 
 async function check(): Promise<CheckReport> {
@@ -205,7 +211,7 @@ async function scenario(name: string, fault: () => Promise<string[] | { skipped:
   const unanswered = load.records.filter((r) => r.scenario === name && r.status === null).length;
   const line =
     `faults: ${name}: ${accepted} accepted, ${report.lost.length + report.ledgerMissing.length} lost, ${report.duplicated.length} duplicated, ` +
-    `ledger ${report.ledgerVerified ? 'verified' : 'NOT verified'}; ${outcome.join(', ')}` +
+    `ledger ${report.ledgerVerified ? 'verified' : `NOT verified (${report.ledgerProblem ?? 'no reason given'})`}; ${outcome.join(', ')}` +
     (report.leaked.length > 0 ? `; ${report.leaked.length} leaked` : '') +
     (unanswered > 0 ? `; ${unanswered} requests without a definitive answer` : '') +
     (pipeline.startFailures.length > respawnsBefore
@@ -226,7 +232,7 @@ async function scenario(name: string, fault: () => Promise<string[] | { skipped:
     duplicated: [],
     leaked: [],
   });
-  expect(report.ledgerVerified).toBe(true);
+  expect({ scenario: name, ledgerProblem: report.ledgerProblem }).toEqual({ scenario: name, ledgerProblem: null });
   // Every request retried with its Idempotency-Key (after a 5xx, a timeout, a refused connection or
   // 409 in progress) ended with one definitive answer within the load's retry deadline.
   expect({

@@ -48,7 +48,8 @@ export class ServiceProcess {
     try {
       child = spawn(process.execPath, [join(o.repoRoot, 'dist', 'apps', o.app, 'src', 'main.js')], {
         cwd: o.repoRoot,
-        env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...o.env, PORT: String(o.port) },
+        // FAULT_LOG_LEVEL=info shows where a restart's time goes (boot, connect, group join); warn keeps the logs small.
+        env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: process.env['FAULT_LOG_LEVEL'] ?? 'warn', ...o.env, PORT: String(o.port) },
         stdio: ['ignore', fd, fd],
       });
     } finally {

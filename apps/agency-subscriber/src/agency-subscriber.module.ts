@@ -223,7 +223,7 @@ export class AgencySubscriberModule {
             }),
         },
         { provide: CREDENTIAL_VERIFIER, useClass: SubscriberCredentialVerifier },
-        { provide: FEED_WIRING, useValue: { feedTopic: w.feedTopic, groupId: w.groupId } },
+        { provide: FEED_WIRING, useValue: { feedTopic: w.feedTopic, groupId: w.groupId, clientId: w.clientId } },
         FeedConsumer,
         SubscriberLifecycle,
       ],

@@ -7,5 +7,5 @@ export const SUBSCRIBER_OPTIONS = Symbol('SUBSCRIBER_OPTIONS');
 export const RETENTION = Symbol('RETENTION');
 /** The feed consumer's failure policy, lag metrics and stall readiness (@backbone/kafka ConsumerSafety). */
 export const CONSUMER_SAFETY = Symbol('CONSUMER_SAFETY');
-/** The feed topic and consumer group the feed consumer uses (FeedWiring). */
+/** The feed topic, consumer group and client id the feed consumer uses (FeedWiring). */
 export const FEED_WIRING = Symbol('FEED_WIRING');

@@ -201,15 +201,20 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
       policiesDir: resolve(opts.policiesDir ?? process.env['POLICIES_DIR'] ?? 'policies'),
       eventSigningKey: opts.eventSigningKey ?? config.eventSigner,
       eventKeyring: opts.eventKeyring ?? null,
-      readAnchors: async () => {
-        if (!anchoring) return null;
-        const fromFile = anchoring.file ? readAnchorsFromFile(anchoring.file) : [];
-        const fromTopic = anchoring.topic
-          ? await readAnchorsFromKafka(kafka, topics.checkpoints, `${ANCHOR_READER_GROUP_PREFIX}${randomUUID()}`)
-          : [];
-        // Only this ledger's (before merging by seq): other ledgers on the broker anchor on the same topic.
-        const mine = (list: Anchor[]): Anchor[] => anchorsOfLedger(list, ledgerId);
-        return { anchors: mergeAnchors(mine(fromFile), mine(fromTopic)), maxUnanchoredTail: anchoring.maxUnanchoredTail };
+      readAnchors: async (onExtent) => {
+        try {
+          if (!anchoring) return null;
+          const fromFile = anchoring.file ? readAnchorsFromFile(anchoring.file) : [];
+          const fromTopic = anchoring.topic
+            ? await readAnchorsFromKafka(kafka, topics.checkpoints, `${ANCHOR_READER_GROUP_PREFIX}${randomUUID()}`, onExtent)
+            : [];
+          // Only this ledger's (before merging by seq): other ledgers on the broker anchor on the same topic.
+          const mine = (list: Anchor[]): Anchor[] => anchorsOfLedger(list, ledgerId);
+          return { anchors: mergeAnchors(mine(fromFile), mine(fromTopic)), maxUnanchoredTail: anchoring.maxUnanchoredTail };
+        } finally {
+          // Whatever happened, verify must not wait for an extent that will never be fixed.
+          onExtent?.();
+        }
       },
     };
     return { context, pool, writer, consumer, safety, parkedTopic, producer, signingKey, close: closeAll };

@@ -18,8 +18,11 @@ export interface AuditLoggerContext {
   eventSigningKey: EventSigningKey | null;
   /** Public event keys: verify re-checks every row's emitter signature with them. */
   eventKeyring: EventKeyring | null;
-  /** The checkpoints anchored outside the database, for verify; null when anchoring is off. */
-  readAnchors: () => Promise<{ anchors: Anchor[]; maxUnanchoredTail?: number | undefined } | null>;
+  /**
+   * The checkpoints anchored outside the database, for verify; null when anchoring is off.
+   * `onExtent` is called once which anchors will be read is fixed (always, also on failure).
+   */
+  readAnchors: (onExtent?: () => void) => Promise<{ anchors: Anchor[]; maxUnanchoredTail?: number | undefined } | null>;
 }
 
 export const AUDIT_CONTEXT = Symbol('AUDIT_CONTEXT');

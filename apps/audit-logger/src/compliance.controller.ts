@@ -119,20 +119,26 @@ export class ComplianceController {
     const user = userOf(req);
     // The anchors are read from Kafka while the access is recorded and the chain is walked (joining
     // a consumer group takes a while); an unreadable topic is reported (anchorProblem, not ok), the
-    // chain still walked. Nothing is answered unless the access was recorded.
-    const anchorsFrom = this.ctx.readAnchors().then(
-      (anchored): AnchorEvidence => (anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
-      (err: unknown): AnchorEvidence => {
-        if (err instanceof AnchorsUnreadableError) return { anchorProblem: err.message };
-        throw err;
-      },
-    );
+    // chain still walked. The checkpoints are read only once the anchors' extent is fixed
+    // (checkpointsAfter). Nothing is answered unless the access was recorded.
+    let extentFixed: () => void = () => undefined;
+    const checkpointsAfter = new Promise<void>((resolve) => (extentFixed = resolve));
+    const anchorsFrom = this.ctx
+      .readAnchors(() => extentFixed())
+      .then(
+        (anchored): AnchorEvidence => (anchored ? { anchors: anchored.anchors, maxUnanchoredTail: anchored.maxUnanchoredTail } : {}),
+        (err: unknown): AnchorEvidence => {
+          if (err instanceof AnchorsUnreadableError) return { anchorProblem: err.message };
+          throw err;
+        },
+      );
     // Handled here too: when recording the access fails, verifyLedger never takes the anchors over.
     anchorsFrom.catch(() => undefined);
     await recordAccess(this.ctx, user, 'verify', {});
     return verifyLedger(this.ctx.pool, this.ctx.trustedKeys, {
       ...(this.ctx.eventKeyring ? { eventKeyring: this.ctx.eventKeyring } : {}),
       anchorsFrom,
+      checkpointsAfter,
     });
   }
 

@@ -5,6 +5,7 @@ import {
   classifyFailure,
   CONSUMER_GROUP_TIMING,
   evictPredecessors,
+  heartbeatWhile,
   RestartBackoff,
   superviseCrashes,
   type ClassifiedFailure,
@@ -305,7 +306,10 @@ export class PolicyGateConsumer {
     if (this.dead) throw new InstanceVanished('instance is dead');
     const { maxBatchRecords } = this.o;
     let messages: KafkaMessage[] = batch.messages;
-    const floor = await this.floorOf(batch.topic, batch.partition);
+    // A restarted instance's first batch waits for its partition's producer to register (which
+    // settles the previous owner's open transaction): heartbeating meanwhile keeps the membership it
+    // just got; on a loaded machine the wait outlasted the session and the group rebalanced again.
+    const floor = await heartbeatWhile(this.floorOf(batch.topic, batch.partition), heartbeat);
     const already = messages.filter((m) => BigInt(m.offset) < floor);
     if (already.length > 0) {
       this.o.logger.warn(
@@ -328,7 +332,11 @@ export class PolicyGateConsumer {
         headers: m.headers,
       }));
       const last = slice[slice.length - 1]!;
-      await this.processSliceSafely(records, batch.topic, batch.partition, (BigInt(last.offset) + 1n).toString());
+      // A transaction retried on CONCURRENT_TRANSACTIONS or a leader change can outlast the session too.
+      await heartbeatWhile(
+        this.processSliceSafely(records, batch.topic, batch.partition, (BigInt(last.offset) + 1n).toString()),
+        heartbeat,
+      );
       // Only now is the slice covered by a committed transaction: tell KafkaJS to fetch past it.
       resolveOffset(last.offset);
       // Keeps the group membership alive across long batches. A rebalance surfacing here is

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 
-// scripts/patch-kafkajs.js fixes two KafkaJS 2.2.4 bugs at install; these checks fail if an
+// scripts/patch-kafkajs.js fixes three KafkaJS 2.2.4 bugs at install; these checks fail if an
 // install skipped it or an upgrade changed the code it patches.
 const require = createRequire(import.meta.url);
 
@@ -38,4 +38,97 @@ describe('KafkaJS patches (scripts/patch-kafkajs.js)', () => {
     expect(source).toContain('await Promise.allSettled(requests)');
     expect(source).not.toContain('await Promise.all(requests)');
   });
+
+  it('a retry after a leader change sends the moved partition to its new leader, even one that already answered', async () => {
+    // Partition 0 is led by broker 1, partition 1 by broker 2. Broker 2 (hung, then awake) answers
+    // NOT_LEADER; the refreshed metadata moves partition 1 to broker 1, which had already answered
+    // for partition 0. Unpatched, the retry skipped broker 1 and the send resolved without partition 1.
+    const createSendMessages = require('kafkajs/src/producer/sendMessages.js') as (o: object) => (r: object) => Promise<ProduceResult[]>;
+    const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error };
+    const leaders = new Map([
+      [0, 1],
+      [1, 2],
+    ]);
+    const received: { broker: number; partitions: number[] }[] = [];
+    const brokerFor = (nodeId: number): FakeBroker => ({
+      nodeId,
+      produce: async ({ topicData }: { topicData: { topic: string; partitions: { partition: number }[] }[] }) => {
+        const partitions = topicData.flatMap((t) => t.partitions.map((p) => Number(p.partition)));
+        received.push({ broker: nodeId, partitions });
+        if (nodeId === 2) throw createErrorFromCode(6);
+        return {
+          topics: topicData.map((t) => ({
+            topicName: t.topic,
+            partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0 })),
+          })),
+        };
+      },
+    });
+    const brokers = new Map([1, 2].map((id) => [id, brokerFor(id)]));
+    const metadata = (): { partitionId: number; leader: number }[] =>
+      [...leaders].map(([partitionId, leader]) => ({ partitionId, leader }));
+    const cluster = {
+      refreshMetadataIfNecessary: async () => undefined,
+      refreshMetadata: async () => void leaders.set(1, 1),
+      addMultipleTargetTopics: async () => undefined,
+      isConnected: () => true,
+      findTopicPartitionMetadata: () => metadata(),
+      findLeaderForPartitions: (_topic: string, partitions: string[]) => {
+        const out: Record<number, number[]> = {};
+        for (const p of partitions.map(Number)) (out[leaders.get(p)!] ??= []).push(p);
+        return out;
+      },
+      findBroker: async ({ nodeId }: { nodeId: string }) => brokers.get(Number(nodeId))!,
+    };
+    const eosManager = {
+      isTransactional: () => false,
+      acquireBrokerLock: async () => undefined,
+      releaseBrokerLock: async () => undefined,
+      getSequence: () => 0,
+      updateSequence: () => undefined,
+      getProducerId: () => -1,
+      getProducerEpoch: () => 0,
+    };
+    // Up to three attempts, retrying whatever the send throws (KafkaJS's retrier does the same for retriable errors).
+    const retrier = async <T>(attempt: (bail: (e: Error) => never, n: number, t: number) => Promise<T>): Promise<T> => {
+      for (let n = 0; ; n++) {
+        try {
+          return await attempt(
+            (e) => {
+              throw e;
+            },
+            n,
+            0,
+          );
+        } catch (err) {
+          if (n >= 2) throw err;
+        }
+      }
+    };
+    const send = createSendMessages({
+      logger: quietLogger,
+      cluster,
+      eosManager,
+      retrier,
+      partitioner: ({ message }: { message: { partition: number } }) => message.partition,
+    });
+    const result = await send({
+      acks: -1,
+      timeout: 1000,
+      topicMessages: [{ topic: 'feed', messages: [0, 1].map((partition) => ({ partition, value: `record for ${partition}` })) }],
+    });
+    expect(result.map((r) => Number(r.partition)).sort()).toEqual([0, 1]);
+    // The retry went to broker 1 with partition 1 only: partition 0 was acknowledged and is not sent twice.
+    expect(received.at(-1)).toEqual({ broker: 1, partitions: [1] });
+  });
 });
+
+interface ProduceResult {
+  topicName: string;
+  partition: number;
+}
+
+interface FakeBroker {
+  nodeId: number;
+  produce(request: { topicData: { topic: string; partitions: { partition: number }[] }[] }): Promise<unknown>;
+}

@@ -98,8 +98,12 @@ export function readAnchorsFromFile(path: string): Anchor[] {
     .map((l) => JSON.parse(l) as Anchor);
 }
 
-/** Every anchor on the topic, read up to its current end (one partition, in order). */
-export async function readAnchorsFromKafka(kafka: Kafka, topic: string, groupId: string): Promise<Anchor[]> {
+/**
+ * Every anchor on the topic, read up to its current end (one partition, in order). `onExtent` is
+ * called as soon as that end is fixed (or the read failed), before the records are consumed: what
+ * is compared with the anchors must be read after it (see VerifyOptions.checkpointsAfter).
+ */
+export async function readAnchorsFromKafka(kafka: Kafka, topic: string, groupId: string, onExtent?: () => void): Promise<Anchor[]> {
   const admin = kafka.admin();
   let high: bigint;
   try {
@@ -111,6 +115,7 @@ export async function readAnchorsFromKafka(kafka: Kafka, topic: string, groupId:
   } catch (err) {
     throw new AnchorsUnreadableError(topic, err);
   } finally {
+    onExtent?.();
     await admin.disconnect();
   }
   if (high === 0n) return [];

@@ -94,6 +94,14 @@ export interface VerifyOptions {
    * walk and taking precedence over the fields above. A rejection fails the verify.
    */
   anchorsFrom?: Promise<AnchorEvidence>;
+  /**
+   * Resolves once the anchors' extent is fixed (the anchor topic's end offset read); the
+   * checkpoints are read after it. An anchor is written only after its checkpoint row commits, so
+   * every anchor then has its row in what verify reads. Read the other way round, a checkpoint
+   * signed and anchored in between (the ingest catching up after a broker hang) was reported as
+   * "checkpoint-missing" although nothing had been deleted. A rejection counts as resolved.
+   */
+  checkpointsAfter?: Promise<unknown>;
 }
 
 /** What the anchors outside the database say, as read for one verify. */
@@ -169,6 +177,7 @@ export async function verifyLedger(
   );
   // Settled at once: a failure while the walk runs is thrown below, not left unhandled.
   setAsideQuery.catch(() => undefined);
+  await options.checkpointsAfter?.catch(() => undefined);
   const cps = (
     await pool.query<CheckpointRow>(
       `SELECT seq::text AS seq, head_hash, signature, key_id FROM ${AUDIT_SCHEMA}.checkpoints c ORDER BY c.seq`,

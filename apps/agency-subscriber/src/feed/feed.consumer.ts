@@ -5,6 +5,7 @@ import { alertCodec, deliveryCodec, type Alert, type Delivery } from '@backbone/
 import {
   CONSUMER_GROUP_TIMING,
   ConsumerStoppingError,
+  evictPredecessors,
   KAFKA,
   PermanentRecordError,
   RestartBackoff,
@@ -25,6 +26,8 @@ export const FEED_CHUNK_MAX = 500;
 export interface FeedWiring {
   readonly feedTopic: string;
   readonly groupId: string;
+  /** The Kafka client id its members join under (`agency-subscriber-<agency>`): how a restart knows its predecessor. */
+  readonly clientId: string;
 }
 
 interface FeedRecord extends FailedRecord {
@@ -95,8 +98,26 @@ export class FeedConsumer implements OnApplicationBootstrap, BeforeApplicationSh
     await consumer?.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'feed consumer disconnect failed'));
   }
 
+  /**
+   * A SIGKILLed subscriber stays a member of its group until its session times out, and the
+   * restarted one's join waited for that. Its members are found by the client id they share and
+   * removed at once (LeaveGroup on their behalf, as for the gate). Should two processes serve one
+   * agency, the live one is only made to rejoin: offsets are committed after the inbox, so a
+   * rebalance loses and doubles nothing. A failure only costs time.
+   */
+  private async evictPredecessors(): Promise<void> {
+    const { groupId, clientId } = this.wiring;
+    try {
+      const evicted = await evictPredecessors(this.kafka, groupId, clientId);
+      if (evicted.length > 0) this.logger.info({ evicted, groupId }, 'previous feed consumer removed from the group');
+    } catch (err) {
+      this.logger.warn({ err }, 'previous feed consumer not removed from the group; the join waits for its session');
+    }
+  }
+
   private async start(): Promise<void> {
     const { feedTopic, groupId } = this.wiring;
+    await this.evictPredecessors();
     // Group timing shared by every consumer: a restarted subscriber is back within seconds.
     const consumer = this.kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false, ...CONSUMER_GROUP_TIMING });
     this.consumer = consumer;

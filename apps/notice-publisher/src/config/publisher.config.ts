@@ -23,7 +23,8 @@ export const PUBLISHER_SETTINGS = {
     max: 16 * 1024 * 1024,
   }),
   PUBLISH_FLUSH_INTERVAL_MS: settings.int({
-    description: 'Group commit: how long a batch waits for more records',
+    description:
+      'Group commit: how long a request that finds no transaction running waits for company; requests that queued during a transaction go in the next one as soon as it commits',
     default: 5,
     min: 0,
     max: 1000,

@@ -147,9 +147,14 @@ export class GroupCommitPublisher {
     });
   }
 
-  private schedule(): void {
+  /**
+   * `afterCommit`: what queued up while the previous transaction ran has already waited longer
+   * than the flush interval, so it goes at once (group commit: the batch grows with the load, no
+   * fixed pause between transactions).
+   */
+  private schedule(afterCommit = false): void {
     if (this.flushing || this.queue.length === 0) return;
-    if (this.queuedRecords >= this.opts.maxBatchRecords) {
+    if (afterCommit || this.queuedRecords >= this.opts.maxBatchRecords) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
       void this.flush();
@@ -228,7 +233,7 @@ export class GroupCommitPublisher {
     } finally {
       if (timer) clearTimeout(timer);
       this.flushing = false;
-      this.schedule();
+      this.schedule(true);
     }
   }
 

@@ -28,3 +28,4 @@ export { sqlRows, sqlAffected, type SqlTarget } from './sql.query.js';
 export { scramSha256Verifier, setRolePasswordSql, SCRAM_ITERATIONS } from './scram-verifier.js';
 export { copyTextLine, copyTextValue } from './copy-text.encoder.js';
 export { streamRows, type RowStreamOptions } from './row-stream.js';
+export { StatementBatcher } from './statement.batcher.js';

@@ -35,6 +35,13 @@ export const PUBLISHER_SETTINGS = {
     min: 1,
     max: 10_000,
   }),
+  PUBLISH_LANES: settings.int({
+    description:
+      'Group commit: transactional producers committing side by side (ids <PUBLISH_TRANSACTIONAL_ID> and <PUBLISH_TRANSACTIONAL_ID>.<n>); a second one sends the next batch while the first commits',
+    default: 2,
+    min: 1,
+    max: 8,
+  }),
   PUBLISH_TRANSACTIONAL_ID: settings.string({
     description: 'Kafka transactional.id of this instance (unique per replica; the broker ACL grants the notice-publisher- prefix)',
     default: `notice-publisher-${randomUUID()}`,

@@ -167,8 +167,17 @@ export class AlertStore {
     return batch.map((r, i) => first.get(versionKey(r.alertId, r.version)) === i && won.has(versionKey(r.alertId, r.version)));
   }
 
-  async releaseVersion(alertId: string, version: number): Promise<void> {
-    await this.ds.query(`DELETE FROM alert_versions WHERE alert_id = $1 AND version = $2 AND state = 'pending'`, [alertId, version]);
+  /**
+   * Deletes a pending reservation. `olderThanMs` (the reconciler): only one reserved at least that
+   * long ago, the one it probed Kafka for; a request may have settled that one and reserved the
+   * version again meanwhile, and its fresh reservation is not the reconciler's to release.
+   */
+  async releaseVersion(alertId: string, version: number, olderThanMs?: number): Promise<void> {
+    await this.ds.query(
+      `DELETE FROM alert_versions WHERE alert_id = $1 AND version = $2 AND state = 'pending'
+         AND ($3::float8 IS NULL OR reserved_at < now() - make_interval(secs => $3::float8 / 1000))`,
+      [alertId, version, olderThanMs ?? null],
+    );
   }
 
   /** Whether (alertId, version) is reserved and not yet recorded, and for how long. */

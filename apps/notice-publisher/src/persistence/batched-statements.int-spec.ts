@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { CredentialStore, openPublisherDatabase } from '@backbone/office-store';
 import { AlertStore } from './alert.store.js';
+import { IdempotencyStore } from './idempotency.store.js';
 
 describe('batched publisher statements (real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -102,5 +103,82 @@ describe('batched publisher statements (real PostgreSQL)', () => {
       { ok: true, agency: 'FR-NCB', tokenId: fr.tokenId },
       { ok: false, reason: 'malformed-credential' },
     ]);
+  });
+
+  it('Idempotency-Keys in one batch: one reservation per key, the others in progress, mismatched or replayed as one by one', async () => {
+    const keys = new IdempotencyStore(ds);
+    const owner = { transactionalId: 'notice-publisher-batch', bootId: randomUUID() };
+    const done = `done-${randomUUID()}`;
+    expect(await keys.reserve('FR-NCB', done, 'h-done', owner)).toEqual({ kind: 'reserved' });
+    const alertId = randomUUID();
+    expect(await keys.attach('FR-NCB', done, alertId, 1)).toBe(true);
+    await keys.complete('FR-NCB', done, { statusCode: 201, body: { alertId, version: 1, note: 'it\'s "quoted"' } });
+
+    const fresh = `fresh-${randomUUID()}`;
+    const answers = await Promise.all([
+      keys.reserve('FR-NCB', fresh, 'h1', owner),
+      keys.reserve('FR-NCB', fresh, 'h1', owner),
+      keys.reserve('FR-NCB', fresh, 'h2', owner),
+      // The same key of another agency is another key.
+      keys.reserve('DE-NCB', fresh, 'h1', owner),
+      keys.reserve('FR-NCB', done, 'h-done', owner),
+      keys.reserve('FR-NCB', done, 'h-other', owner),
+    ]);
+    expect(answers).toEqual([
+      { kind: 'reserved' },
+      { kind: 'in-progress' },
+      { kind: 'mismatch' },
+      { kind: 'reserved' },
+      { kind: 'replay', response: { statusCode: 201, body: { alertId, version: 1, note: 'it\'s "quoted"' } } },
+      { kind: 'mismatch' },
+    ]);
+    expect(await keys.pending('FR-NCB', fresh)).toMatchObject({ alertId: null, version: null, owner });
+
+    // Attached together; a released key is not attached (its request must not publish).
+    const released = `released-${randomUUID()}`;
+    await keys.reserve('FR-NCB', released, 'h', owner);
+    await keys.release('FR-NCB', released);
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    expect(
+      await Promise.all([keys.attach('FR-NCB', fresh, a, 1), keys.attach('DE-NCB', fresh, b, 3), keys.attach('FR-NCB', released, c, 1)]),
+    ).toEqual([true, true, false]);
+    expect(await keys.pending('DE-NCB', fresh)).toMatchObject({ alertId: b, version: 3 });
+    await Promise.all([
+      keys.complete('FR-NCB', fresh, { statusCode: 201, body: { alertId: a } }),
+      keys.complete('DE-NCB', fresh, { statusCode: 201, body: { alertId: b } }),
+    ]);
+    expect(await keys.reserve('DE-NCB', fresh, 'h1', owner)).toEqual({
+      kind: 'replay',
+      response: { statusCode: 201, body: { alertId: b } },
+    });
+  });
+
+  it("the reconciler's release (older than the settle time) leaves a reservation made again meanwhile, and its key, alone", async () => {
+    const keys = new IdempotencyStore(ds);
+    const alertId = randomUUID();
+    const [oldKey, freshKey] = [`old-${randomUUID()}`, `fresh-${randomUUID()}`];
+    // What the reconciler probed: a reservation and a key a crash left a minute ago.
+    await ds.query(
+      `INSERT INTO alert_versions (alert_id, version, msg_type, state, sent, record, reserved_at) VALUES ($1, 2, 'Update', 'pending', now(), $2, now() - interval '1 minute')`,
+      [alertId, record],
+    );
+    await ds.query(
+      `INSERT INTO idempotency_keys (agency, idem_key, request_hash, state, alert_id, alert_version, created_at)
+       VALUES ('FR-NCB', $1, 'h', 'pending', $2, 2, now() - interval '1 minute')`,
+      [oldKey, alertId],
+    );
+    await alerts.releaseVersion(alertId, 2, 30_000);
+    expect(await keys.releaseFor(alertId, 2, 30_000)).toBe(1);
+    // A request settled it first and reserved the version again, under another key: not the reconciler's.
+    expect(await alerts.reserveVersion(alertId, 2, 'Update', new Date(), record)).toBe(true);
+    await keys.reserve('FR-NCB', freshKey, 'h');
+    expect(await keys.attach('FR-NCB', freshKey, alertId, 2)).toBe(true);
+    await alerts.releaseVersion(alertId, 2, 30_000);
+    expect(await keys.releaseFor(alertId, 2, 30_000)).toBe(0);
+    expect(await alerts.pendingVersion(alertId, 2)).toBeDefined();
+    expect(await keys.pending('FR-NCB', freshKey)).toMatchObject({ alertId, version: 2 });
+    // A request's own release (nothing reached Kafka) has no age condition.
+    await alerts.releaseVersion(alertId, 2);
+    expect(await alerts.pendingVersion(alertId, 2)).toBeUndefined();
   });
 });

@@ -29,3 +29,4 @@ export { scramSha256Verifier, setRolePasswordSql, SCRAM_ITERATIONS } from './scr
 export { copyTextLine, copyTextValue } from './copy-text.encoder.js';
 export { CopyTextDecoder, streamCopyRows, type CopyField, type CopyRowsOptions } from './copy-text.decoder.js';
 export { streamRows, type RowStreamOptions } from './row-stream.js';
+export { StatementBatcher } from './statement.batcher.js';

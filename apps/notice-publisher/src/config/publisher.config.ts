@@ -23,7 +23,8 @@ export const PUBLISHER_SETTINGS = {
     max: 16 * 1024 * 1024,
   }),
   PUBLISH_FLUSH_INTERVAL_MS: settings.int({
-    description: 'Group commit: how long a batch waits for more records',
+    description:
+      'Group commit: how long a request that finds no transaction running waits for company; requests that queued during a transaction go in the next one as soon as it commits',
     default: 5,
     min: 0,
     max: 1000,
@@ -33,6 +34,13 @@ export const PUBLISHER_SETTINGS = {
     default: 200,
     min: 1,
     max: 10_000,
+  }),
+  PUBLISH_LANES: settings.int({
+    description:
+      'Group commit: transactional producers committing side by side (ids <PUBLISH_TRANSACTIONAL_ID> and <PUBLISH_TRANSACTIONAL_ID>.<n>); a second one sends the next batch while the first commits',
+    default: 2,
+    min: 1,
+    max: 8,
   }),
   PUBLISH_TRANSACTIONAL_ID: settings.string({
     description: 'Kafka transactional.id of this instance (unique per replica; the broker ACL grants the notice-publisher- prefix)',

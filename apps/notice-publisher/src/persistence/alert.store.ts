@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { MsgType, Region } from '@backbone/codec';
+import { StatementBatcher } from '@backbone/persistence';
 
 export type AlertState = 'active' | 'cancelled';
 
@@ -39,7 +40,27 @@ interface RawAlert {
   updated_at: Date;
 }
 
-const UNIQUE_VIOLATION = '23505';
+interface Reservation {
+  alertId: string;
+  version: number;
+  msgType: MsgType;
+  sent: Date;
+  record: Buffer;
+}
+
+interface CreatedOriginal {
+  alertId: string;
+  sender: string;
+  senderRegion: Region;
+  noticeType: string;
+  headline: string;
+  content: string;
+  sent: Date;
+  partition: number;
+  offset: string;
+}
+
+const versionKey = (alertId: string, version: number): string => `${alertId.toLowerCase()}/${version}`;
 
 /** A reservation left pending; `record` is the encoded Avro alert it tried to publish (null: reserved before it was kept). */
 export interface PendingVersion {
@@ -68,6 +89,9 @@ function toAlert(r: RawAlert): AlertRow {
 
 /** The office's own alerts: enough to check references, ownership and report status. */
 export class AlertStore {
+  private readonly reservations = new StatementBatcher((batch: readonly Reservation[]) => this.reserveBatch(batch));
+  private readonly originals = new StatementBatcher((batch: readonly CreatedOriginal[]) => this.recordOriginals(batch));
+
   constructor(private readonly ds: DataSource) {}
 
   async find(alertId: string): Promise<AlertRow | undefined> {
@@ -110,29 +134,50 @@ export class AlertStore {
   }
 
   /**
-   * Reserves version `version` of an existing alert before publishing it. False when another
-   * request holds or has published that version (a concurrent update).
+   * Reserves version `version` of an alert before publishing it. False when another request holds
+   * or has published that version (a concurrent update). Concurrent reservations share one
+   * multi-row INSERT (one round trip and one WAL flush for the batch).
    */
-  async reserveVersion(alertId: string, version: number, msgType: MsgType, sent: Date, record: Buffer): Promise<boolean> {
-    try {
-      // The encoded record is kept until the version is recorded, so the reconciler can complete it.
-      await this.ds.query(
-        `INSERT INTO alert_versions (alert_id, version, msg_type, state, sent, record) VALUES ($1, $2, $3, 'pending', $4, $5)`,
-        [alertId, version, msgType, sent, record],
-      );
-      return true;
-    } catch (err) {
-      if (
-        (err as { code?: string }).code === UNIQUE_VIOLATION ||
-        (err as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION
-      )
-        return false;
-      throw err;
-    }
+  reserveVersion(alertId: string, version: number, msgType: MsgType, sent: Date, record: Buffer): Promise<boolean> {
+    return this.reservations.call({ alertId, version, msgType, sent, record });
   }
 
-  async releaseVersion(alertId: string, version: number): Promise<void> {
-    await this.ds.query(`DELETE FROM alert_versions WHERE alert_id = $1 AND version = $2 AND state = 'pending'`, [alertId, version]);
+  private async reserveBatch(batch: readonly Reservation[]): Promise<boolean[]> {
+    // The first request for a version wins; a later one in the same batch finds it taken, as it would one statement later.
+    const first = new Map<string, number>();
+    batch.forEach((r, i) => {
+      if (!first.has(versionKey(r.alertId, r.version))) first.set(versionKey(r.alertId, r.version), i);
+    });
+    const rows = [...first.values()].map((i) => batch[i]!);
+    // The encoded record is kept until the version is recorded, so the reconciler can complete it.
+    const inserted = (await this.ds.query(
+      `INSERT INTO alert_versions (alert_id, version, msg_type, state, sent, record)
+       SELECT alert_id, version, msg_type, 'pending', sent, record FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::bytea[])
+         AS t(alert_id, version, msg_type, sent, record)
+       ON CONFLICT (alert_id, version) DO NOTHING RETURNING alert_id, version`,
+      [
+        rows.map((r) => r.alertId),
+        rows.map((r) => r.version),
+        rows.map((r) => r.msgType),
+        rows.map((r) => r.sent),
+        rows.map((r) => r.record),
+      ],
+    )) as { alert_id: string; version: number }[];
+    const won = new Set(inserted.map((r) => versionKey(r.alert_id, r.version)));
+    return batch.map((r, i) => first.get(versionKey(r.alertId, r.version)) === i && won.has(versionKey(r.alertId, r.version)));
+  }
+
+  /**
+   * Deletes a pending reservation. `olderThanMs` (the reconciler): only one reserved at least that
+   * long ago, the one it probed Kafka for; a request may have settled that one and reserved the
+   * version again meanwhile, and its fresh reservation is not the reconciler's to release.
+   */
+  async releaseVersion(alertId: string, version: number, olderThanMs?: number): Promise<void> {
+    await this.ds.query(
+      `DELETE FROM alert_versions WHERE alert_id = $1 AND version = $2 AND state = 'pending'
+         AND ($3::float8 IS NULL OR reserved_at < now() - make_interval(secs => $3::float8 / 1000))`,
+      [alertId, version, olderThanMs ?? null],
+    );
   }
 
   /** Whether (alertId, version) is reserved and not yet recorded, and for how long. */
@@ -156,26 +201,48 @@ export class AlertStore {
     return rows.map((r) => ({ alertId: r.alert_id, version: r.version, sent: r.sent, record: r.record, senderRegion: r.sender_region }));
   }
 
-  /** Records a published original: the alert row and its version 1, in one transaction. `content` is JSON text. */
-  async recordCreated(
+  /**
+   * Records a published original: the alert row and its version 1, in one statement. `content` is
+   * JSON text. Concurrent calls share one statement (one round trip and one WAL flush).
+   */
+  recordCreated(
     a: Omit<AlertRow, 'createdAt' | 'updatedAt' | 'state' | 'latestVersion' | 'content'> & { content: string },
     sent: Date,
     partition: number,
     offset: string,
   ): Promise<void> {
-    // Idempotent: the request and the reconciler may both record the same committed version.
-    await this.ds.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO alerts (alert_id, sender, sender_region, notice_type, headline, state, latest_version, content)
-         VALUES ($1, $2, $3, $4, $5, 'active', 1, $6) ON CONFLICT (alert_id) DO NOTHING`,
-        [a.alertId, a.sender, a.senderRegion, a.noticeType, a.headline, a.content],
-      );
-      await m.query(
-        `INSERT INTO alert_versions (alert_id, version, msg_type, state, partition, "offset", sent) VALUES ($1, 1, 'Alert', 'published', $2, $3, $4)
-         ON CONFLICT (alert_id, version) DO UPDATE SET state = 'published', partition = EXCLUDED.partition, "offset" = EXCLUDED."offset", record = NULL`,
-        [a.alertId, partition, offset, sent],
-      );
-    });
+    return this.originals.call({ ...a, sent, partition, offset });
+  }
+
+  private async recordOriginals(batch: readonly CreatedOriginal[]): Promise<void[]> {
+    // Idempotent: the request and the reconciler may both record the same committed version (once per batch: ON CONFLICT DO UPDATE may touch a row once).
+    const rows = [...new Map(batch.map((r) => [r.alertId, r])).values()];
+    const col = <K extends keyof CreatedOriginal>(k: K): CreatedOriginal[K][] => rows.map((r) => r[k]);
+    await this.ds.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], $9::timestamptz[])
+           AS t(alert_id, sender, sender_region, notice_type, headline, content, partition, "offset", sent)
+       ), alert_rows AS (
+         INSERT INTO alerts (alert_id, sender, sender_region, notice_type, headline, state, latest_version, content)
+         SELECT alert_id, sender, sender_region, notice_type, headline, 'active', 1, content::jsonb FROM input
+         ON CONFLICT (alert_id) DO NOTHING
+       )
+       INSERT INTO alert_versions (alert_id, version, msg_type, state, partition, "offset", sent)
+       SELECT alert_id, 1, 'Alert', 'published', partition, "offset", sent FROM input
+       ON CONFLICT (alert_id, version) DO UPDATE SET state = 'published', partition = EXCLUDED.partition, "offset" = EXCLUDED."offset", record = NULL`,
+      [
+        col('alertId'),
+        col('sender'),
+        col('senderRegion'),
+        col('noticeType'),
+        col('headline'),
+        col('content'),
+        col('partition'),
+        col('offset'),
+        col('sent'),
+      ],
+    );
+    return batch.map(() => undefined);
   }
 
   /** Records a published Update or Cancel of a reserved version. `content` is JSON text. */

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { StatementBatcher } from '@backbone/persistence';
 
 export interface StoredResponse {
   statusCode: number;
@@ -20,44 +21,92 @@ export type Reservation =
  * failed publish deletes the row, so a retry later publishes exactly once.
  */
 export class IdempotencyStore {
+  // The statements every keyed request makes: concurrent requests share one statement each (one round trip and WAL flush).
+  private readonly reservations = new StatementBatcher((batch: readonly KeyReservation[]) => this.reserveBatch(batch));
+  private readonly attachments = new StatementBatcher((batch: readonly KeyAttachment[]) => this.attachBatch(batch));
+  private readonly answers = new StatementBatcher((batch: readonly KeyAnswer[]) => this.completeBatch(batch));
+
   constructor(private readonly ds: DataSource) {}
 
-  async reserve(agency: string, key: string, requestHash: string, owner?: KeyOwner): Promise<Reservation> {
-    const inserted = (await this.ds.query(
-      `INSERT INTO idempotency_keys (agency, idem_key, request_hash, state, owner_txid, owner_boot) VALUES ($1, $2, $3, 'pending', $4, $5)
-       ON CONFLICT (agency, idem_key) DO NOTHING RETURNING idem_key`,
-      [agency, key, requestHash, owner?.transactionalId ?? null, owner?.bootId ?? null],
-    )) as unknown[];
-    if (inserted.length > 0) return { kind: 'reserved' };
-    const rows = (await this.ds.query(
-      'SELECT request_hash, state, status_code, response FROM idempotency_keys WHERE agency = $1 AND idem_key = $2',
-      [agency, key],
-    )) as { request_hash: string; state: string; status_code: number | null; response: unknown }[];
-    const row = rows[0];
-    // Released between our insert and select: the caller may simply retry.
-    if (!row) return { kind: 'in-progress' };
-    if (row.request_hash !== requestHash) return { kind: 'mismatch' };
-    if (row.state !== 'done') return { kind: 'in-progress' };
-    return { kind: 'replay', response: { statusCode: row.status_code ?? 200, body: row.response } };
+  reserve(agency: string, key: string, requestHash: string, owner?: KeyOwner): Promise<Reservation> {
+    return this.reservations.call({ agency, key, requestHash, owner: owner ?? null });
   }
 
-  async complete(agency: string, key: string, response: StoredResponse): Promise<void> {
-    await this.ds.query(`UPDATE idempotency_keys SET state = 'done', status_code = $3, response = $4 WHERE agency = $1 AND idem_key = $2`, [
-      agency,
-      key,
-      response.statusCode,
-      JSON.stringify(response.body),
-    ]);
+  private async reserveBatch(batch: readonly KeyReservation[]): Promise<Reservation[]> {
+    const inserted = (await this.ds.query(
+      `INSERT INTO idempotency_keys (agency, idem_key, request_hash, state, owner_txid, owner_boot)
+       SELECT agency, idem_key, request_hash, 'pending', owner_txid, owner_boot
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[]) AS t(agency, idem_key, request_hash, owner_txid, owner_boot)
+       ON CONFLICT (agency, idem_key) DO NOTHING RETURNING agency, idem_key`,
+      [
+        batch.map((r) => r.agency),
+        batch.map((r) => r.key),
+        batch.map((r) => r.requestHash),
+        batch.map((r) => r.owner?.transactionalId ?? null),
+        batch.map((r) => r.owner?.bootId ?? null),
+      ],
+    )) as { agency: string; idem_key: string }[];
+    // The first request for a key in the batch is the one that inserted it; a later one finds the row, as one statement later.
+    const won = new Set(inserted.map((r) => keyOf(r.agency, r.idem_key)));
+    const winners = new Map<string, number>();
+    batch.forEach((r, i) => {
+      if (won.has(keyOf(r.agency, r.key)) && !winners.has(keyOf(r.agency, r.key))) winners.set(keyOf(r.agency, r.key), i);
+    });
+    const found = batch.filter((r, i) => winners.get(keyOf(r.agency, r.key)) !== i);
+    const existing = new Map<string, { request_hash: string; state: string; status_code: number | null; response: unknown }>();
+    if (found.length > 0) {
+      const rows = (await this.ds.query(
+        `SELECT k.agency, k.idem_key, k.request_hash, k.state, k.status_code, k.response
+           FROM idempotency_keys k JOIN unnest($1::text[], $2::text[]) AS t(agency, idem_key) ON k.agency = t.agency AND k.idem_key = t.idem_key`,
+        [found.map((r) => r.agency), found.map((r) => r.key)],
+      )) as { agency: string; idem_key: string; request_hash: string; state: string; status_code: number | null; response: unknown }[];
+      for (const row of rows) existing.set(keyOf(row.agency, row.idem_key), row);
+    }
+    return batch.map((r, i): Reservation => {
+      if (winners.get(keyOf(r.agency, r.key)) === i) return { kind: 'reserved' };
+      const row = existing.get(keyOf(r.agency, r.key));
+      // Released between our insert and select: the caller may simply retry.
+      if (!row) return { kind: 'in-progress' };
+      if (row.request_hash !== r.requestHash) return { kind: 'mismatch' };
+      if (row.state !== 'done') return { kind: 'in-progress' };
+      return { kind: 'replay', response: { statusCode: row.status_code ?? 200, body: row.response } };
+    });
+  }
+
+  complete(agency: string, key: string, response: StoredResponse): Promise<void> {
+    return this.answers.call({ agency, key, response });
+  }
+
+  private async completeBatch(batch: readonly KeyAnswer[]): Promise<void[]> {
+    await this.ds.query(
+      `UPDATE idempotency_keys k SET state = 'done', status_code = t.status_code, response = t.response::jsonb
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS t(agency, idem_key, status_code, response)
+        WHERE k.agency = t.agency AND k.idem_key = t.idem_key`,
+      [
+        batch.map((a) => a.agency),
+        batch.map((a) => a.key),
+        batch.map((a) => a.response.statusCode),
+        batch.map((a) => JSON.stringify(a.response.body)),
+      ],
+    );
+    return batch.map(() => undefined);
   }
 
   /** Names the alert version a reserved key is about to publish; written before Kafka is asked. */
-  async attach(agency: string, key: string, alertId: string, version: number): Promise<boolean> {
+  attach(agency: string, key: string, alertId: string, version: number): Promise<boolean> {
+    return this.attachments.call({ agency, key, alertId, version });
+  }
+
+  private async attachBatch(batch: readonly KeyAttachment[]): Promise<boolean[]> {
     const rows = (await this.ds.query(
-      `UPDATE idempotency_keys SET alert_id = $3, alert_version = $4 WHERE agency = $1 AND idem_key = $2 AND state = 'pending' RETURNING idem_key`,
-      [agency, key, alertId, version],
-    )) as [unknown[], number] | unknown[];
+      `UPDATE idempotency_keys k SET alert_id = t.alert_id, alert_version = t.version
+         FROM unnest($1::text[], $2::text[], $3::uuid[], $4::int[]) AS t(agency, idem_key, alert_id, version)
+        WHERE k.agency = t.agency AND k.idem_key = t.idem_key AND k.state = 'pending' RETURNING k.agency, k.idem_key`,
+      [batch.map((a) => a.agency), batch.map((a) => a.key), batch.map((a) => a.alertId), batch.map((a) => a.version)],
+    )) as [{ agency: string; idem_key: string }[], number] | { agency: string; idem_key: string }[];
+    const updated = new Set(rowsOf(rows).map((r) => keyOf(r.agency, r.idem_key)));
     // False: the reservation is gone (released as abandoned); publishing now could publish twice.
-    return countOf(rows) > 0;
+    return batch.map((a) => updated.has(keyOf(a.agency, a.key)));
   }
 
   /** The pending key's row, with its age and the process that reserved it, when it is still pending. */
@@ -86,11 +135,16 @@ export class IdempotencyStore {
     return countOf(rows);
   }
 
-  /** Releases every key still pending on this alert version: it was never published. */
-  async releaseFor(alertId: string, version: number): Promise<number> {
+  /**
+   * Releases every key still pending on this alert version, reserved at least `olderThanMs` ago: it
+   * was never published. A key a request reserved again meanwhile (after settling the old one) is
+   * that request's, not the reconciler's.
+   */
+  async releaseFor(alertId: string, version: number, olderThanMs: number): Promise<number> {
     const rows = (await this.ds.query(
-      `DELETE FROM idempotency_keys WHERE alert_id = $1 AND alert_version = $2 AND state = 'pending' RETURNING idem_key`,
-      [alertId, version],
+      `DELETE FROM idempotency_keys WHERE alert_id = $1 AND alert_version = $2 AND state = 'pending'
+         AND created_at < now() - make_interval(secs => $3::float8 / 1000) RETURNING idem_key`,
+      [alertId, version, olderThanMs],
     )) as [unknown[], number] | unknown[];
     return countOf(rows);
   }
@@ -144,6 +198,33 @@ export class IdempotencyStore {
   async release(agency: string, key: string): Promise<void> {
     await this.ds.query(`DELETE FROM idempotency_keys WHERE agency = $1 AND idem_key = $2 AND state = 'pending'`, [agency, key]);
   }
+}
+
+interface KeyReservation {
+  agency: string;
+  key: string;
+  requestHash: string;
+  owner: KeyOwner | null;
+}
+
+interface KeyAttachment {
+  agency: string;
+  key: string;
+  alertId: string;
+  version: number;
+}
+
+interface KeyAnswer {
+  agency: string;
+  key: string;
+  response: StoredResponse;
+}
+
+const keyOf = (agency: string, key: string): string => `${agency}\u0000${key}`;
+
+/** The rows of an UPDATE ... RETURNING, which TypeORM's query() answers as [rows, count] on PostgreSQL. */
+function rowsOf<T>(result: [T[], number] | T[]): T[] {
+  return result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0] as T[]) : (result as T[]);
 }
 
 /** TypeORM's query() answers DELETE/UPDATE ... RETURNING with [rows, count] on PostgreSQL. */

@@ -15,13 +15,15 @@ async function until(done: () => boolean, timeoutMs = 2000): Promise<void> {
 /** A transactional producer whose connect and sends wait until the test lets them go. */
 class FakeKafka {
   readonly calls: string[] = [];
+  readonly transactionalIds: string[] = [];
   producers = 0;
   connectGate: Promise<void> = Promise.resolve();
   sendGate: Promise<void> = Promise.resolve();
   commitGate: Promise<void> = Promise.resolve();
 
-  producer(): unknown {
+  producer(opts: { transactionalId: string }): unknown {
     const n = ++this.producers;
+    this.transactionalIds.push(opts.transactionalId);
     const log = (what: string): void => void this.calls.push(`p${n}:${what}`);
     return {
       connect: async () => {
@@ -56,9 +58,10 @@ function gate(): { promise: Promise<void>; open(): void } {
   return { promise, open };
 }
 
-function publisherOn(kafka: FakeKafka, publishTimeoutMs = 100): GroupCommitPublisher {
+function publisherOn(kafka: FakeKafka, publishTimeoutMs = 100, lanes = 1): GroupCommitPublisher {
   return new GroupCommitPublisher(kafka as unknown as Kafka, {
     transactionalId: 'notice-publisher-test',
+    lanes,
     flushIntervalMs: 0,
     maxBatchRecords: 10,
     publishTimeoutMs,
@@ -154,5 +157,42 @@ describe('GroupCommitPublisher publish deadline', () => {
     await publisher.close();
     // One transaction only: the queued request was never sent.
     expect(kafka.calls.filter((c) => c.endsWith(':send'))).toHaveLength(1);
+  });
+});
+
+describe('GroupCommitPublisher lanes', () => {
+  it('register() holds every lane\'s transactional id (lane 0 the configured one, lane n "<id>.<n>")', async () => {
+    const kafka = new FakeKafka();
+    const publisher = publisherOn(kafka, 1000, 3);
+    await publisher.register();
+    expect(kafka.transactionalIds).toEqual(['notice-publisher-test', 'notice-publisher-test.1', 'notice-publisher-test.2']);
+    expect(publisher.transactionalId).toBe('notice-publisher-test');
+    await publisher.close();
+  });
+
+  it("while one lane's transaction is in flight, the next request commits on another lane without waiting for it", async () => {
+    const kafka = new FakeKafka();
+    const publisher = publisherOn(kafka, 5000, 2);
+    await publisher.register();
+    const held = gate();
+    kafka.sendGate = held.promise;
+    const first = publisher.publish([record]);
+    await until(() => kafka.calls.includes('p1:send'));
+    kafka.sendGate = Promise.resolve();
+    await expect(publisher.publish([record])).resolves.toEqual([{ topic: 't', partition: 0, offset: '7' }]);
+    expect(kafka.calls).toContain('p2:commit');
+    expect(kafka.calls).not.toContain('p1:commit');
+    held.open();
+    await first;
+    expect(kafka.calls).toContain('p1:commit');
+    await publisher.close();
+  });
+
+  it('at low load every request goes to the first lane', async () => {
+    const kafka = new FakeKafka();
+    const publisher = publisherOn(kafka, 5000, 2);
+    for (let i = 0; i < 3; i++) await publisher.publish([record]);
+    expect(kafka.calls.filter((c) => c.endsWith(':commit'))).toEqual(['p1:commit', 'p1:commit', 'p1:commit']);
+    await publisher.close();
   });
 });

@@ -59,7 +59,15 @@ class AbandonedError extends Error {
 }
 
 export interface GroupCommitOptions {
+  /** Lane 0's transactional.id; lane i > 0 uses `<transactionalId>.<i>`. */
   transactionalId: string;
+  /**
+   * Transactional producers committing side by side (default 1). One transactional producer runs
+   * one transaction at a time (AddPartitionsToTxn, Produce, EndTxn: three broker round trips), so
+   * with one lane every request waits for the transaction in flight before its own starts; a
+   * second lane sends the next batch while the first one commits.
+   */
+  lanes?: number;
   /** How long the first request of a batch waits for company. */
   flushIntervalMs: number;
   /** A batch is flushed at once when it holds this many records. */
@@ -96,7 +104,57 @@ interface Attempt {
   producer?: Producer;
 }
 
+/**
+ * Group commit over several transactional producers (lanes): a request goes to an idle lane, else
+ * to the lane with the fewest records waiting. Every lane keeps the guarantees above on its own.
+ * Per-alert order needs no lane affinity: a version is only published once the previous one was
+ * committed and recorded.
+ */
 export class GroupCommitPublisher {
+  private readonly lanes: TransactionLane[];
+  /** This incarnation of the transactional ids: reservations name it, so a later boot knows them orphaned. */
+  readonly bootId = randomUUID();
+
+  constructor(kafka: Kafka, opts: GroupCommitOptions) {
+    const lanes = opts.lanes ?? 1;
+    if (!Number.isInteger(lanes) || lanes < 1) throw new Error(`lanes must be a positive integer, got ${lanes}`);
+    this.lanes = Array.from(
+      { length: lanes },
+      (_, i) => new TransactionLane(kafka, opts, i === 0 ? opts.transactionalId : `${opts.transactionalId}.${i}`),
+    );
+  }
+
+  /** The id reservations are owned by: lane 0's, which names every lane. */
+  get transactionalId(): string {
+    return this.lanes[0]!.transactionalId;
+  }
+
+  /** All-or-nothing: resolves with one ack per record once the transaction committed. */
+  publish(records: OutboundRecord[]): Promise<RecordAck[]> {
+    // A batch still gathering takes it (a lone request at low load never splits one); then an idle lane.
+    const lane =
+      this.lanes.find((l) => l.gathering) ??
+      this.lanes.find((l) => l.idle) ??
+      this.lanes.reduce((best, l) => (l.waiting < best.waiting ? l : best));
+    return lane.publish(records);
+  }
+
+  /**
+   * Resolves once every lane's producer holds its transactional.id: from then on no earlier process
+   * with the same ids can commit anything, and what it left open is aborted.
+   */
+  async register(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.register()));
+  }
+
+  /** Flushes what is queued, then disconnects. */
+  async close(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.close()));
+  }
+}
+
+/** One transactional producer and its queue: the group commit described at the top of this file. */
+class TransactionLane {
   private readonly queue: Pending[] = [];
   private queuedRecords = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -106,16 +164,26 @@ export class GroupCommitPublisher {
   private connecting: Promise<Producer> | undefined;
   /** Abandoned attempts still aborting in the background (awaited by close()). */
   private readonly abandoned = new Set<Promise<unknown>>();
-  /** This incarnation of the transactional.id: reservations name it, so a later boot knows them orphaned. */
-  readonly bootId = randomUUID();
 
   constructor(
     private readonly kafka: Kafka,
     private readonly opts: GroupCommitOptions,
+    readonly transactionalId: string,
   ) {}
 
-  get transactionalId(): string {
-    return this.opts.transactionalId;
+  /** Requests queued, no transaction running: the batch is waiting for company. */
+  get gathering(): boolean {
+    return !this.flushing && this.queue.length > 0;
+  }
+
+  /** Nothing queued and no transaction running. */
+  get idle(): boolean {
+    return !this.flushing && this.queue.length === 0;
+  }
+
+  /** Records queued for the next transaction. */
+  get waiting(): number {
+    return this.queuedRecords;
   }
 
   /** All-or-nothing: resolves with one ack per record once the transaction committed. */
@@ -147,9 +215,14 @@ export class GroupCommitPublisher {
     });
   }
 
-  private schedule(): void {
+  /**
+   * `afterCommit`: what queued up while the previous transaction ran has already waited longer
+   * than the flush interval, so it goes at once (group commit: the batch grows with the load, no
+   * fixed pause between transactions).
+   */
+  private schedule(afterCommit = false): void {
     if (this.flushing || this.queue.length === 0) return;
-    if (this.queuedRecords >= this.opts.maxBatchRecords) {
+    if (afterCommit || this.queuedRecords >= this.opts.maxBatchRecords) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
       void this.flush();
@@ -228,7 +301,7 @@ export class GroupCommitPublisher {
     } finally {
       if (timer) clearTimeout(timer);
       this.flushing = false;
-      this.schedule();
+      this.schedule(true);
     }
   }
 
@@ -287,7 +360,7 @@ export class GroupCommitPublisher {
     if (this.connecting) return this.connecting;
     const connecting = (async () => {
       const producer = this.kafka.producer({
-        transactionalId: this.opts.transactionalId,
+        transactionalId: this.transactionalId,
         idempotent: true,
         maxInFlightRequests: 1,
         transactionTimeout: 30_000,

@@ -66,6 +66,7 @@ export class PublishingModule {
             );
             return new GroupCommitPublisher(kafka, {
               transactionalId: config.settings.PUBLISH_TRANSACTIONAL_ID,
+              lanes: config.settings.PUBLISH_LANES,
               flushIntervalMs: config.settings.PUBLISH_FLUSH_INTERVAL_MS,
               maxBatchRecords: config.settings.PUBLISH_MAX_BATCH_RECORDS,
               publishTimeoutMs: config.settings.PUBLISH_TIMEOUT_MS,

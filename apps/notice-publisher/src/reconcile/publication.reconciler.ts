@@ -116,14 +116,14 @@ export class PublicationReconciler implements OnApplicationBootstrap, OnApplicat
     const rows = await this.alerts.pendingVersions(olderThanMs, 1, { alertId, version });
     if (rows.length === 0) return (await this.alerts.pendingVersion(alertId, version)) ? 'pending' : 'gone';
     const report = emptyReport();
-    await this.settle(rows, report);
+    await this.settle(rows, report, olderThanMs);
     return report.completed > 0 ? 'completed' : report.released > 0 ? 'released' : 'pending';
   }
 
   private async runOnce(): Promise<ReconcileReport> {
     const report = emptyReport();
     const rows = (await this.alerts.pendingVersions(this.settleMs, BATCH)).filter((r) => !this.isInFlight(probeKey(r.alertId, r.version)));
-    await this.settle(rows, report);
+    await this.settle(rows, report, this.settleMs);
     report.releasedKeys = (await this.idempotency.releaseUnattached(this.settleMs)) + (await this.idempotency.settleOrphans(this.settleMs));
     report.expiredKeys = await this.idempotency.expire(this.config.settings.IDEMPOTENCY_RETENTION_HOURS * 3_600_000);
     if (report.completed + report.released + report.unknown + report.releasedKeys + report.expiredKeys > 0)
@@ -131,7 +131,7 @@ export class PublicationReconciler implements OnApplicationBootstrap, OnApplicat
     return report;
   }
 
-  private async settle(rows: readonly PendingVersion[], report: ReconcileReport): Promise<void> {
+  private async settle(rows: readonly PendingVersion[], report: ReconcileReport, olderThanMs: number): Promise<void> {
     const probes: (VersionProbe & { row: PendingVersion })[] = [];
     for (const row of rows) {
       const region = row.record ? alertCodec.decode(row.record).senderRegion : row.senderRegion;
@@ -155,8 +155,9 @@ export class PublicationReconciler implements OnApplicationBootstrap, OnApplicat
         report.completed++;
         this.outcomes.inc({ outcome: 'completed' });
       } else if (outcome?.kind === 'absent') {
-        await this.alerts.releaseVersion(p.alertId, p.version);
-        await this.idempotency.releaseFor(p.alertId, p.version);
+        // Only the reservation probed (as old as the settle time): a request may have settled it and reserved the version again meanwhile.
+        await this.alerts.releaseVersion(p.alertId, p.version, olderThanMs);
+        await this.idempotency.releaseFor(p.alertId, p.version, olderThanMs);
         report.released++;
         this.outcomes.inc({ outcome: 'released' });
       } else {

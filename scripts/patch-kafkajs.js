@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs after `npm install` / `npm ci` (package.json "postinstall"). Fixes two KafkaJS 2.2.4 bugs;
+// Runs after `npm install` / `npm ci` (package.json "postinstall"). Fixes three KafkaJS 2.2.4 bugs;
 // idempotent, and each patch is a no-op once upstream has the fix (a changed file is reported,
 // never patched blindly).
 //
@@ -19,6 +19,13 @@
 //    subscriber host's idle CPU was this loop. With nothing pending there is nothing to check: a
 //    request that cannot be sent at once schedules the check when it is queued (push), and a
 //    completed request checks the queue itself.
+// 3. Idle CPU, again. The same request queue checks its in-flight requests for timeouts on a
+//    100 ms setInterval from the moment its connection opens until it closes, whether or not
+//    anything is in flight: ten event-loop wake-ups a second per broker connection, and the idle
+//    `npm start` stack holds well over a hundred of them (every agency of the subscriber host has
+//    its own consumer, producers and admin clients; the gate has one producer per input partition).
+//    The check now runs only while requests are in flight: the interval stops itself when nothing
+//    is in flight and the next request sent starts it again. Timeouts are detected exactly as before.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +52,36 @@ const PATCHES = [
       '    // backbone: nothing pending, nothing to check; no 1 ms timer loop (scripts/patch-kafkajs.js)\n' +
       '    if (this.pending.length === 0) return\n',
     done: 'request queues no longer spin a timer while idle',
+  },
+  {
+    file: join(kafkajs, 'network', 'requestQueue', 'index.js'),
+    buggy: '      this.requestTimeoutIntervalId = setInterval(() => {\n        this.inflight.forEach(request => {\n',
+    fixed:
+      '      this.requestTimeoutIntervalId = setInterval(() => {\n' +
+      '        // backbone: nothing in flight, nothing can time out; stop until the next send (scripts/patch-kafkajs.js)\n' +
+      '        if (this.inflight.size === 0) {\n' +
+      '          clearInterval(this.requestTimeoutIntervalId)\n' +
+      '          this.requestTimeoutIntervalId = null\n' +
+      '          return\n' +
+      '        }\n' +
+      '        this.inflight.forEach(request => {\n',
+    done: 'request timeouts are checked only while requests are in flight',
+  },
+  {
+    file: join(kafkajs, 'network', 'requestQueue', 'index.js'),
+    buggy: '        this.inflight.set(correlationId, socketRequest)\n        pushedRequest.sendRequest()\n',
+    fixed:
+      '        this.inflight.set(correlationId, socketRequest)\n' +
+      '        // backbone: restart the timeout check, stopped while nothing was in flight, without\n' +
+      "        // cancelling a scheduled throttle check (scheduleRequestTimeoutCheck's destroy() would) (scripts/patch-kafkajs.js)\n" +
+      '        if (this.enforceRequestTimeout && this.requestTimeoutIntervalId === null) {\n' +
+      '          const throttleCheckTimeoutId = this.throttleCheckTimeoutId\n' +
+      '          this.throttleCheckTimeoutId = null\n' +
+      '          this.scheduleRequestTimeoutCheck()\n' +
+      '          this.throttleCheckTimeoutId = throttleCheckTimeoutId\n' +
+      '        }\n' +
+      '        pushedRequest.sendRequest()\n',
+    done: 'a request sent while idle restarts the timeout check',
   },
 ];
 

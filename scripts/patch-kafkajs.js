@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs after `npm install` / `npm ci` (package.json "postinstall"). Fixes three KafkaJS 2.2.4 bugs;
+// Runs after `npm install` / `npm ci` (package.json "postinstall"). Fixes four KafkaJS 2.2.4 bugs;
 // idempotent, and each patch is a no-op once upstream has the fix (a changed file is reported,
 // never patched blindly).
 //
@@ -26,6 +26,13 @@
 //    its own consumer, producers and admin clients; the gate has one producer per input partition).
 //    The check now runs only while requests are in flight: the interval stops itself when nothing
 //    is in flight and the next request sent starts it again. Timeouts are detected exactly as before.
+// 4. Exactly-once for read_committed consumers. consumer/filterAbortedMessages.js assumes the
+//    broker lists aborted transactions by first offset and registers at most one of them per
+//    record. The broker lists them in the order they ended, so when two aborted transactions
+//    overlap in a partition (several transactional producers writing to it at once, as the
+//    gate's per-partition producers do when partitions run concurrently), records of one of them
+//    were handed to the application. Kafka's own consumer keeps them in a priority queue by first
+//    offset and registers every one that starts at or before the record; so does this patch.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +89,27 @@ const PATCHES = [
       '        }\n' +
       '        pushedRequest.sendRequest()\n',
     done: 'a request sent while idle restarts the timeout check',
+  },
+  {
+    file: join(kafkajs, 'consumer', 'filterAbortedMessages.js'),
+    buggy:
+      '  const remainingAbortedTransactions = [...abortedTransactions]\n' +
+      '\n' +
+      '  return messages.filter(message => {\n' +
+      '    // If the message offset is GTE the first offset of the next aborted transaction\n' +
+      '    // then we have stepped into an aborted transaction.\n' +
+      '    if (\n',
+    fixed:
+      '  // backbone: by first offset (the broker lists them as they ended), every one that has started (scripts/patch-kafkajs.js)\n' +
+      '  const remainingAbortedTransactions = [...abortedTransactions].sort((a, b) =>\n' +
+      '    Long.fromValue(a.firstOffset).compare(b.firstOffset)\n' +
+      '  )\n' +
+      '\n' +
+      '  return messages.filter(message => {\n' +
+      '    // If the message offset is GTE the first offset of the next aborted transaction\n' +
+      '    // then we have stepped into an aborted transaction.\n' +
+      '    while (\n',
+    done: 'read_committed consumers skip every aborted transaction, overlapping ones too',
   },
 ];
 

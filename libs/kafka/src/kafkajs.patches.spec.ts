@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 
-// scripts/patch-kafkajs.js fixes three KafkaJS 2.2.4 bugs at install; these checks fail if an
+// scripts/patch-kafkajs.js fixes four KafkaJS 2.2.4 bugs at install; these checks fail if an
 // install skipped it or an upgrade changed the code it patches.
 const require = createRequire(import.meta.url);
 
@@ -84,6 +84,39 @@ describe('KafkaJS patches (scripts/patch-kafkajs.js)', () => {
     } finally {
       queue.destroy();
     }
+  });
+
+  it('a read_committed consumer skips overlapping aborted transactions, whatever order the broker lists them in', () => {
+    type Record = { offset: string; key: Buffer; batchContext: { producerId: string; inTransaction: boolean } };
+    const filter = require('kafkajs/src/consumer/filterAbortedMessages.js') as (o: {
+      messages: Record[];
+      abortedTransactions: { firstOffset: string; producerId: string }[];
+    }) => Record[];
+    const abortMarker = Buffer.from([0, 0, 0, 0]);
+    const record = (offset: number, producerId: number, key = Buffer.from('alert')): Record => ({
+      offset: String(offset),
+      key,
+      batchContext: { producerId: String(producerId), inTransaction: true },
+    });
+    // Producer 1's transaction (3, 5, 7) and producer 2's (4) overlap; both abort, 2 first (marker
+    // at 6), then 1 (marker at 8). The broker lists aborted transactions in the order they ended.
+    const messages = [
+      record(3, 1),
+      record(4, 2),
+      record(5, 1),
+      record(6, 2, abortMarker),
+      record(7, 1),
+      record(8, 1, abortMarker),
+      record(9, 3),
+    ];
+    const data = (kept: Record[]): string[] => kept.filter((m) => !m.key.equals(abortMarker)).map((m) => m.offset);
+    const listedAsEnded = [
+      { firstOffset: '4', producerId: '2' },
+      { firstOffset: '3', producerId: '1' },
+    ];
+    expect(data(filter({ messages, abortedTransactions: listedAsEnded }))).toEqual(['9']);
+    // A fetch that starts inside both transactions.
+    expect(data(filter({ messages: messages.slice(2), abortedTransactions: listedAsEnded }))).toEqual(['9']);
   });
 
   it('a transactional send waits for every in-flight request before it retries', () => {

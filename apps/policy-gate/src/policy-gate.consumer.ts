@@ -64,6 +64,12 @@ export interface PolicyGateConsumerOptions {
   eventSigner?: EventSigningKey | null;
   maxBatchRecords: number;
   maxBytesPerPartition: number;
+  /**
+   * Input partitions handled at the same time (KafkaJS partitionsConsumedConcurrently). Each
+   * partition has its own transactional producer, so their transactions are independent; one
+   * partition's batches are still handled one after another, in order. Default 1.
+   */
+  partitionsConcurrently?: number;
   txnRetries: number;
   /** Attempts of a record PostgreSQL refuses (SQLSTATE class 22/23) before it is dead-lettered in the batch's transaction. */
   maxPermanentAttempts?: number;
@@ -256,12 +262,12 @@ export class PolicyGateConsumer {
       // KafkaJS would otherwise resolve the whole fetched batch after eachBatch returns, even
       // the records a failed transaction did not cover; offsets move only through sendOffsets.
       eachBatchAutoResolve: false,
-      // One partition at a time, although each has its own producer: with partitions concurrent,
-      // the int spec's retry and crash tests read duplicated deliveries (read_committed). Likely
-      // cause, not yet proven: concurrent transactions interleave in the feed and audit partitions,
-      // and KafkaJS's filterAbortedMessages registers at most one aborted transaction per record,
-      // so a fetch starting inside two aborted transactions shows one of them. docs/performance.md.
-      partitionsConsumedConcurrently: 1,
+      // Each input partition has its own producer and transaction, so partitions need not wait for
+      // each other: one fetch's partitions overlap their PostgreSQL writes and Kafka round trips.
+      // KafkaJS never hands two batches of one partition out at once, so order per partition holds.
+      // Their transactions then interleave in the feed and audit partitions: KafkaJS readers need
+      // patch 4 of scripts/patch-kafkajs.js to skip overlapping aborted transactions.
+      partitionsConsumedConcurrently: this.o.partitionsConcurrently ?? 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
   }
@@ -484,6 +490,9 @@ export class PolicyGateConsumer {
         if ((await this.o.commitHook?.beforeCommit({ records, partition })) === 'vanish') {
           throw new InstanceVanished('the commit hook stopped this instance between send and commit');
         }
+        // Another partition's commit hook may have stopped this instance while this one was sending:
+        // a dead process commits nothing more.
+        if (this.dead) throw new InstanceVanished('instance stopped by a commit hook on another partition');
         committing = true;
         await txn.commit();
         return;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs after `npm install` / `npm ci` (package.json "postinstall"). Fixes two KafkaJS 2.2.4 bugs;
+// Runs after `npm install` / `npm ci` (package.json "postinstall"). Fixes five KafkaJS 2.2.4 bugs;
 // idempotent, and each patch is a no-op once upstream has the fix (a changed file is reported,
 // never patched blindly).
 //
@@ -27,6 +27,20 @@
 //    without them. Remembering the acknowledged *partitions* and resending every other one to its
 //    current leader fixes it. Found by the fault tier (broker-sigstop): feed deliveries missing
 //    while the gate's offsets had moved past their alerts.
+// 4. Idle CPU, again. The same request queue checks its in-flight requests for timeouts on a
+//    100 ms setInterval from the moment its connection opens until it closes, whether or not
+//    anything is in flight: ten event-loop wake-ups a second per broker connection, and the idle
+//    `npm start` stack holds well over a hundred of them (every agency of the subscriber host has
+//    its own consumer, producers and admin clients; the gate has one producer per input partition).
+//    The check now runs only while requests are in flight: the interval stops itself when nothing
+//    is in flight and the next request sent starts it again. Timeouts are detected exactly as before.
+// 5. Exactly-once for read_committed consumers. consumer/filterAbortedMessages.js assumes the
+//    broker lists aborted transactions by first offset and registers at most one of them per
+//    record. The broker lists them in the order they ended, so when two aborted transactions
+//    overlap in a partition (several transactional producers writing to it at once, as the
+//    gate's per-partition producers do when partitions run concurrently), records of one of them
+//    were handed to the application. Kafka's own consumer keeps them in a priority queue by first
+//    offset and registers every one that starts at or before the record; so does this patch.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +121,57 @@ const PATCHES = [
       ['        return Array.from(responsePerBroker.values()).flat()\n', '        return responses\n'],
       ['    /** @type {Map<import("../../types").Broker, any[]>} */\n' + '    const responsePerBroker = new Map()\n\n', ''],
     ],
+  },
+  {
+    file: join(kafkajs, 'network', 'requestQueue', 'index.js'),
+    buggy: '      this.requestTimeoutIntervalId = setInterval(() => {\n        this.inflight.forEach(request => {\n',
+    fixed:
+      '      this.requestTimeoutIntervalId = setInterval(() => {\n' +
+      '        // backbone: nothing in flight, nothing can time out; stop until the next send (scripts/patch-kafkajs.js)\n' +
+      '        if (this.inflight.size === 0) {\n' +
+      '          clearInterval(this.requestTimeoutIntervalId)\n' +
+      '          this.requestTimeoutIntervalId = null\n' +
+      '          return\n' +
+      '        }\n' +
+      '        this.inflight.forEach(request => {\n',
+    done: 'request timeouts are checked only while requests are in flight',
+  },
+  {
+    file: join(kafkajs, 'network', 'requestQueue', 'index.js'),
+    buggy: '        this.inflight.set(correlationId, socketRequest)\n        pushedRequest.sendRequest()\n',
+    fixed:
+      '        this.inflight.set(correlationId, socketRequest)\n' +
+      '        // backbone: restart the timeout check, stopped while nothing was in flight, without\n' +
+      "        // cancelling a scheduled throttle check (scheduleRequestTimeoutCheck's destroy() would) (scripts/patch-kafkajs.js)\n" +
+      '        if (this.enforceRequestTimeout && this.requestTimeoutIntervalId === null) {\n' +
+      '          const throttleCheckTimeoutId = this.throttleCheckTimeoutId\n' +
+      '          this.throttleCheckTimeoutId = null\n' +
+      '          this.scheduleRequestTimeoutCheck()\n' +
+      '          this.throttleCheckTimeoutId = throttleCheckTimeoutId\n' +
+      '        }\n' +
+      '        pushedRequest.sendRequest()\n',
+    done: 'a request sent while idle restarts the timeout check',
+  },
+  {
+    file: join(kafkajs, 'consumer', 'filterAbortedMessages.js'),
+    buggy:
+      '  const remainingAbortedTransactions = [...abortedTransactions]\n' +
+      '\n' +
+      '  return messages.filter(message => {\n' +
+      '    // If the message offset is GTE the first offset of the next aborted transaction\n' +
+      '    // then we have stepped into an aborted transaction.\n' +
+      '    if (\n',
+    fixed:
+      '  // backbone: by first offset (the broker lists them as they ended), every one that has started (scripts/patch-kafkajs.js)\n' +
+      '  const remainingAbortedTransactions = [...abortedTransactions].sort((a, b) =>\n' +
+      '    Long.fromValue(a.firstOffset).compare(b.firstOffset)\n' +
+      '  )\n' +
+      '\n' +
+      '  return messages.filter(message => {\n' +
+      '    // If the message offset is GTE the first offset of the next aborted transaction\n' +
+      '    // then we have stepped into an aborted transaction.\n' +
+      '    while (\n',
+    done: 'read_committed consumers skip every aborted transaction, overlapping ones too',
   },
 ];
 

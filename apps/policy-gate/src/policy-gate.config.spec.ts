@@ -11,6 +11,7 @@ describe('gate settings', () => {
       POLICIES_DIR: 'policies',
       POLICY_VERSION: null,
       GATE_MAX_BATCH_RECORDS: 500,
+      GATE_PARTITIONS_CONCURRENTLY: 8,
     });
     expect(transactionalIdFor(gateInstanceId(s.GATE_INSTANCE_ID, 'gate-7.example'))).toBe('policy-gate-gate-7.example');
   });

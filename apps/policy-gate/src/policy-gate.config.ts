@@ -29,6 +29,14 @@ export const GATE_SETTINGS = {
     min: 1024,
     max: 104_857_600,
   }),
+  GATE_PARTITIONS_CONCURRENTLY: settings.int({
+    description:
+      'Input partitions decided and committed at the same time, each in its own transaction with its own producer ' +
+      '(KafkaJS partitionsConsumedConcurrently); the PostgreSQL pool gets one connection per partition in flight, plus two',
+    default: 8,
+    min: 1,
+    max: 64,
+  }),
   GATE_TXN_RETRIES: settings.int({
     description: 'Attempts at a transaction that fails with a retriable error before the batch is left for redelivery',
     default: 5,

@@ -21,7 +21,7 @@ import {
   type GateCodecs,
   type InboundRecord,
 } from './batch.assembler.js';
-import { decodeInbound, gateCodecsFor } from './gate.codecs.js';
+import { decodeInbound, gateCodecsFor, loadGateCodecs } from './gate.codecs.js';
 import type { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import type { GateRepository } from '@backbone/gate-store';
@@ -65,6 +65,12 @@ export interface PolicyGateConsumerOptions {
   eventSigner?: EventSigningKey | null;
   maxBatchRecords: number;
   maxBytesPerPartition: number;
+  /**
+   * Input partitions handled at the same time (KafkaJS partitionsConsumedConcurrently). Each
+   * partition has its own transactional producer, so their transactions are independent; one
+   * partition's batches are still handled one after another, in order. Default 1.
+   */
+  partitionsConcurrently?: number;
   txnRetries: number;
   /** Attempts of a record PostgreSQL refuses (SQLSTATE class 22/23) before it is dead-lettered in the batch's transaction. */
   maxPermanentAttempts?: number;
@@ -208,6 +214,7 @@ export class PolicyGateConsumer {
   }
 
   async start(): Promise<void> {
+    loadGateCodecs();
     this.admin = this.o.kafka.admin();
     await this.admin.connect();
     this.running = true;
@@ -256,7 +263,12 @@ export class PolicyGateConsumer {
       // KafkaJS would otherwise resolve the whole fetched batch after eachBatch returns, even
       // the records a failed transaction did not cover; offsets move only through sendOffsets.
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // Each input partition has its own producer and transaction, so partitions need not wait for
+      // each other: one fetch's partitions overlap their PostgreSQL writes and Kafka round trips.
+      // KafkaJS never hands two batches of one partition out at once, so order per partition holds.
+      // Their transactions then interleave in the feed and audit partitions: KafkaJS readers need
+      // patch 4 of scripts/patch-kafkajs.js to skip overlapping aborted transactions.
+      partitionsConsumedConcurrently: this.o.partitionsConcurrently ?? 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
   }
@@ -448,9 +460,17 @@ export class PolicyGateConsumer {
     // nothing doubles. The other order could lose history of a committed delivery, and a later
     // Update or Cancel would then miss a recipient that holds the alert.
     await this.o.repository.recordBatch(assembled);
+    // Every record of one alert (one per recipient, plus its audit event) carries the same trace
+    // context: built once per alert, not once per record.
+    const headersByAlert = new Map<string, Record<string, string> | undefined>();
     const headersOf = (key: string | Buffer | null): Record<string, string> | undefined => {
-      const span = key === null ? undefined : spans.get(key.toString());
-      return span ? traceHeaders(trace.setSpan(contextFromHeaders(undefined), span)) : undefined;
+      if (key === null) return undefined;
+      const alertId = key.toString();
+      if (headersByAlert.has(alertId)) return headersByAlert.get(alertId);
+      const span = spans.get(alertId);
+      const headers = span ? traceHeaders(trace.setSpan(contextFromHeaders(undefined), span)) : undefined;
+      headersByAlert.set(alertId, headers);
+      return headers;
     };
     await this.commitTransaction(assembled, records.length, topic, partition, nextOffset, headersOf);
     txnTimer();
@@ -478,6 +498,9 @@ export class PolicyGateConsumer {
         if ((await this.o.commitHook?.beforeCommit({ records, partition })) === 'vanish') {
           throw new InstanceVanished('the commit hook stopped this instance between send and commit');
         }
+        // Another partition's commit hook may have stopped this instance while this one was sending:
+        // a dead process commits nothing more.
+        if (this.dead) throw new InstanceVanished('instance stopped by a commit hook on another partition');
         committing = true;
         await txn.commit();
         return;

@@ -74,7 +74,8 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
     const s = this.settings;
     const metrics = new GateMetrics(this.metricsService);
     const consumerMetrics = new ConsumerMetrics(this.metricsService);
-    const repository = await GateRepository.open(s.DATABASE_URL);
+    // One connection per partition in flight, plus the hold releaser's and the readiness probe's.
+    const repository = await GateRepository.open(s.DATABASE_URL, { poolSize: s.GATE_PARTITIONS_CONCURRENTLY + 2 });
     // The group member names this instance, so a restarted process can remove its killed predecessor.
     const memberClientId = `policy-gate-${gateInstanceId(s.GATE_INSTANCE_ID)}`;
     const consumer = new PolicyGateConsumer({
@@ -87,6 +88,7 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       groupId: s.GATE_GROUP_ID,
       maxBatchRecords: s.GATE_MAX_BATCH_RECORDS,
       maxBytesPerPartition: s.GATE_MAX_BYTES_PER_PARTITION,
+      partitionsConcurrently: s.GATE_PARTITIONS_CONCURRENTLY,
       txnRetries: s.GATE_TXN_RETRIES,
       maxPermanentAttempts: this.safety.CONSUMER_MAX_ATTEMPTS,
       consumerMetrics,

@@ -44,8 +44,8 @@ export interface Reviewer {
 
 /**
  * The only door to the gate's PostgreSQL tables. Batch writes go through jsonb_to_recordset:
- * one statement per table whatever the batch size, so the 65,535 bind-parameter limit never
- * applies and a batch costs three round trips.
+ * four parameters whatever the batch size, so the 65,535 bind-parameter limit never applies,
+ * and a batch's history is one statement, one round trip.
  */
 export class GateRepository {
   private constructor(readonly dataSource: DataSource) {}
@@ -90,7 +90,7 @@ export class GateRepository {
   }
 
   /**
-   * Records a batch's recipients, decisions and holds in one PostgreSQL transaction. The caller
+   * Records a batch's recipients, decisions and holds in one PostgreSQL statement (one transaction). The caller
    * commits the Kafka transaction only after this returns: a crash in between leaves the history
    * a superset of what was delivered, and the redelivered batch re-upserts the same rows
    * (every statement here is idempotent).
@@ -133,45 +133,45 @@ export class GateRepository {
       });
     }
     if (recipients.size === 0 && decisions.size === 0 && holds.size === 0) return;
-    const now = new Date().toISOString();
-    await this.dataSource.transaction(async (m) => {
-      if (recipients.size > 0) {
-        await m.query(
-          `INSERT INTO alert_recipients (alert_id, agency, first_version, last_version, first_delivered_at, last_delivered_at)
-           SELECT t.alert_id, t.agency, t.first, t.last, $2::timestamptz, $2::timestamptz
-             FROM jsonb_to_recordset($1::jsonb) AS t(alert_id uuid, agency text, first int, last int)
-           ON CONFLICT (alert_id, agency) DO UPDATE SET
-             first_version = LEAST(alert_recipients.first_version, EXCLUDED.first_version),
-             last_version = GREATEST(alert_recipients.last_version, EXCLUDED.last_version),
-             last_delivered_at = EXCLUDED.last_delivered_at`,
-          [JSON.stringify([...recipients.values()]), now],
-        );
-      }
-      if (decisions.size > 0) {
-        // A re-processed batch overwrites: the last attempt is the one whose Kafka transaction committed.
-        await m.query(
-          `INSERT INTO alert_decisions (alert_id, version, msg_type, sender, policy_version, decided_at, alert, outcomes, recalled)
-           SELECT t.alert_id, t.version, t.msg_type, t.sender, t.policy_version, t.decided_at, decode(t.alert, 'base64'), t.outcomes,
-                  ARRAY(SELECT jsonb_array_elements_text(t.recalled))
-             FROM jsonb_to_recordset($1::jsonb) AS t(alert_id uuid, version int, msg_type text, sender text, policy_version text,
-                                                    decided_at timestamptz, alert text, outcomes jsonb, recalled jsonb)
-           ON CONFLICT (alert_id, version) DO UPDATE SET
-             policy_version = EXCLUDED.policy_version, decided_at = EXCLUDED.decided_at, alert = EXCLUDED.alert,
-             outcomes = EXCLUDED.outcomes, recalled = EXCLUDED.recalled`,
-          [JSON.stringify([...decisions.values()])],
-        );
-      }
-      if (holds.size > 0) {
-        await m.query(
-          `INSERT INTO held_alerts (alert_id, version, agency, rule_id, policy_version, held_at, alert)
-           SELECT t.alert_id, t.version, t.agency, t.rule_id, t.policy_version, t.held_at, decode(t.alert, 'base64')
-             FROM jsonb_to_recordset($1::jsonb) AS t(alert_id uuid, version int, agency text, rule_id text, policy_version text,
-                                                    held_at timestamptz, alert text)
-           ON CONFLICT (alert_id, version, agency) DO NOTHING`,
-          [JSON.stringify([...holds.values()])],
-        );
-      }
-    });
+    // One statement, so one round trip and its own implicit transaction (all three tables or
+    // none) instead of BEGIN, up to three INSERTs and COMMIT: the gate waits for this before
+    // every Kafka transaction. Each data-modifying CTE runs whether or not it is read.
+    await this.dataSource.query(
+      `WITH recipients AS (
+         INSERT INTO alert_recipients (alert_id, agency, first_version, last_version, first_delivered_at, last_delivered_at)
+         SELECT t.alert_id, t.agency, t.first, t.last, $2::timestamptz, $2::timestamptz
+           FROM jsonb_to_recordset($1::jsonb) AS t(alert_id uuid, agency text, first int, last int)
+         ON CONFLICT (alert_id, agency) DO UPDATE SET
+           first_version = LEAST(alert_recipients.first_version, EXCLUDED.first_version),
+           last_version = GREATEST(alert_recipients.last_version, EXCLUDED.last_version),
+           last_delivered_at = EXCLUDED.last_delivered_at
+       ),
+       -- A re-processed batch overwrites: the last attempt is the one whose Kafka transaction committed.
+       decisions AS (
+         INSERT INTO alert_decisions (alert_id, version, msg_type, sender, policy_version, decided_at, alert, outcomes, recalled)
+         SELECT t.alert_id, t.version, t.msg_type, t.sender, t.policy_version, t.decided_at, decode(t.alert, 'base64'), t.outcomes,
+                ARRAY(SELECT jsonb_array_elements_text(t.recalled))
+           FROM jsonb_to_recordset($3::jsonb) AS t(alert_id uuid, version int, msg_type text, sender text, policy_version text,
+                                                  decided_at timestamptz, alert text, outcomes jsonb, recalled jsonb)
+         ON CONFLICT (alert_id, version) DO UPDATE SET
+           policy_version = EXCLUDED.policy_version, decided_at = EXCLUDED.decided_at, alert = EXCLUDED.alert,
+           outcomes = EXCLUDED.outcomes, recalled = EXCLUDED.recalled
+       ),
+       holds AS (
+         INSERT INTO held_alerts (alert_id, version, agency, rule_id, policy_version, held_at, alert)
+         SELECT t.alert_id, t.version, t.agency, t.rule_id, t.policy_version, t.held_at, decode(t.alert, 'base64')
+           FROM jsonb_to_recordset($4::jsonb) AS t(alert_id uuid, version int, agency text, rule_id text, policy_version text,
+                                                  held_at timestamptz, alert text)
+         ON CONFLICT (alert_id, version, agency) DO NOTHING
+       )
+       SELECT 1`,
+      [
+        JSON.stringify([...recipients.values()]),
+        new Date().toISOString(),
+        JSON.stringify([...decisions.values()]),
+        JSON.stringify([...holds.values()]),
+      ],
+    );
   }
 
   /** Every stored decision for an alert, newest version first. */

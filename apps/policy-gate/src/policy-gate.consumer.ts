@@ -343,14 +343,14 @@ export class PolicyGateConsumer {
         timestamp: m.timestamp,
         headers: m.headers,
       }));
-      const last = slice[slice.length - 1]!;
+      // The last slice covers the batch to its last offset, transaction markers after the last record
+      // included: the publisher's lanes write a partition at once, so it can end with several markers,
+      // and offsets that stop at the last record would leave the group short of the end for good.
+      const through = start + maxBatchRecords >= messages.length ? batch.lastOffset() : slice[slice.length - 1]!.offset;
       // A transaction retried on CONCURRENT_TRANSACTIONS or a leader change can outlast the session too.
-      await heartbeatWhile(
-        this.processSliceSafely(records, batch.topic, batch.partition, (BigInt(last.offset) + 1n).toString()),
-        heartbeat,
-      );
+      await heartbeatWhile(this.processSliceSafely(records, batch.topic, batch.partition, (BigInt(through) + 1n).toString()), heartbeat);
       // Only now is the slice covered by a committed transaction: tell KafkaJS to fetch past it.
-      resolveOffset(last.offset);
+      resolveOffset(through);
       // Keeps the group membership alive across long batches. A rebalance surfacing here is
       // harmless: everything up to this point is committed.
       await heartbeat();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { auditEventCodec, deadLetterCodec, type AuditEvent, type DeadLetter } from '@backbone/codec';
+import { auditEventCodec, deadLetterCodec, deliveryCodec, type AuditEvent, type DeadLetter } from '@backbone/codec';
 import { DEFAULT_CONSUMER_SAFETY, type ConsumerSafetySettings } from '@backbone/kafka';
-import { pollUntil } from '@backbone/testing';
+import { pollUntil, uniqueName } from '@backbone/testing';
 import { alertOf, deliveryOf, produceDeliveries } from '../subscriber.test-kit.js';
 import { FeedTestWorld } from './feed.test-world.js';
 
@@ -130,5 +130,37 @@ describe('feed consumer batches (real broker and PostgreSQL)', () => {
     expect(delivered.map((e) => `${e.alertId}/${e.alertVersion}`).sort()).toEqual(
       deliveries.map((d) => `${d.alertId}/${d.alertVersion}`).sort(),
     );
+  });
+  it('commits to the end of a feed that ends with several transaction markers (gate producers writing at once)', async () => {
+    world = await new FeedTestWorld('batch', DE, FAST).init();
+    // Two transactional producers, as two gate partitions (or replicas) deliver to one feed partition
+    // at once: both records first, then both commit markers, so the partition ends with two markers.
+    const writers = await Promise.all(
+      ['one', 'two'].map(async (name) => {
+        const p = world!.kafka.producer({ transactionalId: uniqueName(`batch-gate-${name}`), idempotent: true, maxInFlightRequests: 1 });
+        await p.connect();
+        return p;
+      }),
+    );
+    try {
+      const alerts = [alertOf({ headline: 'From one' }), alertOf({ headline: 'From two' })];
+      const txns = [await writers[0]!.transaction(), await writers[1]!.transaction()];
+      for (const [i, t] of txns.entries()) {
+        await t.send({
+          topic: world.feed,
+          acks: -1,
+          messages: [{ key: alerts[i]!.alertId, value: deliveryCodec.encode(deliveryOf(DE, alerts[i]!)) }],
+        });
+      }
+      for (const t of txns) await t.commit();
+      expect((await world.position()).high).toBe(4n);
+
+      const sub = await world.start();
+      // Committed offset at the high watermark, markers included: lag 0, nothing that looks stalled.
+      await world.caughtUp();
+      for (const a of alerts) expect(await sub.inbox.versionCount(a.alertId)).toBe(1);
+    } finally {
+      for (const w of writers) await w.disconnect().catch(() => undefined);
+    }
   });
 });

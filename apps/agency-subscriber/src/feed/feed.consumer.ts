@@ -166,7 +166,12 @@ export class FeedConsumer implements OnApplicationBootstrap, BeforeApplicationSh
         return;
       }
       await this.afterStore?.();
-      await commit(chunk[chunk.length - 1]!.offset);
+      // The whole batch stored: commit through its last offset, transaction markers after the last
+      // record included. Several gate producers write a feed partition at once, so it can end with
+      // several markers; committing only up to the last record would leave the group short of the
+      // end for good (lag that never clears, a caught-up partition reported stalled).
+      const done = from + FEED_CHUNK_MAX >= batch.messages.length;
+      await commit(done ? batch.lastOffset() : chunk[chunk.length - 1]!.offset);
       await heartbeat();
     }
   }

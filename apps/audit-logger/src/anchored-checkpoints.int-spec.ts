@@ -9,6 +9,7 @@ import { auditEvent, topicNames, type TopicNames } from '@backbone/kafka';
 import { createTestDatabase, type TestDatabase } from '@backbone/persistence';
 import { createTopics, deleteTopics, pollUntil, testKafka, testKafkaConnection, uniqueName } from '@backbone/testing';
 import {
+  ANCHOR_READER_GROUP_PREFIX,
   entryHash,
   GENESIS_HASH,
   issueComplianceUser,
@@ -52,6 +53,16 @@ async function verify(maxUnanchoredTail?: number): Promise<VerifyReport> {
   const anchors = readAnchorsFromFile(anchorFile);
   const keys = new Map([[running.signingKey.keyId, running.signingKey.publicKey]]);
   return verifyLedger(running.pool, keys, { anchors, ...(maxUnanchoredTail !== undefined ? { maxUnanchoredTail } : {}) });
+}
+
+async function verifyOverHttp(r: RunningAuditLogger, token: string): Promise<VerifyReport> {
+  const res = await fetch(`${r.url}/compliance/verify`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as VerifyReport;
+}
+
+async function anchorReaderGroups(): Promise<Set<string>> {
+  return new Set((await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(ANCHOR_READER_GROUP_PREFIX)));
 }
 
 async function asOwner<T>(work: (owner: pg.Client) => Promise<T>): Promise<T> {
@@ -153,6 +164,31 @@ describe('checkpoints anchored outside the database', () => {
     }
   }, 90_000);
 
+  it('verify sees an anchor published just before the request, and follows the topic without a new group per verify', async () => {
+    const { token } = await issueComplianceUser(running.pool, uniqueName('erin').slice(0, 60));
+    const groupsBefore = await anchorReaderGroups();
+    expect(running.anchorGroupId).not.toBeNull();
+    expect(groupsBefore).toContain(running.anchorGroupId);
+    // A new head, signed and anchored (acks=all) right before the request: the follower may not
+    // have consumed it yet, but it is below the end offset verify reads, so verify must wait for it.
+    const before = running.consumer.stats.inserted;
+    await send(3, 'just-before');
+    await pollUntil(() => running.consumer.stats.inserted >= before + 3, { description: '3 more rows', timeoutMs: 30_000 });
+    await running.writer.checkpointNow();
+    const head = (await running.pool.query<{ seq: string }>('SELECT max(seq)::text AS seq FROM audit.checkpoints')).rows[0]!.seq;
+    const first = await verifyOverHttp(running, token);
+    expect(first).toMatchObject({ ok: true, firstBreak: null, anchorProblem: null, latestAnchorSeq: Number(head) });
+    const second = await verifyOverHttp(running, token);
+    expect(second).toMatchObject({ ok: true, anchorProblem: null, latestAnchorSeq: Number(head), anchors: first.anchors });
+    // Two verifies joined no group: the follower's own is still the only one this logger has.
+    const added = [...(await anchorReaderGroups())].filter((g) => !groupsBefore.has(g));
+    expect(added).toEqual([]);
+    await pollUntil(() => running.consumer.stats.inserted >= before + 5, {
+      description: 'the two AUDIT_ACCESSED events in the ledger',
+      timeoutMs: 30_000,
+    });
+  }, 60_000);
+
   it('says the anchors could not be read when their topic is missing, instead of failing the request', async () => {
     const lonelyPrefix = `${uniqueName('anch-none')}.`;
     const lonelyTopics = topicNames(lonelyPrefix);
@@ -164,28 +200,39 @@ describe('checkpoints anchored outside the database', () => {
       databaseUrl: await provisionLedger(lonelyDb.url),
       signingKeyFile: join(dir, 'lonely-key.pem'),
       groupId: uniqueName('anchors-none'),
+      // No timed checkpoint: its anchor send would retry on the missing topic for a while.
+      checkpointEveryMs: 3_600_000,
       anchors: { topic: true },
     });
     try {
       const { token } = await issueComplianceUser(lonely.pool, 'dave');
-      const res = await fetch(`${lonely.url}/compliance/verify`, { headers: { authorization: `Bearer ${token}` } });
-      expect(res.status).toBe(200);
-      const report = (await res.json()) as VerifyReport;
+      const report = await verifyOverHttp(lonely, token);
       expect(report.ok).toBe(false);
       expect(report.firstBreak).toBeNull();
       expect(report.anchorProblem).toContain(lonelyTopics.checkpoints);
+
+      // The topic created after the logger started: the next verify follows it.
+      await createTopics(admin, [lonelyTopics.checkpoints], 1);
+      await pollUntil(() => lonely.consumer.stats.inserted >= 1, { description: 'the first AUDIT_ACCESSED event', timeoutMs: 30_000 });
+      await lonely.writer.checkpointNow();
+      const seq = (await lonely.pool.query<{ seq: string }>('SELECT max(seq)::text AS seq FROM audit.checkpoints')).rows[0]!.seq;
+      const later = await verifyOverHttp(lonely, token);
+      expect(later).toMatchObject({ ok: true, firstBreak: null, anchorProblem: null, latestAnchorSeq: Number(seq) });
     } finally {
       await lonely.close();
-      await deleteTopics(admin, [lonelyTopics.audit]).catch(() => undefined);
+      await deleteTopics(admin, [lonelyTopics.audit, lonelyTopics.checkpoints]).catch(() => undefined);
       await lonelyDb.drop();
     }
   }, 90_000);
 
   it('fails when the unsigned tail is longer than the bound', async () => {
     const before = running.consumer.stats.inserted;
+    const anchored = Number(
+      (await running.pool.query<{ seq: string }>('SELECT max(seq)::text AS seq FROM audit.checkpoints')).rows[0]!.seq,
+    );
     await send(5, 'tail');
     await pollUntil(() => running.consumer.stats.inserted >= before + 5, { description: '5 more rows', timeoutMs: 30_000 });
-    expect((await verify(3)).firstBreak).toMatchObject({ kind: 'unanchored-tail', seq: 26 });
+    expect((await verify(3)).firstBreak).toMatchObject({ kind: 'unanchored-tail', seq: anchored + 1 });
     expect((await verify(10)).ok).toBe(true);
     // An owner who swaps the ledger id sheds every anchor (they name the old id): with anchoring on
     // and none left, the bound counts from the first row.

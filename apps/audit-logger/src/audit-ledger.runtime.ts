@@ -20,7 +20,6 @@ import type { OfficeIntrospectionClient } from '@backbone/office-auth';
 import type { AuditLoggerContext } from './audit-logger.context.js';
 import { AuditIngestConsumer } from './audit-ingest.consumer.js';
 import {
-  ANCHOR_READER_GROUP_PREFIX,
   anchorsOfLedger,
   checkLedgerSchema,
   CheckpointAnchor,
@@ -29,11 +28,11 @@ import {
   loadSigningKey,
   mergeAnchors,
   readAnchorsFromFile,
-  readAnchorsFromKafka,
   readLedgerId,
   type Anchor,
   type SigningKey,
 } from '@backbone/ledger';
+import { AnchorFollower } from './anchor.follower.js';
 import { LedgerWriter } from './ledger.writer.js';
 
 export interface AuditLoggerOptions {
@@ -65,7 +64,13 @@ export interface AuditLoggerOptions {
    * Anchor every signed checkpoint outside the database: on the checkpoints topic (`topic`) and/or
    * appended to `file`. Verify then compares the ledger with the anchors.
    */
-  anchors?: { topic: boolean; file?: string | null; maxUnanchoredTail?: number };
+  anchors?: {
+    topic: boolean;
+    file?: string | null;
+    maxUnanchoredTail?: number;
+    /** How long verify waits for the topic's anchors (end offset, then the follower catching up) before reporting them unread; default 30 s. */
+    readTimeoutMs?: number;
+  };
   /** Retry, parking and stall settings (CONSUMER_* in docs/operator.md); default: their defaults. */
   consumerSafety?: ConsumerSafetySettings;
 }
@@ -87,6 +92,8 @@ export interface AuditLedgerRuntime {
   parkedTopic: string;
   producer: Producer;
   signingKey: SigningKey;
+  /** The anchor follower's consumer group (one per process start); null when the topic is not anchored to. */
+  anchorGroupId: string | null;
   close(): Promise<void>;
 }
 
@@ -137,10 +144,29 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
     await writer.registerKey();
     const ledgerId = await readLedgerId(pool);
     const kafka = createKafka(config.connection, 'audit-logger', logger);
+    const anchoring = opts.anchors;
+    // Follows the anchor topic for the life of the process (one admin, one consumer), so a verify
+    // only asks for the topic's end offset. Started first and not awaited: its group join
+    // (group.initial.rebalance.delay.ms, 3 s on a default broker) overlaps the ingest's start-up
+    // instead of adding to it; a verify that comes before it is done waits within its deadline.
+    let follower: AnchorFollower | undefined;
+    let followerClosing: Promise<void> | undefined;
+    const closeFollower = (): Promise<void> => (followerClosing ??= follower?.close() ?? Promise.resolve());
+    if (anchoring?.topic) {
+      follower = new AnchorFollower({
+        kafka,
+        topic: topics.checkpoints,
+        // Only this ledger's: other ledgers on the broker anchor on the same topic.
+        keep: (a) => anchorsOfLedger([a], ledgerId).length > 0,
+        logger,
+        ...(anchoring.readTimeoutMs !== undefined ? { readTimeoutMs: anchoring.readTimeoutMs } : {}),
+      });
+      cleanups.push(closeFollower);
+      void follower.start();
+    }
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
-    const anchoring = opts.anchors;
     if (anchoring && (anchoring.topic || anchoring.file))
       anchor = new CheckpointAnchor(producer, anchoring.topic ? topics.checkpoints : null, anchoring.file ?? null, ledgerId);
     const replayProducer = kafka.producer({
@@ -191,6 +217,11 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
       await writer.checkpointNow();
     });
 
+    // On close the follower is the first to start closing and is awaited (above) only after the
+    // ingest and the producers: its consumer's disconnect waits out the fetch long-poll in flight
+    // (up to 5 s), as the ingest's does; one after the other they would add up.
+    cleanups.push(async () => void closeFollower());
+
     const trustedKeys = new Map([[signingKey.keyId, signingKey.publicKey]]);
     const context: AuditLoggerContext = {
       pool,
@@ -205,9 +236,7 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
         try {
           if (!anchoring) return null;
           const fromFile = anchoring.file ? readAnchorsFromFile(anchoring.file) : [];
-          const fromTopic = anchoring.topic
-            ? await readAnchorsFromKafka(kafka, topics.checkpoints, `${ANCHOR_READER_GROUP_PREFIX}${randomUUID()}`, onExtent)
-            : [];
+          const fromTopic = follower ? await follower.read(onExtent) : [];
           // Only this ledger's (before merging by seq): other ledgers on the broker anchor on the same topic.
           const mine = (list: Anchor[]): Anchor[] => anchorsOfLedger(list, ledgerId);
           return { anchors: mergeAnchors(mine(fromFile), mine(fromTopic)), maxUnanchoredTail: anchoring.maxUnanchoredTail };
@@ -217,7 +246,8 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
         }
       },
     };
-    return { context, pool, writer, consumer, safety, parkedTopic, producer, signingKey, close: closeAll };
+    const anchorGroupId = follower?.groupId ?? null;
+    return { context, pool, writer, consumer, safety, parkedTopic, producer, signingKey, anchorGroupId, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

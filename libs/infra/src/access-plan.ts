@@ -17,7 +17,7 @@ export function subscriberPrincipal(agencyCode: string): string {
 export const CONSUMER_GROUPS = {
   gate: 'policy-gate',
   auditLogger: 'audit-logger',
-  /** Prefix of the short-lived groups that read the checkpoint anchors back for verify. */
+  /** Prefix of the group the audit logger follows its checkpoint anchors with (one per process start, never committed). */
   auditLoggerAnchors: 'audit-logger-anchors-',
   subscriber: (agencyCode: string): string => `subscriber-${agencyCode}`,
 } as const;

@@ -70,6 +70,27 @@ const strings = (a: unknown): string | null => {
 };
 
 /**
+ * The canonical JSON of a DECIDED event's decision list without its brackets (keys in order, as
+ * canonicalJson writes them), or null when an entry is not of the gate's shape. Shared by the
+ * signed bytes here and the ledger's row hash, which must agree on it byte for byte.
+ */
+export function canonicalDecisionsText(list: readonly unknown[]): string | null {
+  let decisions = '';
+  for (const d of list) {
+    if (typeof d !== 'object' || d === null) return null;
+    const r = d as Record<string, unknown>;
+    const executionFlags = strings(r['executionFlags']);
+    const redactedGroups = strings(r['redactedGroups']);
+    if (typeof r['agency'] !== 'string' || typeof r['outcome'] !== 'string' || typeof r['ruleId'] !== 'string') return null;
+    if (executionFlags === null || redactedGroups === null) return null;
+    decisions +=
+      (decisions === '' ? '' : ',') +
+      `{"agency":${q(r['agency'])},"executionFlags":${executionFlags},"outcome":${q(r['outcome'])},"redactedGroups":${redactedGroups},"ruleId":${q(r['ruleId'])}}`;
+  }
+  return decisions;
+}
+
+/**
  * canonicalJson(auditSigningForm(e)) written with its keys already in order instead of sorting
  * every object (the audit logger checks every event's signature on ingest and in verify; the
  * generic walk cost more than a third of the check). Only for events of the expected shape;
@@ -95,18 +116,8 @@ function wellTypedSigningText(e: AuditEvent): string | null {
     !(e.payload === null || Buffer.isBuffer(e.payload))
   )
     return null;
-  let decisions = '';
-  for (const d of e.decisions as unknown[]) {
-    if (typeof d !== 'object' || d === null) return null;
-    const r = d as Record<string, unknown>;
-    const executionFlags = strings(r['executionFlags']);
-    const redactedGroups = strings(r['redactedGroups']);
-    if (typeof r['agency'] !== 'string' || typeof r['outcome'] !== 'string' || typeof r['ruleId'] !== 'string') return null;
-    if (executionFlags === null || redactedGroups === null) return null;
-    decisions +=
-      (decisions === '' ? '' : ',') +
-      `{"agency":${q(r['agency'])},"executionFlags":${executionFlags},"outcome":${q(r['outcome'])},"redactedGroups":${redactedGroups},"ruleId":${q(r['ruleId'])}}`;
-  }
+  const decisions = canonicalDecisionsText(e.decisions as unknown[]);
+  if (decisions === null) return null;
   const details: { [key: string]: Canonical } = {};
   for (const [k, v] of Object.entries(e.details)) details[k] = v;
   return (

@@ -36,6 +36,7 @@ export { canonicalJson, type Canonical } from './canonical-json.js';
 export {
   auditSignatureProblem,
   auditSigningBytes,
+  canonicalDecisionsText,
   eventKeyId,
   eventKeyringOf,
   signAuditEvent,

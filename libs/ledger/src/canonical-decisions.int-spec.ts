@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import pg from 'pg';
 import type { AuditEvent } from '@backbone/codec';
-import { sampleAuditEvent } from '@backbone/codec/testing';
+import { canonicalDecisionArbitrary, sampleAuditEvent } from '@backbone/codec/testing';
 import { createTestDatabase, resolveDatabase, streamCopyRows, type TestDatabase } from '@backbone/persistence';
 import { canonicalDecisions, canonicalText, canonicalTextWithDecisions, type LedgerEntry } from './canonical-event.serializer.js';
 
@@ -35,13 +35,7 @@ const nastyChar = fc.constantFrom(
   '}',
 );
 const text = fc.string({ unit: fc.oneof(nastyChar, fc.string({ unit: 'grapheme', maxLength: 1 })), maxLength: 12 });
-const decision = fc.record({
-  agency: text,
-  outcome: text,
-  ruleId: text,
-  redactedGroups: fc.array(text, { maxLength: 3 }),
-  executionFlags: fc.array(text, { maxLength: 3 }),
-});
+const decision = canonicalDecisionArbitrary(text);
 // Shapes the fast path must refuse (null) or, if it takes them, hash identically.
 const odd = fc.oneof(
   fc.record({ agency: text, outcome: text, ruleId: text, redactedGroups: fc.array(text), executionFlags: fc.array(text), extra: text }),

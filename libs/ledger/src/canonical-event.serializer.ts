@@ -1,4 +1,4 @@
-import { canonicalJson, type AuditEvent, type Canonical, type RecipientDecision } from '@backbone/codec';
+import { canonicalDecisionsText, canonicalJson, type AuditEvent, type Canonical, type RecipientDecision } from '@backbone/codec';
 
 /**
  * Canonical form v1 of a ledger row: the exact bytes that are hashed into the chain.
@@ -146,15 +146,6 @@ export function canonicalBytes(entry: LedgerEntry): Buffer {
 const q = JSON.stringify;
 const strOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
 const safeInt = (v: unknown): v is number => Number.isSafeInteger(v);
-const strings = (a: unknown): string | null => {
-  if (!Array.isArray(a)) return null;
-  let out = '';
-  for (const x of a) {
-    if (typeof x !== 'string') return null;
-    out += (out === '' ? '' : ',') + q(x);
-  }
-  return `[${out}]`;
-};
 
 /**
  * The same text as canonicalJson(canonicalForm(entry)), written out with its keys already in
@@ -189,19 +180,8 @@ function wellTypedCanonical(entry: LedgerEntry, knownDecisions?: string): string
     !(e.payload === null || Buffer.isBuffer(e.payload))
   )
     return null;
-  let decisions = knownDecisions ?? '';
-  if (knownDecisions === undefined)
-    for (const d of e.decisions as unknown[]) {
-      if (typeof d !== 'object' || d === null) return null;
-      const r = d as Record<string, unknown>;
-      const executionFlags = strings(r['executionFlags']);
-      const redactedGroups = strings(r['redactedGroups']);
-      if (typeof r['agency'] !== 'string' || typeof r['outcome'] !== 'string' || typeof r['ruleId'] !== 'string') return null;
-      if (executionFlags === null || redactedGroups === null) return null;
-      decisions +=
-        (decisions === '' ? '' : ',') +
-        `{"agency":${q(r['agency'])},"executionFlags":${executionFlags},"outcome":${q(r['outcome'])},"redactedGroups":${redactedGroups},"ruleId":${q(r['ruleId'])}}`;
-    }
+  const decisions = knownDecisions ?? canonicalDecisionsText(e.decisions as unknown[]);
+  if (decisions === null) return null;
   let signature = '';
   if (e.signature !== null) {
     const sig = e.signature;

@@ -12,3 +12,4 @@ export {
 } from './alert.fixture.js';
 export { alertArbitrary, SAMPLE_AGENCIES, subjectArbitrary, type AgencyRef, type AlertArbitraryOptions } from './alert.arbitrary.js';
 export { auditEventArbitrary, deadLetterArbitrary, deliveryArbitrary } from './delivery.arbitrary.js';
+export { canonicalDecisionArbitrary, looseAuditEventArbitrary } from './canonical.arbitrary.js';

@@ -267,7 +267,7 @@ export class PolicyGateConsumer {
       // each other: one fetch's partitions overlap their PostgreSQL writes and Kafka round trips.
       // KafkaJS never hands two batches of one partition out at once, so order per partition holds.
       // Their transactions then interleave in the feed and audit partitions: KafkaJS readers need
-      // patch 4 of scripts/patch-kafkajs.js to skip overlapping aborted transactions.
+      // patch 5 of scripts/patch-kafkajs.js to skip overlapping aborted transactions.
       partitionsConsumedConcurrently: this.o.partitionsConcurrently ?? 1,
       eachBatch: (payload) => this.onBatch(payload),
     });

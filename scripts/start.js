@@ -63,7 +63,7 @@ const kafkaEnv = (principal) => {
 };
 
 const children = [];
-function service(name, app, port, env, entry = 'main.js') {
+function service(name, app, port, env, entry = 'main.bundle.js') {
   const logFile = join(home, 'logs', `${name}.log`);
   const child = spawn('bash', ['-c', `exec node "${join(root, 'dist', 'apps', app, 'src', entry)}" >>"${logFile}" 2>&1`], {
     cwd: root,
@@ -165,7 +165,7 @@ try {
     'agency-subscriber',
     base + 20,
     { KAFKA_BROKERS: info.brokers.join(','), KAFKA_CA_FILE: info.caFile, SUBSCRIBER_HOST_FILE: hostFile },
-    'host.main.js',
+    'host.main.bundle.js',
   );
   const subscribers = hosted.map((h) => [h.agency, `http://127.0.0.1:${h.port}`]);
   waitFor.push(...subscribers.map(([agency, url]) => ({ name: `subscriber-${agency}`, url })));

@@ -44,7 +44,8 @@ export async function startService(opts: {
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [join(opts.repoRoot, 'dist', 'apps', opts.app, 'src', 'main.js')], {
+    // The bundled entry point (scripts/bundle-services.js), as npm start runs it.
+    child = spawn(process.execPath, [join(opts.repoRoot, 'dist', 'apps', opts.app, 'src', 'main.bundle.js')], {
       cwd: opts.repoRoot,
       env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...opts.env, PORT: String(port) },
       stdio: ['ignore', fd, fd],

@@ -33,13 +33,13 @@ export function groupCpuTicks(pgid: number): { ticks: number; processes: number;
   return { ticks, processes, byProcess };
 }
 
-/** A short name for a stack process: the app of dist/apps/<app>/src/<entry>.js, else the script. */
+/** A short name for a stack process: the app of dist/apps/<app>/src/<entry>(.bundle).js, else the script. */
 function processName(pid: string): string {
   try {
     const cmd = readFileSync(join('/proc', pid, 'cmdline'), 'utf8')
       .split('\0')
       .join(' ');
-    const app = /apps\/([a-z-]+)\/src\/([a-z.]+)\.js/.exec(cmd);
+    const app = /apps\/([a-z-]+)\/src\/([a-z.]+?)(?:\.bundle)?\.js/.exec(cmd);
     if (app) return app[2] === 'main' ? app[1]! : `${app[1]!} (${app[2]!})`;
     return /([\w.-]+\.js)/.exec(cmd)?.[1] ?? cmd.slice(0, 40);
   } catch {

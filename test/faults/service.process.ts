@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pollUntil } from '@backbone/testing';
@@ -43,10 +43,13 @@ export class ServiceProcess {
   }): Promise<ServiceProcess> {
     const logFile = join(o.logDir, `${o.name}.log`);
     const fd = openSync(logFile, 'a');
+    // Where a restart's time goes is read from the log: this line marks the moment of the spawn.
+    writeSync(fd, `${JSON.stringify({ level: 30, time: Date.now(), msg: 'fault tier: process spawned' })}\n`);
     const logOffset = fstatSync(fd).size;
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [join(o.repoRoot, 'dist', 'apps', o.app, 'src', 'main.js')], {
+      // The bundled entry point (scripts/bundle-services.js), as npm start runs it.
+      child = spawn(process.execPath, [join(o.repoRoot, 'dist', 'apps', o.app, 'src', 'main.bundle.js')], {
         cwd: o.repoRoot,
         // FAULT_LOG_LEVEL=info shows where a restart's time goes (boot, connect, group join); warn keeps the logs small.
         env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: process.env['FAULT_LOG_LEVEL'] ?? 'warn', ...o.env, PORT: String(o.port) },

@@ -53,6 +53,9 @@ const RETRIABLE_TXN_ERRORS = new Set([
  */
 const FENCED_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
+/** What a heartbeat answers when this member has to join its group again (a rebalance started, or it was removed). */
+const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
 export interface PolicyGateConsumerOptions {
   kafka: Kafka;
   topics: TopicNames;
@@ -142,7 +145,26 @@ export class PolicyGateConsumer {
    * was registered. Records below it were handled by a previous owner and are skipped.
    */
   private readonly floors = new Map<number, bigint>();
+  /**
+   * Per partition, the offset after the last transaction this instance's current producer committed.
+   * The broker answers a commit before it has written the commit markers, and until they are written
+   * the group's committed offset still reads as the one before (KafkaJS's OffsetFetch has no
+   * require_stable, KIP-447). A rebalance in that window that left the partition here (its producer
+   * kept, so no InitProducerId waits for the markers) read the old offset as the floor and decided the
+   * records again: 26 alerts twice in a feed while a broker was SIGSTOPped. Dropped with the producer.
+   */
+  private readonly ownCommitted = new Map<number, bigint>();
   private readonly backoff = new RestartBackoff();
+  /** When the current generation's assignment arrived, and the partitions not yet committed in it (restart timeline in the log). */
+  private joinedAt = 0;
+  private readonly firstCommitPending = new Set<number>();
+  /**
+   * Set when a heartbeat reports that the group is rebalancing; cleared by the next assignment.
+   * KafkaJS rejoins only once every batch in hand has returned, and the whole group waits for that:
+   * a restarted or added gate instance waited 4–7 s for the other instance to finish batches it
+   * was about to give up anyway. Batches stop at the next slice boundary instead.
+   */
+  private rejoinPending: Error | undefined;
   private running = false;
   private dead = false;
   private fatal: Error | undefined;
@@ -160,6 +182,11 @@ export class PolicyGateConsumer {
       readUncommitted: false,
       maxBytesPerPartition: this.o.maxBytesPerPartition,
       ...CONSUMER_GROUP_TIMING,
+      // KafkaJS heartbeats between fetches, so a fetch long-polling an idle partition's broker (5 s
+      // by default) hid a rebalance from this member for up to that long, and every other instance's
+      // join waited for it: 4–5 s of each gate restart in the fault tier. Half a heartbeat interval
+      // keeps the member's answer to a rebalance within about a second.
+      maxWaitTimeInMs: CONSUMER_GROUP_TIMING.heartbeatInterval / 2,
       allowAutoTopicCreation: false,
     });
   }
@@ -177,8 +204,12 @@ export class PolicyGateConsumer {
     let p = this.producers.get(partition);
     if (!p) {
       const producer = createTransactionalProducer(this.o.kafka, this.transactionalIdFor(partition));
+      const t0 = performance.now();
       p = startTransactionalProducer(producer).then(
-        () => producer,
+        () => {
+          this.o.logger.info({ partition, ms: Math.round(performance.now() - t0) }, 'partition producer registered');
+          return producer;
+        },
         async (err: unknown) => {
           this.producers.delete(partition);
           await producer.disconnect().catch(() => undefined);
@@ -199,6 +230,7 @@ export class PolicyGateConsumer {
     const p = this.producers.get(partition);
     this.producers.delete(partition);
     this.floors.delete(partition);
+    this.ownCommitted.delete(partition);
     if (p) await p.then((producer) => producer.disconnect()).catch(() => undefined);
   }
 
@@ -277,6 +309,11 @@ export class PolicyGateConsumer {
   private onAssignment(assignment: Record<string, number[]>): void {
     this.floors.clear();
     const owned = new Set(assignment[this.o.topics.submitted] ?? []);
+    this.joinedAt = performance.now();
+    this.rejoinPending = undefined;
+    this.firstCommitPending.clear();
+    for (const partition of owned) this.firstCommitPending.add(partition);
+    this.o.logger.info({ partitions: [...owned], uptimeMs: Math.round(performance.now()) }, 'partitions assigned');
     for (const partition of [...this.producers.keys()]) if (!owned.has(partition)) void this.dropProducer(partition);
     // Every owned partition's producer is registered now, all at once, not one by one as each
     // partition's first batch arrives: each registration connects and may have to wait for the
@@ -308,20 +345,33 @@ export class PolicyGateConsumer {
     const known = this.floors.get(partition);
     if (known !== undefined) return known;
     const [offsets] = await this.admin!.fetchOffsets({ groupId: this.o.groupId, topics: [topic] });
-    const committed = BigInt(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1');
+    const fetched = BigInt(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1');
+    const own = this.ownCommitted.get(partition);
+    const committed = own !== undefined && own > fetched ? own : fetched;
     this.floors.set(partition, committed);
     return committed;
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, resolveOffset, isRunning, isStale } = payload;
+    const { batch, resolveOffset, isRunning, isStale } = payload;
     if (this.dead) throw new InstanceVanished('instance is dead');
+    const heartbeat = async (): Promise<void> => {
+      try {
+        await payload.heartbeat();
+      } catch (err) {
+        if (REJOIN_ERRORS.has(kafkaErrorType(err) ?? '')) this.rejoinPending ??= err as Error;
+        throw err;
+      }
+    };
     const { maxBatchRecords } = this.o;
     let messages: KafkaMessage[] = batch.messages;
     // A restarted instance's first batch waits for its partition's producer to register (which
     // settles the previous owner's open transaction): heartbeating meanwhile keeps the membership it
     // just got; on a loaded machine the wait outlasted the session and the group rebalanced again.
     const floor = await heartbeatWhile(this.floorOf(batch.topic, batch.partition), heartbeat);
+    // Nothing of this batch is resolved: whoever owns the partition after the rebalance fetches it
+    // again. The heartbeat's error makes KafkaJS rejoin now rather than at its next heartbeat.
+    if (this.rejoinPending) throw this.rejoinPending;
     const already = messages.filter((m) => BigInt(m.offset) < floor);
     if (already.length > 0) {
       this.o.logger.warn(
@@ -333,6 +383,7 @@ export class PolicyGateConsumer {
     }
     for (let start = 0; start < messages.length; start += maxBatchRecords) {
       if (!isRunning() || isStale() || this.dead) return;
+      if (this.rejoinPending) throw this.rejoinPending;
       const slice = messages.slice(start, start + maxBatchRecords);
       const records: InboundRecord[] = slice.map((m) => ({
         topic: batch.topic,
@@ -503,6 +554,13 @@ export class PolicyGateConsumer {
         if (this.dead) throw new InstanceVanished('instance stopped by a commit hook on another partition');
         committing = true;
         await txn.commit();
+        this.ownCommitted.set(partition, BigInt(nextOffset));
+        if (this.firstCommitPending.delete(partition)) {
+          this.o.logger.info(
+            { partition, sinceAssignedMs: Math.round(performance.now() - this.joinedAt) },
+            'first transaction committed since assignment',
+          );
+        }
         return;
       } catch (err) {
         if (err instanceof InstanceVanished) {

@@ -87,7 +87,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     if ((opts.microservices ?? []).length > 0) await app.startAllMicroservices();
     await app.listen(opts.port, opts.host ?? '127.0.0.1');
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    opts.logger.info({ url, routes: routes.length }, 'service listening');
+    opts.logger.info({ url, routes: routes.length, uptimeMs: Math.round(performance.now()) }, 'service listening');
     let closing: Promise<void> | undefined;
     return { app, url, routes, close: () => (closing ??= app.close()) };
   } catch (err) {

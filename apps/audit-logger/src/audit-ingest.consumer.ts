@@ -2,7 +2,14 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs
 import type pg from 'pg';
 import type { Logger } from '@backbone/bootstrap';
 import { auditEventCodec, type AuditEvent, type EventKeyring } from '@backbone/codec';
-import { CONSUMER_GROUP_TIMING, ConsumerStoppingError, RestartBackoff, superviseCrashes, type RecordGuard } from '@backbone/kafka';
+import {
+  CONSUMER_GROUP_TIMING,
+  ConsumerStoppingError,
+  evictGroupMembers,
+  RestartBackoff,
+  superviseCrashes,
+  type RecordGuard,
+} from '@backbone/kafka';
 import { inSpan, SPAN_ATTR, SPANS } from '@backbone/telemetry';
 import { forgeryOf } from '@backbone/ledger';
 import { parkForged, type ForgedRecord } from './event.screen.js';
@@ -47,6 +54,12 @@ export class AuditIngestConsumer {
   private plan: ResumePlan | undefined;
   private stopped = false;
   private readonly backoff = new RestartBackoff();
+  /** The connection holding the ingest's claim (see claimSingleton), while it holds it. */
+  private claim: pg.PoolClient | undefined;
+  private reclaiming: Promise<void> | undefined;
+  private claimFailure: Error | undefined;
+  /** Members of the group removed at the last start: earlier processes of this audit logger. */
+  evictedAtStart: string[] = [];
   readonly stats: IngestStats = { inserted: 0, duplicates: 0, batches: 0, forged: 0, parked: 0 };
 
   constructor(
@@ -59,7 +72,14 @@ export class AuditIngestConsumer {
     private readonly pool: pg.Pool,
     /** Without it every decodable event is entered (tests of the ledger alone); services always pass one. */
     private readonly screen?: IngestScreen,
+    /** How long a start waits for another audit logger to give the claim up before it refuses. */
+    private readonly claimWaitMs: number = CLAIM_WAIT_MS,
   ) {}
+
+  /** Why the ingest stopped for good (another audit logger took the claim over), if it did; readiness reports it. */
+  get failure(): Error | undefined {
+    return this.claimFailure;
+  }
 
   /** The `topic` new ledger rows carry (the Kafka topic, or `<topic>#g<n>` after the topic was recreated). */
   get ledgerTopic(): string {
@@ -74,10 +94,23 @@ export class AuditIngestConsumer {
   async start(): Promise<void> {
     // Positions come from the ledger (see ledger.positions.ts); the group's committed offsets are
     // overwritten with them before the consumer joins, so Kafka can neither skip nor repeat.
+    await this.claimSingleton();
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       this.plan = await planResume(this.pool, admin, this.topic);
+      // Holding the claim, this process is the only live audit logger of the group: any member
+      // still listed is an earlier process killed before its session ended (KafkaJS has no static
+      // membership). Removed now, the group is empty at once instead of after that session.
+      this.evictedAtStart = await evictGroupMembers(this.kafka, this.groupId, () => true).catch((err: unknown) => {
+        this.logger.warn({ err }, 'earlier audit ingest members not removed; waiting for their session to end');
+        return [];
+      });
+      if (this.evictedAtStart.length > 0)
+        this.logger.info(
+          { evicted: this.evictedAtStart, groupId: this.groupId },
+          "this audit logger's previous process removed from the group",
+        );
       await waitForEmptyGroup(admin, this.groupId, this.logger);
       await admin.setOffsets({ groupId: this.groupId, topic: this.topic, partitions: this.plan.partitions });
     } finally {
@@ -226,11 +259,88 @@ export class AuditIngestConsumer {
     this.stopped = true;
     await this.consumer?.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'consumer disconnect failed'));
     this.consumer = undefined;
+    // Destroyed, not returned to the pool: the session lock goes with the connection.
+    this.claim?.release(true);
+    this.claim = undefined;
+  }
+
+  /**
+   * The ingest must be its group's only consumer: its resume plan sets the group's offsets from the
+   * ledger, which the broker allows only while the group is empty. The claim is a PostgreSQL session
+   * advisory lock on the ledger's database, held for the life of the process on a connection of its
+   * own; PostgreSQL releases it the moment that process's connection closes, SIGKILL included. So a
+   * process holding it knows every other member of its group is dead and may remove them, and a
+   * second audit logger waits for the claim and then refuses to start, naming the reason.
+   */
+  private async claimSingleton(): Promise<void> {
+    if (this.claim) return;
+    const key = `${CLAIM_LOCK_PREFIX}${this.groupId}`;
+    const deadline = Date.now() + this.claimWaitMs;
+    for (let logged = false; ; logged = true) {
+      const client = await this.pool.connect();
+      let got = false;
+      try {
+        const { rows } = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS got', [key]);
+        got = rows[0]?.got === true;
+      } finally {
+        if (!got) client.release();
+      }
+      if (got) {
+        this.claim = client;
+        client.on('error', (err: Error) => this.onClaimLost(client, err));
+        return;
+      }
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `another audit logger holds the ingest claim of consumer group ${this.groupId} (PostgreSQL advisory lock "${key}") ` +
+            `after ${this.claimWaitMs} ms: the ingest must be its group's only consumer; stop the other one first`,
+        );
+      }
+      if (!logged) this.logger.info({ groupId: this.groupId }, 'waiting for another audit logger to give up the ingest claim');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  /**
+   * The claim's connection was lost (PostgreSQL restarted, the connection killed). The ingest goes on
+   * and claims again; if another audit logger claimed meanwhile, this one stops consuming for good
+   * and readiness says why (the other one removed it from the group when it claimed).
+   */
+  private onClaimLost(client: pg.PoolClient, err: Error): void {
+    if (this.claim !== client) return;
+    this.claim = undefined;
+    client.release(err);
+    if (this.stopped || this.reclaiming) return;
+    this.logger.warn({ err: err.message }, 'connection holding the audit ingest claim lost; claiming again');
+    this.reclaiming = (async () => {
+      for (;;) {
+        if (this.stopped) return;
+        try {
+          await this.claimSingleton();
+          this.logger.info({ groupId: this.groupId }, 'audit ingest claim held again');
+          return;
+        } catch (claimErr) {
+          if (/another audit logger holds/.test((claimErr as Error).message)) {
+            this.claimFailure = claimErr as Error;
+            this.logger.error({ err: claimErr }, 'audit ingest claim taken by another audit logger; this ingest stops');
+            await this.stop();
+            return;
+          }
+          // PostgreSQL not back yet: try again.
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
+      }
+    })().finally(() => (this.reclaiming = undefined));
   }
 }
 
 /** Partitions whose batches are ingested at once (audit.events has AUDIT_PARTITIONS = 6). */
 const INGEST_PARTITIONS_CONCURRENTLY = 6;
+
+/** The advisory lock's name (hashed to its key) is this prefix and the consumer group. */
+const CLAIM_LOCK_PREFIX = 'backbone.audit-ingest:';
+/** Longest a start waits for another audit logger's claim (one that is shutting down gives it up within its grace period). */
+const CLAIM_WAIT_MS = 30_000;
 
 /** Longest start-up waits for a predecessor's membership to expire (session + rebalance, with room). */
 const EMPTY_GROUP_DEADLINE_MS = 3 * (CONSUMER_GROUP_TIMING.sessionTimeout + CONSUMER_GROUP_TIMING.rebalanceTimeout);

@@ -30,6 +30,8 @@ class World {
   producer!: Producer;
   db!: TestDatabase;
   running: RunningAuditLogger | undefined;
+  /** The app role's URL, provisioned once per world. */
+  appUrl: string | undefined;
 
   async init(): Promise<this> {
     this.admin = kafka.admin();
@@ -41,11 +43,12 @@ class World {
     return this;
   }
 
-  async start(): Promise<RunningAuditLogger> {
+  async start(extra: { ingestClaimWaitMs?: number } = {}): Promise<RunningAuditLogger> {
     this.running = await startTestAuditLogger({
+      ...extra,
       kafka: testKafkaConnection('admin'),
       prefix: this.prefix,
-      databaseUrl: await provisionLedger(this.db.url),
+      databaseUrl: (this.appUrl ??= await provisionLedger(this.db.url)),
       signingKeyFile: this.keyFile,
       checkpointEveryRows: 1000,
       checkpointEveryMs: 60_000,
@@ -121,7 +124,7 @@ afterEach(async () => {
 });
 
 describe('audit ingest: poison, restore and recreated topic (real broker and PostgreSQL)', () => {
-  it('restarts while a SIGKILLed predecessor is still a member of its group: waits for its session instead of exiting', async () => {
+  it('restarts while a SIGKILLed predecessor is still a member of its group: removes it at once (its claim proves it dead)', async () => {
     world = await new World().init();
     // A real process joins the group as the audit logger would, then dies without leaving it.
     const predecessor = spawn(process.execPath, ['--input-type=module', '-e', DEAD_MEMBER], {
@@ -132,12 +135,70 @@ describe('audit ingest: poison, restore and recreated topic (real broker and Pos
     predecessor.stdout.on('data', (d: Buffer) => (said += d.toString()));
     await pollUntil(() => said.includes('joined'), { description: 'the predecessor joined the group', timeoutMs: 30_000 });
     predecessor.kill('SIGKILL');
+    await new Promise((resolve) => predecessor.once('exit', resolve));
     const { groups } = await world.admin.describeGroups([world.groupId]);
     expect(groups[0]!.state).toBe('Stable'); // the dead member is still there: the case under test
+    const dead = groups[0]!.members.map((m) => m.memberId);
+    expect(dead).toHaveLength(1);
 
     const r = await world.start();
+    // Removed by the restarted ingest (LeaveGroup on its behalf), not left to its session.
+    expect(r.consumer.evictedAtStart).toEqual(dead);
     await world.send(events(2, 'after-restart'));
     await pollUntil(() => r.consumer.stats.inserted >= 2, { description: 'the restarted ingest records events', timeoutMs: 30_000 });
+  });
+
+  it('a second audit logger on the same group is refused while the first holds the claim, and removes no member of it', async () => {
+    world = await new World().init();
+    const first = await world.start();
+    await world.send(events(1, 'first'));
+    await pollUntil(() => first.consumer.stats.inserted >= 1, { description: 'the first ingest records events', timeoutMs: 30_000 });
+    const membersBefore = (await world.admin.describeGroups([world.groupId])).groups[0]!.members.map((m) => m.memberId);
+
+    // The attack: another deployment pointed at the same ledger and group.
+    const second = new World();
+    Object.assign(second, {
+      prefix: world.prefix,
+      topics: world.topics,
+      groupId: world.groupId,
+      keyFile: world.keyFile,
+      appUrl: world.appUrl,
+    });
+    await expect(second.start({ ingestClaimWaitMs: 1_500 })).rejects.toThrow(
+      /another audit logger holds the ingest claim of consumer group/,
+    );
+
+    // The first is untouched: still the group's one member, still ingesting.
+    expect((await world.admin.describeGroups([world.groupId])).groups[0]!.members.map((m) => m.memberId)).toEqual(membersBefore);
+    await world.send(events(1, 'after-refusal'));
+    await pollUntil(() => first.consumer.stats.inserted >= 2, { description: 'the first ingest goes on', timeoutMs: 30_000 });
+  });
+
+  it('claims again when the connection holding its claim is killed, and goes on ingesting', async () => {
+    world = await new World().init();
+    const r = await world.start();
+    const owner = new pg.Client({ connectionString: world.db.url });
+    await owner.connect();
+    try {
+      const holders = async (): Promise<number[]> =>
+        (
+          await owner.query<{ pid: number }>(
+            `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          )
+        ).rows.map((row) => row.pid);
+      const [before] = await holders();
+      expect(before).toBeDefined();
+      await owner.query('SELECT pg_terminate_backend($1)', [before]);
+      await pollUntil(async () => (await holders()).some((pid) => pid !== before), {
+        description: 'the claim held again on a new connection',
+        timeoutMs: 30_000,
+      });
+      expect(r.consumer.failure).toBeUndefined();
+      await world.send(events(2, 'after-claim-lost'));
+      await pollUntil(() => r.consumer.stats.inserted >= 2, { description: 'ingest goes on', timeoutMs: 30_000 });
+    } finally {
+      await owner.end();
+    }
   });
 
   it('parks an audit event PostgreSQL refuses, keeps its position with a placeholder, and shows it to compliance', async () => {

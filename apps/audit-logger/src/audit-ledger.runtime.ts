@@ -73,6 +73,8 @@ export interface AuditLoggerOptions {
   };
   /** Retry, parking and stall settings (CONSUMER_* in docs/operator.md); default: their defaults. */
   consumerSafety?: ConsumerSafetySettings;
+  /** How long the ingest waits for another audit logger's claim on the group before refusing to start (default 30 s). */
+  ingestClaimWaitMs?: number;
 }
 
 /** The service's registries the ingest reports to (lag, parked and retry metrics; stall readiness). */
@@ -113,7 +115,8 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
   // The service's own login: INSERT/SELECT on the ledger, nothing more.
   const pool = new pg.Pool({
     connectionString: opts.databaseUrl,
-    max: 8,
+    // Eight for the ledger's work, one held for the ingest's claim (AuditIngestConsumer.claimSingleton).
+    max: 9,
     application_name: 'audit-logger',
   });
   // An idle connection killed by the server (restart, pg_terminate_backend, failover) is an
@@ -202,7 +205,23 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
         { keyring: opts.eventKeyring, producer, deadLetterTopic: parkedTopic, onForged: () => forged.inc() }
       : undefined;
     if (!screen) logger.warn('no event public keys: audit event signatures are not checked');
-    const consumer: AuditIngestConsumer = new AuditIngestConsumer(kafka, topics.audit, groupId, writer, logger, safety.guard, pool, screen);
+    const consumer: AuditIngestConsumer = new AuditIngestConsumer(
+      kafka,
+      topics.audit,
+      groupId,
+      writer,
+      logger,
+      safety.guard,
+      pool,
+      screen,
+      opts.ingestClaimWaitMs,
+    );
+    observe.health.register({
+      name: 'audit-ingest',
+      check: async () => {
+        if (consumer.failure) throw consumer.failure;
+      },
+    });
     // Closed before the safety net and the producer (cleanups run in reverse).
     cleanups.push(() => consumer.stop());
     await consumer.start();

@@ -33,12 +33,25 @@ function clusterOf(kafka: Kafka): KafkaJsCluster {
  * processes); returns their member ids. Called before this process joins, so none is its own.
  */
 export async function evictPredecessors(kafka: Kafka, groupId: string, clientId: string): Promise<string[]> {
+  return evictGroupMembers(kafka, groupId, (member) => member.clientId === clientId);
+}
+
+/**
+ * Removes the members of `groupId` that `which` selects; returns their member ids. Only for a caller
+ * that knows those members are dead (a restarted instance, or one holding a lock only a live
+ * instance can hold): a live member removed this way just rejoins, which costs a rebalance.
+ */
+export async function evictGroupMembers(
+  kafka: Kafka,
+  groupId: string,
+  which: (member: { memberId: string; clientId: string }) => boolean,
+): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   let stale: string[];
   try {
     const { groups } = await admin.describeGroups([groupId]);
-    stale = (groups[0]?.members ?? []).filter((m) => m.clientId === clientId).map((m) => m.memberId);
+    stale = (groups[0]?.members ?? []).filter(which).map((m) => m.memberId);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -16,7 +16,7 @@ export {
 export { KafkaModule, KAFKA, KAFKA_CONFIG, TOPIC_NAMES } from './kafka.module.js';
 export { generateEventKey, readEventKeyring, readEventSigningKey, readPublicKeys, type PublicKeysFile } from './event-keys.files.js';
 export { CONSUMER_GROUP_TIMING, RestartBackoff, superviseCrashes, type CrashSupervision } from './consumer.supervision.js';
-export { evictPredecessors } from './group-eviction.js';
+export { evictGroupMembers, evictPredecessors } from './group-eviction.js';
 export { heartbeatWhile } from './heartbeat-while.js';
 export { classifyFailure, PermanentRecordError, type ClassifiedFailure, type FailureKind } from './failure.classifier.js';
 export { KafkaRecordParker, PARKED_REASON_HEADER, type RecordParker } from './record.parker.js';

@@ -62,7 +62,7 @@ const allTopics: string[] = [];
 
 /** How long an outage lasts: the fault's duration is the scenario's parameter, not a wait for a condition. */
 /** How long the load runs before the first fault (see beforeAll). */
-const WARM_UP_MS = 15_000;
+const WARM_UP_MS = 30_000;
 const outageFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 

@@ -89,7 +89,7 @@ export interface PolicyGateConsumerOptions {
    * (killed, its session not over), is removed, so the group rebalances at once instead of
    * waiting out the dead member's session. Without it the shared client joins under `policy-gate`.
    */
-  member?: { kafka: Kafka; clientId: string };
+  member?: GateMember;
 }
 
 /**
@@ -267,13 +267,7 @@ export class PolicyGateConsumer {
    */
   private async evictPredecessor(): Promise<void> {
     if (!this.o.member) return;
-    try {
-      const evicted = await evictPredecessors(this.o.member.kafka, this.o.groupId, this.o.member.clientId);
-      if (evicted.length > 0)
-        this.o.logger.info({ evicted, groupId: this.o.groupId }, "this instance's previous process removed from the group");
-    } catch (err) {
-      this.o.logger.warn({ err }, 'previous process not removed from the group; the rebalance waits for its session');
-    }
+    await (this.o.member.evicted ?? evictGatePredecessor(this.o.member, this.o.groupId, this.o.logger));
   }
 
   /** Creates, subscribes and runs a consumer; called at start and by the crash supervisor. */
@@ -610,5 +604,27 @@ export class PolicyGateConsumer {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
+  }
+}
+
+/** The group member this process joins as: its own client, named after the gate instance. */
+export interface GateMember {
+  kafka: Kafka;
+  clientId: string;
+  /** The predecessor's removal, when it was started before the consumer (main.ts starts it before Nest). */
+  evicted?: Promise<void>;
+}
+
+/**
+ * Removes this instance's earlier process from the group if it is still a member (SIGKILLed, its
+ * session not over yet). Never rejects: not removing it only costs time, the group then waits for
+ * its session. A few broker round trips, so main.ts starts it before Nest's start-up, beside it.
+ */
+export async function evictGatePredecessor(member: GateMember, groupId: string, logger: Logger): Promise<void> {
+  try {
+    const evicted = await evictPredecessors(member.kafka, groupId, member.clientId);
+    if (evicted.length > 0) logger.info({ evicted, groupId }, "this instance's previous process removed from the group");
+  } catch (err) {
+    logger.warn({ err }, 'previous process not removed from the group; the rebalance waits for its session');
   }
 }

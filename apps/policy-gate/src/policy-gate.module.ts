@@ -12,11 +12,12 @@ import { DecisionsController } from './decisions.controller.js';
 import { PreviewController } from './preview/preview.controller.js';
 import { HoldsController } from './holds.controller.js';
 import type { GatePolicy } from './gate-policy.port.js';
-import type { CommitHook } from './policy-gate.consumer.js';
+import type { CommitHook, GateMember } from './policy-gate.consumer.js';
 import type { GateSettings } from './policy-gate.config.js';
 import {
   GATE_COMMIT_HOOK,
   GATE_CONSUMER_SAFETY,
+  GATE_MEMBER,
   GATE_ON_FATAL,
   GATE_POLICY,
   GATE_SETTINGS_TOKEN,
@@ -44,6 +45,8 @@ export interface PolicyGateDeps {
   officeIntrospection?: OfficeIntrospectionClient | null;
   /** REFUSAL_* / ANONYMOUS_REFUSAL_* settings (docs/operator.md); default: their defaults. */
   refusalAudit?: RefusalAuditSettings;
+  /** The group member with its predecessor's removal already started (main.ts); default: made at bootstrap. */
+  member?: GateMember;
 }
 
 /** policy-gate: the transactional decide-and-route consumer, hold releases and the reviewers' API. */
@@ -63,6 +66,7 @@ export class PolicyGateModule {
         { provide: GATE_ON_FATAL, useValue: deps.onFatal ?? ((): void => undefined) },
         { provide: GATE_CONSUMER_SAFETY, useValue: deps.consumerSafety ?? DEFAULT_CONSUMER_SAFETY },
         ...(deps.commitHook ? [{ provide: GATE_COMMIT_HOOK, useValue: deps.commitHook }] : []),
+        ...(deps.member ? [{ provide: GATE_MEMBER, useValue: deps.member }] : []),
         PolicyGateRuntime,
         { provide: GATE_OFFICE_INTROSPECTION, useValue: deps.officeIntrospection ?? null },
         { provide: CREDENTIAL_VERIFIER, useClass: GateCredentialVerifier },

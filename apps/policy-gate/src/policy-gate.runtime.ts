@@ -16,7 +16,7 @@ import { GateMetrics } from './gate.metrics.js';
 import type { GatePolicy } from './gate-policy.port.js';
 import { GateRepository } from '@backbone/gate-store';
 import { HoldReleaser } from './hold.releaser.js';
-import { PolicyGateConsumer, type CommitHook } from './policy-gate.consumer.js';
+import { evictGatePredecessor, PolicyGateConsumer, type CommitHook, type GateMember } from './policy-gate.consumer.js';
 import { gateInstanceId, type GateSettings } from './policy-gate.config.js';
 
 export const GATE_SETTINGS_TOKEN = Symbol('GATE_SETTINGS');
@@ -27,6 +27,24 @@ export const GATE_ON_FATAL = Symbol('GATE_ON_FATAL');
 export const GATE_COMMIT_HOOK = Symbol('GATE_COMMIT_HOOK');
 /** Retry, parking and stall settings shared by every consumer (CONSUMER_*). */
 export const GATE_CONSUMER_SAFETY = Symbol('GATE_CONSUMER_SAFETY');
+/** Optional: the group member main.ts made before Nest's start-up, its predecessor's removal under way. */
+export const GATE_MEMBER = Symbol('GATE_MEMBER');
+
+/** This instance's group member (client id `policy-gate-<instance>`), so a restarted process can remove its killed predecessor. */
+export function gateMember(kafkaConfig: KafkaConfig, settings: Pick<GateSettings, 'GATE_INSTANCE_ID'>, logger: Logger): GateMember {
+  const clientId = `policy-gate-${gateInstanceId(settings.GATE_INSTANCE_ID)}`;
+  return { kafka: createKafka(kafkaConfig.connection, clientId, logger), clientId };
+}
+
+/** gateMember with the predecessor's removal started at once (main.ts, before Nest's start-up). */
+export function gateMemberEvicting(
+  kafkaConfig: KafkaConfig,
+  settings: Pick<GateSettings, 'GATE_INSTANCE_ID' | 'GATE_GROUP_ID'>,
+  logger: Logger,
+): GateMember {
+  const member = gateMember(kafkaConfig, settings, logger);
+  return { ...member, evicted: evictGatePredecessor(member, settings.GATE_GROUP_ID, logger) };
+}
 
 export interface RunningPolicyGate {
   readonly topics: TopicNames;
@@ -63,6 +81,7 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
     private readonly metricsService: MetricsService,
     private readonly health: HealthRegistry,
     @Optional() @Inject(GATE_COMMIT_HOOK) private readonly commitHook?: CommitHook,
+    @Optional() @Inject(GATE_MEMBER) private readonly member?: GateMember,
   ) {}
 
   get running(): RunningPolicyGate {
@@ -72,12 +91,12 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     const s = this.settings;
+    // Started first (unless main.ts already did): its broker round trips overlap opening PostgreSQL.
+    const member = this.member ?? gateMemberEvicting(this.kafkaConfig, s, this.logger);
     const metrics = new GateMetrics(this.metricsService);
     const consumerMetrics = new ConsumerMetrics(this.metricsService);
     // One connection per partition in flight, plus the hold releaser's and the readiness probe's.
     const repository = await GateRepository.open(s.DATABASE_URL, { poolSize: s.GATE_PARTITIONS_CONCURRENTLY + 2 });
-    // The group member names this instance, so a restarted process can remove its killed predecessor.
-    const memberClientId = `policy-gate-${gateInstanceId(s.GATE_INSTANCE_ID)}`;
     const consumer = new PolicyGateConsumer({
       kafka: this.kafka,
       topics: this.topics,
@@ -95,7 +114,7 @@ export class PolicyGateRuntime implements OnApplicationBootstrap, OnApplicationS
       onFatal: this.onFatal,
       eventSigner: this.kafkaConfig.eventSigner,
       ...(this.commitHook ? { commitHook: this.commitHook } : {}),
-      member: { kafka: createKafka(this.kafkaConfig.connection, memberClientId, this.logger), clientId: memberClientId },
+      member,
     });
     try {
       await consumer.start();

@@ -60,7 +60,12 @@ export async function evictGroupMembers(
   await cluster.connect();
   try {
     const coordinator = await cluster.findGroupCoordinator({ groupId });
-    for (const memberId of stale) await coordinator.leaveGroup({ groupId, memberId });
+    for (const memberId of stale) {
+      // UNKNOWN_MEMBER_ID: its session ended between the describe and now; gone either way.
+      await coordinator.leaveGroup({ groupId, memberId }).catch((err: unknown) => {
+        if ((err as { type?: unknown }).type !== 'UNKNOWN_MEMBER_ID') throw err;
+      });
+    }
   } finally {
     await cluster.disconnect().catch(() => undefined);
   }

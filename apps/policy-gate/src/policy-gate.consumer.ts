@@ -184,9 +184,10 @@ export class PolicyGateConsumer {
       ...CONSUMER_GROUP_TIMING,
       // KafkaJS heartbeats between fetches, so a fetch long-polling an idle partition's broker (5 s
       // by default) hid a rebalance from this member for up to that long, and every other instance's
-      // join waited for it: 4–5 s of each gate restart in the fault tier. Half a heartbeat interval
-      // keeps the member's answer to a rebalance within about a second.
-      maxWaitTimeInMs: CONSUMER_GROUP_TIMING.heartbeatInterval / 2,
+      // join waited for it: 4–5 s of each gate restart in the fault tier. One heartbeat interval
+      // (KafkaJS sends heartbeats no more often anyway) keeps the member's answer to a rebalance
+      // within a second or two; half of it doubled an idle gate's fetches for no faster answer.
+      maxWaitTimeInMs: CONSUMER_GROUP_TIMING.heartbeatInterval,
       allowAutoTopicCreation: false,
     });
   }

@@ -56,7 +56,6 @@ export class AuditIngestConsumer {
   private readonly backoff = new RestartBackoff();
   /** The connection holding the ingest's claim (see claimSingleton), while it holds it. */
   private claim: pg.PoolClient | undefined;
-  private claiming: Promise<void> | undefined;
   private reclaiming: Promise<void> | undefined;
   private claimFailure: Error | undefined;
   /** Members of the group removed at the last start: earlier processes of this audit logger. */
@@ -273,29 +272,19 @@ export class AuditIngestConsumer {
    * process holding it knows every other member of its group is dead and may remove them, and a
    * second audit logger waits for the claim and then refuses to start, naming the reason.
    */
-  private claimSingleton(): Promise<void> {
-    if (this.claim) return Promise.resolve();
-    // One attempt at a time: a second connection of this same process asking while the first holds
-    // the lock would find it taken and take this process for another audit logger (a supervised
-    // restart of the ingest while the lost claim is being claimed again).
-    return (this.claiming ??= this.acquireClaim().finally(() => (this.claiming = undefined)));
-  }
-
-  private async acquireClaim(): Promise<void> {
+  private async claimSingleton(): Promise<void> {
+    if (this.claim) return;
     const key = `${CLAIM_LOCK_PREFIX}${this.groupId}`;
     const deadline = Date.now() + this.claimWaitMs;
     for (let logged = false; ; logged = true) {
       const client = await this.pool.connect();
-      let got: boolean;
+      let got = false;
       try {
         const { rows } = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS got', [key]);
         got = rows[0]?.got === true;
-      } catch (err) {
-        // A connection that failed goes, not back to the pool.
-        client.release(err as Error);
-        throw err;
+      } finally {
+        if (!got) client.release();
       }
-      if (!got) client.release();
       if (got) {
         this.claim = client;
         client.on('error', (err: Error) => this.onClaimLost(client, err));

@@ -54,6 +54,15 @@ stored_nodes() {
   if [[ -f $STATE/cluster.env ]]; then sed -n 's/^NODES=//p' "$STATE/cluster.env"; fi
 }
 
+# A new KRaft cluster id: 16 random bytes, base64url as Kafka writes them. Never one that starts with
+# '-': kafka-storage's argument parser reads "--cluster-id -Ux..." as a missing value and the format
+# fails (it did, once in about 64 fresh clusters: a fault-tier start of a CI run).
+new_cluster_id() {
+  local id
+  while id=$(openssl rand -base64 16 | tr '+/' '-_' | tr -d '=\n') && [[ $id == -* ]]; do :; done
+  printf '%s' "$id"
+}
+
 stored_cluster_id() {
   if [[ -f $STATE/cluster.env ]]; then sed -n 's/^CLUSTER_ID=//p' "$STATE/cluster.env"; fi
 }
@@ -381,7 +390,7 @@ cmd_up() {
       stop_nodes "${old[@]}"
       for i in "${old[@]}"; do rm -rf "$(node_dir "$i")"; done
     fi
-    cid=$(openssl rand -base64 16 | tr '+/' '-_' | tr -d '=\n')
+    cid=$(new_cluster_id)
     printf 'NODES=%s\nCLUSTER_ID=%s\n' "$nodes" "$cid" >"$STATE/cluster.env"
   fi
 
@@ -436,7 +445,7 @@ cmd_prepare() {
   local cid
   cid=$(stored_cluster_id)
   if [[ -z $cid || $(stored_nodes) != 1 ]]; then
-    cid=$(openssl rand -base64 16 | tr '+/' '-_' | tr -d '=\n')
+    cid=$(new_cluster_id)
     printf 'NODES=1\nCLUSTER_ID=%s\n' "$cid" >"$STATE/cluster.env"
   fi
   write_server_properties 1 1

@@ -54,6 +54,11 @@ export class ServiceProcess {
         // FAULT_LOG_LEVEL=info shows where a restart's time goes (boot, connect, group join); warn keeps the logs small.
         env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: process.env['FAULT_LOG_LEVEL'] ?? 'warn', ...o.env, PORT: String(o.port) },
         stdio: ['ignore', fd, fd],
+        // A session of its own, as each broker has (broker.sh runs them under setsid). With the
+        // kernel's autogroup scheduling (on here) CPU is shared by session first: left in the test
+        // runner's session, all seven services and the runner shared one session's share against
+        // each broker's, and a restarted service waited many seconds for a core on 2 cores.
+        detached: true,
       });
     } finally {
       closeSync(fd);

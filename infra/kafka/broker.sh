@@ -31,6 +31,8 @@ CLASSES=$CACHE/target/classes
 CLIENT_PORT=${BACKBONE_KAFKA_PORT:-19092}
 CONTROLLER_PORT=${BACKBONE_KAFKA_CONTROLLER_PORT:-19192}
 HEAP=${BACKBONE_KAFKA_HEAP:-512m}
+# Extra JVM flags for every node, split on spaces (the fault tier sets its own: test/faults/fault.cluster.ts).
+read -r -a JVM_EXTRA <<<"${BACKBONE_KAFKA_JVM_FLAGS:-}"
 START_TIMEOUT=${BACKBONE_KAFKA_START_TIMEOUT:-180}
 STOP_TIMEOUT=${BACKBONE_KAFKA_STOP_TIMEOUT:-60}
 BROKER_DN="CN=backbone-broker"
@@ -276,7 +278,7 @@ start_node() {
   stat -c %s "$dir/logs/server.log" 2>/dev/null >"$dir/logs/.ready-offset" || echo 0 >"$dir/logs/.ready-offset"
   (
     cd "$dir"
-    setsid nohup "$JAVA" -Xms64m -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+    setsid nohup "$JAVA" -Xms64m -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError "${JVM_EXTRA[@]}" \
       -Djava.awt.headless=true -Dkafka.logs.dir="$dir/logs" -Dlog4j2.configurationFile="$HERE/log4j2.xml" \
       -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" >>"$dir/logs/console.log" 2>&1 </dev/null 8>&- 9>&- &
     echo $! >"$dir/kafka.pid"

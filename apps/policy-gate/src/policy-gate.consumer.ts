@@ -252,8 +252,8 @@ export class PolicyGateConsumer {
     await this.admin.connect();
     this.running = true;
     try {
-      await this.evictPredecessor();
-      await this.runConsumer();
+      // The consumer connects while the predecessor is being removed; only its join waits for that.
+      await this.runConsumer(this.evictPredecessor());
     } catch (err) {
       this.running = false;
       await this.admin.disconnect().catch(() => undefined);
@@ -271,8 +271,12 @@ export class PolicyGateConsumer {
     await (this.o.member.evicted ?? evictGatePredecessor(this.o.member, this.o.groupId, this.o.logger));
   }
 
-  /** Creates, subscribes and runs a consumer; called at start and by the crash supervisor. */
-  private async runConsumer(): Promise<void> {
+  /**
+   * Creates, subscribes and runs a consumer; called at start and by the crash supervisor. The group
+   * is joined (run) only once `beforeJoin` has settled: joining beside a predecessor that is still a
+   * member would make the rebalance wait for it.
+   */
+  private async runConsumer(beforeJoin?: Promise<void>): Promise<void> {
     const consumer = this.createConsumer();
     this.consumer = consumer;
     superviseCrashes(consumer, {
@@ -285,6 +289,7 @@ export class PolicyGateConsumer {
     consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
     await consumer.connect();
     await consumer.subscribe({ topic: this.o.topics.submitted, fromBeginning: true });
+    await beforeJoin;
     await consumer.run({
       autoCommit: false,
       // KafkaJS would otherwise resolve the whole fetched batch after eachBatch returns, even

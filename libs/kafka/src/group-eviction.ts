@@ -12,6 +12,7 @@ import type { Kafka } from 'kafkajs';
  */
 
 interface KafkaJsBroker {
+  describeGroups(request: { groupIds: string[] }): Promise<{ groups: { members: { memberId: string; clientId: string }[] }[] }>;
   leaveGroup(request: { groupId: string; memberId: string }): Promise<unknown>;
 }
 interface KafkaJsCluster {
@@ -46,28 +47,31 @@ export async function evictGroupMembers(
   groupId: string,
   which: (member: { memberId: string; clientId: string }) => boolean,
 ): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let stale: string[];
-  try {
-    const { groups } = await admin.describeGroups([groupId]);
-    stale = (groups[0]?.members ?? []).filter(which).map((m) => m.memberId);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-  if (stale.length === 0) return [];
-  const cluster = clusterOf(kafka);
-  await cluster.connect();
-  try {
-    const coordinator = await cluster.findGroupCoordinator({ groupId });
-    for (const memberId of stale) {
-      // UNKNOWN_MEMBER_ID: its session ended between the describe and now; gone either way.
-      await coordinator.leaveGroup({ groupId, memberId }).catch((err: unknown) => {
-        if ((err as { type?: unknown }).type !== 'UNKNOWN_MEMBER_ID') throw err;
-      });
+  // One client and the coordinator's one connection for the describe and the leaves: an admin
+  // client for the describe and a second client for the leaves took two more TLS and SCRAM
+  // handshakes, and on a busy machine that was seconds of a restarted gate's start-up.
+  for (let attempt = 1; ; attempt++) {
+    const cluster = clusterOf(kafka);
+    try {
+      await cluster.connect();
+      const coordinator = await cluster.findGroupCoordinator({ groupId });
+      const { groups } = await coordinator.describeGroups({ groupIds: [groupId] });
+      const stale = (groups[0]?.members ?? []).filter(which).map((m) => m.memberId);
+      for (const memberId of stale) {
+        // UNKNOWN_MEMBER_ID: its session ended between the describe and now; gone either way.
+        await coordinator.leaveGroup({ groupId, memberId }).catch((err: unknown) => {
+          if ((err as { type?: unknown }).type !== 'UNKNOWN_MEMBER_ID') throw err;
+        });
+      }
+      return stale;
+    } catch (err) {
+      // The coordinator moved or is loading (a broker restarting): ask again, a few times.
+      if (attempt >= EVICT_ATTEMPTS || (err as { retriable?: unknown }).retriable !== true) throw err;
+    } finally {
+      await cluster.disconnect().catch(() => undefined);
     }
-  } finally {
-    await cluster.disconnect().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
   }
-  return stale;
 }
+
+const EVICT_ATTEMPTS = 3;

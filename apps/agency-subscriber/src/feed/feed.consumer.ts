@@ -117,7 +117,9 @@ export class FeedConsumer implements OnApplicationBootstrap, BeforeApplicationSh
 
   private async start(): Promise<void> {
     const { feedTopic, groupId } = this.wiring;
-    await this.evictPredecessors();
+    // Removed while this consumer connects; the join (run) waits for it, as a join beside a member
+    // that is still listed would wait for that member's session.
+    const evicted = this.evictPredecessors();
     // Group timing shared by every consumer: a restarted subscriber is back within seconds.
     const consumer = this.kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false, ...CONSUMER_GROUP_TIMING });
     this.consumer = consumer;
@@ -134,6 +136,7 @@ export class FeedConsumer implements OnApplicationBootstrap, BeforeApplicationSh
     try {
       await consumer.connect();
       await consumer.subscribe({ topic: feedTopic, fromBeginning: true });
+      await evicted;
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(consumer, payload) });
     } catch (err) {
       await consumer.disconnect().catch(() => undefined);

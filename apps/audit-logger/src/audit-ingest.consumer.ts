@@ -56,6 +56,8 @@ export class AuditIngestConsumer {
   private readonly backoff = new RestartBackoff();
   /** The connection holding the ingest's claim (see claimSingleton), while it holds it. */
   private claim: pg.PoolClient | undefined;
+  /** The claim attempt in progress, shared by every caller (see claimSingleton). */
+  private claiming: Promise<void> | undefined;
   private reclaiming: Promise<void> | undefined;
   private claimFailure: Error | undefined;
   /** Members of the group removed at the last start: earlier processes of this audit logger. */
@@ -272,19 +274,41 @@ export class AuditIngestConsumer {
    * process holding it knows every other member of its group is dead and may remove them, and a
    * second audit logger waits for the claim and then refuses to start, naming the reason.
    */
-  private async claimSingleton(): Promise<void> {
-    if (this.claim) return;
+  private claimSingleton(): Promise<void> {
+    if (this.claim) return Promise.resolve();
+    // One attempt at a time. Two attempts of this one process (the ingest restarted by its supervisor
+    // while a lost claim is being claimed again) are two connections, and the one that does not get
+    // the lock would find it held, by its own process, and after the wait take that for a rival.
+    if (!this.claiming) {
+      const attempt = this.acquireClaim();
+      this.claiming = attempt;
+      void attempt.then(
+        () => this.claimAttemptEnded(attempt),
+        () => this.claimAttemptEnded(attempt),
+      );
+    }
+    return this.claiming;
+  }
+
+  private claimAttemptEnded(attempt: Promise<void>): void {
+    if (this.claiming === attempt) this.claiming = undefined;
+  }
+
+  private async acquireClaim(): Promise<void> {
     const key = `${CLAIM_LOCK_PREFIX}${this.groupId}`;
     const deadline = Date.now() + this.claimWaitMs;
     for (let logged = false; ; logged = true) {
       const client = await this.pool.connect();
-      let got = false;
+      let got: boolean;
       try {
         const { rows } = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS got', [key]);
         got = rows[0]?.got === true;
-      } finally {
-        if (!got) client.release();
+      } catch (err) {
+        // A connection that failed is closed, not given back to the pool for the next caller to find broken.
+        client.release(err instanceof Error ? err : true);
+        throw err;
       }
+      if (!got) client.release();
       if (got) {
         this.claim = client;
         client.on('error', (err: Error) => this.onClaimLost(client, err));
@@ -312,25 +336,35 @@ export class AuditIngestConsumer {
     client.release(err);
     if (this.stopped || this.reclaiming) return;
     this.logger.warn({ err: err.message }, 'connection holding the audit ingest claim lost; claiming again');
-    this.reclaiming = (async () => {
-      for (;;) {
-        if (this.stopped) return;
-        try {
-          await this.claimSingleton();
-          this.logger.info({ groupId: this.groupId }, 'audit ingest claim held again');
+    const reclaim = this.claimAgain();
+    this.reclaiming = reclaim;
+    void reclaim.finally(() => {
+      if (this.reclaiming === reclaim) this.reclaiming = undefined;
+    });
+  }
+
+  private async claimAgain(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      try {
+        await this.claimSingleton();
+        // Cleared before anything else can run: a claim lost again right away must start a new
+        // re-claim, not find this one still marked as running and leave the ingest unclaimed.
+        // (No other re-claim can have started while this one was marked.)
+        this.reclaiming = undefined;
+        this.logger.info({ groupId: this.groupId }, 'audit ingest claim held again');
+        return;
+      } catch (claimErr) {
+        if (/another audit logger holds/.test((claimErr as Error).message)) {
+          this.claimFailure = claimErr as Error;
+          this.logger.error({ err: claimErr }, 'audit ingest claim taken by another audit logger; this ingest stops');
+          await this.stop();
           return;
-        } catch (claimErr) {
-          if (/another audit logger holds/.test((claimErr as Error).message)) {
-            this.claimFailure = claimErr as Error;
-            this.logger.error({ err: claimErr }, 'audit ingest claim taken by another audit logger; this ingest stops');
-            await this.stop();
-            return;
-          }
-          // PostgreSQL not back yet: try again.
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
         }
+        // PostgreSQL not back yet: try again.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
-    })().finally(() => (this.reclaiming = undefined));
+    }
   }
 }
 

@@ -123,6 +123,10 @@ export async function openAuditLedger(opts: AuditLoggerOptions, logger: Logger, 
   // 'error' event on the pool; unhandled, it would end the process. The pool replaces the
   // connection on next use, and a query in flight fails and is retried by the ingest.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle PostgreSQL connection lost; the pool reconnects'));
+  // A connection killed while checked out but between two queries is an 'error' event on the client,
+  // which the pool does not listen for then. Every client gets a listener of its own for the life of
+  // the connection: the holder learns of the loss from its next query, which fails and is handled.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   // Before anything else: a database provisioning has not migrated stops start-up with the reason.
   await checkLedgerSchema(pool).catch(async (err: unknown) => {
     await pool.end().catch(() => undefined);

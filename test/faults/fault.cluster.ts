@@ -26,7 +26,7 @@ export function faultCluster(env: NodeJS.ProcessEnv = process.env): FaultCluster
       BACKBONE_KAFKA_CONTROLLER_PORT: String(controllerPort),
       BACKBONE_KAFKA_HEAP: '384m',
       // The client-side JIT only (C1). Three brokers and seven services share 2 cores here, each in
-      // its own session, so a restarted broker's JVM gets a seventh of them or less: with C2 compiling
+      // its own session, so a restarted broker's JVM gets a small share of them: with C2 compiling
       // too, a SIGKILLed broker took 85 s to start again, with C1 alone 37 s; nothing here needs
       // C2's peak throughput.
       BACKBONE_KAFKA_JVM_FLAGS: '-XX:TieredStopAtLevel=1',

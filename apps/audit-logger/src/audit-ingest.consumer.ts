@@ -308,12 +308,12 @@ export class AuditIngestConsumer {
         client.release(err instanceof Error ? err : true);
         throw err;
       }
-      if (!got) client.release();
       if (got) {
         this.claim = client;
         client.on('error', (err: Error) => this.onClaimLost(client, err));
         return;
       }
+      client.release();
       if (Date.now() >= deadline) {
         throw new Error(
           `another audit logger holds the ingest claim of consumer group ${this.groupId} (PostgreSQL advisory lock "${key}") ` +

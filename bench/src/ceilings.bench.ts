@@ -3,23 +3,33 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { figure, type Figures } from './figures.js';
 import { percentile } from './stats.js';
 import type { BenchContext } from './bench.context.js';
 
 const PARTITIONS = 6;
 
-/** Raw KafkaJS produce: batched, acks=all, idempotent, several sends in flight across partitions. */
+/**
+ * Raw KafkaJS produce: batched, acks=all, idempotent, several sends in flight across partitions.
+ * Each sender has its own producer. KafkaJS rolls back the sequence numbers of every partition of
+ * a produce request that failed, including partitions the broker had written; a second send on the
+ * same producer then reuses those numbers for other records and the broker answers
+ * OUT_OF_ORDER_SEQUENCE_NUMBER, which is fatal (one CI run lost its bench this way). A producer's
+ * own retry resends the same records with the same numbers, which the broker recognises as a
+ * duplicate, so one send at a time per producer is safe.
+ */
 async function kafkajsProduce(kafka: Kafka, topic: string, count: number, size: number): Promise<number> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await producer.connect();
+  const inFlight = 4;
+  const producers = Array.from({ length: inFlight }, () =>
+    kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }),
+  );
+  await Promise.all(producers.map((p) => p.connect()));
   const value = randomBytes(size);
   const batch = 500;
-  const inFlight = 4;
   const start = performance.now();
   let next = 0;
-  const worker = async (): Promise<void> => {
+  const worker = async (producer: Producer): Promise<void> => {
     while (next < count) {
       const n = Math.min(batch, count - next);
       next += n;
@@ -30,10 +40,12 @@ async function kafkajsProduce(kafka: Kafka, topic: string, count: number, size: 
       });
     }
   };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  const elapsed = performance.now() - start;
-  await producer.disconnect();
-  return (count * 1000) / elapsed;
+  try {
+    await Promise.all(producers.map(worker));
+    return (count * 1000) / (performance.now() - start);
+  } finally {
+    await Promise.all(producers.map((p) => p.disconnect()));
+  }
 }
 
 /** Raw KafkaJS consume of what was produced, from the beginning, batch at a time. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs after `npm install` / `npm ci` (package.json "postinstall"). Fixes five KafkaJS 2.2.4 bugs;
+// Runs after `npm install` / `npm ci` (package.json "postinstall"). Fixes six KafkaJS 2.2.4 bugs;
 // idempotent, and each patch is a no-op once upstream has the fix (a changed file is reported,
 // never patched blindly).
 //
@@ -41,6 +41,19 @@
 //    gate's per-partition producers do when partitions run concurrently), records of one of them
 //    were handed to the application. Kafka's own consumer keeps them in a priority queue by first
 //    offset and registers every one that starts at or before the record; so does this patch.
+// 6. Lost records after an aborted transaction. When a produce request fails, sendMessages.js
+//    rolls back the sequence numbers of every partition in it, including partitions the broker
+//    had written (a response that refuses one partition and accepts another, or a response lost
+//    to a timeout or a closed connection). When the send gives up and the transaction is aborted,
+//    the next transaction of the same producer sends its records at those reused numbers, and a
+//    batch the broker had written in the aborted transaction with the same numbers and count is
+//    taken as a duplicate of it: acknowledged, not written, and the commit makes nothing visible.
+//    The gate and the publisher retry an aborted transaction with the same records on the same
+//    producer, so this would lose alerts. Kafka's Java producer bumps the producer epoch after such
+//    an abort (KIP-360); so does this patch: a transaction aborted after a failed produce request
+//    ends with InitProducerId, which starts every sequence afresh. Found by reading the code after
+//    the bench's raw producer died of OUT_OF_ORDER_SEQUENCE_NUMBER; the spec in
+//    libs/kafka/src/kafkajs-abort.int-spec.ts loses the record without this patch.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,6 +185,58 @@ const PATCHES = [
       '    // then we have stepped into an aborted transaction.\n' +
       '    while (\n',
     done: 'read_committed consumers skip every aborted transaction, overlapping ones too',
+  },
+  {
+    file: join(kafkajs, 'producer', 'eosManager', 'index.js'),
+    buggy: '  let producerSequence = {}\n',
+    fixed:
+      '  let producerSequence = {}\n' +
+      '  // backbone: a produce request failed since the producer id was set: its records may be on the\n' +
+      '  // broker at sequence numbers that were rolled back (scripts/patch-kafkajs.js)\n' +
+      '  let sequencesUncertain = false\n',
+    done: 'a transaction aborted after a failed produce request bumps the producer epoch (no record taken for a duplicate)',
+    more: [
+      [
+        '            producerSequence = {}\n            brokerMutexLocks = {}\n',
+        '            producerSequence = {}\n            sequencesUncertain = false\n            brokerMutexLocks = {}\n',
+      ],
+      [
+        '          transactionResult: false,\n        })\n\n        stateMachine.transitionTo(STATES.READY)\n',
+        '          transactionResult: false,\n' +
+          '        })\n' +
+          '\n' +
+          '        stateMachine.transitionTo(STATES.READY)\n' +
+          '        // backbone: a new epoch, so the next transaction reuses no sequence number of this one (scripts/patch-kafkajs.js)\n' +
+          '        if (sequencesUncertain) await eosManager.initProducerId()\n',
+      ],
+      [
+        '      isTransactional() {\n        return transactional\n      },\n',
+        '      isTransactional() {\n' +
+          '        return transactional\n' +
+          '      },\n' +
+          '\n' +
+          '      // backbone: see sequencesUncertain (scripts/patch-kafkajs.js)\n' +
+          '      markSequencesUncertain() {\n' +
+          '        sequencesUncertain = true\n' +
+          '      },\n',
+      ],
+    ],
+  },
+  {
+    file: join(kafkajs, 'producer', 'sendMessages.js'),
+    buggy:
+      '          } catch (e) {\n' +
+      '            topicData.forEach(({ topic, partitions }) => {\n' +
+      '              partitions.forEach(entry => {\n' +
+      '                eosManager.updateSequence(topic, entry.partition, -entry.messages.length)\n',
+    fixed:
+      '          } catch (e) {\n' +
+      '            // backbone: the broker may have written some of these; an abort now bumps the epoch (scripts/patch-kafkajs.js)\n' +
+      '            eosManager.markSequencesUncertain()\n' +
+      '            topicData.forEach(({ topic, partitions }) => {\n' +
+      '              partitions.forEach(entry => {\n' +
+      '                eosManager.updateSequence(topic, entry.partition, -entry.messages.length)\n',
+    done: 'a failed produce request marks its sequence numbers uncertain',
   },
 ];
 

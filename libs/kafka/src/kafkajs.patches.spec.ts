@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 
-// scripts/patch-kafkajs.js fixes five KafkaJS 2.2.4 bugs at install; these checks fail if an
+// scripts/patch-kafkajs.js fixes six KafkaJS 2.2.4 bugs at install (the sixth is checked
+// against the real broker in kafkajs-abort.int-spec.ts); these checks fail if an
 // install skipped it or an upgrade changed the code it patches.
 const require = createRequire(import.meta.url);
 

@@ -341,7 +341,16 @@ class TransactionLane {
         await txn.commit();
         return acksFor(records, meta);
       } catch (err) {
-        if (!state.committing) await txn.abort().catch(() => undefined);
+        if (!state.committing) {
+          const aborted = await txn.abort().then(
+            () => true,
+            () => false,
+          );
+          // A failed abort leaves the producer ABORTING, or holding sequence numbers the broker may
+          // already have (the epoch bump of scripts/patch-kafkajs.js patch 6 is the abort's last
+          // step): a retry on it could have its records taken for duplicates. A new producer.
+          if (!aborted) await this.reset(producer);
+        }
         // After a failed commit the outcome is unknown: never resend, or it could be published twice.
         const retry = !state.committing && !state.abandoned && attempt < maxAttempts && isRetriable(err);
         if (!retry) {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import type { Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import { hashToken, issueToken } from '@backbone/auth';
 import { auditEventCodec, type AuditEvent } from '@backbone/codec';
 import { createLogger } from '@backbone/bootstrap';
@@ -304,6 +304,62 @@ describe('agency subscriber (real broker and PostgreSQL)', () => {
     } finally {
       for (const r of relays) await r.close();
       for (const db of dbs) await db.destroy().catch(() => undefined);
+    }
+  });
+
+  it('keeps sending after a produce request the broker half wrote (no sequence number reused for other records)', async () => {
+    // One request carries both partitions: the broker writes the small record to one and refuses the
+    // oversized one (MESSAGE_TOO_LARGE). KafkaJS then rolls back the sequence numbers of both, so a
+    // producer that kept its id would send the next batch of the written partition at a reused
+    // number and be refused OUT_OF_ORDER_SEQUENCE_NUMBER on every later attempt.
+    world = await new World().init([FR]);
+    const topic = `${world.prefix}relay-half-written`;
+    await world.admin.createTopics({
+      topics: [{ topic, numPartitions: 2, configEntries: [{ name: 'max.message.bytes', value: '4096' }] }],
+      waitForLeaders: false,
+    });
+    await createTopics(world.admin, [topic], 2); // waits for both leaders; the topic already exists
+    const partitionOf = Partitioners.DefaultPartitioner();
+    const keyFor = (partition: number): string => {
+      for (let i = 0; ; i++) {
+        const key = `key-${i}`;
+        const p = partitionOf({
+          topic,
+          partitionMetadata: [0, 1].map((id) => ({ partitionId: id, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] })),
+          message: { key, value: null },
+        });
+        if (p === partition) return key;
+      }
+    };
+    const [small, large] = [keyFor(0), keyFor(1)];
+    const db = await openSubscriberDatabase(world.db.url, FR, 2);
+    const relay = new AuditRelay(testKafka('admin', uniqueName('sub-relay-half')), db, topic, logger, 60_000);
+    const queue = (key: string, value: Buffer): Promise<unknown> =>
+      db.query(`INSERT INTO audit_outbox (event_key, event) VALUES ($1, $2)`, [key, value]);
+    const high = async (partition: number): Promise<number> =>
+      Number((await world!.admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition)!.high);
+    try {
+      await queue(small, Buffer.from('first'));
+      await queue(large, Buffer.alloc(8192, 1));
+      await relay.start();
+      await relay.drain();
+      // Written, though every send failed (once per attempt: each attempt after a failure is a new producer).
+      const written = await high(0);
+      expect(written).toBeGreaterThanOrEqual(1);
+      expect(await high(1)).toBe(0);
+      expect(await relay.pending()).toBe(2);
+
+      // The operator removes the oversized row; another event is queued for the written partition.
+      await db.query(`DELETE FROM audit_outbox WHERE event_key = $1`, [large]);
+      await queue(small, Buffer.from('second'));
+      await relay.drain();
+      await pollUntil(async () => (await relay.pending()) === 0, { description: 'outbox drained after the half-written request' });
+      expect(await high(0)).toBe(written + 2); // "first" again (at-least-once, as the outbox allows) and "second"
+      expect(await high(1)).toBe(0);
+    } finally {
+      await relay.close();
+      await db.destroy().catch(() => undefined);
+      await deleteTopics(world.admin, [topic]).catch(() => undefined);
     }
   });
 

@@ -33,7 +33,7 @@ export class AuditRelay {
   ) {}
 
   async start(): Promise<void> {
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.newProducer();
     await this.producer.connect();
     // The timer retries what a failed flush left behind and picks up purge/ack events of other replicas.
     this.timer = setInterval(() => this.kick(true), this.retryIntervalMs);
@@ -62,6 +62,7 @@ export class AuditRelay {
         await this.flush();
       } catch (err) {
         this.logger.warn({ err: (err as Error).message }, 'audit relay: send failed, will retry');
+        if (err instanceof SendFailed) await this.renewProducer();
       }
     });
   }
@@ -70,6 +71,31 @@ export class AuditRelay {
   async drain(): Promise<void> {
     this.kick();
     await this.running;
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  /**
+   * After a failed send the next attempt starts with a new producer id. KafkaJS rolls back the
+   * sequence numbers of every partition of a failed produce request, including partitions the
+   * broker had written; the retry of the same rows would be recognised as a duplicate, but the
+   * outbox may hold more rows by then, and a batch of another size at a reused sequence number is
+   * answered OUT_OF_ORDER_SEQUENCE_NUMBER on every later attempt: the agency's audit events would
+   * stay queued for good. A new producer id starts every partition's sequence afresh; the cost is
+   * at most the re-send the outbox already allows (the ledger keeps it by Kafka position).
+   */
+  private async renewProducer(): Promise<void> {
+    const old = this.producer;
+    if (!old || this.closed) return;
+    const fresh = this.newProducer();
+    this.producer = fresh;
+    await old.disconnect().catch(() => undefined);
+    // A connect that fails now is retried by the next failed send.
+    await fresh
+      .connect()
+      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'audit relay: producer reconnect failed'));
   }
 
   private async anyQueued(): Promise<boolean> {
@@ -103,11 +129,23 @@ export class AuditRelay {
           event: Buffer;
         }[];
         if (rows.length === 0) return 0;
-        await producer.send({ topic: this.topic, acks: -1, messages: rows.map((r) => ({ key: r.event_key, value: r.event })) });
+        await producer
+          .send({ topic: this.topic, acks: -1, messages: rows.map((r) => ({ key: r.event_key, value: r.event })) })
+          .catch((err: unknown) => {
+            throw new SendFailed(err);
+          });
         await tx.query(`DELETE FROM audit_outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
         return rows.length;
       });
       if (sent < 500) return;
     }
+  }
+}
+
+/** A send to the broker failed (not the outbox query): the relay's producer is renewed. */
+class SendFailed extends Error {
+  constructor(cause: unknown) {
+    super((cause as Error).message, { cause });
+    this.name = 'SendFailed';
   }
 }

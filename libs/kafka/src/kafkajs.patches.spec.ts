@@ -173,6 +173,7 @@ describe('KafkaJS patches (scripts/patch-kafkajs.js)', () => {
       releaseBrokerLock: async () => undefined,
       getSequence: () => 0,
       updateSequence: () => undefined,
+      markSequencesUncertain: () => undefined,
       getProducerId: () => -1,
       getProducerEpoch: () => 0,
     };

@@ -201,6 +201,54 @@ describe('audit ingest: poison, restore and recreated topic (real broker and Pos
     }
   });
 
+  it('a restart of the ingest during a re-claim shares the re-claim: it never finds its own lock and takes it for a rival', async () => {
+    world = await new World().init();
+    const claimWaitMs = 2_000;
+    const r = await world.start({ ingestClaimWaitMs: claimWaitMs });
+    const owner = new pg.Client({ connectionString: world.db.url });
+    await owner.connect();
+    const key = `backbone.audit-ingest:${world.groupId}`;
+    try {
+      const holders = async (): Promise<number[]> =>
+        (
+          await owner.query<{ pid: number }>(
+            `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          )
+        ).rows.map((row) => row.pid);
+      const [before] = await holders();
+      expect(before).toBeDefined();
+      // Kill the claim's connection and queue for its lock in one statement: PostgreSQL hands a
+      // released lock to the session already waiting for it, so the re-claim now finds it held and
+      // waits, as it would while PostgreSQL is still coming back.
+      await owner.query('SELECT pg_terminate_backend($1), pg_advisory_lock(hashtext($2))', [before, key]);
+      const ingest = r.consumer as unknown as { claim: unknown; claimSingleton(): Promise<void> };
+      await pollUntil(() => ingest.claim === undefined, { description: 'the claim seen as lost', timeoutMs: 10_000 });
+      // What the supervisor's in-process restart does first (start() → claimSingleton), while the
+      // re-claim is under way. Two attempts of one process would be two connections, and the one
+      // that did not get the lock would find it held (by its own process) until the wait ran out.
+      const restartAt = Date.now();
+      const restartClaim = ingest.claimSingleton();
+      await owner.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+      await restartClaim;
+      const after = await holders();
+      expect(after).toHaveLength(1);
+      expect(after[0]).not.toBe(before);
+      expect(after[0]).not.toBe((await owner.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+      expect(r.consumer.failure).toBeUndefined();
+      await world.send(events(2, 'after-restart-claim'));
+      await pollUntil(() => r.consumer.stats.inserted >= 2, { description: 'ingest goes on', timeoutMs: 30_000 });
+      // A second attempt of this process, had there been one, would still be waiting, and would call
+      // the lock a rival's when its wait ran out: the check is over only once that wait has passed.
+      await pollUntil(() => r.consumer.failure !== undefined || Date.now() > restartAt + claimWaitMs + 1_000, {
+        description: 'the claim wait over',
+        timeoutMs: claimWaitMs + 5_000,
+      });
+      expect(r.consumer.failure).toBeUndefined();
+    } finally {
+      await owner.end();
+    }
+  });
+
   it('parks an audit event PostgreSQL refuses, keeps its position with a placeholder, and shows it to compliance', async () => {
     world = await new World().init();
     const r = await world.start();

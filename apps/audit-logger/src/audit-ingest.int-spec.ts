@@ -117,6 +117,14 @@ await consumer.subscribe({ topic: process.env.TOPIC, fromBeginning: true });
 await consumer.run({ eachMessage: async () => undefined });
 `;
 
+/** Backends holding an advisory lock in this test's database (the ingest's claim). */
+async function advisoryLockHolders(client: pg.Client): Promise<number[]> {
+  const { rows } = await client.query<{ pid: number }>(
+    `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+  );
+  return rows.map((row) => row.pid);
+}
+
 let world: World | undefined;
 afterEach(async () => {
   await world?.close();
@@ -180,12 +188,7 @@ describe('audit ingest: poison, restore and recreated topic (real broker and Pos
     const owner = new pg.Client({ connectionString: world.db.url });
     await owner.connect();
     try {
-      const holders = async (): Promise<number[]> =>
-        (
-          await owner.query<{ pid: number }>(
-            `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-          )
-        ).rows.map((row) => row.pid);
+      const holders = (): Promise<number[]> => advisoryLockHolders(owner);
       const [before] = await holders();
       expect(before).toBeDefined();
       await owner.query('SELECT pg_terminate_backend($1)', [before]);
@@ -209,12 +212,7 @@ describe('audit ingest: poison, restore and recreated topic (real broker and Pos
     await owner.connect();
     const key = `backbone.audit-ingest:${world.groupId}`;
     try {
-      const holders = async (): Promise<number[]> =>
-        (
-          await owner.query<{ pid: number }>(
-            `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-          )
-        ).rows.map((row) => row.pid);
+      const holders = (): Promise<number[]> => advisoryLockHolders(owner);
       const [before] = await holders();
       expect(before).toBeDefined();
       // Kill the claim's connection and queue for its lock in one statement: PostgreSQL hands a
